@@ -1,0 +1,12 @@
+//! Turning article data into reader-facing text: body blocks to safe HTML,
+//! teasers cut at a word boundary, dates in the site's time zone, JSON for
+//! `<script>` tags, and the related-articles scorer.
+//!
+//! Pure functions over [`newsdesk_core`] types: no database, no HTTP.
+
+mod html;
+pub mod related;
+mod text;
+
+pub use html::{BodyContext, MEDIA_PREFIX, escape_html, media_url, render_body, render_lead, srcset};
+pub use text::{display_datetime, display_date, json_for_script, rfc3339, teaser};

@@ -1,0 +1,589 @@
+//! Articles and the things they point at: media, authors, sections, tags and
+//! stories.
+
+use crate::body::{Block, safe_href};
+use crate::{ArticleStatus, Id};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The headlines of one story. Only `display` is required; every other
+/// variant falls back to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadlineSet {
+    /// The headline on the article page.
+    pub display: String,
+    /// The headline for search engines (`<title>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seo: Option<String>,
+    /// The headline for social previews (`og:title`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social: Option<String>,
+    /// The short headline on cards and rails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teaser: Option<String>,
+}
+
+fn non_blank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl HeadlineSet {
+    /// A set with only the display headline.
+    pub fn new(display: impl Into<String>) -> HeadlineSet {
+        HeadlineSet { display: display.into(), ..HeadlineSet::default() }
+    }
+
+    /// The SEO headline, else the display headline.
+    pub fn seo(&self) -> &str {
+        non_blank(&self.seo).unwrap_or(&self.display)
+    }
+
+    /// The social headline, else the display headline (not the SEO one:
+    /// social copy is written for people, not for search engines).
+    pub fn social(&self) -> &str {
+        non_blank(&self.social).unwrap_or(&self.display)
+    }
+
+    /// The teaser headline, else the display headline.
+    pub fn teaser(&self) -> &str {
+        non_blank(&self.teaser).unwrap_or(&self.display)
+    }
+}
+
+/// One credit line on an article, in the order shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Byline {
+    /// A staff member or contributor with an author page.
+    Author {
+        /// The author's id.
+        author_id: Id,
+    },
+    /// Free text, such as "Staff and wire reports" or "By A. Name, Reuters".
+    Credit {
+        /// The credit as printed.
+        text: String,
+    },
+}
+
+/// An image placed in an article: a media item plus what this placement says
+/// about it. Empty fields fall back to the media item's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figure {
+    /// The media item shown.
+    pub media_id: Id,
+    /// Describes the picture for people who cannot see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+    /// Tells the story of the picture; shown under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Who made it and through whom, e.g. "Photographer / Pool via Agency".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
+}
+
+impl Figure {
+    /// A figure that takes every text from its media item.
+    pub fn of(media_id: Id) -> Figure {
+        Figure { media_id, alt: None, caption: None, credit: None }
+    }
+
+    /// The alt text of this placement, else the media item's.
+    pub fn alt<'a>(&'a self, media: Option<&'a Media>) -> Option<&'a str> {
+        non_blank(&self.alt).or_else(|| media.and_then(|m| non_blank(&m.alt)))
+    }
+
+    /// The caption of this placement, else the media item's.
+    pub fn caption<'a>(&'a self, media: Option<&'a Media>) -> Option<&'a str> {
+        non_blank(&self.caption).or_else(|| media.and_then(|m| non_blank(&m.caption)))
+    }
+
+    /// The credit of this placement, else the media item's.
+    pub fn credit<'a>(&'a self, media: Option<&'a Media>) -> Option<&'a str> {
+        non_blank(&self.credit).or_else(|| media.and_then(|m| non_blank(&m.credit)))
+    }
+}
+
+/// What kind of party a source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A wire service.
+    Wire,
+    /// A news agency or another outlet.
+    Agency,
+    /// A government body or official.
+    Official,
+    /// A press release or statement.
+    Press,
+    /// The newsroom's own interview.
+    Interview,
+    /// A source who spoke on condition of anonymity.
+    Anonymous,
+    /// A document: filing, report, court record.
+    Document,
+}
+
+impl SourceKind {
+    /// The reader-facing label.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Wire => "Wire service",
+            SourceKind::Agency => "News agency",
+            SourceKind::Official => "Official",
+            SourceKind::Press => "Statement",
+            SourceKind::Interview => "Interview",
+            SourceKind::Anonymous => "Anonymous source",
+            SourceKind::Document => "Document",
+        }
+    }
+}
+
+/// Who reported or said what in an article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The source's name ("Reuters", "Ministry of Foreign Affairs", "a senior
+    /// official").
+    pub name: String,
+    /// What kind of party it is.
+    pub kind: SourceKind,
+    /// Where its material can be read, if public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// What the article attributes to it.
+    pub attributed: String,
+}
+
+/// A public correction note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// When the correction was made.
+    pub at: DateTime<Utc>,
+    /// What was wrong and what is right now.
+    pub text: String,
+}
+
+/// One stored size of an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rendition {
+    /// File name relative to the media folder.
+    pub file: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// An item of the media library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    /// Store id.
+    pub id: Id,
+    /// The original file, relative to the media folder.
+    pub file: String,
+    /// Width of the original in pixels.
+    pub width: u32,
+    /// Height of the original in pixels.
+    pub height: u32,
+    /// Describes the picture.
+    pub alt: Option<String>,
+    /// The default caption.
+    pub caption: Option<String>,
+    /// The default credit line.
+    pub credit: Option<String>,
+    /// Rights and usage terms ("Pool photo, editorial use only").
+    pub rights: Option<String>,
+    /// Smaller sizes, narrowest first. May be empty.
+    pub renditions: Vec<Rendition>,
+}
+
+/// A person who writes for the site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// Store id.
+    pub id: Id,
+    /// Display name.
+    pub name: String,
+    /// URL slug of the author page.
+    pub slug: String,
+    /// Job title, e.g. "Diplomatic correspondent".
+    pub title: Option<String>,
+    /// Short biography.
+    pub bio: String,
+    /// Portrait, from the media library.
+    pub photo_media_id: Option<Id>,
+}
+
+/// A section of the site ("World", "Business").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    /// Store id.
+    pub id: Id,
+    /// Display name.
+    pub name: String,
+    /// URL slug.
+    pub slug: String,
+    /// Order in navigation, smallest first.
+    pub position: i32,
+    /// One-sentence description for the section page and its metadata.
+    pub description: String,
+}
+
+/// A keyword tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Store id.
+    pub id: Id,
+    /// Display name.
+    pub name: String,
+    /// URL slug.
+    pub slug: String,
+}
+
+/// An ongoing story that several articles follow over time (a trial, a
+/// season, a negotiation). Related articles and timelines lean on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Story {
+    /// Store id.
+    pub id: Id,
+    /// The story's name, e.g. "Northern water treaty talks".
+    pub name: String,
+    /// URL slug.
+    pub slug: String,
+}
+
+/// A news article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    /// Store id (`0` before it is stored).
+    pub id: Id,
+    /// URL slug, unique within its section and day.
+    pub slug: String,
+    /// The headline variants.
+    pub headlines: HeadlineSet,
+    /// The standfirst under the headline.
+    pub dek: String,
+    /// The one section the article belongs to.
+    pub section_id: Option<Id>,
+    /// The ongoing story it follows, if any.
+    pub story_id: Option<Id>,
+    /// Tag ids, in the editor's order.
+    pub tags: Vec<Id>,
+    /// Credit lines, in order.
+    pub bylines: Vec<Byline>,
+    /// The lead image.
+    pub lead: Option<Figure>,
+    /// The body.
+    pub body: Vec<Block>,
+    /// Attributions.
+    pub sources: Vec<Source>,
+    /// Public corrections, oldest first.
+    pub corrections: Vec<Correction>,
+    /// Canonical URL when the story first ran elsewhere (syndicated copy).
+    pub canonical_url: Option<String>,
+    /// Workflow status.
+    pub status: ArticleStatus,
+    /// Editor-pinned position among the home page's top stories (1 = first).
+    pub top_rank: Option<i32>,
+    /// When it was first published; never changes afterwards.
+    pub first_published_at: Option<DateTime<Utc>>,
+    /// When readers were last told it changed.
+    pub updated_at: DateTime<Utc>,
+    /// Its public path, fixed at first publication (see [`crate::article_path`]).
+    pub path: Option<String>,
+}
+
+/// A reason an article cannot be published yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishProblem {
+    /// The display headline is empty.
+    NoHeadline,
+    /// No byline, not even a credit line.
+    NoByline,
+    /// A credit byline is blank.
+    BlankCredit,
+    /// No section chosen.
+    NoSection,
+    /// The slug is not valid.
+    BadSlug(crate::SlugError),
+    /// The body has no blocks.
+    EmptyBody,
+    /// The lead image has no alt text.
+    LeadImageWithoutAlt,
+    /// The lead image has no credit line.
+    LeadImageWithoutCredit,
+    /// The figure at this body position has no alt text.
+    FigureWithoutAlt(usize),
+    /// The figure at this body position has no credit line.
+    FigureWithoutCredit(usize),
+    /// A figure points at a media item that does not exist.
+    UnknownMedia(Id),
+    /// A link in the body has a target that is not allowed.
+    UnsafeLink(String),
+    /// A source's URL is not an http(s) link.
+    BadSourceUrl(String),
+    /// The canonical URL is not an absolute http(s) URL.
+    BadCanonicalUrl(String),
+}
+
+impl fmt::Display for PublishProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PublishProblem::NoHeadline => f.write_str("the headline is empty"),
+            PublishProblem::NoByline => {
+                f.write_str("there is no byline: add an author or a credit line")
+            }
+            PublishProblem::BlankCredit => f.write_str("a credit line is blank"),
+            PublishProblem::NoSection => f.write_str("no section is chosen"),
+            PublishProblem::BadSlug(e) => write!(f, "{e}"),
+            PublishProblem::EmptyBody => f.write_str("the body is empty"),
+            PublishProblem::LeadImageWithoutAlt => f.write_str("the lead image has no alt text"),
+            PublishProblem::LeadImageWithoutCredit => {
+                f.write_str("the lead image has no credit line")
+            }
+            PublishProblem::FigureWithoutAlt(i) => {
+                write!(f, "the figure in body block {} has no alt text", i + 1)
+            }
+            PublishProblem::FigureWithoutCredit(i) => {
+                write!(f, "the figure in body block {} has no credit line", i + 1)
+            }
+            PublishProblem::UnknownMedia(id) => write!(f, "media item {id} does not exist"),
+            PublishProblem::UnsafeLink(h) => write!(f, "the link `{h}` is not allowed"),
+            PublishProblem::BadSourceUrl(u) => write!(f, "the source URL `{u}` is not a web link"),
+            PublishProblem::BadCanonicalUrl(u) => {
+                write!(f, "the canonical URL `{u}` is not an absolute web link")
+            }
+        }
+    }
+}
+
+fn is_web_url(u: &str) -> bool {
+    safe_href(u).is_some_and(|h| h.starts_with("http://") || h.starts_with("https://"))
+}
+
+impl Article {
+    /// A draft with only a headline; the rest empty.
+    pub fn draft(headline: impl Into<String>, now: DateTime<Utc>) -> Article {
+        let headlines = HeadlineSet::new(headline);
+        Article {
+            id: 0,
+            slug: crate::slugify(&headlines.display),
+            headlines,
+            dek: String::new(),
+            section_id: None,
+            story_id: None,
+            tags: Vec::new(),
+            bylines: Vec::new(),
+            lead: None,
+            body: Vec::new(),
+            sources: Vec::new(),
+            corrections: Vec::new(),
+            canonical_url: None,
+            status: ArticleStatus::Draft,
+            top_rank: None,
+            first_published_at: None,
+            updated_at: now,
+            path: None,
+        }
+    }
+
+    /// Every reason this article cannot be published, in page order; empty
+    /// when it can. `media` looks up media items by id.
+    pub fn publishable<'m>(&self, media: impl Fn(Id) -> Option<&'m Media>) -> Vec<PublishProblem> {
+        let mut problems = Vec::new();
+        if self.headlines.display.trim().is_empty() {
+            problems.push(PublishProblem::NoHeadline);
+        }
+        if let Err(e) = crate::validate_slug(&self.slug) {
+            problems.push(PublishProblem::BadSlug(e));
+        }
+        if self.bylines.is_empty() {
+            problems.push(PublishProblem::NoByline);
+        }
+        if self
+            .bylines
+            .iter()
+            .any(|b| matches!(b, Byline::Credit { text } if text.trim().is_empty()))
+        {
+            problems.push(PublishProblem::BlankCredit);
+        }
+        if self.section_id.is_none() {
+            problems.push(PublishProblem::NoSection);
+        }
+        if let Some(lead) = &self.lead {
+            let m = media(lead.media_id);
+            if m.is_none() {
+                problems.push(PublishProblem::UnknownMedia(lead.media_id));
+            }
+            if lead.alt(m).is_none() {
+                problems.push(PublishProblem::LeadImageWithoutAlt);
+            }
+            if lead.credit(m).is_none() {
+                problems.push(PublishProblem::LeadImageWithoutCredit);
+            }
+        }
+        if self.body.is_empty() {
+            problems.push(PublishProblem::EmptyBody);
+        }
+        for (i, block) in self.body.iter().enumerate() {
+            if let Block::Figure(fig) = block {
+                let m = media(fig.media_id);
+                if m.is_none() {
+                    problems.push(PublishProblem::UnknownMedia(fig.media_id));
+                }
+                if fig.alt(m).is_none() {
+                    problems.push(PublishProblem::FigureWithoutAlt(i));
+                }
+                if fig.credit(m).is_none() {
+                    problems.push(PublishProblem::FigureWithoutCredit(i));
+                }
+            }
+            for href in block.links() {
+                if safe_href(href).is_none() {
+                    problems.push(PublishProblem::UnsafeLink(href.to_owned()));
+                }
+            }
+        }
+        for s in &self.sources {
+            if let Some(u) = &s.url
+                && !is_web_url(u)
+            {
+                problems.push(PublishProblem::BadSourceUrl(u.clone()));
+            }
+        }
+        if let Some(u) = &self.canonical_url
+            && !is_web_url(u)
+        {
+            problems.push(PublishProblem::BadCanonicalUrl(u.clone()));
+        }
+        problems
+    }
+
+    /// The article's readable text: dek and body, for search and similarity.
+    pub fn plain_text(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str(&self.dek);
+        out.push_str("\n\n");
+        for b in &self.body {
+            b.push_plain_text(&mut out);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Inline;
+
+    fn photo(id: Id, alt: Option<&str>, credit: Option<&str>) -> Media {
+        Media {
+            id,
+            file: format!("{id}.jpg"),
+            width: 1200,
+            height: 675,
+            alt: alt.map(Into::into),
+            caption: Some("A caption".into()),
+            credit: credit.map(Into::into),
+            rights: None,
+            renditions: vec![],
+        }
+    }
+
+    fn ready() -> Article {
+        let mut a = Article::draft("Talks resume in Geneva", Utc::now());
+        a.section_id = Some(1);
+        a.bylines = vec![Byline::Credit { text: "Staff and wire reports".into() }];
+        a.body = vec![Block::paragraph("Negotiators met on Monday.")];
+        a
+    }
+
+    #[test]
+    fn a_complete_article_is_publishable() {
+        let lib = [photo(7, Some("Two delegates shake hands"), Some("A. Photographer / Pool"))];
+        let mut a = ready();
+        a.lead = Some(Figure::of(7));
+        assert_eq!(a.publishable(|id| lib.iter().find(|m| m.id == id)), vec![]);
+    }
+
+    #[test]
+    fn an_empty_draft_lists_every_problem() {
+        let mut a = Article::draft("   ", Utc::now());
+        a.slug = "Bad Slug".into();
+        let problems = a.publishable(|_| None);
+        assert_eq!(
+            problems,
+            vec![
+                PublishProblem::NoHeadline,
+                PublishProblem::BadSlug(crate::SlugError::BadCharacters("Bad Slug".into())),
+                PublishProblem::NoByline,
+                PublishProblem::NoSection,
+                PublishProblem::EmptyBody,
+            ]
+        );
+        assert_eq!(problems[2].to_string(), "there is no byline: add an author or a credit line");
+    }
+
+    #[test]
+    fn images_need_alt_and_credit_from_placement_or_library() {
+        let lib = [photo(1, None, None), photo(2, Some("Library alt"), Some("Library credit"))];
+        let lookup = |id| lib.iter().find(|m: &&Media| m.id == id);
+        let mut a = ready();
+        a.lead = Some(Figure::of(1));
+        a.body.push(Block::Figure(Figure::of(1)));
+        a.body.push(Block::Figure(Figure::of(2)));
+        a.body.push(Block::Figure(Figure {
+            alt: Some("Placement alt".into()),
+            credit: Some("Placement credit".into()),
+            ..Figure::of(1)
+        }));
+        a.body.push(Block::Figure(Figure::of(99)));
+        assert_eq!(
+            a.publishable(lookup),
+            vec![
+                PublishProblem::LeadImageWithoutAlt,
+                PublishProblem::LeadImageWithoutCredit,
+                PublishProblem::FigureWithoutAlt(1),
+                PublishProblem::FigureWithoutCredit(1),
+                PublishProblem::UnknownMedia(99),
+                PublishProblem::FigureWithoutAlt(4),
+                PublishProblem::FigureWithoutCredit(4),
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_links_and_urls_block_publication() {
+        let mut a = ready();
+        a.body.push(Block::Paragraph { content: vec![Inline::link("javascript:alert(1)", "x")] });
+        a.sources.push(Source {
+            name: "Wire".into(),
+            kind: SourceKind::Wire,
+            url: Some("data:text/html,x".into()),
+            attributed: "the quote".into(),
+        });
+        a.canonical_url = Some("/relative".into());
+        a.bylines.push(Byline::Credit { text: " ".into() });
+        assert_eq!(
+            a.publishable(|_| None),
+            vec![
+                PublishProblem::BlankCredit,
+                PublishProblem::UnsafeLink("javascript:alert(1)".into()),
+                PublishProblem::BadSourceUrl("data:text/html,x".into()),
+                PublishProblem::BadCanonicalUrl("/relative".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn headline_variants_fall_back_to_display() {
+        let mut h = HeadlineSet::new("Display");
+        assert_eq!((h.seo(), h.social(), h.teaser()), ("Display", "Display", "Display"));
+        h.seo = Some("SEO".into());
+        h.social = Some("  ".into());
+        h.teaser = Some("Teaser".into());
+        assert_eq!((h.seo(), h.social(), h.teaser()), ("SEO", "Display", "Teaser"));
+    }
+}

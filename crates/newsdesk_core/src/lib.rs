@@ -1,0 +1,23 @@
+//! Newsdesk's content model: articles, their parts, and the rules that say
+//! when an article may be published.
+//!
+//! Everything here is plain data and pure functions. No database, no HTTP, no
+//! async runtime: the store, the renderer and the web layer build on these
+//! types. Ids are the store's integer keys (`i64`); a value that has not been
+//! stored yet carries id `0`.
+
+mod article;
+mod body;
+mod slug;
+mod status;
+
+pub use article::{
+    Article, Author, Byline, Correction, Figure, HeadlineSet, Media, PublishProblem, Rendition,
+    Section, Source, SourceKind, Story, Tag,
+};
+pub use body::{Block, Inline, TimelineEntry, safe_href};
+pub use slug::{SlugError, article_path, slugify, validate_slug};
+pub use status::{ArticleStatus, TransitionError};
+
+/// The key of a stored row. `0` means "not stored yet".
+pub type Id = i64;
