@@ -1,0 +1,96 @@
+//! Schema migrations, embedded in the binary.
+//!
+//! Each step is one SQL file per backend with the same number. A step runs in
+//! a transaction together with the row that records it, so a failed step
+//! leaves the schema as it was. Steps follow the expand/contract rule: app
+//! servers sharing PostgreSQL run old and new code side by side during a
+//! deploy, so a step never drops or renames what the previous release reads.
+
+use crate::{Database, Result, on_pool};
+
+/// One migration step.
+struct Step {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const STEPS: &[Step] = &[Step {
+    version: 1,
+    name: "initial",
+    sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+    postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+}];
+
+impl Database {
+    /// Applies every migration not applied yet; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        const CREATE: &str = "CREATE TABLE IF NOT EXISTS newsdesk_migrations (\
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
+        on_pool!(self, p => sqlx::query(CREATE).execute(p).await.map(|_| ()))?;
+        let mut ran = 0;
+        for step in STEPS {
+            let sql = match self.backend() {
+                crate::Backend::Sqlite => step.sqlite,
+                crate::Backend::Postgres => step.postgres,
+            };
+            let applied = on_pool!(self, p => {
+                let mut tx = p.begin().await?;
+                // On PostgreSQL, an advisory lock keeps two servers starting at
+                // once from both running the step; SQLite's write lock does the
+                // same job there once the INSERT below runs.
+                if self.backend() == crate::Backend::Postgres {
+                    sqlx::query("SELECT pg_advisory_xact_lock(7362)").execute(&mut *tx).await?;
+                }
+                let done: Option<(i64,)> =
+                    sqlx::query_as("SELECT version FROM newsdesk_migrations WHERE version = $1")
+                        .bind(step.version)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if done.is_some() {
+                    false
+                } else {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO newsdesk_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                        .bind(step.version)
+                        .bind(step.name)
+                        .bind(chrono::Utc::now().to_rfc3339())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    true
+                }
+            });
+            if applied {
+                tracing::info!(version = step.version, name = step.name, "applied migration");
+                ran += 1;
+            }
+        }
+        Ok(ran)
+    }
+
+    /// The tables and columns of the schema, sorted, for comparing backends.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        let mut rows: Vec<(String, String)> = match &self.pool {
+            crate::Pool::Sqlite(p) => {
+                sqlx::query_as(
+                    "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
+                )
+                .fetch_all(p)
+                .await?
+            }
+            crate::Pool::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() ORDER BY 1, 2",
+                )
+                .fetch_all(p)
+                .await?
+            }
+        };
+        rows.sort();
+        Ok(rows)
+    }
+}
