@@ -321,6 +321,35 @@ pub async fn seed(db: &Database, media_dir: &Path, opts: &DemoOptions) -> anyhow
         story_facts.push((facts, story.id, pool));
     }
     let mut brief_rng = rng.fork(3);
+    // One file photo per kind of brief.
+    let mut brief_photos = Vec::new();
+    for (i, (_, _, _, _, scene, _)) in BRIEFS.iter().enumerate() {
+        let pic = Picture::new(*scene, &mut brief_rng);
+        let mut renditions = Vec::new();
+        for w in PHOTO_WIDTHS {
+            let h = w * 9 / 16;
+            let file = format!("demo/brief{}-{w}.jpg", i + 1);
+            std::fs::write(media_dir.join(&file), pic.render_jpeg(w, h)?)
+                .with_context(|| format!("writing `{file}`"))?;
+            report.image_files += 1;
+            renditions.push(Rendition { file, width: w as u32, height: h as u32 });
+        }
+        let original = renditions.pop().context("photo sizes are not empty")?;
+        let m = db
+            .create_media(&Media {
+                id: 0,
+                file: original.file,
+                width: original.width,
+                height: original.height,
+                alt: Some(pic.alt.clone()),
+                caption: None,
+                credit: Some(format!("{} / Meridian Press Agency", brief_rng.pick(PHOTOGRAPHERS))),
+                rights: Some("Editorial use only".into()),
+                renditions,
+            })
+            .await?;
+        brief_photos.push(m.id);
+    }
     while plans.len() < total {
         let at = start + Duration::minutes(brief_rng.range(0, period_days as u64 * 24 * 60) as i64);
         plans.push(Plan { at: at.min(opts.anchor - Duration::minutes(5)), story: None, stage: 0, brief: Some(brief_rng.range(0, BRIEFS.len() as u64 - 1) as usize) });
@@ -364,13 +393,15 @@ pub async fn seed(db: &Database, media_dir: &Path, opts: &DemoOptions) -> anyhow
                 a.headlines.teaser = Some(facts.fill(kind.story_name));
             }
         } else {
-            let (sec, h, d, paras) = BRIEFS[plan.brief.unwrap_or_default()];
+            let bi = plan.brief.unwrap_or_default();
+            let (sec, h, d, paras, _, caption) = BRIEFS[bi];
             section_slug = sec;
             let place = (*art_rng.pick(stories::CITIES)).to_owned();
             let f = |s: &str| s.replace("{place}", &place);
             a.headlines.display = f(h);
             a.dek = f(d);
             a.body = paras.iter().map(|p| Block::paragraph(f(p))).collect();
+            a.lead = Some(Figure { caption: Some(f(caption)), ..Figure::of(brief_photos[bi]) });
             a.sources.push(Source {
                 name: "Meridian Press Agency".into(),
                 kind: newsdesk_core::SourceKind::Wire,

@@ -348,36 +348,37 @@ pub const LAST: &[&str] = &[
     "Lindqvist", "Mensah", "Nakamura", "Okafor", "Petrov", "Quinn", "Rossi", "Santos", "Tanaka", "Varga", "Whitfield",
 ];
 
-/// Standalone briefs: headline, dek, paragraphs. `{place}` is filled.
-pub const BRIEFS: &[(&str, &str, &str, &[&str])] = &[
+/// Standalone briefs: section, headline, dek, paragraphs, lead scene and
+/// caption. `{place}` is filled.
+pub const BRIEFS: &[(&str, &str, &str, &[&str], Scene, &str)] = &[
     ("world", "Storm forces evacuations along the coast near {place}", "Authorities opened shelters as winds strengthened overnight.", &[
         "Authorities ordered evacuations along a stretch of coast near {place} as a storm strengthened overnight, bringing winds strong enough to bring down power lines.",
         "Emergency services said shelters had been opened in schools and sports halls, and that several hundred people had spent the night in them.",
         "Forecasters expect the storm to weaken as it moves inland, but warned of flooding in low-lying areas through the weekend.",
-    ]),
+    ], Scene::Landscape, "Low ground near the coast, where authorities expect flooding."),
     ("national", "City council approves budget with more money for road repairs", "The vote followed months of complaints about potholes.", &[
         "The city council in {place} approved next year's budget, setting aside more money for road repairs after months of complaints from residents about potholes.",
         "The budget passed by a wide margin, though several members objected to cuts in library opening hours.",
         "The mayor's office said work on the worst-affected streets would begin in the spring.",
-    ]),
+    ], Scene::Skyline, "Downtown {place}, where the council approved the new budget."),
     ("business", "Central bank holds interest rates, signals patience", "Policymakers said inflation was easing but not yet beaten.", &[
         "The central bank left its benchmark interest rate unchanged, saying inflation was easing but had not yet returned to its target.",
         "Policymakers signalled they were in no hurry to cut rates, pointing to strong wage growth and a tight labour market.",
         "Markets had largely expected the decision, and bond yields moved little after the announcement.",
-    ]),
+    ], Scene::Markets, "Markets took the central bank's decision in their stride."),
     ("culture", "Film festival in {place} announces its opening film", "The programme includes debuts from a dozen countries.", &[
         "The film festival in {place} will open with a debut feature about a family running a seaside hotel, organisers announced.",
         "This year's programme includes first films from a dozen countries, and the festival has added a section for documentaries.",
         "Tickets go on sale next week, and organisers said they expected demand to exceed last year's record.",
-    ]),
+    ], Scene::Theatre, "The festival's main screen in {place}."),
     ("sports", "Marathon in {place} draws record field", "Organisers added a second start wave to ease crowding.", &[
         "A record field of runners took part in the marathon in {place}, prompting organisers to add a second start wave to ease crowding.",
         "Warm weather slowed times at the front of the race, and medical teams treated dozens of runners for heat exhaustion.",
         "The race raised money for local charities, organisers said.",
-    ]),
+    ], Scene::Stadium, "The finish area of the marathon in {place}."),
     ("politics", "Legislature passes bill to expand early voting", "The measure now goes to the governor.", &[
         "The state legislature passed a bill that would expand early voting to two full weeks before election day, sending the measure to the governor.",
         "Supporters said it would shorten lines and make it easier for shift workers to vote; opponents said it would raise costs for counties.",
         "The governor has not said whether she will sign it.",
-    ]),
+    ], Scene::Lectern, "Lawmakers debated the early voting bill for two days."),
 ];
