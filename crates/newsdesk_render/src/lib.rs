@@ -1,1 +1,127 @@
-//! placeholder
+//! Themes: the built-in templates, overrides from a theme folder, and the
+//! view structs pages are rendered from.
+//!
+//! Templates are minijinja, auto-escaped. The built-in theme is embedded in
+//! the binary; a theme folder given with `--theme DIR` replaces any template
+//! of the same name (and may add partials) without recompiling. Views are
+//! plain data: this crate does not know the database exists.
+
+mod views;
+
+pub use views::*;
+
+use minijinja::value::Serde;
+use minijinja::{Environment, Value};
+use std::path::{Path, PathBuf};
+
+/// The built-in templates, by name.
+pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("article.html", include_str!("../templates/article.html")),
+    ("list.html", include_str!("../templates/list.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+/// The built-in stylesheet.
+pub const STYLESHEET: &str = include_str!("../assets/site.css");
+
+/// The built-in enhancement script (copy link, native share). Pages work
+/// fully without it.
+pub const SCRIPT: &str = include_str!("../assets/share.js");
+
+/// A theme that failed to load or a page that failed to render.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// A theme file could not be read.
+    #[error("cannot read theme file `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A template does not parse or failed while rendering.
+    #[error("template error: {0:#}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// The template environment of a site.
+pub struct Renderer {
+    env: Environment<'static>,
+    overridden: Vec<String>,
+}
+
+impl Renderer {
+    /// Loads the built-in theme, then every `*.html` of `theme_dir` over it.
+    /// A template that does not parse is an error naming the file.
+    pub fn new(theme_dir: Option<&Path>) -> Result<Renderer, RenderError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // The default HTML escaper also escapes `/`, which is valid but
+        // bloats every URL on a page; escaping `& < > " '` is enough.
+        env.set_formatter(|out, state, value| {
+            if matches!(state.auto_escape(), minijinja::AutoEscape::Html)
+                && !value.is_safe()
+                && let Some(s) = value.as_str()
+            {
+                return out
+                    .write_str(&newsdesk_content::escape_html(s))
+                    .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"));
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
+        for (name, src) in BUILTIN_TEMPLATES {
+            env.add_template(name, src)?;
+        }
+        let mut overridden = Vec::new();
+        if let Some(dir) = theme_dir {
+            let entries = std::fs::read_dir(dir).map_err(|source| RenderError::Read { path: dir.into(), source })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "html"))
+                .collect();
+            files.sort();
+            for path in files {
+                let src = std::fs::read_to_string(&path)
+                    .map_err(|source| RenderError::Read { path: path.clone(), source })?;
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+                env.add_template_owned(name.clone(), src).map_err(|e| {
+                    RenderError::Template(minijinja::Error::new(
+                        minijinja::ErrorKind::SyntaxError,
+                        format!("in theme file `{}`: {e}", path.display()),
+                    ))
+                })?;
+                overridden.push(name);
+            }
+        }
+        Ok(Renderer { env, overridden })
+    }
+
+    /// Names of the templates the theme folder replaced or added.
+    pub fn overridden(&self) -> &[String] {
+        &self.overridden
+    }
+
+    /// Renders template `name` with `view` as its context.
+    pub fn render<T: serde::Serialize>(&self, name: &str, view: &T) -> Result<String, RenderError> {
+        let tmpl = self.env.get_template(name)?;
+        Ok(tmpl.render(Value::from(Serde(view)))?)
+    }
+}
+
+/// FNV-1a over `bytes`: a stable fingerprint for asset names and ETags.
+/// Stable across builds and machines, so every node of a site agrees.
+pub fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests;
