@@ -9,4 +9,4 @@ pub mod related;
 mod text;
 
 pub use html::{BodyContext, MEDIA_PREFIX, escape_html, media_url, render_body, render_lead, srcset};
-pub use text::{display_datetime, display_date, json_for_script, rfc3339, teaser};
+pub use text::{display_date, display_datetime, json_for_script, rfc3339, teaser, url_encode};

@@ -63,9 +63,28 @@ pub fn json_for_script(value: &serde_json::Value) -> String {
     out
 }
 
+/// Percent-encodes `s` for a URL query value: everything but RFC 3986's
+/// unreserved characters is encoded, UTF-8 byte by byte.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_encode_keeps_only_unreserved_characters() {
+        assert_eq!(url_encode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+    }
     use chrono::TimeZone;
 
     #[test]

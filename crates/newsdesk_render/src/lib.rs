@@ -27,6 +27,9 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
 /// The built-in stylesheet.
 pub const STYLESHEET: &str = include_str!("../assets/site.css");
 
+/// The site's logo and favicon.
+pub const LOGO_SVG: &str = include_str!("../assets/logo.svg");
+
 /// The built-in enhancement script (copy link, native share). Pages work
 /// fully without it.
 pub const SCRIPT: &str = include_str!("../assets/share.js");

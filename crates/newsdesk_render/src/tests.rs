@@ -9,6 +9,7 @@ fn site() -> SiteView {
         sections: vec![Link { name: "World".into(), url: "/world".into() }],
         stylesheet_url: "/assets/site.0.css".into(),
         script_url: "/assets/share.0.js".into(),
+        logo_url: "/assets/logo.0.svg".into(),
     }
 }
 

@@ -20,6 +20,8 @@ pub struct SiteView {
     pub stylesheet_url: String,
     /// URL of the fingerprinted enhancement script.
     pub script_url: String,
+    /// URL of the fingerprinted logo (also the favicon).
+    pub logo_url: String,
 }
 
 /// A named link.

@@ -1,0 +1,375 @@
+//! Rendered responses kept in memory, per URL, with what they depend on.
+//!
+//! Each entry lists *surrogate keys* (`article:12`, `section:3`, `home`…):
+//! the content it was rendered from. A change to content drops exactly the
+//! entries whose keys name it. Compressed variants are made once, on first
+//! demand, and kept with the entry.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Bodies smaller than this are not worth compressing.
+const MIN_COMPRESS_BYTES: usize = 860;
+
+/// `Cache-Control` of HTML pages and other public documents: browsers and
+/// CDNs may keep them a minute and serve a stale copy for ten while they
+/// revalidate.
+pub const PAGE_CACHE_CONTROL: &str = "public, max-age=60, stale-while-revalidate=600";
+
+/// `Cache-Control` of fingerprinted assets: their URL changes with content.
+pub const IMMUTABLE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// `Cache-Control` of error pages: short, so a fixed page shows up soon.
+pub const ERROR_CACHE_CONTROL: &str = "public, max-age=10";
+
+/// A response body with its validators and lazily compressed variants.
+#[derive(Debug)]
+pub struct CachedPage {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// `Cache-Control`.
+    pub cache_control: &'static str,
+    /// The uncompressed body.
+    pub body: Bytes,
+    /// Weak ETag over the uncompressed body, e.g. `W/"1a2b…"`.
+    pub etag: HeaderValue,
+    /// `Last-Modified`, when the content has a modification time.
+    pub last_modified: Option<DateTime<Utc>>,
+    /// What the body was rendered from.
+    pub keys: Vec<String>,
+    surrogate: Option<HeaderValue>,
+    last_modified_header: Option<HeaderValue>,
+    gzip: OnceLock<Option<Bytes>>,
+    brotli: OnceLock<Option<Bytes>>,
+}
+
+impl CachedPage {
+    /// A page from a rendered body.
+    pub fn new(
+        status: StatusCode,
+        content_type: &'static str,
+        cache_control: &'static str,
+        body: impl Into<Bytes>,
+        last_modified: Option<DateTime<Utc>>,
+        keys: Vec<String>,
+    ) -> CachedPage {
+        let body = body.into();
+        let etag = HeaderValue::from_str(&format!("W/\"{:016x}\"", newsdesk_render::fingerprint(&body)))
+            .expect("hex is a valid header value");
+        let surrogate =
+            if keys.is_empty() { None } else { HeaderValue::from_str(&keys.join(" ")).ok() };
+        let last_modified_header = last_modified.and_then(|t| {
+            HeaderValue::from_str(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).ok()
+        });
+        CachedPage {
+            status,
+            content_type,
+            cache_control,
+            body,
+            etag,
+            last_modified,
+            keys,
+            surrogate,
+            last_modified_header,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
+    fn gzip(&self) -> Option<&Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                if self.body.len() < MIN_COMPRESS_BYTES {
+                    return None;
+                }
+                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+                enc.write_all(&self.body).ok()?;
+                enc.finish().ok().map(Bytes::from)
+            })
+            .as_ref()
+    }
+
+    fn brotli(&self) -> Option<&Bytes> {
+        self.brotli
+            .get_or_init(|| {
+                if self.body.len() < MIN_COMPRESS_BYTES {
+                    return None;
+                }
+                let mut out = Vec::with_capacity(self.body.len() / 4);
+                let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+                brotli::BrotliCompress(&mut &self.body[..], &mut out, &params).ok()?;
+                Some(Bytes::from(out))
+            })
+            .as_ref()
+    }
+
+    /// Builds the response for a request with `headers`: 304 when the
+    /// client's copy is current, else the body in the best encoding it takes.
+    /// For HEAD, the headers of the GET response without the body.
+    pub fn respond(&self, headers: &HeaderMap, head: bool) -> Response {
+        let mut res = if self.is_not_modified(headers) {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            let (body, encoding) = match preferred_encoding(headers) {
+                Encoding::Brotli => match self.brotli() {
+                    Some(b) => (b.clone(), Some("br")),
+                    None => (self.body.clone(), None),
+                },
+                Encoding::Gzip => match self.gzip() {
+                    Some(b) => (b.clone(), Some("gzip")),
+                    None => (self.body.clone(), None),
+                },
+                Encoding::Identity => (self.body.clone(), None),
+            };
+            let len = body.len();
+            let mut res = if head { ().into_response() } else { body.into_response() };
+            *res.status_mut() = self.status;
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            if let Some(e) = encoding {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+            }
+            res
+        };
+        let h = res.headers_mut();
+        h.insert(header::ETAG, self.etag.clone());
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(self.cache_control));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if let Some(lm) = &self.last_modified_header {
+            h.insert(header::LAST_MODIFIED, lm.clone());
+        }
+        if let Some(s) = &self.surrogate {
+            h.insert("surrogate-key", s.clone());
+        }
+        res
+    }
+
+    fn is_not_modified(&self, headers: &HeaderMap) -> bool {
+        if !(self.status.is_success()) {
+            return false;
+        }
+        if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+            let mine = self.etag.to_str().unwrap_or_default().trim_start_matches("W/");
+            return inm
+                .split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == "*" || t == mine);
+        }
+        match (
+            headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()),
+            self.last_modified,
+        ) {
+            (Some(since), Some(lm)) => DateTime::parse_from_rfc2822(since)
+                .map(|s| lm.timestamp() <= s.timestamp())
+                .unwrap_or(false),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+/// Picks brotli, then gzip, among what `Accept-Encoding` allows (q > 0).
+fn preferred_encoding(headers: &HeaderMap) -> Encoding {
+    let Some(ae) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return Encoding::Identity;
+    };
+    let mut br = false;
+    let mut gzip = false;
+    for part in ae.split(',') {
+        let mut it = part.split(';');
+        let coding = it.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| p.trim().strip_prefix("q=").map(|v| v.trim().parse::<f32>().unwrap_or(0.0)))
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        match coding.as_str() {
+            "br" => br = true,
+            "gzip" | "x-gzip" => gzip = true,
+            "*" => {
+                br = true;
+                gzip = true;
+            }
+            _ => {}
+        }
+    }
+    if br {
+        Encoding::Brotli
+    } else if gzip {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// The in-memory page cache.
+#[derive(Debug)]
+pub struct PageCache {
+    inner: RwLock<Inner>,
+    max_entries: usize,
+    generation: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    map: HashMap<String, Arc<CachedPage>>,
+    order: VecDeque<String>,
+}
+
+impl PageCache {
+    /// A cache holding at most `max_entries` pages; the oldest go first.
+    pub fn new(max_entries: usize) -> PageCache {
+        PageCache { inner: RwLock::new(Inner::default()), max_entries: max_entries.max(1), generation: AtomicU64::new(0) }
+    }
+
+    /// The current generation; take it before reading the data a page is
+    /// rendered from, and pass it to [`PageCache::insert`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The cached page for `key`.
+    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner.map.get(key).cloned()
+    }
+
+    /// Stores a page unless an invalidation happened since `generation` was
+    /// read (the page might then show data that is already stale).
+    pub fn insert(&self, key: String, page: Arc<CachedPage>, generation: u64) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if inner.map.insert(key.clone(), page).is_none() {
+            inner.order.push_back(key);
+        }
+        while inner.map.len() > self.max_entries {
+            match inner.order.pop_front() {
+                Some(old) => {
+                    inner.map.remove(&old);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Drops every page that depends on any of `keys`; returns how many.
+    pub fn invalidate(&self, keys: &[String]) -> usize {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let before = inner.map.len();
+        inner.map.retain(|_, page| !page.keys.iter().any(|k| keys.contains(k)));
+        let Inner { map, order } = &mut *inner;
+        order.retain(|k| map.contains_key(k));
+        before - inner.map.len()
+    }
+
+    /// Drops everything.
+    pub fn clear(&self) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        inner.map.clear();
+        inner.order.clear();
+    }
+
+    /// Pages held.
+    pub fn len(&self) -> usize {
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).map.len()
+    }
+
+    /// Whether no page is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(keys: &[&str]) -> Arc<CachedPage> {
+        Arc::new(CachedPage::new(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            PAGE_CACHE_CONTROL,
+            "x".repeat(2000),
+            None,
+            keys.iter().map(|k| (*k).to_owned()).collect(),
+        ))
+    }
+
+    #[test]
+    fn invalidation_drops_exactly_the_dependent_pages() {
+        let c = PageCache::new(10);
+        let g = c.generation();
+        c.insert("/a".into(), page(&["article:1", "section:1"]), g);
+        c.insert("/b".into(), page(&["article:2", "section:1"]), g);
+        c.insert("/c".into(), page(&["article:3", "section:2"]), g);
+        assert_eq!(c.invalidate(&["article:2".into()]), 1);
+        assert!(c.get("/a").is_some() && c.get("/b").is_none() && c.get("/c").is_some());
+        assert_eq!(c.invalidate(&["section:1".into(), "section:2".into()]), 2);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn a_page_rendered_before_an_invalidation_is_not_stored() {
+        let c = PageCache::new(10);
+        let g = c.generation();
+        c.invalidate(&["home".into()]);
+        c.insert("/".into(), page(&["home"]), g);
+        assert!(c.get("/").is_none());
+    }
+
+    #[test]
+    fn the_oldest_entry_goes_when_full() {
+        let c = PageCache::new(2);
+        let g = c.generation();
+        for k in ["/1", "/2", "/3"] {
+            c.insert(k.into(), page(&[]), g);
+        }
+        assert!(c.get("/1").is_none());
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn encoding_follows_accept_encoding_and_q_values() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).expect("valid"));
+            m
+        };
+        assert_eq!(preferred_encoding(&HeaderMap::new()), Encoding::Identity);
+        assert_eq!(preferred_encoding(&h("gzip, deflate, br")), Encoding::Brotli);
+        assert_eq!(preferred_encoding(&h("gzip, br;q=0")), Encoding::Gzip);
+        assert_eq!(preferred_encoding(&h("identity")), Encoding::Identity);
+        assert_eq!(preferred_encoding(&h("*")), Encoding::Brotli);
+    }
+
+    #[test]
+    fn conditional_requests_get_304() {
+        let p = page(&[]);
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, p.etag.clone());
+        assert_eq!(p.respond(&h, false).status(), StatusCode::NOT_MODIFIED);
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
+        assert_eq!(p.respond(&h, false).status(), StatusCode::OK);
+    }
+}

@@ -1,0 +1,321 @@
+//! Turning store rows into the view structs templates render.
+
+use crate::app::{App, Taxonomy};
+use chrono::{DateTime, Utc};
+use newsdesk_content::related::RAIL_SIZE;
+use newsdesk_content::{
+    BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead, rfc3339, srcset,
+    teaser, url_encode,
+};
+use newsdesk_core::{Article, Block, Byline, Figure, Id, Media, safe_href};
+use newsdesk_db::ArticleCard;
+use newsdesk_render::{
+    ArticleView, BylineView, CardView, CorrectionView, ImageView, Link, MetaTag, PageMeta, SourceView,
+};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Longest teaser under a card, in characters.
+pub const TEASER_CHARS: usize = 160;
+
+/// Robots directives for indexable pages: large image previews for Discover.
+pub const ROBOTS_INDEX: &str = "index, follow, max-image-preview:large, max-snippet:-1, max-video-preview:-1";
+
+/// The image shown for a figure at card size: the smallest rendition at
+/// least 400 pixels wide, else the original.
+pub fn card_image(fig: &Figure, m: &Media) -> ImageView {
+    let pick = m.renditions.iter().filter(|r| r.width >= 400).min_by_key(|r| r.width);
+    let (file, width, height) = match pick {
+        Some(r) => (r.file.as_str(), r.width, r.height),
+        None => (m.file.as_str(), m.width, m.height),
+    };
+    ImageView {
+        src: media_url(file),
+        srcset: srcset(m),
+        width,
+        height,
+        alt: fig.alt(Some(m)).unwrap_or_default().to_owned(),
+    }
+}
+
+/// One line of bylines, e.g. "Ann Lee and Bo Chan".
+fn byline_text(bylines: &[Byline], t: &Taxonomy) -> String {
+    let names: Vec<String> = bylines
+        .iter()
+        .map(|b| match b {
+            Byline::Author { author_id } => t.authors.get(author_id).map(|a| a.name.clone()).unwrap_or_default(),
+            Byline::Credit { text } => text.clone(),
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// A card for a list or rail.
+pub fn card(app: &App, t: &Taxonomy, c: &ArticleCard, media: &HashMap<Id, Media>) -> CardView {
+    let section = t.section(c.section_id).map(|s| Link { name: s.name.clone(), url: format!("/{}", s.slug) });
+    let image = c.lead.as_ref().and_then(|f| media.get(&f.media_id).map(|m| card_image(f, m)));
+    CardView {
+        url: c.path.clone(),
+        headline: c.headlines.teaser().to_owned(),
+        teaser: teaser(&c.dek, TEASER_CHARS),
+        section,
+        byline: byline_text(&c.bylines, t),
+        published_iso: rfc3339(c.first_published_at, app.tz),
+        published_display: display_datetime(c.first_published_at, app.tz),
+        image,
+    }
+}
+
+/// Loads the lead media of `cards` in one query.
+pub async fn card_media(app: &App, cards: &[&ArticleCard]) -> newsdesk_db::Result<HashMap<Id, Media>> {
+    let ids: Vec<Id> = cards.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)).collect();
+    Ok(app.db.media_by_ids(&ids).await?.into_iter().map(|m| (m.id, m)).collect())
+}
+
+/// Cards for a list of rows, media loaded in one query.
+pub async fn cards(app: &App, t: &Taxonomy, rows: &[ArticleCard]) -> newsdesk_db::Result<Vec<CardView>> {
+    let refs: Vec<&ArticleCard> = rows.iter().collect();
+    let media = card_media(app, &refs).await?;
+    Ok(rows.iter().map(|c| card(app, t, c, &media)).collect())
+}
+
+/// The meta tags common to every page.
+pub fn page_meta(app: &App, title: String, description: String, path: &str) -> PageMeta {
+    let canonical = app.absolute(path);
+    let mut tags = vec![
+        og("og:site_name", &app.config.site.title),
+        og("og:type", "website"),
+        og("og:title", &title),
+        og("og:description", &description),
+        og("og:url", &canonical),
+        og("og:locale", &app.config.site.language.replace('-', "_")),
+    ];
+    if let Some(handle) = &app.config.site.twitter {
+        tags.push(tw("twitter:site", handle));
+    }
+    PageMeta { title, description, canonical, robots: ROBOTS_INDEX.into(), tags, json_ld: None }
+}
+
+fn og(key: &str, content: &str) -> MetaTag {
+    MetaTag { attr: "property", key: key.into(), content: content.into() }
+}
+
+fn tw(key: &str, content: &str) -> MetaTag {
+    MetaTag { attr: "name", key: key.into(), content: content.into() }
+}
+
+fn is_web_url(u: &str) -> bool {
+    safe_href(u).is_some_and(|h| h.starts_with("http://") || h.starts_with("https://"))
+}
+
+/// Everything an article page needs, with its surrogate keys.
+pub struct ArticleRender {
+    /// The article view.
+    pub view: ArticleView,
+    /// The head.
+    pub meta: PageMeta,
+    /// What the page was rendered from.
+    pub keys: Vec<String>,
+}
+
+/// Builds the article page's view from a published article.
+pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<ArticleRender> {
+    let path = a.path.clone().unwrap_or_default();
+    let permalink = app.absolute(&path);
+    let canonical = a.canonical_url.clone().filter(|u| is_web_url(u)).unwrap_or_else(|| permalink.clone());
+    let related_rows = app.db.related_cards(a.id).await?;
+    let related_rows: Vec<ArticleCard> = related_rows.into_iter().take(RAIL_SIZE).collect();
+
+    // Every image of the page in one query: lead, body figures, rail.
+    let mut media_ids: Vec<Id> = a.lead.iter().map(|f| f.media_id).collect();
+    let mut linked: Vec<Id> = Vec::new();
+    for b in &a.body {
+        match b {
+            Block::Figure(f) => media_ids.push(f.media_id),
+            Block::Timeline { entries, .. } => linked.extend(entries.iter().filter_map(|e| e.article_id)),
+            _ => {}
+        }
+    }
+    media_ids.extend(related_rows.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)));
+    let media: HashMap<Id, Media> =
+        app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
+    let article_paths = app.db.article_paths(&linked).await?;
+
+    let section = t.section(a.section_id);
+    let published = a.first_published_at.unwrap_or(a.updated_at);
+    let updated = (a.updated_at - published > chrono::Duration::minutes(1)).then_some(a.updated_at);
+    let bylines: Vec<BylineView> = a
+        .bylines
+        .iter()
+        .filter_map(|b| match b {
+            Byline::Author { author_id } => t.authors.get(author_id).map(|au| BylineView {
+                name: au.name.clone(),
+                url: Some(format!("/author/{}", au.slug)),
+                title: au.title.clone(),
+            }),
+            Byline::Credit { text } => Some(BylineView { name: text.clone(), url: None, title: None }),
+        })
+        .collect();
+    let tags: Vec<Link> = a
+        .tags
+        .iter()
+        .filter_map(|id| t.tags.get(id))
+        .map(|tag| Link { name: tag.name.clone(), url: format!("/tag/{}", tag.slug) })
+        .collect();
+    let headline = a.headlines.display.clone();
+    let share = share_links(&permalink, a.headlines.social());
+    let lead = a.lead.as_ref();
+    let lead_media = lead.and_then(|f| media.get(&f.media_id));
+    let related: Vec<CardView> = related_rows.iter().map(|c| card(app, t, c, &media)).collect();
+
+    let view = ArticleView {
+        headline: headline.clone(),
+        dek: a.dek.clone(),
+        section: section.map(|s| Link { name: s.name.clone(), url: format!("/{}", s.slug) }),
+        story: a.story_id.and_then(|id| t.stories.get(&id)).map(|s| s.name.clone()),
+        bylines: bylines.clone(),
+        published_iso: rfc3339(published, app.tz),
+        published_display: display_datetime(published, app.tz),
+        updated_iso: updated.map(|u| rfc3339(u, app.tz)),
+        updated_display: updated.map(|u| display_datetime(u, app.tz)),
+        lead_html: lead.map(|f| render_lead(f, lead_media)).unwrap_or_default(),
+        body_html: render_body(&a.body, &BodyContext { media: &media, article_paths: &article_paths }),
+        sources: a
+            .sources
+            .iter()
+            .map(|s| SourceView {
+                name: s.name.clone(),
+                kind: s.kind.label().into(),
+                url: s.url.clone().filter(|u| is_web_url(u)),
+                attributed: s.attributed.clone(),
+            })
+            .collect(),
+        corrections: a
+            .corrections
+            .iter()
+            .map(|c| CorrectionView {
+                iso: rfc3339(c.at, app.tz),
+                display: display_datetime(c.at, app.tz),
+                text: c.text.clone(),
+            })
+            .collect(),
+        tags: tags.clone(),
+        share,
+        permalink: permalink.clone(),
+        related,
+    };
+
+    // Head: title from the SEO headline, social tags from the social one.
+    let description = if a.dek.is_empty() { teaser(&a.plain_text(), TEASER_CHARS) } else { a.dek.clone() };
+    let mut meta = page_meta(app, format!("{} | {}", a.headlines.seo(), app.config.site.title), description.clone(), &path);
+    meta.canonical = canonical.clone();
+    meta.tags.retain(|m| !matches!(m.key.as_str(), "og:type" | "og:title" | "og:url"));
+    meta.tags.push(og("og:type", "article"));
+    meta.tags.push(og("og:title", a.headlines.social()));
+    meta.tags.push(og("og:url", &canonical));
+    if let (Some(f), Some(m)) = (lead, lead_media) {
+        meta.tags.push(og("og:image", &app.absolute(&media_url(&m.file))));
+        meta.tags.push(og("og:image:width", &m.width.to_string()));
+        meta.tags.push(og("og:image:height", &m.height.to_string()));
+        meta.tags.push(og("og:image:alt", f.alt(Some(m)).unwrap_or_default()));
+    }
+    meta.tags.push(og("article:published_time", &rfc3339(published, app.tz)));
+    meta.tags.push(og("article:modified_time", &rfc3339(a.updated_at, app.tz)));
+    if let Some(s) = section {
+        meta.tags.push(og("article:section", &s.name));
+    }
+    for b in &bylines {
+        if let Some(u) = &b.url {
+            meta.tags.push(og("article:author", &app.absolute(u)));
+        }
+    }
+    for tag in &tags {
+        meta.tags.push(og("article:tag", &tag.name));
+    }
+    meta.tags.push(tw("twitter:card", "summary_large_image"));
+    meta.tags.push(tw("twitter:title", a.headlines.social()));
+    meta.tags.push(tw("twitter:description", &teaser(&description, 200)));
+    if let (Some(f), Some(m)) = (lead, lead_media) {
+        meta.tags.push(tw("twitter:image", &app.absolute(&media_url(&m.file))));
+        meta.tags.push(tw("twitter:image:alt", &teaser(f.alt(Some(m)).unwrap_or_default(), 420)));
+    }
+
+    let authors: Vec<serde_json::Value> = bylines
+        .iter()
+        .map(|b| match &b.url {
+            Some(u) => json!({"@type": "Person", "name": b.name, "url": app.absolute(u)}),
+            None => json!({"@type": "Organization", "name": b.name}),
+        })
+        .collect();
+    let mut ld = json!({
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": teaser(a.headlines.seo(), 110),
+        "description": description,
+        "datePublished": rfc3339(published, app.tz),
+        "dateModified": rfc3339(a.updated_at, app.tz),
+        "author": authors,
+        "publisher": {
+            "@type": "Organization",
+            "name": app.config.site.title,
+            "url": app.absolute("/"),
+            "logo": {"@type": "ImageObject", "url": app.absolute(&app.site_view(t).logo_url), "width": 64, "height": 64}
+        },
+        "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
+        "url": permalink,
+        "inLanguage": app.config.site.language,
+        "isAccessibleForFree": true,
+        "keywords": tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+    });
+    if let Some(s) = section {
+        ld["articleSection"] = json!(s.name);
+    }
+    if let (Some(f), Some(m)) = (lead, lead_media) {
+        ld["image"] = json!([{
+            "@type": "ImageObject",
+            "url": app.absolute(&media_url(&m.file)),
+            "width": m.width,
+            "height": m.height,
+            "caption": f.caption(Some(m)),
+            "creditText": f.credit(Some(m)),
+        }]);
+    }
+    if !a.corrections.is_empty() {
+        ld["correction"] = a
+            .corrections
+            .iter()
+            .map(|c| json!({"@type": "CorrectionComment", "text": c.text, "datePublished": rfc3339(c.at, app.tz)}))
+            .collect();
+    }
+    meta.json_ld = Some(json_for_script(&ld));
+
+    let mut keys = vec![format!("article:{}", a.id)];
+    keys.extend(related_rows.iter().map(|c| format!("article:{}", c.id)));
+    keys.extend(linked.iter().map(|id| format!("article:{id}")));
+    keys.extend(media.keys().map(|id| format!("media:{id}")));
+    keys.push("taxonomy".into());
+    Ok(ArticleRender { view, meta, keys })
+}
+
+/// Share links that need no third-party script.
+pub fn share_links(url: &str, title: &str) -> Vec<Link> {
+    let u = url_encode(url);
+    let t = url_encode(title);
+    vec![
+        Link { name: "X".into(), url: format!("https://x.com/intent/post?url={u}&text={t}") },
+        Link { name: "Facebook".into(), url: format!("https://www.facebook.com/sharer/sharer.php?u={u}") },
+        Link { name: "LinkedIn".into(), url: format!("https://www.linkedin.com/sharing/share-offsite/?url={u}") },
+        Link { name: "WhatsApp".into(), url: format!("https://wa.me/?text={t}%20{u}") },
+        Link { name: "Email".into(), url: format!("mailto:?subject={t}&body={u}") },
+    ]
+}
+
+/// The newest update among `rows`, for `Last-Modified`.
+pub fn newest(rows: &[ArticleCard]) -> Option<DateTime<Utc>> {
+    rows.iter().map(|c| c.updated_at.max(c.first_published_at)).max()
+}

@@ -1,0 +1,173 @@
+//! HTTP behaviour: compression, validators, caching headers, HEAD, bad
+//! requests, health and shutdown.
+
+use crate::{TestApp, raw_status};
+use newsdesk_test_support::{TestDb, db_test};
+use reqwest::header;
+use std::io::Read;
+
+db_test!(pages_are_compressed_with_brotli_or_gzip, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let path = app.ids.main_path.clone();
+    let plain = app.get(&path).await?.bytes().await?;
+    let br = app.client.get(format!("{}{path}", app.base)).header(header::ACCEPT_ENCODING, "gzip, deflate, br").send().await?;
+    assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(br.headers()[header::VARY], "Accept-Encoding");
+    let compressed = br.bytes().await?;
+    assert!(compressed.len() * 3 < plain.len(), "{} vs {}", compressed.len(), plain.len());
+    let mut out = Vec::new();
+    brotli::Decompressor::new(&compressed[..], 4096).read_to_end(&mut out)?;
+    assert_eq!(out, plain);
+    let gz = app.client.get(format!("{}{path}", app.base)).header(header::ACCEPT_ENCODING, "gzip").send().await?;
+    assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&gz.bytes().await?[..]).read_to_end(&mut out)?;
+    assert_eq!(out, plain);
+    let none = app.client.get(format!("{}{path}", app.base)).header(header::ACCEPT_ENCODING, "br;q=0, gzip;q=0").send().await?;
+    assert!(none.headers().get(header::CONTENT_ENCODING).is_none());
+    app.stop().await
+});
+
+db_test!(validators_give_304_and_cache_headers_fit_the_content, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let path = app.ids.main_path.clone();
+    let first = app.get(&path).await?;
+    assert_eq!(first.headers()[header::CACHE_CONTROL], "public, max-age=60, stale-while-revalidate=600");
+    assert_eq!(first.headers()[header::LAST_MODIFIED], "Tue, 14 Jul 2026 16:00:00 GMT");
+    let etag = first.headers()[header::ETAG].to_str()?.to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let surrogate = first.headers()["surrogate-key"].to_str()?.to_owned();
+    assert!(surrogate.split(' ').any(|k| k == format!("article:{}", app.ids.main)), "{surrogate}");
+    assert!(surrogate.split(' ').any(|k| k == format!("article:{}", app.ids.earlier)), "depends on its rail: {surrogate}");
+    let again = app.client.get(format!("{}{path}", app.base)).header(header::IF_NONE_MATCH, &etag).send().await?;
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()[header::ETAG].to_str()?, etag);
+    assert!(again.bytes().await?.is_empty());
+    let since = app.client.get(format!("{}{path}", app.base)).header(header::IF_MODIFIED_SINCE, "Tue, 14 Jul 2026 16:00:00 GMT").send().await?;
+    assert_eq!(since.status(), 304);
+    let older = app.client.get(format!("{}{path}", app.base)).header(header::IF_MODIFIED_SINCE, "Tue, 14 Jul 2026 15:59:59 GMT").send().await?;
+    assert_eq!(older.status(), 200);
+    let other = app.client.get(format!("{}{path}", app.base)).header(header::IF_NONE_MATCH, "\"nope\"").send().await?;
+    assert_eq!(other.status(), 200);
+
+    // Fingerprinted assets are immutable; the stylesheet is small.
+    let (_, html) = app.text("/").await?;
+    let css = html.split("<link rel=\"stylesheet\" href=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    assert!(css.starts_with("/assets/site.") && css.ends_with(".css"), "{css}");
+    let r = app.get(&css).await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert_eq!(r.headers()[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(r.bytes().await?.len() <= 15 * 1024);
+    assert_eq!(app.get("/assets/site.00000000.css").await?.status(), 404);
+
+    // Security headers on every response.
+    let h = app.get("/").await?;
+    assert_eq!(h.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(h.headers()[header::CONTENT_SECURITY_POLICY].to_str()?.contains("script-src 'self'"));
+    app.stop().await
+});
+
+db_test!(head_answers_like_get_without_a_body, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let path = app.ids.main_path.clone();
+    let get = app.get(&path).await?;
+    let get_len = get.headers()[header::CONTENT_LENGTH].clone();
+    let get_etag = get.headers()[header::ETAG].clone();
+    let head = app.client.head(format!("{}{path}", app.base)).send().await?;
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()[header::CONTENT_LENGTH], get_len);
+    assert_eq!(head.headers()[header::ETAG], get_etag);
+    assert!(head.bytes().await?.is_empty());
+    let head404 = app.client.head(format!("{}/missing", app.base)).send().await?;
+    assert_eq!(head404.status(), 404);
+    app.stop().await
+});
+
+db_test!(hostile_requests_get_clear_answers, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    for target in [
+        "/assets/../Cargo.toml",
+        "/assets/..%2fCargo.toml",
+        "/media/../newsdesk.db",
+        "/media/..%2f..%2fetc%2fpasswd.jpg",
+        "/media/fx/..%2f..%2ftest.db",
+        "/media/%2e%2e/%2e%2e/x.jpg",
+        "/media/fx/.hidden.jpg",
+        "/media/fx/missing.jpg",
+    ] {
+        assert_eq!(raw_status(&app.base, target).await?, 404, "{target}");
+    }
+    assert_eq!(app.get("/media/fx/lead-480.jpg").await?.status(), 200);
+    let long = format!("/{}", "a".repeat(5000));
+    assert_eq!(raw_status(&app.base, &long).await?, 414);
+    let long_query = format!("/world?q={}", "b".repeat(3000));
+    assert_eq!(raw_status(&app.base, &long_query).await?, 414);
+    // Trailing slashes fold into the canonical URL; never into another host.
+    let r = app.get("/world/").await?;
+    assert_eq!(r.status(), 308);
+    assert_eq!(r.headers()[header::LOCATION], "/world");
+    assert_ne!(raw_status(&app.base, "//evil.example/").await?, 308);
+    let post = app.client.post(format!("{}/world", app.base)).body("x").send().await?;
+    assert_eq!(post.status(), 405);
+    app.stop().await
+});
+
+db_test!(healthz_reports_the_database, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let r = app.get("/healthz").await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    let body: serde_json::Value = serde_json::from_slice(&r.bytes().await?)?;
+    assert_eq!(body["status"], "ok");
+    let expected = match app.t.db.backend() {
+        newsdesk_db::Backend::Sqlite => "sqlite",
+        newsdesk_db::Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["database"], expected);
+    app.t.db.close().await;
+    let r = app.get("/healthz").await?;
+    assert_eq!(r.status(), 503);
+    app.stop().await
+});
+
+db_test!(cached_pages_are_served_from_memory_until_invalidated, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let path = app.ids.main_path.clone();
+    let (_, before) = app.text(&path).await?;
+    // A change made behind the cache's back is not seen...
+    let (mut a, v) = app.t.db.find_article_versioned(app.ids.main).await?;
+    a.dek = "A new dek.".into();
+    app.t.db.update_article(&a, v).await?;
+    let (_, cached) = app.text(&path).await?;
+    assert_eq!(cached, before);
+    // ...until what the page depends on is invalidated.
+    let dropped = app.app.cache.invalidate(&[format!("article:{}", app.ids.main)]);
+    assert!(dropped >= 1);
+    let (_, after) = app.text(&path).await?;
+    assert!(after.contains("A new dek."));
+    app.stop().await
+});
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_in_flight_requests() -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start(TestDb::sqlite().await?).await?;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // A request whose head has started to arrive is in flight: the server
+    // must answer it even though shutdown begins before it is complete.
+    let mut conn = tokio::net::TcpStream::connect(&addr).await?;
+    conn.write_all(format!("GET {} HTTP/1.1\r\nHost: {addr}\r\n", app.ids.main_path).as_bytes()).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let base = app.base.clone();
+    let stopping = tokio::spawn(app.stop());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    conn.write_all(b"Connection: close\r\n\r\n").await?;
+    let mut response = String::new();
+    conn.read_to_string(&mut response).await?;
+    assert!(response.starts_with("HTTP/1.1 200"), "{}", &response[..response.len().min(200)]);
+    assert!(response.trim_end().ends_with("</html>"), "the whole page arrived");
+    stopping.await??;
+    assert!(reqwest::get(format!("{base}/")).await.is_err(), "no longer listening");
+    Ok(())
+}
