@@ -61,7 +61,11 @@ enum Command {
     },
 }
 
-fn load_config(common: &Common, listen: Option<String>, theme: Option<PathBuf>) -> anyhow::Result<Config> {
+fn load_config(
+    common: &Common,
+    listen: Option<String>,
+    theme: Option<PathBuf>,
+) -> anyhow::Result<Config> {
     let mut config = Config::load(&common.data_dir)?;
     // clap has already folded the environment variables into the flags, so
     // one apply covers both layers in the right order (flags win).
@@ -72,7 +76,9 @@ fn load_config(common: &Common, listen: Option<String>, theme: Option<PathBuf>) 
 
 async fn open(config: &Config) -> anyhow::Result<Database> {
     let url = config.database_url();
-    let db = Database::connect(&url).await.with_context(|| format!("opening the database at `{}`", redact(&url)))?;
+    let db = Database::connect(&url)
+        .await
+        .with_context(|| format!("opening the database at `{}`", redact(&url)))?;
     let ran = db.migrate().await.context("migrating the database")?;
     if ran > 0 {
         tracing::info!(migrations = ran, "database migrated");
@@ -94,7 +100,12 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn seed_demo(db: &Database, config: &Config, articles: usize, seed: u64) -> anyhow::Result<()> {
+async fn seed_demo(
+    db: &Database,
+    config: &Config,
+    articles: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
     let existing = db.count_published().await?;
     anyhow::ensure!(
         existing == 0 && db.list_sections().await?.is_empty(),
@@ -104,7 +115,12 @@ async fn seed_demo(db: &Database, config: &Config, articles: usize, seed: u64) -
     let report = newsdesk_demo::seed(
         db,
         &config.media_dir(),
-        &newsdesk_demo::DemoOptions { articles, seed, anchor: chrono_now(), tz: config.timezone()? },
+        &newsdesk_demo::DemoOptions {
+            articles,
+            seed,
+            anchor: chrono_now(),
+            tz: config.timezone()?,
+        },
     )
     .await?;
     println!(
@@ -201,8 +217,10 @@ mod tests {
 
     #[test]
     fn cli_parses_every_command() {
-        Cli::try_parse_from(["newsdesk", "serve", "--demo", "--listen", "127.0.0.1:0"]).expect("serve");
-        Cli::try_parse_from(["newsdesk", "migrate", "--database", "sqlite://x.db"]).expect("migrate");
+        Cli::try_parse_from(["newsdesk", "serve", "--demo", "--listen", "127.0.0.1:0"])
+            .expect("serve");
+        Cli::try_parse_from(["newsdesk", "migrate", "--database", "sqlite://x.db"])
+            .expect("migrate");
         Cli::try_parse_from(["newsdesk", "demo", "--articles", "50", "--seed", "3"]).expect("demo");
         assert!(Cli::try_parse_from(["newsdesk", "serve", "--bogus"]).is_err());
     }

@@ -183,7 +183,8 @@ impl Config {
 
     /// Checks values that parse but make no sense, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, message: String| ConfigError::Invalid { key: key.into(), message };
+        let invalid =
+            |key: &str, message: String| ConfigError::Invalid { key: key.into(), message };
         self.listen_addr()?;
         self.timezone()?;
         if let Some(u) = &self.site.url
@@ -192,7 +193,9 @@ impl Config {
             return Err(invalid("site.url", format!("`{u}` is not an http(s) URL")));
         }
         if let Some(u) = &self.database.url
-            && !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://"))
+            && !(u.starts_with("sqlite:")
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://"))
         {
             return Err(invalid(
                 "database.url",
@@ -217,15 +220,19 @@ impl Config {
     pub fn timezone(&self) -> Result<chrono_tz::Tz, ConfigError> {
         self.site.timezone.parse().map_err(|_| ConfigError::Invalid {
             key: "site.timezone".into(),
-            message: format!("`{}` is not an IANA time zone such as Europe/London", self.site.timezone),
+            message: format!(
+                "`{}` is not an IANA time zone such as Europe/London",
+                self.site.timezone
+            ),
         })
     }
 
     /// The database URL, defaulting to a SQLite file in the data directory.
     pub fn database_url(&self) -> String {
-        self.database.url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("newsdesk.db").display())
-        })
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("newsdesk.db").display()))
     }
 
     /// The folder media files live in.
@@ -256,7 +263,8 @@ mod tests {
 
     #[test]
     fn missing_file_gives_defaults_under_the_data_dir() -> Result<(), ConfigError> {
-        let dir = tempfile::tempdir().map_err(|source| ConfigError::Read { path: ".".into(), source })?;
+        let dir =
+            tempfile::tempdir().map_err(|source| ConfigError::Read { path: ".".into(), source })?;
         let c = Config::load(dir.path())?;
         assert_eq!(c.server.listen, "127.0.0.1:8080");
         assert_eq!(c.database_url(), format!("sqlite://{}/newsdesk.db", dir.path().display()));

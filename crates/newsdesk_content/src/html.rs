@@ -302,7 +302,10 @@ mod tests {
         assert!(html.contains("click me"), "link text kept: {html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
         assert!(html.contains("Kept caption"), "{html}");
-        assert!(html.contains("<h2 id=\"b-onclick-x-sub-b\">&lt;b onclick=x&gt;Sub&lt;/b&gt;</h2>"), "{html}");
+        assert!(
+            html.contains("<h2 id=\"b-onclick-x-sub-b\">&lt;b onclick=x&gt;Sub&lt;/b&gt;</h2>"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -8,5 +8,7 @@ mod html;
 pub mod related;
 mod text;
 
-pub use html::{BodyContext, MEDIA_PREFIX, escape_html, media_url, render_body, render_lead, srcset};
+pub use html::{
+    BodyContext, MEDIA_PREFIX, escape_html, media_url, render_body, render_lead, srcset,
+};
 pub use text::{display_date, display_datetime, json_for_script, rfc3339, teaser, url_encode};

@@ -94,7 +94,8 @@ mod tests {
 
     #[test]
     fn teaser_cuts_at_a_word_boundary_with_an_ellipsis() {
-        let text = "Negotiators from both countries met again on Monday, hoping to settle the dispute.";
+        let text =
+            "Negotiators from both countries met again on Monday, hoping to settle the dispute.";
         let t = teaser(text, 40);
         assert_eq!(t, "Negotiators from both countries met…");
         assert!(t.chars().count() <= 40);

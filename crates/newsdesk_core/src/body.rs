@@ -231,7 +231,13 @@ mod tests {
 
     #[test]
     fn safe_href_keeps_ordinary_links() {
-        for good in ["https://example.org/a?b=c", "http://x.test", "mailto:desk@x.test", "/world", "#sources"] {
+        for good in [
+            "https://example.org/a?b=c",
+            "http://x.test",
+            "mailto:desk@x.test",
+            "/world",
+            "#sources",
+        ] {
             assert_eq!(safe_href(good), Some(good));
         }
         assert_eq!(safe_href("  https://x.test  "), Some("https://x.test"));

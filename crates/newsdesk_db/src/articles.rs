@@ -1,6 +1,8 @@
 //! Articles: saving, publishing, listing, and their stored related stories.
 
-use crate::{Database, DbError, Result, conflict_on_unique, from_json, on_pool, placeholders, to_json};
+use crate::{
+    Database, DbError, Result, conflict_on_unique, from_json, on_pool, placeholders, to_json,
+};
 use chrono::{DateTime, Utc};
 use newsdesk_content::related::{Candidate, RAIL_SIZE, RelatedIndex, Term, term_profile};
 use newsdesk_core::{Article, ArticleStatus, Byline, Figure, HeadlineSet, Id, article_path};
@@ -103,10 +105,10 @@ impl ArticleRow {
             Some(s) => Some(from_json(what("lead"), s)?),
             None => None,
         };
-        let status = self
-            .status
-            .parse::<ArticleStatus>()
-            .map_err(|message| DbError::Corrupt { what: format!("article {id} status"), message })?;
+        let status = self.status.parse::<ArticleStatus>().map_err(|message| DbError::Corrupt {
+            what: format!("article {id} status"),
+            message,
+        })?;
         let article = Article {
             id,
             slug: self.slug,
@@ -227,23 +229,33 @@ fn filter_id(f: ArticleFilter) -> i64 {
 /// A macro rather than a function so one text serves both backends.
 macro_rules! write_links {
     ($tx:expr, $id:expr, $a:expr) => {{
-        sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind($id).execute(&mut *$tx).await?;
+        sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
         for (pos, tag) in $a.tags.iter().enumerate() {
-            sqlx::query("INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)")
-                .bind($id)
-                .bind(*tag)
-                .bind(pos as i32)
-                .execute(&mut *$tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind($id)
+            .bind(*tag)
+            .bind(pos as i32)
+            .execute(&mut *$tx)
+            .await?;
         }
-        sqlx::query("DELETE FROM article_authors WHERE article_id = $1").bind($id).execute(&mut *$tx).await?;
+        sqlx::query("DELETE FROM article_authors WHERE article_id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
         for (pos, author) in author_ids($a).iter().enumerate() {
-            sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3)")
-                .bind($id)
-                .bind(*author)
-                .bind(pos as i32)
-                .execute(&mut *$tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind($id)
+            .bind(*author)
+            .bind(pos as i32)
+            .execute(&mut *$tx)
+            .await?;
         }
     }};
 }
@@ -253,7 +265,9 @@ impl Database {
     /// Publishing goes through [`Database::publish_article`].
     pub async fn create_article(&self, a: &Article) -> Result<Article> {
         if a.status.is_public() || a.path.is_some() {
-            return Err(DbError::Invalid("a new article starts unpublished; publish it afterwards".into()));
+            return Err(DbError::Invalid(
+                "a new article starts unpublished; publish it afterwards".into(),
+            ));
         }
         let terms = profile(a);
         let lead = a.lead.as_ref().map(to_json);
@@ -333,7 +347,9 @@ impl Database {
         related: RelatedUpdate,
     ) -> Result<Article> {
         let (mut a, version) = self.find_article_versioned(id).await?;
-        a.status.transition(ArticleStatus::Published).map_err(|e| DbError::Invalid(e.to_string()))?;
+        a.status
+            .transition(ArticleStatus::Published)
+            .map_err(|e| DbError::Invalid(e.to_string()))?;
         let mut media_ids: Vec<Id> = a.lead.iter().map(|f| f.media_id).collect();
         for b in &a.body {
             if let newsdesk_core::Block::Figure(f) = b {
@@ -362,7 +378,9 @@ impl Database {
         )
         .bind(first).bind(&path).bind(id).bind(version)
         .fetch_optional(p).await)
-        .map_err(|e| conflict_on_unique(e, || format!("another article already lives at `{path}`")))?;
+        .map_err(|e| {
+            conflict_on_unique(e, || format!("another article already lives at `{path}`"))
+        })?;
         if updated.is_none() {
             let (_, current) = self.find_article_versioned(id).await?;
             return Err(DbError::StaleRevision { current });
@@ -379,7 +397,9 @@ impl Database {
     /// Takes a published article down. Its path stays reserved.
     pub async fn unpublish_article(&self, id: Id) -> Result<()> {
         let (a, _) = self.find_article_versioned(id).await?;
-        a.status.transition(ArticleStatus::Unpublished).map_err(|e| DbError::Invalid(e.to_string()))?;
+        a.status
+            .transition(ArticleStatus::Unpublished)
+            .map_err(|e| DbError::Invalid(e.to_string()))?;
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE articles SET status = 'unpublished', version = version + 1 WHERE id = $1")
@@ -429,7 +449,12 @@ impl Database {
     }
 
     /// Published articles matching `filter`, newest first.
-    pub async fn list_cards(&self, filter: ArticleFilter, limit: i64, offset: i64) -> Result<Page<ArticleCard>> {
+    pub async fn list_cards(
+        &self,
+        filter: ArticleFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<ArticleCard>> {
         let cond = filter_sql(filter);
         let fid = filter_id(filter);
         let sql = format!(
@@ -562,7 +587,8 @@ impl Database {
     pub async fn recompute_related(&self, id: Id) -> Result<()> {
         let candidates = self.related_candidates().await?;
         let index = RelatedIndex::build(&candidates);
-        let mine: Vec<(Id, f64)> = index.related(id, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect();
+        let mine: Vec<(Id, f64)> =
+            index.related(id, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect();
         let mut targets: Vec<Id> = mine.iter().map(|(rid, _)| *rid).collect();
         let previously: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
             "SELECT article_id FROM article_related WHERE related_id = $1").bind(id).fetch_all(p).await)?;
@@ -584,7 +610,12 @@ impl Database {
         let index = RelatedIndex::build(&candidates);
         let lists: Vec<(Id, Vec<(Id, f64)>)> = candidates
             .iter()
-            .map(|c| (c.id, index.related(c.id, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect()))
+            .map(|c| {
+                (
+                    c.id,
+                    index.related(c.id, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect(),
+                )
+            })
             .collect();
         for chunk in lists.chunks(500) {
             self.store_related(chunk).await?;

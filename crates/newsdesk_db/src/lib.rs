@@ -158,7 +158,10 @@ impl Database {
 }
 
 /// Parses a stored JSON column, naming the row when it is corrupt.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: impl FnOnce() -> String, s: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    what: impl FnOnce() -> String,
+    s: &str,
+) -> Result<T> {
     serde_json::from_str(s).map_err(|e| DbError::Corrupt { what: what(), message: e.to_string() })
 }
 

@@ -72,24 +72,23 @@ impl Database {
 
     /// The tables and columns of the schema, sorted, for comparing backends.
     pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
-        let mut rows: Vec<(String, String)> = match &self.pool {
-            crate::Pool::Sqlite(p) => {
-                sqlx::query_as(
-                    "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+        let mut rows: Vec<(String, String)> =
+            match &self.pool {
+                crate::Pool::Sqlite(p) => {
+                    sqlx::query_as(
+                        "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
                      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
-                )
-                .fetch_all(p)
-                .await?
-            }
-            crate::Pool::Postgres(p) => {
-                sqlx::query_as(
+                    )
+                    .fetch_all(p)
+                    .await?
+                }
+                crate::Pool::Postgres(p) => sqlx::query_as(
                     "SELECT table_name::text, column_name::text FROM information_schema.columns \
                      WHERE table_schema = current_schema() ORDER BY 1, 2",
                 )
                 .fetch_all(p)
-                .await?
-            }
-        };
+                .await?,
+            };
         rows.sort();
         Ok(rows)
     }

@@ -3,7 +3,9 @@
 //! These tables are small (hundreds of rows) and read on every page, so the
 //! web layer loads them whole and keeps them in memory.
 
-use crate::{Database, DbError, Result, conflict_on_unique, from_json, on_pool, placeholders, to_json};
+use crate::{
+    Database, DbError, Result, conflict_on_unique, from_json, on_pool, placeholders, to_json,
+};
 use newsdesk_core::{Author, Id, Media, Section, Story, Tag, validate_slug};
 
 #[derive(sqlx::FromRow)]
@@ -44,7 +46,13 @@ fn check_slug(slug: &str) -> Result<()> {
 
 impl Database {
     /// Adds a section.
-    pub async fn create_section(&self, name: &str, slug: &str, position: i32, description: &str) -> Result<Section> {
+    pub async fn create_section(
+        &self,
+        name: &str,
+        slug: &str,
+        position: i32,
+        description: &str,
+    ) -> Result<Section> {
         check_slug(slug)?;
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
             "INSERT INTO sections (name, slug, position, description) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -52,7 +60,13 @@ impl Database {
         .bind(name).bind(slug).bind(position).bind(description)
         .fetch_one(p).await)
         .map_err(|e| conflict_on_unique(e, || format!("a section with slug `{slug}` exists")))?;
-        Ok(Section { id, name: name.into(), slug: slug.into(), position, description: description.into() })
+        Ok(Section {
+            id,
+            name: name.into(),
+            slug: slug.into(),
+            position,
+            description: description.into(),
+        })
     }
 
     /// Every section in navigation order.
@@ -62,7 +76,13 @@ impl Database {
         ).fetch_all(p).await)?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, slug, position, description)| Section { id, name, slug, position, description })
+            .map(|(id, name, slug, position, description)| Section {
+                id,
+                name,
+                slug,
+                position,
+                description,
+            })
             .collect())
     }
 
@@ -122,7 +142,14 @@ impl Database {
         ).fetch_all(p).await)?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, slug, title, bio, photo_media_id)| Author { id, name, slug, title, bio, photo_media_id })
+            .map(|(id, name, slug, title, bio, photo_media_id)| Author {
+                id,
+                name,
+                slug,
+                title,
+                bio,
+                photo_media_id,
+            })
             .collect())
     }
 
@@ -137,7 +164,9 @@ impl Database {
         .bind(&m.file).bind(w).bind(h).bind(&m.alt).bind(&m.caption).bind(&m.credit)
         .bind(&m.rights).bind(to_json(&m.renditions))
         .fetch_one(p).await)
-        .map_err(|e| conflict_on_unique(e, || format!("media file `{}` is already in the library", m.file)))?;
+        .map_err(|e| {
+            conflict_on_unique(e, || format!("media file `{}` is already in the library", m.file))
+        })?;
         Ok(Media { id, ..m.clone() })
     }
 
@@ -146,7 +175,10 @@ impl Database {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!("SELECT {MEDIA_COLUMNS} FROM media WHERE id IN ({})", placeholders(1, ids.len()));
+        let sql = format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
         let rows: Vec<MediaRow> = on_pool!(self, p => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for id in ids {

@@ -255,7 +255,12 @@ impl Picture {
                     let y = 0.18 + f64::from(row) * 0.035;
                     for i in 0..80 {
                         let x = f64::from(i) / 80.0;
-                        let crowd = *jitter.pick(&[Rgb(200, 40, 40), Rgb(240, 240, 240), Rgb(30, 30, 40), Rgb(220, 180, 60)]);
+                        let crowd = *jitter.pick(&[
+                            Rgb(200, 40, 40),
+                            Rgb(240, 240, 240),
+                            Rgb(30, 30, 40),
+                            Rgb(220, 180, 60),
+                        ]);
                         c.rect(x, y, x + 0.011, y + 0.03, crowd);
                     }
                 }

@@ -16,8 +16,8 @@ mod stories;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use newsdesk_core::{
-    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Source, TimelineEntry,
-    article_path, slugify,
+    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Source,
+    TimelineEntry, article_path, slugify,
 };
 use newsdesk_db::{Database, RelatedUpdate};
 use std::collections::{HashMap, HashSet};
@@ -77,9 +77,11 @@ const DESK_TITLES: &[&str] = &[
     "Arts correspondent",
 ];
 
-const PHOTOGRAPHERS: &[&str] = &["Lena Hart", "Tomás Ferreira", "Yuki Mori", "Ade Bankole", "Petra Novak", "Sam Okoro"];
+const PHOTOGRAPHERS: &[&str] =
+    &["Lena Hart", "Tomás Ferreira", "Yuki Mori", "Ade Bankole", "Petra Novak", "Sam Okoro"];
 
-const US_CITIES: &[&str] = &["Columbus", "Sacramento", "Denver", "Baltimore", "Omaha", "Tucson", "Raleigh", "Boise"];
+const US_CITIES: &[&str] =
+    &["Columbus", "Sacramento", "Denver", "Baltimore", "Omaha", "Tucson", "Raleigh", "Boise"];
 
 /// The facts one running story is written from.
 struct Facts {
@@ -106,7 +108,12 @@ fn person(rng: &mut Rng) -> String {
 }
 
 fn coined(rng: &mut Rng, ends: &[&str]) -> String {
-    format!("{}{}{}", rng.pick(stories::SYLLABLES_A), rng.pick(stories::SYLLABLES_B), rng.pick(ends))
+    format!(
+        "{}{}{}",
+        rng.pick(stories::SYLLABLES_A),
+        rng.pick(stories::SYLLABLES_B),
+        rng.pick(ends)
+    )
 }
 
 fn facts_for(kind: &'static Kind, rng: &mut Rng) -> Facts {
@@ -124,14 +131,28 @@ fn facts_for(kind: &'static Kind, rng: &mut Rng) -> Facts {
             }
             (a, b, (*rng.pick(stories::CITIES)).to_owned(), String::new())
         }
-        "politics" => (String::new(), String::new(), (*rng.pick(stories::STATES)).to_owned(), String::new()),
+        "politics" => {
+            (String::new(), String::new(), (*rng.pick(stories::STATES)).to_owned(), String::new())
+        }
         "national" => {
-            let org = format!("{} {}", coined(rng, stories::COMPANY_ENDS), rng.pick(stories::COMPANY_KINDS));
+            let org = format!(
+                "{} {}",
+                coined(rng, stories::COMPANY_ENDS),
+                rng.pick(stories::COMPANY_KINDS)
+            );
             (String::new(), String::new(), (*rng.pick(US_CITIES)).to_owned(), org)
         }
         "business" => {
-            let a = format!("{} {}", coined(rng, stories::COMPANY_ENDS), rng.pick(stories::COMPANY_KINDS));
-            let b = format!("{} {}", coined(rng, stories::COMPANY_ENDS), rng.pick(stories::COMPANY_KINDS));
+            let a = format!(
+                "{} {}",
+                coined(rng, stories::COMPANY_ENDS),
+                rng.pick(stories::COMPANY_KINDS)
+            );
+            let b = format!(
+                "{} {}",
+                coined(rng, stories::COMPANY_ENDS),
+                rng.pick(stories::COMPANY_KINDS)
+            );
             (a, b, String::new(), String::new())
         }
         "sports" => {
@@ -144,7 +165,8 @@ fn facts_for(kind: &'static Kind, rng: &mut Rng) -> Facts {
         }
         _ => {
             let city = (*rng.pick(stories::CITIES)).to_owned();
-            let org = format!("{} {}", coined(rng, &["a", "ia", "on"]), rng.pick(stories::INSTITUTIONS));
+            let org =
+                format!("{} {}", coined(rng, &["a", "ia", "on"]), rng.pick(stories::INSTITUTIONS));
             (String::new(), String::new(), city, org)
         }
     };
@@ -182,11 +204,16 @@ struct Plan {
 /// Writes the demo newsroom into `db`, with image files under `media_dir`.
 /// The database should be empty; slugs of sections, tags and authors would
 /// otherwise collide.
-pub async fn seed(db: &Database, media_dir: &Path, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
+pub async fn seed(
+    db: &Database,
+    media_dir: &Path,
+    opts: &DemoOptions,
+) -> anyhow::Result<DemoReport> {
     let mut rng = Rng::new(opts.seed);
     let mut report = DemoReport::default();
     let demo_dir = media_dir.join("demo");
-    std::fs::create_dir_all(&demo_dir).with_context(|| format!("creating `{}`", demo_dir.display()))?;
+    std::fs::create_dir_all(&demo_dir)
+        .with_context(|| format!("creating `{}`", demo_dir.display()))?;
 
     let mut sections = HashMap::new();
     for (i, (name, slug, desc)) in SECTIONS.iter().enumerate() {
@@ -264,8 +291,11 @@ pub async fn seed(db: &Database, media_dir: &Path, opts: &DemoOptions) -> anyhow
         // Keep the opening stage and the order; drop some middle ones.
         let mut stages: Vec<usize> = std::iter::once(0)
             .chain({
-                let mut rest: Vec<usize> =
-                    story_rng.sample(kind.stages.len() - 1, size - 1).into_iter().map(|i| i + 1).collect();
+                let mut rest: Vec<usize> = story_rng
+                    .sample(kind.stages.len() - 1, size - 1)
+                    .into_iter()
+                    .map(|i| i + 1)
+                    .collect();
                 rest.sort_unstable();
                 rest
             })
@@ -277,11 +307,17 @@ pub async fn seed(db: &Database, media_dir: &Path, opts: &DemoOptions) -> anyhow
         let story_idx = story_facts.len();
         for stage in stages {
             at += Duration::hours(story_rng.range(30, 140) as i64);
-            plans.push(Plan { at: at.min(opts.anchor - Duration::minutes(5)), story: Some(story_idx), stage, brief: None });
+            plans.push(Plan {
+                at: at.min(opts.anchor - Duration::minutes(5)),
+                story: Some(story_idx),
+                stage,
+                brief: None,
+            });
         }
         planned += size;
         let name = facts.fill(kind.story_name);
-        let story = db.create_story(&name, &format!("{}-{}", slugify(&name), story_idx + 1)).await?;
+        let story =
+            db.create_story(&name, &format!("{}-{}", slugify(&name), story_idx + 1)).await?;
         // A pool of photos per story: each article draws its pictures here.
         let mut pool = Vec::new();
         for (p, scene) in kind.scenes.iter().enumerate() {
@@ -352,7 +388,12 @@ pub async fn seed(db: &Database, media_dir: &Path, opts: &DemoOptions) -> anyhow
     }
     while plans.len() < total {
         let at = start + Duration::minutes(brief_rng.range(0, period_days as u64 * 24 * 60) as i64);
-        plans.push(Plan { at: at.min(opts.anchor - Duration::minutes(5)), story: None, stage: 0, brief: Some(brief_rng.range(0, BRIEFS.len() as u64 - 1) as usize) });
+        plans.push(Plan {
+            at: at.min(opts.anchor - Duration::minutes(5)),
+            story: None,
+            stage: 0,
+            brief: Some(brief_rng.range(0, BRIEFS.len() as u64 - 1) as usize),
+        });
     }
     plans.sort_by_key(|p| p.at);
 
@@ -381,10 +422,18 @@ pub async fn seed(db: &Database, media_dir: &Path, opts: &DemoOptions) -> anyhow
             let n_sources = art_rng.range(1, 3) as usize;
             for i in art_rng.sample(kind.sources.len(), n_sources) {
                 let (name, skind, what) = kind.sources[i];
-                a.sources.push(Source { name: facts.fill(name), kind: skind, url: None, attributed: facts.fill(what) });
+                a.sources.push(Source {
+                    name: facts.fill(name),
+                    kind: skind,
+                    url: None,
+                    attributed: facts.fill(what),
+                });
             }
-            let mut tags: Vec<Id> =
-                art_rng.sample(kind.tags.len(), 2).into_iter().map(|i| tag_ids[kind.tags[i]]).collect();
+            let mut tags: Vec<Id> = art_rng
+                .sample(kind.tags.len(), 2)
+                .into_iter()
+                .map(|i| tag_ids[kind.tags[i]])
+                .collect();
             if art_rng.chance(0.3) {
                 tags.push(tag_ids[art_rng.pick(EXTRA_TAGS)]);
             }
@@ -485,7 +534,10 @@ fn story_body(
     let mut body = vec![Block::paragraph(facts.fill(stage.lede))];
     let bg1 = next_bg();
     body.push(Block::Paragraph {
-        content: vec![Inline::text(format!("{bg1} ")), Inline::Emphasis { children: vec![Inline::text(next_bg())] }],
+        content: vec![
+            Inline::text(format!("{bg1} ")),
+            Inline::Emphasis { children: vec![Inline::text(next_bg())] },
+        ],
     });
     let mut heads = rng.sample(kind.subheads.len(), 3);
     // "What comes next" belongs at the end when it is used.
@@ -509,7 +561,11 @@ fn story_body(
             title: Some(kind.timeline_title.into()),
             entries: earlier
                 .iter()
-                .map(|(id, at, headline)| TimelineEntry { date: at.date_naive(), text: headline.clone(), article_id: Some(*id) })
+                .map(|(id, at, headline)| TimelineEntry {
+                    date: at.date_naive(),
+                    text: headline.clone(),
+                    article_id: Some(*id),
+                })
                 .collect(),
         });
     }
@@ -524,7 +580,12 @@ fn story_body(
                     .into_iter()
                     .map(|i| {
                         let s = facts.fill(kind.background[i]);
-                        let first = s.split(". ").next().unwrap_or_default().trim_end_matches('.').to_owned();
+                        let first = s
+                            .split(". ")
+                            .next()
+                            .unwrap_or_default()
+                            .trim_end_matches('.')
+                            .to_owned();
                         vec![Inline::text(format!("{first}."))]
                     })
                     .collect(),

@@ -70,9 +70,9 @@ impl Renderer {
                 && !value.is_safe()
                 && let Some(s) = value.as_str()
             {
-                return out
-                    .write_str(&newsdesk_content::escape_html(s))
-                    .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"));
+                return out.write_str(&newsdesk_content::escape_html(s)).map_err(|_| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed")
+                });
             }
             minijinja::escape_formatter(out, state, value)
         });
@@ -81,7 +81,8 @@ impl Renderer {
         }
         let mut overridden = Vec::new();
         if let Some(dir) = theme_dir {
-            let entries = std::fs::read_dir(dir).map_err(|source| RenderError::Read { path: dir.into(), source })?;
+            let entries = std::fs::read_dir(dir)
+                .map_err(|source| RenderError::Read { path: dir.into(), source })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "html"))

@@ -19,7 +19,11 @@ fn meta() -> PageMeta {
         description: "Description".into(),
         canonical: "https://news.example/".into(),
         robots: "index, follow, max-image-preview:large".into(),
-        tags: vec![MetaTag { attr: "property", key: "og:title".into(), content: "<script>".into() }],
+        tags: vec![MetaTag {
+            attr: "property",
+            key: "og:title".into(),
+            content: "<script>".into(),
+        }],
         json_ld: Some(r#"{"@type":"NewsArticle"}"#.into()),
     }
 }
@@ -53,8 +57,16 @@ fn article_page() -> ArticlePage {
             section: Some(Link { name: "World".into(), url: "/world".into() }),
             story: Some("Water talks".into()),
             bylines: vec![
-                BylineView { name: "Ann Lee".into(), url: Some("/author/ann-lee".into()), title: None },
-                BylineView { name: "Bo Chan".into(), url: Some("/author/bo-chan".into()), title: None },
+                BylineView {
+                    name: "Ann Lee".into(),
+                    url: Some("/author/ann-lee".into()),
+                    title: None,
+                },
+                BylineView {
+                    name: "Bo Chan".into(),
+                    url: Some("/author/bo-chan".into()),
+                    title: None,
+                },
                 BylineView { name: "Meridian Press Agency".into(), url: None, title: None },
             ],
             published_iso: "2026-01-01T10:00:00+00:00".into(),
@@ -69,7 +81,11 @@ fn article_page() -> ArticlePage {
                 url: Some("https://wire.example/a".into()),
                 attributed: "the quote".into(),
             }],
-            corrections: vec![CorrectionView { iso: "x".into(), display: "y".into(), text: "Fixed.".into() }],
+            corrections: vec![CorrectionView {
+                iso: "x".into(),
+                display: "y".into(),
+                text: "Fixed.".into(),
+            }],
             tags: vec![Link { name: "Water".into(), url: "/tag/water".into() }],
             share: vec![Link { name: "Email".into(), url: "mailto:?subject=Talks".into() }],
             permalink: "https://news.example/world/2026/01/01/talks".into(),
@@ -88,7 +104,13 @@ fn every_builtin_page_template_renders_its_fixture() -> Result<(), RenderError> 
     assert!(html.contains("Story 1 &lt;b&gt;"), "card headline escaped");
     assert!(html.contains("You May Also Like"));
     assert_eq!(html.matches("class=\"share\"").count(), 2, "share row at top and bottom");
-    let home = HomePage { site: site(), meta: meta(), top: vec![card(1)], latest: vec![card(2)], blocks: vec![] };
+    let home = HomePage {
+        site: site(),
+        meta: meta(),
+        top: vec![card(1)],
+        latest: vec![card(2)],
+        blocks: vec![],
+    };
     assert!(r.render("home.html", &home)?.contains("Top stories"));
     let list = ListPage {
         site: site(),
@@ -98,7 +120,12 @@ fn every_builtin_page_template_renders_its_fixture() -> Result<(), RenderError> 
         description: "World news".into(),
         author: None,
         cards: vec![card(3)],
-        pagination: Pagination { page: 2, pages: 3, prev_url: Some("/world".into()), next_url: Some("/world?page=3".into()) },
+        pagination: Pagination {
+            page: 2,
+            pages: 3,
+            prev_url: Some("/world".into()),
+            next_url: Some("/world?page=3".into()),
+        },
     };
     let html = r.render("list.html", &list)?;
     assert!(html.contains("rel=\"next\" href=\"/world?page=3\""));
@@ -121,7 +148,14 @@ fn a_theme_folder_overrides_templates_by_name() -> Result<(), Box<dyn std::error
     std::fs::write(dir.path().join("notes.txt"), "ignored")?;
     let r = Renderer::new(Some(dir.path()))?;
     assert_eq!(r.overridden(), &["error.html".to_owned()]);
-    let err = ErrorPage { site: site(), meta: meta(), status: 410, heading: String::new(), message: String::new(), latest: vec![] };
+    let err = ErrorPage {
+        site: site(),
+        meta: meta(),
+        status: 410,
+        heading: String::new(),
+        message: String::new(),
+        latest: vec![],
+    };
     assert_eq!(r.render("error.html", &err)?, "Custom 410 for The Daily &lt;Test&gt;");
     // Templates that were not overridden still come from the built-in theme.
     assert!(r.render("article.html", &article_page())?.contains("You May Also Like"));

@@ -63,7 +63,9 @@ impl TestDb {
     pub async fn postgres() -> anyhow::Result<Option<TestDb>> {
         let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                anyhow::bail!("{POSTGRES_URL_VAR} is not set: under CI the PostgreSQL suite must run");
+                anyhow::bail!(
+                    "{POSTGRES_URL_VAR} is not set: under CI the PostgreSQL suite must run"
+                );
             }
             eprintln!("skipping: set {POSTGRES_URL_VAR} to run the PostgreSQL variant");
             return Ok(None);
@@ -76,11 +78,16 @@ impl TestDb {
         );
         let admin = PgConnectOptions::from_str(&base)?;
         let mut conn = admin.connect().await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await?;
         let opts = PgConnectOptions::from_str(&base)?.options([("search_path", schema.as_str())]);
         let db = Database::connect_postgres(opts).await?;
         db.migrate().await?;
-        let url = format!("{base}{}options=-csearch_path%3D{schema}", if base.contains('?') { "&" } else { "?" });
+        let url = format!(
+            "{base}{}options=-csearch_path%3D{schema}",
+            if base.contains('?') { "&" } else { "?" }
+        );
         let dir = tempfile::tempdir()?;
         Ok(Some(TestDb { db, dir, url, pg_schema: Some((base, schema)) }))
     }
@@ -122,13 +129,17 @@ macro_rules! db_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() -> anyhow::Result<()> {
-                let Some(t) = $crate::TestDb::new($crate::Kind::Sqlite).await? else { return Ok(()) };
+                let Some(t) = $crate::TestDb::new($crate::Kind::Sqlite).await? else {
+                    return Ok(());
+                };
                 ($body)(t).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() -> anyhow::Result<()> {
-                let Some(t) = $crate::TestDb::new($crate::Kind::Postgres).await? else { return Ok(()) };
+                let Some(t) = $crate::TestDb::new($crate::Kind::Postgres).await? else {
+                    return Ok(());
+                };
                 ($body)(t).await
             }
         }

@@ -67,9 +67,15 @@ pub struct App {
 /// Shared handle to the [`App`].
 pub type AppState = Arc<App>;
 
-fn asset(name: &str, ext: &str, content_type: &'static str, body: &'static str) -> (String, Arc<CachedPage>) {
+fn asset(
+    name: &str,
+    ext: &str,
+    content_type: &'static str,
+    body: &'static str,
+) -> (String, Arc<CachedPage>) {
     let file = format!("{name}.{:08x}.{ext}", newsdesk_render::fingerprint(body.as_bytes()) as u32);
-    let page = CachedPage::new(StatusCode::OK, content_type, IMMUTABLE_CACHE_CONTROL, body, None, vec![]);
+    let page =
+        CachedPage::new(StatusCode::OK, content_type, IMMUTABLE_CACHE_CONTROL, body, None, vec![]);
     (file, Arc::new(page))
 }
 
@@ -80,8 +86,10 @@ impl App {
         let tz = config.timezone()?;
         let renderer = Renderer::new(config.theme.dir.as_deref())?;
         let taxonomy = Taxonomy::load(&db).await?;
-        let (css_name, css) = asset("site", "css", "text/css; charset=utf-8", newsdesk_render::STYLESHEET);
-        let (js_name, js) = asset("share", "js", "text/javascript; charset=utf-8", newsdesk_render::SCRIPT);
+        let (css_name, css) =
+            asset("site", "css", "text/css; charset=utf-8", newsdesk_render::STYLESHEET);
+        let (js_name, js) =
+            asset("share", "js", "text/javascript; charset=utf-8", newsdesk_render::SCRIPT);
         let (logo_name, logo) = asset("logo", "svg", "image/svg+xml", newsdesk_render::LOGO_SVG);
         let base_url = config.base_url();
         let site = SiteView {

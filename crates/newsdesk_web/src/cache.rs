@@ -62,8 +62,9 @@ impl CachedPage {
         keys: Vec<String>,
     ) -> CachedPage {
         let body = body.into();
-        let etag = HeaderValue::from_str(&format!("W/\"{:016x}\"", newsdesk_render::fingerprint(&body)))
-            .expect("hex is a valid header value");
+        let etag =
+            HeaderValue::from_str(&format!("W/\"{:016x}\"", newsdesk_render::fingerprint(&body)))
+                .expect("hex is a valid header value");
         let surrogate =
             if keys.is_empty() { None } else { HeaderValue::from_str(&keys.join(" ")).ok() };
         let last_modified_header = last_modified.and_then(|t| {
@@ -90,7 +91,8 @@ impl CachedPage {
                 if self.body.len() < MIN_COMPRESS_BYTES {
                     return None;
                 }
-                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
                 enc.write_all(&self.body).ok()?;
                 enc.finish().ok().map(Bytes::from)
             })
@@ -104,7 +106,11 @@ impl CachedPage {
                     return None;
                 }
                 let mut out = Vec::with_capacity(self.body.len() / 4);
-                let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 9,
+                    lgwin: 22,
+                    ..Default::default()
+                };
                 brotli::BrotliCompress(&mut &self.body[..], &mut out, &params).ok()?;
                 Some(Bytes::from(out))
             })
@@ -194,7 +200,9 @@ fn preferred_encoding(headers: &HeaderMap) -> Encoding {
         let mut it = part.split(';');
         let coding = it.next().unwrap_or_default().trim().to_ascii_lowercase();
         let q = it
-            .find_map(|p| p.trim().strip_prefix("q=").map(|v| v.trim().parse::<f32>().unwrap_or(0.0)))
+            .find_map(|p| {
+                p.trim().strip_prefix("q=").map(|v| v.trim().parse::<f32>().unwrap_or(0.0))
+            })
             .unwrap_or(1.0);
         if q <= 0.0 {
             continue;
@@ -235,7 +243,11 @@ struct Inner {
 impl PageCache {
     /// A cache holding at most `max_entries` pages; the oldest go first.
     pub fn new(max_entries: usize) -> PageCache {
-        PageCache { inner: RwLock::new(Inner::default()), max_entries: max_entries.max(1), generation: AtomicU64::new(0) }
+        PageCache {
+            inner: RwLock::new(Inner::default()),
+            max_entries: max_entries.max(1),
+            generation: AtomicU64::new(0),
+        }
     }
 
     /// The current generation; take it before reading the data a page is

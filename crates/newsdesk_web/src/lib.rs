@@ -59,7 +59,13 @@ async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Respons
         let trimmed = path.trim_end_matches('/');
         let target = match req.uri().query() {
             Some(q) => format!("{}?{q}", if trimmed.is_empty() { "/" } else { trimmed }),
-            None => if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() },
+            None => {
+                if trimmed.is_empty() {
+                    "/".to_owned()
+                } else {
+                    trimmed.to_owned()
+                }
+            }
         };
         // Only site-relative targets: `//host` must never become a redirect
         // to another site.

@@ -55,7 +55,13 @@ fn is_head(method: &Method) -> bool {
 }
 
 /// Serves `key` from the cache, or builds, stores and serves it.
-async fn cached<F, Fut>(app: &AppState, key: String, headers: &HeaderMap, head: bool, build: F) -> Response
+async fn cached<F, Fut>(
+    app: &AppState,
+    key: String,
+    headers: &HeaderMap,
+    head: bool,
+    build: F,
+) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = PageResult>,
@@ -75,7 +81,12 @@ where
 }
 
 /// The themed error page for `err`.
-pub async fn error_response(app: &AppState, err: AppError, headers: &HeaderMap, head: bool) -> Response {
+pub async fn error_response(
+    app: &AppState,
+    err: AppError,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response {
     let (status, heading, message) = match &err {
         AppError::NotFound => (
             StatusCode::NOT_FOUND,
@@ -113,7 +124,12 @@ pub async fn error_response(app: &AppState, err: AppError, headers: &HeaderMap, 
             Err(_) => Vec::new(),
         }
     };
-    let mut meta = views::page_meta(app, format!("{heading} | {}", app.config.site.title), message.into(), "/");
+    let mut meta = views::page_meta(
+        app,
+        format!("{heading} | {}", app.config.site.title),
+        message.into(),
+        "/",
+    );
     meta.robots = "noindex".into();
     let view = ErrorPage {
         site: app.site_view(&t),
@@ -130,7 +146,14 @@ pub async fn error_response(app: &AppState, err: AppError, headers: &HeaderMap, 
             format!("<!doctype html><title>{heading}</title><h1>{heading}</h1><p>{message}</p>")
         }
     };
-    let page = Arc::new(CachedPage::new(status, HTML, ERROR_CACHE_CONTROL, body, None, vec!["home".into(), "taxonomy".into()]));
+    let page = Arc::new(CachedPage::new(
+        status,
+        HTML,
+        ERROR_CACHE_CONTROL,
+        body,
+        None,
+        vec!["home".into(), "taxonomy".into()],
+    ));
     if !internal {
         app.cache.insert(key, page.clone(), generation);
     }
@@ -144,7 +167,11 @@ pub fn page_number(query: Option<&str>) -> Result<u32, AppError> {
     for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == "page" {
-            if found.is_some() || v.is_empty() || v.len() > 5 || !v.bytes().all(|b| b.is_ascii_digit()) {
+            if found.is_some()
+                || v.is_empty()
+                || v.len() > 5
+                || !v.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(AppError::NotFound);
             }
             found = v.parse::<u32>().ok();
@@ -202,13 +229,23 @@ pub async fn home(State(app): State<AppState>, method: Method, headers: HeaderMa
             blocks: block_rows
                 .iter()
                 .map(|(s, rows)| SectionBlock {
-                    section: newsdesk_render::Link { name: s.name.clone(), url: format!("/{}", s.slug) },
+                    section: newsdesk_render::Link {
+                        name: s.name.clone(),
+                        url: format!("/{}", s.slug),
+                    },
                     cards: rows.iter().map(card).collect(),
                 })
                 .collect(),
         };
         let body = a.renderer.render("home.html", &view)?;
-        Ok(CachedPage::new(StatusCode::OK, HTML, PAGE_CACHE_CONTROL, body, last_modified, vec!["home".into(), "taxonomy".into()]))
+        Ok(CachedPage::new(
+            StatusCode::OK,
+            HTML,
+            PAGE_CACHE_CONTROL,
+            body,
+            last_modified,
+            vec!["home".into(), "taxonomy".into()],
+        ))
     })
     .await
 }
@@ -233,9 +270,17 @@ pub async fn article(
         }
         let t = a.taxonomy();
         let r = views::article(&a, &t, &article).await?;
-        let view = newsdesk_render::ArticlePage { site: a.site_view(&t), meta: r.meta, article: r.view };
+        let view =
+            newsdesk_render::ArticlePage { site: a.site_view(&t), meta: r.meta, article: r.view };
         let body = a.renderer.render("article.html", &view)?;
-        Ok(CachedPage::new(StatusCode::OK, HTML, PAGE_CACHE_CONTROL, body, Some(article.updated_at), r.keys))
+        Ok(CachedPage::new(
+            StatusCode::OK,
+            HTML,
+            PAGE_CACHE_CONTROL,
+            body,
+            Some(article.updated_at),
+            r.keys,
+        ))
     })
     .await
 }
@@ -250,10 +295,18 @@ struct ListSpec {
     author: Option<newsdesk_core::Author>,
 }
 
-async fn list_page(app: AppState, headers: HeaderMap, method: Method, spec: Result<ListSpec, AppError>, page: Result<u32, AppError>) -> Response {
+async fn list_page(
+    app: AppState,
+    headers: HeaderMap,
+    method: Method,
+    spec: Result<ListSpec, AppError>,
+    page: Result<u32, AppError>,
+) -> Response {
     let (spec, page) = match (spec, page) {
         (Ok(s), Ok(p)) => (s, p),
-        (Err(e), _) | (_, Err(e)) => return error_response(&app, e, &headers, is_head(&method)).await,
+        (Err(e), _) | (_, Err(e)) => {
+            return error_response(&app, e, &headers, is_head(&method)).await;
+        }
     };
     let a = app.clone();
     let key = page_key(&spec.path, page);
@@ -261,7 +314,9 @@ async fn list_page(app: AppState, headers: HeaderMap, method: Method, spec: Resu
         let t: Arc<Taxonomy> = a.taxonomy();
         let offset = i64::from(page - 1) * i64::from(PER_PAGE);
         let rows = a.db.list_cards(spec.filter, i64::from(PER_PAGE), offset).await?;
-        let pages = u32::try_from((rows.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE)).unwrap_or(u32::MAX).max(1);
+        let pages = u32::try_from((rows.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
+            .unwrap_or(u32::MAX)
+            .max(1);
         if page > pages {
             return Err(AppError::NotFound);
         }
@@ -286,7 +341,8 @@ async fn list_page(app: AppState, headers: HeaderMap, method: Method, spec: Resu
         } else {
             format!("{}, page {page} | {}", spec.heading, a.config.site.title)
         };
-        let mut meta = views::page_meta(&a, title, spec.description.clone(), &page_key(&spec.path, page));
+        let mut meta =
+            views::page_meta(&a, title, spec.description.clone(), &page_key(&spec.path, page));
         meta.robots = ROBOTS_INDEX.into();
         let view = ListPage {
             site: a.site_view(&t),
@@ -317,7 +373,13 @@ async fn list_page(app: AppState, headers: HeaderMap, method: Method, spec: Resu
 }
 
 /// `GET /{section}`
-pub async fn section(State(app): State<AppState>, method: Method, headers: HeaderMap, Path(slug): Path<String>, uri: Uri) -> Response {
+pub async fn section(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    uri: Uri,
+) -> Response {
     let t = app.taxonomy();
     let spec = t.sections.iter().find(|s| s.slug == slug).map(|s| ListSpec {
         filter: ArticleFilter::Section(s.id),
@@ -328,11 +390,24 @@ pub async fn section(State(app): State<AppState>, method: Method, headers: Heade
         key: format!("section:{}", s.id),
         author: None,
     });
-    list_page(app.clone(), headers, method, spec.ok_or(AppError::NotFound), page_number(uri.query())).await
+    list_page(
+        app.clone(),
+        headers,
+        method,
+        spec.ok_or(AppError::NotFound),
+        page_number(uri.query()),
+    )
+    .await
 }
 
 /// `GET /tag/{slug}`
-pub async fn tag(State(app): State<AppState>, method: Method, headers: HeaderMap, Path(slug): Path<String>, uri: Uri) -> Response {
+pub async fn tag(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    uri: Uri,
+) -> Response {
     let t = app.taxonomy();
     let spec = t.tags.values().find(|x| x.slug == slug).map(|x| ListSpec {
         filter: ArticleFilter::Tag(x.id),
@@ -343,31 +418,64 @@ pub async fn tag(State(app): State<AppState>, method: Method, headers: HeaderMap
         key: format!("tag:{}", x.id),
         author: None,
     });
-    list_page(app.clone(), headers, method, spec.ok_or(AppError::NotFound), page_number(uri.query())).await
+    list_page(
+        app.clone(),
+        headers,
+        method,
+        spec.ok_or(AppError::NotFound),
+        page_number(uri.query()),
+    )
+    .await
 }
 
 /// `GET /author/{slug}`
-pub async fn author(State(app): State<AppState>, method: Method, headers: HeaderMap, Path(slug): Path<String>, uri: Uri) -> Response {
+pub async fn author(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    uri: Uri,
+) -> Response {
     let t = app.taxonomy();
     let spec = t.authors.values().find(|x| x.slug == slug).map(|x| ListSpec {
         filter: ArticleFilter::Author(x.id),
         kind: "author",
         heading: x.name.clone(),
-        description: format!("Stories by {}, {}.", x.name, x.title.as_deref().unwrap_or("reporter").to_lowercase()),
+        description: format!(
+            "Stories by {}, {}.",
+            x.name,
+            x.title.as_deref().unwrap_or("reporter").to_lowercase()
+        ),
         path: format!("/author/{}", x.slug),
         key: format!("author:{}", x.id),
         author: Some(x.clone()),
     });
-    list_page(app.clone(), headers, method, spec.ok_or(AppError::NotFound), page_number(uri.query())).await
+    list_page(
+        app.clone(),
+        headers,
+        method,
+        spec.ok_or(AppError::NotFound),
+        page_number(uri.query()),
+    )
+    .await
 }
 
 /// Anything no route matched.
-pub async fn not_found(State(app): State<AppState>, method: Method, headers: HeaderMap) -> Response {
+pub async fn not_found(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     error_response(&app, AppError::NotFound, &headers, is_head(&method)).await
 }
 
 /// `GET /assets/{name}`: fingerprinted, in memory, immutable.
-pub async fn asset(State(app): State<AppState>, method: Method, headers: HeaderMap, Path(name): Path<String>) -> Response {
+pub async fn asset(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
     match app.assets.get(&name) {
         Some(page) => page.respond(&headers, is_head(&method)),
         None => not_found(State(app), method, headers).await,
@@ -387,7 +495,12 @@ pub fn safe_media_path(path: &str) -> bool {
 }
 
 /// `GET /media/{*path}`: files of the media library.
-pub async fn media(State(app): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Response {
+pub async fn media(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+) -> Response {
     let content_type = match path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()) {
         Some(e) if e == "jpg" || e == "jpeg" => "image/jpeg",
         Some(e) if e == "png" => "image/png",
@@ -406,7 +519,14 @@ pub async fn media(State(app): State<AppState>, method: Method, headers: HeaderM
         }
         Err(_) => return not_found(State(app), method, headers).await,
     };
-    let page = CachedPage::new(StatusCode::OK, content_type, "public, max-age=2592000", bytes, modified, vec![]);
+    let page = CachedPage::new(
+        StatusCode::OK,
+        content_type,
+        "public, max-age=2592000",
+        bytes,
+        modified,
+        vec![],
+    );
     page.respond(&headers, is_head(&method))
 }
 
@@ -420,7 +540,10 @@ pub async fn healthz(State(app): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, serde_json::json!({"status": "ok", "database": backend})),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"status": "unavailable", "database": backend}))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({"status": "unavailable", "database": backend}),
+            )
         }
     };
     let mut res = (status, body.to_string()).into_response();
@@ -438,7 +561,17 @@ mod tests {
         assert_eq!(page_number(None).ok(), Some(1));
         assert_eq!(page_number(Some("page=3")).ok(), Some(3));
         assert_eq!(page_number(Some("utm_source=x&page=2")).ok(), Some(2));
-        for bad in ["page=0", "page=-1", "page=abc", "page=1e3", "page=99999999999", "page=", "page=2&page=3", "page=10001", "page=%32"] {
+        for bad in [
+            "page=0",
+            "page=-1",
+            "page=abc",
+            "page=1e3",
+            "page=99999999999",
+            "page=",
+            "page=2&page=3",
+            "page=10001",
+            "page=%32",
+        ] {
             assert!(page_number(Some(bad)).is_err(), "{bad}");
         }
     }
@@ -446,7 +579,16 @@ mod tests {
     #[test]
     fn media_paths_cannot_escape_the_media_folder() {
         assert!(safe_media_path("demo/story1-1-480.jpg"));
-        for bad in ["../etc/passwd", "demo/../../x.jpg", ".hidden.jpg", "demo//x.jpg", "/abs.jpg", "a\\b.jpg", "a%2e%2e/x.jpg", ""] {
+        for bad in [
+            "../etc/passwd",
+            "demo/../../x.jpg",
+            ".hidden.jpg",
+            "demo//x.jpg",
+            "/abs.jpg",
+            "a\\b.jpg",
+            "a%2e%2e/x.jpg",
+            "",
+        ] {
             assert!(!safe_media_path(bad), "{bad}");
         }
     }

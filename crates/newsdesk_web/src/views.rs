@@ -4,13 +4,14 @@ use crate::app::{App, Taxonomy};
 use chrono::{DateTime, Utc};
 use newsdesk_content::related::RAIL_SIZE;
 use newsdesk_content::{
-    BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead, rfc3339, srcset,
-    teaser, url_encode,
+    BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead, rfc3339,
+    srcset, teaser, url_encode,
 };
 use newsdesk_core::{Article, Block, Byline, Figure, Id, Media, safe_href};
 use newsdesk_db::ArticleCard;
 use newsdesk_render::{
-    ArticleView, BylineView, CardView, CorrectionView, ImageView, Link, MetaTag, PageMeta, SourceView,
+    ArticleView, BylineView, CardView, CorrectionView, ImageView, Link, MetaTag, PageMeta,
+    SourceView,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -19,7 +20,8 @@ use std::collections::HashMap;
 pub const TEASER_CHARS: usize = 160;
 
 /// Robots directives for indexable pages: large image previews for Discover.
-pub const ROBOTS_INDEX: &str = "index, follow, max-image-preview:large, max-snippet:-1, max-video-preview:-1";
+pub const ROBOTS_INDEX: &str =
+    "index, follow, max-image-preview:large, max-snippet:-1, max-video-preview:-1";
 
 /// The image shown for a figure at card size: the smallest rendition at
 /// least 400 pixels wide, else the original.
@@ -43,7 +45,9 @@ fn byline_text(bylines: &[Byline], t: &Taxonomy) -> String {
     let names: Vec<String> = bylines
         .iter()
         .map(|b| match b {
-            Byline::Author { author_id } => t.authors.get(author_id).map(|a| a.name.clone()).unwrap_or_default(),
+            Byline::Author { author_id } => {
+                t.authors.get(author_id).map(|a| a.name.clone()).unwrap_or_default()
+            }
             Byline::Credit { text } => text.clone(),
         })
         .filter(|n| !n.is_empty())
@@ -57,7 +61,8 @@ fn byline_text(bylines: &[Byline], t: &Taxonomy) -> String {
 
 /// A card for a list or rail.
 pub fn card(app: &App, t: &Taxonomy, c: &ArticleCard, media: &HashMap<Id, Media>) -> CardView {
-    let section = t.section(c.section_id).map(|s| Link { name: s.name.clone(), url: format!("/{}", s.slug) });
+    let section =
+        t.section(c.section_id).map(|s| Link { name: s.name.clone(), url: format!("/{}", s.slug) });
     let image = c.lead.as_ref().and_then(|f| media.get(&f.media_id).map(|m| card_image(f, m)));
     CardView {
         url: c.path.clone(),
@@ -72,13 +77,20 @@ pub fn card(app: &App, t: &Taxonomy, c: &ArticleCard, media: &HashMap<Id, Media>
 }
 
 /// Loads the lead media of `cards` in one query.
-pub async fn card_media(app: &App, cards: &[&ArticleCard]) -> newsdesk_db::Result<HashMap<Id, Media>> {
+pub async fn card_media(
+    app: &App,
+    cards: &[&ArticleCard],
+) -> newsdesk_db::Result<HashMap<Id, Media>> {
     let ids: Vec<Id> = cards.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)).collect();
     Ok(app.db.media_by_ids(&ids).await?.into_iter().map(|m| (m.id, m)).collect())
 }
 
 /// Cards for a list of rows, media loaded in one query.
-pub async fn cards(app: &App, t: &Taxonomy, rows: &[ArticleCard]) -> newsdesk_db::Result<Vec<CardView>> {
+pub async fn cards(
+    app: &App,
+    t: &Taxonomy,
+    rows: &[ArticleCard],
+) -> newsdesk_db::Result<Vec<CardView>> {
     let refs: Vec<&ArticleCard> = rows.iter().collect();
     let media = card_media(app, &refs).await?;
     Ok(rows.iter().map(|c| card(app, t, c, &media)).collect())
@@ -127,7 +139,8 @@ pub struct ArticleRender {
 pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<ArticleRender> {
     let path = a.path.clone().unwrap_or_default();
     let permalink = app.absolute(&path);
-    let canonical = a.canonical_url.clone().filter(|u| is_web_url(u)).unwrap_or_else(|| permalink.clone());
+    let canonical =
+        a.canonical_url.clone().filter(|u| is_web_url(u)).unwrap_or_else(|| permalink.clone());
     let related_rows = app.db.related_cards(a.id).await?;
     let related_rows: Vec<ArticleCard> = related_rows.into_iter().take(RAIL_SIZE).collect();
 
@@ -137,7 +150,9 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
     for b in &a.body {
         match b {
             Block::Figure(f) => media_ids.push(f.media_id),
-            Block::Timeline { entries, .. } => linked.extend(entries.iter().filter_map(|e| e.article_id)),
+            Block::Timeline { entries, .. } => {
+                linked.extend(entries.iter().filter_map(|e| e.article_id))
+            }
             _ => {}
         }
     }
@@ -158,7 +173,9 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
                 url: Some(format!("/author/{}", au.slug)),
                 title: au.title.clone(),
             }),
-            Byline::Credit { text } => Some(BylineView { name: text.clone(), url: None, title: None }),
+            Byline::Credit { text } => {
+                Some(BylineView { name: text.clone(), url: None, title: None })
+            }
         })
         .collect();
     let tags: Vec<Link> = a
@@ -184,7 +201,10 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
         updated_iso: updated.map(|u| rfc3339(u, app.tz)),
         updated_display: updated.map(|u| display_datetime(u, app.tz)),
         lead_html: lead.map(|f| render_lead(f, lead_media)).unwrap_or_default(),
-        body_html: render_body(&a.body, &BodyContext { media: &media, article_paths: &article_paths }),
+        body_html: render_body(
+            &a.body,
+            &BodyContext { media: &media, article_paths: &article_paths },
+        ),
         sources: a
             .sources
             .iter()
@@ -211,8 +231,14 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
     };
 
     // Head: title from the SEO headline, social tags from the social one.
-    let description = if a.dek.is_empty() { teaser(&a.plain_text(), TEASER_CHARS) } else { a.dek.clone() };
-    let mut meta = page_meta(app, format!("{} | {}", a.headlines.seo(), app.config.site.title), description.clone(), &path);
+    let description =
+        if a.dek.is_empty() { teaser(&a.plain_text(), TEASER_CHARS) } else { a.dek.clone() };
+    let mut meta = page_meta(
+        app,
+        format!("{} | {}", a.headlines.seo(), app.config.site.title),
+        description.clone(),
+        &path,
+    );
     meta.canonical = canonical.clone();
     meta.tags.retain(|m| !matches!(m.key.as_str(), "og:type" | "og:title" | "og:url"));
     meta.tags.push(og("og:type", "article"));
@@ -308,8 +334,14 @@ pub fn share_links(url: &str, title: &str) -> Vec<Link> {
     let t = url_encode(title);
     vec![
         Link { name: "X".into(), url: format!("https://x.com/intent/post?url={u}&text={t}") },
-        Link { name: "Facebook".into(), url: format!("https://www.facebook.com/sharer/sharer.php?u={u}") },
-        Link { name: "LinkedIn".into(), url: format!("https://www.linkedin.com/sharing/share-offsite/?url={u}") },
+        Link {
+            name: "Facebook".into(),
+            url: format!("https://www.facebook.com/sharer/sharer.php?u={u}"),
+        },
+        Link {
+            name: "LinkedIn".into(),
+            url: format!("https://www.linkedin.com/sharing/share-offsite/?url={u}"),
+        },
         Link { name: "WhatsApp".into(), url: format!("https://wa.me/?text={t}%20{u}") },
         Link { name: "Email".into(), url: format!("mailto:?subject={t}&body={u}") },
     ]

@@ -52,7 +52,10 @@ db_test!(publishes_with_a_stable_dated_path, |t: TestDb| async move {
     stored.slug = "renamed".into();
     stored.headlines.display = "Talks resume in Geneva, again".into();
     db.update_article(&stored, v).await?;
-    let found = db.find_article_by_path("/world/2026/03/01/talks-resume-in-geneva").await?.expect("still there");
+    let found = db
+        .find_article_by_path("/world/2026/03/01/talks-resume-in-geneva")
+        .await?
+        .expect("still there");
     assert_eq!(found.headlines.display, "Talks resume in Geneva, again");
     assert_eq!(found.first_published_at, Some(at(2, 3)));
     Ok(())
@@ -63,15 +66,23 @@ db_test!(refuses_to_publish_incomplete_articles_and_says_why, |t: TestDb| async 
     let s = section(db).await?;
     let photo = db
         .create_media(&Media {
-            id: 0, file: "x.jpg".into(), width: 10, height: 10, alt: None, caption: None,
-            credit: None, rights: None, renditions: vec![],
+            id: 0,
+            file: "x.jpg".into(),
+            width: 10,
+            height: 10,
+            alt: None,
+            caption: None,
+            credit: None,
+            rights: None,
+            renditions: vec![],
         })
         .await?;
     let mut a = article("No byline", s);
     a.bylines.clear();
     a.lead = Some(Figure::of(photo.id));
     let a = db.create_article(&a).await?;
-    let err = db.publish_article(a.id, at(2, 9), TZ, RelatedUpdate::Now).await.expect_err("incomplete");
+    let err =
+        db.publish_article(a.id, at(2, 9), TZ, RelatedUpdate::Now).await.expect_err("incomplete");
     assert_eq!(
         err.to_string(),
         "cannot publish: there is no byline: add an author or a credit line; the lead image has no alt text; the lead image has no credit line"
@@ -106,7 +117,10 @@ db_test!(two_articles_cannot_share_a_path, |t: TestDb| async move {
     db.publish_article(a.id, at(3, 12), TZ, RelatedUpdate::Now).await?;
     let err = db.publish_article(b.id, at(3, 15), TZ, RelatedUpdate::Now).await.expect_err("clash");
     assert!(matches!(err, DbError::Conflict(_)), "{err:?}");
-    assert_eq!(err.to_string(), "another article already lives at `/world/2026/03/03/same-headline`");
+    assert_eq!(
+        err.to_string(),
+        "another article already lives at `/world/2026/03/03/same-headline`"
+    );
     Ok(())
 });
 
@@ -139,7 +153,10 @@ db_test!(lists_only_published_articles_newest_first, |t: TestDb| async move {
     assert_eq!(gone.status, ArticleStatus::Unpublished);
     for id in &ids {
         let rel = db.related_ids(*id).await?;
-        assert!(rel.iter().all(|(r, _)| *r != ids[0] && *r != ids[3]), "unpublished never related: {rel:?}");
+        assert!(
+            rel.iter().all(|(r, _)| *r != ids[0] && *r != ids[3]),
+            "unpublished never related: {rel:?}"
+        );
     }
     Ok(())
 });
@@ -148,7 +165,9 @@ db_test!(related_stories_update_when_a_neighbour_is_published, |t: TestDb| async
     let db = &t.db;
     let s = section(db).await?;
     let mut a = article("Water treaty talks resume between Arland and Brevia", s);
-    a.body = vec![Block::paragraph("The water treaty talks between Arland and Brevia resumed in Geneva.")];
+    a.body = vec![Block::paragraph(
+        "The water treaty talks between Arland and Brevia resumed in Geneva.",
+    )];
     let a = db.create_article(&a).await?;
     db.publish_article(a.id, at(1, 10), TZ, RelatedUpdate::Now).await?;
     assert!(db.related_ids(a.id).await?.is_empty());
@@ -168,6 +187,9 @@ db_test!(corrupt_json_is_reported_not_swallowed, |t: TestDb| async move {
     // Simulate a row written by something else.
     db.execute_sql("UPDATE articles SET body = '{not json'").await?;
     let err = db.find_article(a.id).await.expect_err("corrupt");
-    assert!(err.to_string().starts_with(&format!("stored data for article {} body is corrupt", a.id)), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!("stored data for article {} body is corrupt", a.id)),
+        "{err}"
+    );
     Ok(())
 });

@@ -45,8 +45,12 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
         let media = db.media_by_ids(&media_ids).await?;
         let problems = a.publishable(|id| media.iter().find(|m| m.id == id));
         assert!(problems.is_empty(), "{problems:?}");
-        let m = media.iter().find(|m| Some(m.id) == a.lead.as_ref().map(|f| f.media_id)).expect("lead media");
-        let subheads = a.body.iter().filter(|b| matches!(b, newsdesk_core::Block::Subhead { .. })).count();
+        let m = media
+            .iter()
+            .find(|m| Some(m.id) == a.lead.as_ref().map(|f| f.media_id))
+            .expect("lead media");
+        let subheads =
+            a.body.iter().filter(|b| matches!(b, newsdesk_core::Block::Subhead { .. })).count();
         if a.story_id.is_some() {
             assert!((2..=3).contains(&subheads), "{} has {subheads} subheads", a.headlines.display);
             assert_ne!(m.alt, m.caption, "alt describes, caption tells");
@@ -54,7 +58,8 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
             assert_eq!(m.renditions.len(), 2);
         }
         assert!(!a.sources.is_empty());
-        with_timeline += usize::from(a.body.iter().any(|b| matches!(b, newsdesk_core::Block::Timeline { .. })));
+        with_timeline +=
+            usize::from(a.body.iter().any(|b| matches!(b, newsdesk_core::Block::Timeline { .. })));
         with_correction += usize::from(!a.corrections.is_empty());
     }
     assert!(with_timeline >= 20, "{with_timeline} timelines");
@@ -82,7 +87,11 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
         precisions.len()
     );
     assert!(mean >= 0.8, "precision@6 {mean:.3}");
-    assert_eq!(at_least_5, precisions.len(), "every evaluated article has at least 5 of 6 from its story");
+    assert_eq!(
+        at_least_5,
+        precisions.len(),
+        "every evaluated article has at least 5 of 6 from its story"
+    );
     Ok(())
 });
 
@@ -93,7 +102,12 @@ async fn same_seed_same_newsroom_other_seed_other_newsroom() -> anyhow::Result<(
         let t = TestDb::sqlite().await?;
         seed(&t.db, &t.dir.path().join("media"), &options(40, s)).await?;
         let page = t.db.list_cards(ArticleFilter::All, 100, 0).await?;
-        headlines.push(page.items.iter().map(|c| (c.path.clone(), c.headlines.display.clone())).collect::<Vec<_>>());
+        headlines.push(
+            page.items
+                .iter()
+                .map(|c| (c.path.clone(), c.headlines.display.clone()))
+                .collect::<Vec<_>>(),
+        );
     }
     assert_eq!(headlines[0], headlines[1]);
     assert_ne!(headlines[0], headlines[2]);

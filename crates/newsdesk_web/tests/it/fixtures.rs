@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use newsdesk_core::{
-    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Source, SourceKind,
-    TimelineEntry,
+    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Source,
+    SourceKind, TimelineEntry,
 };
 use newsdesk_db::{Database, RelatedUpdate};
 use std::path::Path;
@@ -31,7 +31,14 @@ fn jpeg(dir: &Path, file: &str, w: usize, h: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn photo(db: &Database, dir: &Path, name: &str, alt: &str, caption: &str, credit: &str) -> anyhow::Result<Media> {
+async fn photo(
+    db: &Database,
+    dir: &Path,
+    name: &str,
+    alt: &str,
+    caption: &str,
+    credit: &str,
+) -> anyhow::Result<Media> {
     let mut renditions = Vec::new();
     for w in [480usize, 800] {
         let file = format!("fx/{name}-{w}.jpg");
@@ -61,12 +68,22 @@ async fn publish(db: &Database, a: &Article, when: DateTime<Utc>) -> anyhow::Res
 }
 
 pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
-    let world = db.create_section("World", "world", 1, "News from around the world <b>& beyond</b>.").await?;
+    let world = db
+        .create_section("World", "world", 1, "News from around the world <b>& beyond</b>.")
+        .await?;
     let sports = db.create_section("Sports", "sports", 2, "Results and reports.").await?;
     let water = db.create_tag("Water", "water").await?;
     let diplomacy = db.create_tag("Diplomacy <&> \"talks\"", "diplomacy").await?;
     let story = db.create_story("Arland–Brevia water talks", "arland-brevia-water-talks").await?;
-    let portrait = photo(db, media_dir, "ann", "Head-and-shoulders drawing on a blue background", "Ann Lee", "Staff").await?;
+    let portrait = photo(
+        db,
+        media_dir,
+        "ann",
+        "Head-and-shoulders drawing on a blue background",
+        "Ann Lee",
+        "Staff",
+    )
+    .await?;
     let ann = db
         .create_author(&Author {
             id: 0,
@@ -96,7 +113,15 @@ pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
         "Jane Roe / Pool via Meridian Press Agency",
     )
     .await?;
-    let inline = photo(db, media_dir, "river", "A river between green hills", "The river at the heart of the dispute.", "Sam Okoro for The Daily").await?;
+    let inline = photo(
+        db,
+        media_dir,
+        "river",
+        "A river between green hills",
+        "The river at the heart of the dispute.",
+        "Sam Okoro for The Daily",
+    )
+    .await?;
 
     let mut earlier = Article::draft("Negotiators set a date for water talks", at(7, 1, 9));
     earlier.dek = "Both governments agreed to meet in Geneva later this month.".into();
@@ -105,10 +130,13 @@ pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
     earlier.tags = vec![water.id];
     earlier.bylines = vec![Byline::Author { author_id: ann.id }];
     earlier.lead = Some(Figure::of(inline.id));
-    earlier.body = vec![Block::paragraph("Arland and Brevia agreed on Monday to resume water talks in Geneva.")];
+    earlier.body = vec![Block::paragraph(
+        "Arland and Brevia agreed on Monday to resume water talks in Geneva.",
+    )];
     let earlier = publish(db, &earlier, at(7, 1, 9)).await?;
 
-    let mut main = Article::draft("Talks resume as <Arland> & Brevia meet in Geneva", at(7, 14, 10));
+    let mut main =
+        Article::draft("Talks resume as <Arland> & Brevia meet in Geneva", at(7, 14, 10));
     main.headlines.seo = Some("Arland–Brevia water talks resume in Geneva".into());
     main.headlines.social = Some("The water talks are back on".into());
     main.headlines.teaser = Some("Water talks resume".into());
@@ -134,29 +162,70 @@ pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
             ],
         },
         Block::Subhead { text: "What is on the table".into() },
-        Block::Quote { text: "We came here to reach an agreement.".into(), attribution: Some("Arland's chief negotiator".into()) },
-        Block::List { ordered: false, items: vec![vec![Inline::text("Water quotas")], vec![Inline::text("A joint commission")]] },
-        Block::Figure(Figure { caption: Some("Farmland along the river, which both sides want to protect.".into()), ..Figure::of(inline.id) }),
+        Block::Quote {
+            text: "We came here to reach an agreement.".into(),
+            attribution: Some("Arland's chief negotiator".into()),
+        },
+        Block::List {
+            ordered: false,
+            items: vec![
+                vec![Inline::text("Water quotas")],
+                vec![Inline::text("A joint commission")],
+            ],
+        },
+        Block::Figure(Figure {
+            caption: Some("Farmland along the river, which both sides want to protect.".into()),
+            ..Figure::of(inline.id)
+        }),
         Block::Timeline {
             title: Some("Recent track".into()),
             entries: vec![
-                TimelineEntry { date: at(7, 1, 9).date_naive(), text: "Talks date agreed".into(), article_id: Some(earlier.id) },
-                TimelineEntry { date: at(7, 14, 9).date_naive(), text: "Talks open in Geneva".into(), article_id: None },
+                TimelineEntry {
+                    date: at(7, 1, 9).date_naive(),
+                    text: "Talks date agreed".into(),
+                    article_id: Some(earlier.id),
+                },
+                TimelineEntry {
+                    date: at(7, 14, 9).date_naive(),
+                    text: "Talks open in Geneva".into(),
+                    article_id: None,
+                },
             ],
         },
         Block::Subhead { text: "What comes next".into() },
-        Block::Paragraph { content: vec![Inline::text("Ends with ]]> and a control\u{1} character; "), Inline::link("javascript:alert(2)", "a bad link")] },
+        Block::Paragraph {
+            content: vec![
+                Inline::text("Ends with ]]> and a control\u{1} character; "),
+                Inline::link("javascript:alert(2)", "a bad link"),
+            ],
+        },
     ];
     main.sources = vec![
-        Source { name: "Meridian Press Agency".into(), kind: SourceKind::Wire, url: Some("https://wire.example/geneva".into()), attributed: "reporting from Geneva".into() },
-        Source { name: "A diplomat familiar with the talks".into(), kind: SourceKind::Anonymous, url: None, attributed: "the agenda".into() },
+        Source {
+            name: "Meridian Press Agency".into(),
+            kind: SourceKind::Wire,
+            url: Some("https://wire.example/geneva".into()),
+            attributed: "reporting from Geneva".into(),
+        },
+        Source {
+            name: "A diplomat familiar with the talks".into(),
+            kind: SourceKind::Anonymous,
+            url: None,
+            attributed: "the agenda".into(),
+        },
     ];
-    main.corrections = vec![Correction { at: at(7, 14, 15), text: "An earlier version misstated the venue.".into() }];
+    main.corrections = vec![Correction {
+        at: at(7, 14, 15),
+        text: "An earlier version misstated the venue.".into(),
+    }];
     main.updated_at = at(7, 14, 16);
     main.top_rank = Some(1);
     // The unsafe link must block publication first; then it is removed.
     let draft_with_bad_link = db.create_article(&main).await?;
-    let err = db.publish_article(draft_with_bad_link.id, at(7, 14, 10), TZ, RelatedUpdate::Now).await.expect_err("unsafe link");
+    let err = db
+        .publish_article(draft_with_bad_link.id, at(7, 14, 10), TZ, RelatedUpdate::Now)
+        .await
+        .expect_err("unsafe link");
     assert!(err.to_string().contains("javascript:alert(2)"), "{err}");
     let (mut fixed, v) = db.find_article_versioned(draft_with_bad_link.id).await?;
     if let Some(Block::Paragraph { content }) = fixed.body.last_mut() {

@@ -10,7 +10,12 @@ db_test!(pages_are_compressed_with_brotli_or_gzip, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
     let path = app.ids.main_path.clone();
     let plain = app.get(&path).await?.bytes().await?;
-    let br = app.client.get(format!("{}{path}", app.base)).header(header::ACCEPT_ENCODING, "gzip, deflate, br").send().await?;
+    let br = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+        .send()
+        .await?;
     assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
     assert_eq!(br.headers()[header::VARY], "Accept-Encoding");
     let compressed = br.bytes().await?;
@@ -18,12 +23,22 @@ db_test!(pages_are_compressed_with_brotli_or_gzip, |t: TestDb| async move {
     let mut out = Vec::new();
     brotli::Decompressor::new(&compressed[..], 4096).read_to_end(&mut out)?;
     assert_eq!(out, plain);
-    let gz = app.client.get(format!("{}{path}", app.base)).header(header::ACCEPT_ENCODING, "gzip").send().await?;
+    let gz = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await?;
     assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(&gz.bytes().await?[..]).read_to_end(&mut out)?;
     assert_eq!(out, plain);
-    let none = app.client.get(format!("{}{path}", app.base)).header(header::ACCEPT_ENCODING, "br;q=0, gzip;q=0").send().await?;
+    let none = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::ACCEPT_ENCODING, "br;q=0, gzip;q=0")
+        .send()
+        .await?;
     assert!(none.headers().get(header::CONTENT_ENCODING).is_none());
     app.stop().await
 });
@@ -32,27 +47,58 @@ db_test!(validators_give_304_and_cache_headers_fit_the_content, |t: TestDb| asyn
     let app = TestApp::start(t).await?;
     let path = app.ids.main_path.clone();
     let first = app.get(&path).await?;
-    assert_eq!(first.headers()[header::CACHE_CONTROL], "public, max-age=60, stale-while-revalidate=600");
+    assert_eq!(
+        first.headers()[header::CACHE_CONTROL],
+        "public, max-age=60, stale-while-revalidate=600"
+    );
     assert_eq!(first.headers()[header::LAST_MODIFIED], "Tue, 14 Jul 2026 16:00:00 GMT");
     let etag = first.headers()[header::ETAG].to_str()?.to_owned();
     assert!(etag.starts_with("W/\""), "{etag}");
     let surrogate = first.headers()["surrogate-key"].to_str()?.to_owned();
     assert!(surrogate.split(' ').any(|k| k == format!("article:{}", app.ids.main)), "{surrogate}");
-    assert!(surrogate.split(' ').any(|k| k == format!("article:{}", app.ids.earlier)), "depends on its rail: {surrogate}");
-    let again = app.client.get(format!("{}{path}", app.base)).header(header::IF_NONE_MATCH, &etag).send().await?;
+    assert!(
+        surrogate.split(' ').any(|k| k == format!("article:{}", app.ids.earlier)),
+        "depends on its rail: {surrogate}"
+    );
+    let again = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await?;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()[header::ETAG].to_str()?, etag);
     assert!(again.bytes().await?.is_empty());
-    let since = app.client.get(format!("{}{path}", app.base)).header(header::IF_MODIFIED_SINCE, "Tue, 14 Jul 2026 16:00:00 GMT").send().await?;
+    let since = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::IF_MODIFIED_SINCE, "Tue, 14 Jul 2026 16:00:00 GMT")
+        .send()
+        .await?;
     assert_eq!(since.status(), 304);
-    let older = app.client.get(format!("{}{path}", app.base)).header(header::IF_MODIFIED_SINCE, "Tue, 14 Jul 2026 15:59:59 GMT").send().await?;
+    let older = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::IF_MODIFIED_SINCE, "Tue, 14 Jul 2026 15:59:59 GMT")
+        .send()
+        .await?;
     assert_eq!(older.status(), 200);
-    let other = app.client.get(format!("{}{path}", app.base)).header(header::IF_NONE_MATCH, "\"nope\"").send().await?;
+    let other = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::IF_NONE_MATCH, "\"nope\"")
+        .send()
+        .await?;
     assert_eq!(other.status(), 200);
 
     // Fingerprinted assets are immutable; the stylesheet is small.
     let (_, html) = app.text("/").await?;
-    let css = html.split("<link rel=\"stylesheet\" href=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    let css = html
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
     assert!(css.starts_with("/assets/site.") && css.ends_with(".css"), "{css}");
     let r = app.get(&css).await?;
     assert_eq!(r.status(), 200);
@@ -157,7 +203,8 @@ async fn graceful_shutdown_finishes_in_flight_requests() -> anyhow::Result<()> {
     // A request whose head has started to arrive is in flight: the server
     // must answer it even though shutdown begins before it is complete.
     let mut conn = tokio::net::TcpStream::connect(&addr).await?;
-    conn.write_all(format!("GET {} HTTP/1.1\r\nHost: {addr}\r\n", app.ids.main_path).as_bytes()).await?;
+    conn.write_all(format!("GET {} HTTP/1.1\r\nHost: {addr}\r\n", app.ids.main_path).as_bytes())
+        .await?;
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let base = app.base.clone();
     let stopping = tokio::spawn(app.stop());

@@ -28,7 +28,10 @@ impl TestApp {
     }
 
     /// Like [`TestApp::start`], adjusting the configuration first.
-    pub async fn start_with(t: TestDb, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> {
+    pub async fn start_with(
+        t: TestDb,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<TestApp> {
         let mut config = Config::default_for_test(t.dir.path());
         adjust(&mut config);
         let ids = fixtures::seed(&t.db, &config.media_dir()).await?;
@@ -39,7 +42,8 @@ impl TestApp {
         let server = tokio::spawn(newsdesk_web::serve(app.clone(), listener, async move {
             let _ = rx.await;
         }));
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(TestApp { t, app, base, client, ids, shutdown: Some(tx), server: Some(server) })
     }
 
@@ -72,7 +76,11 @@ pub async fn raw_status(base: &str, request_target: &str) -> anyhow::Result<u16>
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(addr).await?;
-    s.write_all(format!("GET {request_target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    s.write_all(
+        format!("GET {request_target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await?;
     let head = String::from_utf8_lossy(&buf[..buf.len().min(64)]).to_string();

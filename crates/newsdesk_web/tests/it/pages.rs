@@ -22,17 +22,32 @@ db_test!(article_page_shows_every_part, |t: TestDb| async move {
     assert_eq!(status, 200);
 
     // Head.
-    assert!(html.contains("<title>Arland–Brevia water talks resume in Geneva | The Newsdesk Daily</title>"), "title from the SEO headline");
-    assert!(html.contains(&format!("<link rel=\"canonical\" href=\"https://news.example{path}\">")));
-    assert!(html.contains("<meta property=\"og:title\" content=\"The water talks are back on\">"), "og:title from the social headline");
+    assert!(
+        html.contains(
+            "<title>Arland–Brevia water talks resume in Geneva | The Newsdesk Daily</title>"
+        ),
+        "title from the SEO headline"
+    );
+    assert!(
+        html.contains(&format!("<link rel=\"canonical\" href=\"https://news.example{path}\">"))
+    );
+    assert!(
+        html.contains("<meta property=\"og:title\" content=\"The water talks are back on\">"),
+        "og:title from the social headline"
+    );
     assert!(html.contains("<meta property=\"og:type\" content=\"article\">"));
-    assert!(html.contains("<meta property=\"article:published_time\" content=\"2026-07-14T11:00:00+01:00\">"));
-    assert!(html.contains("<meta property=\"article:modified_time\" content=\"2026-07-14T17:00:00+01:00\">"));
+    assert!(html.contains(
+        "<meta property=\"article:published_time\" content=\"2026-07-14T11:00:00+01:00\">"
+    ));
+    assert!(html.contains(
+        "<meta property=\"article:modified_time\" content=\"2026-07-14T17:00:00+01:00\">"
+    ));
     assert!(html.contains("<meta property=\"article:section\" content=\"World\">"));
     assert_eq!(count(&html, "<meta property=\"article:tag\""), 2);
     assert!(html.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
     assert!(html.contains("max-image-preview:large"));
-    let ld: serde_json::Value = serde_json::from_str(between(&html, "<script type=\"application/ld+json\">", "</script>"))?;
+    let ld: serde_json::Value =
+        serde_json::from_str(between(&html, "<script type=\"application/ld+json\">", "</script>"))?;
     assert_eq!(ld["@type"], "NewsArticle");
     assert_eq!(ld["headline"], "Arland–Brevia water talks resume in Geneva");
     assert_eq!(ld["datePublished"], "2026-07-14T11:00:00+01:00");
@@ -42,13 +57,20 @@ db_test!(article_page_shows_every_part, |t: TestDb| async move {
     assert_eq!(ld["correction"][0]["@type"], "CorrectionComment");
 
     // Body of the page.
-    assert!(html.contains("<h1 class=\"headline\">Talks resume as &lt;Arland&gt; &amp; Brevia meet in Geneva</h1>"));
+    assert!(html.contains(
+        "<h1 class=\"headline\">Talks resume as &lt;Arland&gt; &amp; Brevia meet in Geneva</h1>"
+    ));
     assert!(html.contains("<p class=\"dek\">Negotiators met"));
     assert!(html.contains("By <a rel=\"author\" href=\"/author/ann-lee\">Ann Lee</a>, <a rel=\"author\" href=\"/author/bo-chan\">Bo Chan</a> and Meridian Press Agency"));
-    assert!(html.contains("Published <time datetime=\"2026-07-14T11:00:00+01:00\">14 July 2026, 11:00 BST</time>"));
+    assert!(html.contains(
+        "Published <time datetime=\"2026-07-14T11:00:00+01:00\">14 July 2026, 11:00 BST</time>"
+    ));
     assert!(html.contains("Updated <time datetime=\"2026-07-14T17:00:00+01:00\">"));
     let lead = between(&html, "<figure class=\"figure\">", "</figure>");
-    assert!(lead.contains("alt=\"Two rows of delegates facing each other across a long table\""), "{lead}");
+    assert!(
+        lead.contains("alt=\"Two rows of delegates facing each other across a long table\""),
+        "{lead}"
+    );
     assert!(lead.contains("width=\"1200\" height=\"675\""));
     assert!(lead.contains("srcset=\"/media/fx/lead-480.jpg 480w, /media/fx/lead-800.jpg 800w, /media/fx/lead-1200.jpg 1200w\""));
     assert!(!lead.contains("loading=\"lazy\""), "the lead image loads eagerly");
@@ -60,8 +82,16 @@ db_test!(article_page_shows_every_part, |t: TestDb| async move {
     assert!(html.contains("<h2 id=\"sources-heading\">Sources</h2>"));
     assert!(html.contains("<a href=\"https://wire.example/geneva\" rel=\"nofollow noopener\">Meridian Press Agency</a> <span class=\"source-kind\">(Wire service)</span>"));
     assert!(html.contains("An earlier version misstated the venue."));
-    assert!(html.contains("<a href=\"/tag/diplomacy\" rel=\"tag\">Diplomacy &lt;&amp;&gt; &quot;talks&quot;</a>"));
-    for network in ["https://x.com/intent/post?url=", "https://www.facebook.com/sharer/sharer.php?u=", "https://www.linkedin.com/sharing/share-offsite/?url=", "https://wa.me/?text=", "mailto:?subject="] {
+    assert!(html.contains(
+        "<a href=\"/tag/diplomacy\" rel=\"tag\">Diplomacy &lt;&amp;&gt; &quot;talks&quot;</a>"
+    ));
+    for network in [
+        "https://x.com/intent/post?url=",
+        "https://www.facebook.com/sharer/sharer.php?u=",
+        "https://www.linkedin.com/sharing/share-offsite/?url=",
+        "https://wa.me/?text=",
+        "mailto:?subject=",
+    ] {
         assert_eq!(count(&html, network), 2, "{network} at top and bottom");
     }
     assert_eq!(count(&html, "class=\"share-copy\""), 2);
@@ -118,7 +148,14 @@ db_test!(lists_paginate_and_404_past_the_end, |t: TestDb| async move {
     assert_eq!(s2, 200);
     assert_eq!(count(&p2, "<li class=\"card\">"), 5);
     assert!(p2.contains("<link rel=\"canonical\" href=\"https://news.example/sports?page=2\">"));
-    for bad in ["/sports?page=3", "/sports?page=0", "/sports?page=abc", "/sports?page=-1", "/sports?page=99999999999999", "/sports?page=1.5"] {
+    for bad in [
+        "/sports?page=3",
+        "/sports?page=0",
+        "/sports?page=abc",
+        "/sports?page=-1",
+        "/sports?page=99999999999999",
+        "/sports?page=1.5",
+    ] {
         let (s, body) = app.text(bad).await?;
         assert_eq!(s, 404, "{bad}");
         assert!(body.contains("We could not find that page"), "{bad} gets the themed 404");
@@ -139,7 +176,13 @@ db_test!(unknown_unpublished_and_draft_pages, |t: TestDb| async move {
     let (s, body) = app.text(&app.ids.gone_path.clone()).await?;
     assert_eq!(s, 410);
     assert!(body.contains("This story is no longer available"));
-    for path in ["/nowhere", "/world/2026/07/14/no-such-story", "/tag/nothing", "/author/nobody", "/world/2026/07/14/talks-resume-in-geneva/extra"] {
+    for path in [
+        "/nowhere",
+        "/world/2026/07/14/no-such-story",
+        "/tag/nothing",
+        "/author/nobody",
+        "/world/2026/07/14/talks-resume-in-geneva/extra",
+    ] {
         let (s, body) = app.text(path).await?;
         assert_eq!(s, 404, "{path}");
         assert!(body.contains("Latest stories"), "the 404 helps the reader on");
@@ -163,7 +206,10 @@ db_test!(snapshots_of_article_home_and_section, |t: TestDb| async move {
 
 db_test!(a_theme_folder_overrides_a_template, |t: TestDb| async move {
     let theme = tempfile::tempdir()?;
-    std::fs::write(theme.path().join("error.html"), "<!doctype html><title>Lost</title><p>Custom {{ status }}: {{ heading }}</p>")?;
+    std::fs::write(
+        theme.path().join("error.html"),
+        "<!doctype html><title>Lost</title><p>Custom {{ status }}: {{ heading }}</p>",
+    )?;
     let dir = theme.path().to_path_buf();
     let app = TestApp::start_with(t, move |c| c.theme.dir = Some(dir)).await?;
     let (s, body) = app.text("/nope").await?;

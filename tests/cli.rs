@@ -1,0 +1,135 @@
+//! The binary as an operator uses it: commands, configuration errors, the
+//! demo site, and shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn newsdesk() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
+    c.env_remove("NEWSDESK_DATA_DIR")
+        .env_remove("NEWSDESK_DATABASE_URL")
+        .env_remove("NEWSDESK_LISTEN");
+    c.env("NEWSDESK_LOG", "warn");
+    c
+}
+
+fn http_get(addr: &str, path: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn unknown_config_keys_are_errors_naming_the_key() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("newsdesk.toml"), "[site]\ntitel = \"Typo\"\n")?;
+    let out = newsdesk().args(["migrate", "--data-dir"]).arg(dir.path()).output()?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("titel"), "{err}");
+    assert!(err.contains("newsdesk.toml"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn environment_overrides_file_and_flags_override_environment()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("newsdesk.toml"), "[database]\nurl = \"mysql://nope\"\n")?;
+    // The file's bad URL fails validation...
+    let out = newsdesk().args(["migrate", "--data-dir"]).arg(dir.path()).output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("database.url"));
+    // ...the environment replaces it...
+    let env_db = dir.path().join("env.db");
+    let out = newsdesk()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .env("NEWSDESK_DATABASE_URL", format!("sqlite://{}", env_db.display()))
+        .output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(env_db.is_file());
+    // ...and a flag replaces both.
+    let flag_db = dir.path().join("flag.db");
+    let out = newsdesk()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .env("NEWSDESK_DATABASE_URL", format!("sqlite://{}", env_db.display()))
+        .arg("--database")
+        .arg(format!("sqlite://{}", flag_db.display()))
+        .output()?;
+    assert!(out.status.success());
+    assert!(flag_db.is_file());
+    Ok(())
+}
+
+#[test]
+fn demo_refuses_a_database_with_content() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let run =
+        || newsdesk().args(["demo", "--articles", "20", "--data-dir"]).arg(dir.path()).output();
+    let first = run()?;
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("Seeded the demo newsroom: 20 articles")
+    );
+    let second = run()?;
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr)
+            .contains("already has content (20 published articles)")
+    );
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_demo_serves_the_site_and_stops_on_sigterm() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut child = newsdesk()
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    let addr = loop {
+        let line = lines.next().ok_or("exited before serving")??;
+        if let Some(rest) = line.strip_prefix("Newsdesk is serving http://") {
+            break rest.split('/').next().unwrap_or_default().to_owned();
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "took too long to start");
+    };
+    let home = http_get(&addr, "/")?;
+    assert!(home.starts_with("HTTP/1.1 200"), "{}", &home[..home.len().min(300)]);
+    assert!(home.contains("Top stories"));
+    let article = home
+        .split("<h3 class=\"card-title\"><a href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no card")?;
+    let page = http_get(&addr, article)?;
+    assert!(page.starts_with("HTTP/1.1 200"));
+    assert!(page.contains("You May Also Like"));
+    assert!(http_get(&addr, "/healthz")?.contains("\"status\":\"ok\""));
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(code) = child.try_wait()? {
+            assert!(code.success(), "exit status {code:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(dir.path().join("newsdesk.db").is_file());
+    assert!(dir.path().join("media/demo").is_dir());
+    Ok(())
+}
