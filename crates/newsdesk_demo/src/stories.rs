@@ -751,7 +751,8 @@ pub const LAST: &[&str] = &[
 
 /// A standalone brief: section slug, headline, dek, paragraphs, lead scene
 /// and lead caption.
-pub type Brief = (&'static str, &'static str, &'static str, &'static [&'static str], Scene, &'static str);
+pub type Brief =
+    (&'static str, &'static str, &'static str, &'static [&'static str], Scene, &'static str);
 
 /// Standalone briefs. `{place}` is filled.
 pub const BRIEFS: &[Brief] = &[
