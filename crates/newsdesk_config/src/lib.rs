@@ -9,6 +9,11 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// The default `Content-Security-Policy` (see
+/// [`ServerConfig::content_security_policy`]).
+pub const DEFAULT_CSP: &str =
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
 /// The configuration file's name inside the data directory.
 pub const CONFIG_FILE: &str = "newsdesk.toml";
 
@@ -67,6 +72,11 @@ pub struct ServerConfig {
     pub listen: String,
     /// Rendered pages kept in memory at most. Default 2,000.
     pub page_cache_entries: usize,
+    /// The `Content-Security-Policy` header of every response. The default
+    /// blocks plugins, foreign `<base>` and framing by other sites but leaves
+    /// scripts alone, so audit tools that inject scripts keep working; a site
+    /// can tighten it, e.g. by adding `script-src 'self'`.
+    pub content_security_policy: String,
 }
 
 /// `[database]`
@@ -108,7 +118,11 @@ pub struct ThemeConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".into(), page_cache_entries: 2000 }
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            page_cache_entries: 2000,
+            content_security_policy: DEFAULT_CSP.into(),
+        }
     }
 }
 
@@ -200,6 +214,12 @@ impl Config {
             return Err(invalid(
                 "database.url",
                 format!("`{u}` is neither a sqlite: nor a postgres:// URL"),
+            ));
+        }
+        if self.server.content_security_policy.chars().any(|c| c.is_control()) {
+            return Err(invalid(
+                "server.content_security_policy",
+                "must be one line without control characters".into(),
             ));
         }
         if self.server.page_cache_entries == 0 {

@@ -57,6 +57,8 @@ pub struct App {
     pub base_url: String,
     /// Where media files live.
     pub media_dir: PathBuf,
+    /// The `Content-Security-Policy` header value.
+    pub csp: axum::http::HeaderValue,
     /// Fingerprinted static assets by file name.
     pub assets: HashMap<String, Arc<CachedPage>>,
     /// Values every template receives (navigation filled per render).
@@ -103,7 +105,9 @@ impl App {
             logo_url: format!("/assets/{logo_name}"),
         };
         let assets = HashMap::from([(css_name, css), (js_name, js), (logo_name, logo)]);
+        let csp = axum::http::HeaderValue::from_str(&config.server.content_security_policy)?;
         Ok(App {
+            csp,
             cache: PageCache::new(config.server.page_cache_entries),
             media_dir: config.media_dir(),
             tz,

@@ -80,12 +80,7 @@ async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Respons
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, app.csp.clone());
     if let Some((method, path)) = request_line {
         tracing::info!(
             target: "newsdesk::request",

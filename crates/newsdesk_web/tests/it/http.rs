@@ -110,7 +110,15 @@ db_test!(validators_give_304_and_cache_headers_fit_the_content, |t: TestDb| asyn
     // Security headers on every response.
     let h = app.get("/").await?;
     assert_eq!(h.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    assert!(h.headers()[header::CONTENT_SECURITY_POLICY].to_str()?.contains("script-src 'self'"));
+    assert_eq!(h.headers()[header::CONTENT_SECURITY_POLICY], newsdesk_config::DEFAULT_CSP);
+    app.stop().await
+});
+
+db_test!(a_site_can_tighten_its_content_security_policy, |t: TestDb| async move {
+    let strict = "default-src 'self'; script-src 'self'";
+    let app = TestApp::start_with(t, |c| c.server.content_security_policy = strict.into()).await?;
+    assert_eq!(app.get("/").await?.headers()[header::CONTENT_SECURITY_POLICY], strict);
+    assert_eq!(app.get("/missing").await?.headers()[header::CONTENT_SECURITY_POLICY], strict);
     app.stop().await
 });
 
