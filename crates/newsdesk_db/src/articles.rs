@@ -534,7 +534,8 @@ impl Database {
         Ok(t)
     }
 
-    async fn related_candidates(&self) -> Result<Vec<Candidate>> {
+    /// What the related-articles scorer knows of every published article.
+    pub async fn related_candidates(&self) -> Result<Vec<Candidate>> {
         type Row = (i64, Option<i64>, Option<i64>, Option<DateTime<Utc>>, String);
         let (rows, tags): (Vec<Row>, Vec<(i64, i64)>) = on_pool!(self, p => {
             let rows = sqlx::query_as(

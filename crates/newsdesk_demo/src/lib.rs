@@ -449,7 +449,14 @@ pub async fn seed(
             let f = |s: &str| s.replace("{place}", &place);
             a.headlines.display = f(h);
             a.dek = f(d);
-            a.body = paras.iter().map(|p| Block::paragraph(f(p))).collect();
+            // Every article has two or three subheads, briefs included.
+            a.body = vec![
+                Block::paragraph(f(paras[0])),
+                Block::Subhead { text: "What happened".into() },
+                Block::paragraph(f(paras[1])),
+                Block::Subhead { text: "What comes next".into() },
+                Block::paragraph(f(paras[2])),
+            ];
             a.lead = Some(Figure { caption: Some(f(caption)), ..Figure::of(brief_photos[bi]) });
             a.sources.push(Source {
                 name: "Meridian Press Agency".into(),
