@@ -33,6 +33,7 @@ mkdir -p "$OUT"
 cargo build --release --quiet
 BIN=$PWD/target/release/newsdesk
 WORK=$(mktemp -d /tmp/newsdesk-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run unprivileged and must read the page
 ND_PID=""; NGINX_PID=""
 cleanup() {
   [ -n "$ND_PID" ] && kill "$ND_PID" 2>/dev/null || true
@@ -113,7 +114,7 @@ for n in $SIZES; do
   render_ms=$(for u in "${urls[@]}"; do curl -fsS -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT_ND$u"; done | awk '{print $1*1000}' | median)
 
   article=${urls[0]}
-  mkdir -p "$WORK/www"
+  mkdir -p "$WORK/www" && chmod 755 "$WORK/www"
   curl -fsS "http://127.0.0.1:$PORT_ND$article" -o "$WORK/www/article.html"
   bytes=$(stat -c %s "$WORK/www/article.html")
   start_nginx "$WORK/www"
