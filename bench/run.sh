@@ -31,7 +31,7 @@ if [ "$(nproc)" -lt 2 ]; then echo "bench: needs two CPUs (server on one, load o
 
 mkdir -p "$OUT"
 cargo build --release --quiet
-BIN=$PWD/target/release/newsdesk
+BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/newsdesk
 WORK=$(mktemp -d /tmp/newsdesk-bench.XXXXXX)
 chmod 755 "$WORK"  # nginx workers run unprivileged and must read the page
 ND_PID=""; NGINX_PID=""
