@@ -16,6 +16,9 @@ pub struct BodyContext<'a> {
     pub media: &'a HashMap<Id, Media>,
     /// Public paths of articles by id, for timeline links.
     pub article_paths: &'a HashMap<Id, String>,
+    /// Put before site-relative URLs: empty for pages, the site's base URL
+    /// for feeds, whose readers have no page to resolve them against.
+    pub base: &'a str,
 }
 
 /// Escapes text for HTML element content and double-quoted attributes.
@@ -59,37 +62,46 @@ pub fn srcset(m: &Media) -> String {
     parts.join(", ")
 }
 
-fn push_inlines(out: &mut String, spans: &[Inline]) {
+fn push_inlines(out: &mut String, spans: &[Inline], base: &str) {
     for span in spans {
         match span {
             Inline::Text { text } => push_escaped(out, text),
             Inline::Emphasis { children } => {
                 out.push_str("<em>");
-                push_inlines(out, children);
+                push_inlines(out, children, base);
                 out.push_str("</em>");
             }
             Inline::Strong { children } => {
                 out.push_str("<strong>");
-                push_inlines(out, children);
+                push_inlines(out, children, base);
                 out.push_str("</strong>");
             }
             Inline::Link { href, children } => match safe_href(href) {
                 Some(h) => {
                     out.push_str("<a href=\"");
+                    if h.starts_with('/') {
+                        push_escaped(out, base);
+                    }
                     push_escaped(out, h);
                     out.push_str("\">");
-                    push_inlines(out, children);
+                    push_inlines(out, children, base);
                     out.push_str("</a>");
                 }
                 // An unsafe target loses the link, never the words.
-                None => push_inlines(out, children),
+                None => push_inlines(out, children, base),
             },
         }
     }
 }
 
 /// Renders one figure. `lazy` defers loading for images below the fold.
-pub(crate) fn push_figure(out: &mut String, fig: &Figure, media: Option<&Media>, lazy: bool) {
+pub(crate) fn push_figure(
+    out: &mut String,
+    fig: &Figure,
+    media: Option<&Media>,
+    lazy: bool,
+    base: &str,
+) {
     let Some(m) = media else {
         // A figure whose media is gone keeps its caption so no words are lost.
         if let Some(c) = fig.caption(None) {
@@ -100,9 +112,10 @@ pub(crate) fn push_figure(out: &mut String, fig: &Figure, media: Option<&Media>,
         return;
     };
     out.push_str("<figure class=\"figure\">\n<img src=\"");
+    push_escaped(out, base);
     push_escaped(out, &media_url(&m.file));
     out.push('"');
-    let set = srcset(m);
+    let set = if base.is_empty() { srcset(m) } else { String::new() };
     if !set.is_empty() {
         out.push_str(" srcset=\"");
         push_escaped(out, &set);
@@ -137,7 +150,7 @@ pub(crate) fn push_figure(out: &mut String, fig: &Figure, media: Option<&Media>,
 /// Renders a lead figure (eagerly loaded, above the fold).
 pub fn render_lead(fig: &Figure, media: Option<&Media>) -> String {
     let mut out = String::new();
-    push_figure(&mut out, fig, media, false);
+    push_figure(&mut out, fig, media, false, "");
     out
 }
 
@@ -149,7 +162,7 @@ pub fn render_body(blocks: &[Block], ctx: &BodyContext<'_>) -> String {
         match block {
             Block::Paragraph { content } => {
                 out.push_str("<p>");
-                push_inlines(&mut out, content);
+                push_inlines(&mut out, content, ctx.base);
                 out.push_str("</p>\n");
             }
             Block::Subhead { text } => {
@@ -180,12 +193,14 @@ pub fn render_body(blocks: &[Block], ctx: &BodyContext<'_>) -> String {
                 let _ = write!(out, "<{tag}>");
                 for item in items {
                     out.push_str("<li>");
-                    push_inlines(&mut out, item);
+                    push_inlines(&mut out, item, ctx.base);
                     out.push_str("</li>");
                 }
                 let _ = writeln!(out, "</{tag}>");
             }
-            Block::Figure(fig) => push_figure(&mut out, fig, ctx.media.get(&fig.media_id), true),
+            Block::Figure(fig) => {
+                push_figure(&mut out, fig, ctx.media.get(&fig.media_id), true, ctx.base)
+            }
             Block::Timeline { title, entries } => {
                 out.push_str("<aside class=\"timeline\">\n");
                 if let Some(t) = title {
@@ -204,6 +219,7 @@ pub fn render_body(blocks: &[Block], ctx: &BodyContext<'_>) -> String {
                     match e.article_id.and_then(|id| ctx.article_paths.get(&id)) {
                         Some(path) => {
                             out.push_str("<a href=\"");
+                            push_escaped(&mut out, ctx.base);
                             push_escaped(&mut out, path);
                             out.push_str("\">");
                             push_escaped(&mut out, &e.text);
@@ -275,7 +291,8 @@ mod tests {
                 ],
             },
         ];
-        let html = render_body(&blocks, &BodyContext { media: &media, article_paths: &paths });
+        let html =
+            render_body(&blocks, &BodyContext { media: &media, article_paths: &paths, base: "" });
         insta::assert_snapshot!(html);
     }
 
@@ -294,7 +311,8 @@ mod tests {
             Block::Subhead { text: "<b onclick=x>Sub</b>".into() },
             Block::Figure(Figure { caption: Some("Kept caption".into()), ..Figure::of(404) }),
         ];
-        let html = render_body(&blocks, &BodyContext { media: &media, article_paths: &paths });
+        let html =
+            render_body(&blocks, &BodyContext { media: &media, article_paths: &paths, base: "" });
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");

@@ -22,6 +22,9 @@
 //! score   = base · (0.75 + 0.25·fresh)
 //! ```
 //!
+//! Terms that appear in more than [`MAX_POSTINGS`] articles are left out of
+//! the cosine's numerator, as a search engine's stop list would.
+//!
 //! The story signal is the strongest single one because an editor put both
 //! articles on the same running story; text similarity still orders stories
 //! inside a cluster and finds related copy outside it. Freshness is a gentle
@@ -40,6 +43,12 @@ pub const PROFILE_TERMS: usize = 64;
 
 /// Stories shown in the rail.
 pub const RAIL_SIZE: usize = 12;
+
+/// Terms found in more articles than this are skipped when collecting
+/// candidates (their weight still counts in each vector's norm). Such terms
+/// carry little information, and their long posting lists would make the cost
+/// of one lookup grow with the size of the archive.
+pub const MAX_POSTINGS: usize = 2_000;
 
 /// Half-life of the freshness multiplier, in days.
 const FRESHNESS_HALF_LIFE_DAYS: f64 = 45.0;
@@ -315,7 +324,11 @@ impl<'a> RelatedIndex<'a> {
         let a = &self.candidates[target];
         let mut text: HashMap<usize, f64> = HashMap::new();
         for &(t, w) in &self.vectors[target] {
-            for &(j, wj) in &self.postings[t as usize] {
+            let list = &self.postings[t as usize];
+            if list.len() > MAX_POSTINGS {
+                continue;
+            }
+            for &(j, wj) in list {
                 *text.entry(j as usize).or_default() += w * wj;
             }
         }

@@ -1,5 +1,6 @@
 //! Articles: saving, publishing, listing, and their stored related stories.
 
+use crate::search::{SearchDoc, write_search};
 use crate::{
     Database, DbError, Result, conflict_on_unique, from_json, on_pool, placeholders, to_json,
 };
@@ -55,6 +56,46 @@ pub struct ArticleCard {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a sitemap needs of an article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitemapRow {
+    /// Public path.
+    pub path: String,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// First publication.
+    pub first_published_at: DateTime<Utc>,
+    /// Display headline.
+    pub headline: String,
+    /// Lead image, if any.
+    pub lead_media_id: Option<Id>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SitemapDbRow {
+    path: Option<String>,
+    updated_at: DateTime<Utc>,
+    first_published_at: Option<DateTime<Utc>>,
+    headline: String,
+    lead: Option<String>,
+}
+
+impl SitemapDbRow {
+    fn into_row(self) -> Result<SitemapRow> {
+        let lead: Option<Figure> = match &self.lead {
+            Some(l) => Some(from_json(|| format!("article at {:?} lead", self.path), l)?),
+            None => None,
+        };
+        Ok(SitemapRow {
+            path: self.path.unwrap_or_default(),
+            updated_at: self.updated_at,
+            first_published_at: self.first_published_at.unwrap_or(self.updated_at),
+            headline: self.headline,
+            lead_media_id: lead.map(|f| f.media_id),
+        })
+    }
+}
+
 /// Whether publishing recomputes related stories at once, or leaves it to a
 /// later [`Database::rebuild_all_related`] (bulk loads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +110,7 @@ const ARTICLE_COLUMNS: &str = "id, slug, headline, headline_seo, headline_social
     dek, section_id, story_id, lead, body, bylines, sources, corrections, canonical_url, status, \
     top_rank, first_published_at, updated_at, path, version";
 
-const CARD_COLUMNS: &str = "a.id, a.path, a.headline, a.headline_seo, a.headline_social, \
+pub(crate) const CARD_COLUMNS: &str = "a.id, a.path, a.headline, a.headline_seo, a.headline_social, \
     a.headline_teaser, a.dek, a.section_id, a.lead, a.bylines, a.first_published_at, a.updated_at";
 
 #[derive(sqlx::FromRow)]
@@ -139,7 +180,7 @@ impl ArticleRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct CardRow {
+pub(crate) struct CardRow {
     id: i64,
     path: Option<String>,
     headline: String,
@@ -155,7 +196,7 @@ struct CardRow {
 }
 
 impl CardRow {
-    fn into_card(self) -> Result<ArticleCard> {
+    pub(crate) fn into_card(self) -> Result<ArticleCard> {
         let id = self.id;
         let lead = match &self.lead {
             Some(s) => Some(from_json(|| format!("article {id} lead"), s)?),
@@ -271,6 +312,8 @@ impl Database {
         }
         let terms = profile(a);
         let lead = a.lead.as_ref().map(to_json);
+        let (tag_names, author_names) = self.search_names(a).await?;
+        let doc = SearchDoc::new(a, &tag_names, &author_names);
         let id: i64 = on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let (id,): (i64,) = sqlx::query_as(
@@ -286,6 +329,7 @@ impl Database {
             .bind(a.top_rank).bind(a.updated_at).bind(&terms)
             .fetch_one(&mut *tx).await?;
             write_links!(tx, id, a);
+            write_search!(self, tx, id, &doc);
             tx.commit().await?;
             id
         });
@@ -301,6 +345,8 @@ impl Database {
     pub async fn update_article(&self, a: &Article, expected_version: i32) -> Result<i32> {
         let terms = profile(a);
         let lead = a.lead.as_ref().map(to_json);
+        let (tag_names, author_names) = self.search_names(a).await?;
+        let doc = SearchDoc::new(a, &tag_names, &author_names);
         let outcome: Option<i32> = on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let row: Option<(i32,)> = sqlx::query_as(
@@ -318,6 +364,7 @@ impl Database {
             .fetch_optional(&mut *tx).await?;
             if row.is_some() {
                 write_links!(tx, a.id, a);
+                write_search!(self, tx, a.id, &doc);
                 tx.commit().await?;
             }
             row.map(|r| r.0)
@@ -472,6 +519,54 @@ impl Database {
         Ok(Page { items, total: total.0 })
     }
 
+    /// The newest `limit` published articles matching `filter`, whole (for
+    /// feeds), newest first.
+    pub async fn list_articles(&self, filter: ArticleFilter, limit: i64) -> Result<Vec<Article>> {
+        let cond = filter_sql(filter);
+        let cols: String = ARTICLE_COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols} FROM articles a WHERE {cond} ORDER BY a.first_published_at DESC, a.id DESC LIMIT $2"
+        );
+        let rows: Vec<ArticleRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(filter_id(filter)).bind(limit).fetch_all(p).await)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (mut a, _) = row.into_article()?;
+            a.tags = self.article_tag_ids(a.id).await?;
+            out.push(a);
+        }
+        Ok(out)
+    }
+
+    /// One slice of every published article for sitemaps, oldest first:
+    /// path, last change, first publication, headline and lead image.
+    pub async fn sitemap_rows(&self, limit: i64, offset: i64) -> Result<Vec<SitemapRow>> {
+        let rows: Vec<SitemapDbRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT path, updated_at, first_published_at, headline, lead FROM articles \
+             WHERE status = 'published' ORDER BY first_published_at, id LIMIT $1 OFFSET $2",
+        ).bind(limit).bind(offset).fetch_all(p).await)?;
+        rows.into_iter().map(SitemapDbRow::into_row).collect()
+    }
+
+    /// Published articles first published at or after `since`, newest first,
+    /// at most `limit` (for the Google News sitemap).
+    pub async fn published_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<SitemapRow>> {
+        let rows: Vec<SitemapDbRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT path, updated_at, first_published_at, headline, lead FROM articles \
+             WHERE status = 'published' AND first_published_at >= $1 \
+             ORDER BY first_published_at DESC, id DESC LIMIT $2",
+        ).bind(since).bind(limit).fetch_all(p).await)?;
+        rows.into_iter().map(SitemapDbRow::into_row).collect()
+    }
+
     /// The editor-pinned top stories, in pinned order.
     pub async fn top_stories(&self, limit: i64) -> Result<Vec<ArticleCard>> {
         let sql = format!(
@@ -492,6 +587,14 @@ impl Database {
         let rows: Vec<CardRow> = on_pool!(self, p =>
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_all(p).await)?;
         rows.into_iter().map(CardRow::into_card).collect()
+    }
+
+    /// The articles whose stored rail lists `id`.
+    pub async fn articles_relating_to(&self, id: Id) -> Result<Vec<Id>> {
+        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT article_id FROM article_related WHERE related_id = $1 ORDER BY article_id",
+        ).bind(id).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     /// The stored related article ids of an article with their scores.
@@ -584,8 +687,9 @@ impl Database {
     }
 
     /// Recomputes the related stories of `id` and of every article that now
-    /// ranks it, or used to rank it, among their own.
-    pub async fn recompute_related(&self, id: Id) -> Result<()> {
+    /// ranks it, or used to rank it, among their own. Returns the other
+    /// articles whose lists changed (their pages show the change).
+    pub async fn recompute_related(&self, id: Id) -> Result<Vec<Id>> {
         let candidates = self.related_candidates().await?;
         let index = RelatedIndex::build(&candidates);
         let mine: Vec<(Id, f64)> =
@@ -597,11 +701,18 @@ impl Database {
         targets.sort_unstable();
         targets.dedup();
         let mut lists = vec![(id, mine)];
+        let mut changed = Vec::new();
         for t in targets.into_iter().filter(|t| *t != id) {
-            let l = index.related(t, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect();
+            let l: Vec<(Id, f64)> =
+                index.related(t, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect();
+            let before: Vec<Id> = self.related_ids(t).await?.into_iter().map(|r| r.0).collect();
+            if before != l.iter().map(|r| r.0).collect::<Vec<_>>() {
+                changed.push(t);
+            }
             lists.push((t, l));
         }
-        self.store_related(&lists).await
+        self.store_related(&lists).await?;
+        Ok(changed)
     }
 
     /// Recomputes the related stories of every published article (after a

@@ -14,9 +14,11 @@ use std::time::Duration;
 
 mod articles;
 mod migrate;
+mod search;
 mod taxonomy;
 
-pub use articles::{ArticleCard, ArticleFilter, Page, RelatedUpdate};
+pub use articles::{ArticleCard, ArticleFilter, Page, RelatedUpdate, SitemapRow};
+pub use search::{MARK_END, MARK_START, SearchHit, SearchQuery, search_terms};
 
 /// Runs `$body` with `$pool` bound to whichever pool the database has. The
 /// body is compiled once per backend, so it must be valid for both.

@@ -54,6 +54,9 @@ pub struct DemoReport {
     pub story_members: HashMap<Id, Vec<Id>>,
 }
 
+/// Stories that get photographs of their own; later ones reuse these.
+const PHOTO_STORIES: usize = 60;
+
 /// Widths of every photo: the original last. 16:9.
 const PHOTO_WIDTHS: [usize; 3] = [480, 800, 1200];
 
@@ -193,6 +196,10 @@ fn facts_for(kind: &'static Kind, rng: &mut Rng) -> Facts {
     }
 }
 
+/// A story's photographs: media id and, for reused photos, the caption
+/// this story gives them.
+type PhotoPool = Vec<(Id, Option<String>)>;
+
 /// One planned article before it is stored.
 struct Plan {
     at: DateTime<Utc>,
@@ -280,7 +287,7 @@ pub async fn seed(
     let period_days = (total as i64 / 5).max(60);
     let start = opts.anchor - Duration::days(period_days);
     let mut plans: Vec<Plan> = Vec::new();
-    let mut story_facts: Vec<(Facts, Id, Vec<Id>)> = Vec::new();
+    let mut story_facts: Vec<(Facts, Id, PhotoPool)> = Vec::new();
     let mut planned = 0;
     let mut story_rng = rng.fork(2);
     while planned < total * 9 / 10 {
@@ -319,8 +326,18 @@ pub async fn seed(
         let story =
             db.create_story(&name, &format!("{}-{}", slugify(&name), story_idx + 1)).await?;
         // A pool of photos per story: each article draws its pictures here.
-        let mut pool = Vec::new();
-        for (p, scene) in kind.scenes.iter().enumerate() {
+        // Past the first PHOTO_STORIES stories, a story reuses the photos of
+        // an earlier story of the same kind with captions of its own, as a
+        // desk reuses file photos; this keeps big demo newsrooms (the
+        // benchmarks' 100k articles) from writing gigabytes of images.
+        let mut pool: Vec<(Id, Option<String>)> = Vec::new();
+        if story_idx >= PHOTO_STORIES {
+            let (_, _, earlier) = &story_facts[story_idx % PHOTO_STORIES];
+            for (p, (media_id, _)) in earlier.iter().enumerate() {
+                pool.push((*media_id, Some(facts.fill(kind.captions[p % kind.captions.len()]))));
+            }
+        }
+        for (p, scene) in kind.scenes.iter().enumerate().filter(|_| story_idx < PHOTO_STORIES) {
             let pic = Picture::new(*scene, &mut story_rng);
             let base = format!("demo/story{}-{}", story_idx + 1, p + 1);
             let mut renditions = Vec::new();
@@ -352,7 +369,7 @@ pub async fn seed(
                     renditions,
                 })
                 .await?;
-            pool.push(m.id);
+            pool.push((m.id, None));
         }
         story_facts.push((facts, story.id, pool));
     }
@@ -418,7 +435,8 @@ pub async fn seed(
             a.dek = facts.fill(stage.dek);
             a.story_id = Some(*story_id);
             a.body = story_body(facts, pool, plan, &written, &mut art_rng);
-            a.lead = Some(Figure { caption: None, ..Figure::of(pool[plan.stage % pool.len()]) });
+            let (lead_id, lead_caption) = &pool[plan.stage % pool.len()];
+            a.lead = Some(Figure { caption: lead_caption.clone(), ..Figure::of(*lead_id) });
             let n_sources = art_rng.range(1, 3) as usize;
             for i in art_rng.sample(kind.sources.len(), n_sources) {
                 let (name, skind, what) = kind.sources[i];
@@ -529,7 +547,7 @@ pub async fn seed(
 
 fn story_body(
     facts: &Facts,
-    pool: &[Id],
+    pool: &PhotoPool,
     plan: &Plan,
     written: &HashMap<(usize, usize), (Id, DateTime<Utc>, String)>,
     rng: &mut Rng,
@@ -555,8 +573,8 @@ fn story_body(
     body.push(Block::Quote { text: q.into(), attribution: Some(facts.fill(who)) });
     body.push(Block::paragraph(next_bg()));
     if pool.len() > 1 && rng.chance(0.7) {
-        let media_id = pool[(plan.stage + 1) % pool.len()];
-        body.push(Block::Figure(Figure::of(media_id)));
+        let (media_id, caption) = &pool[(plan.stage + 1) % pool.len()];
+        body.push(Block::Figure(Figure { caption: caption.clone(), ..Figure::of(*media_id) }));
     }
     body.push(Block::Subhead { text: kind.subheads[heads[1]].into() });
     body.push(Block::paragraph(next_bg()));

@@ -22,6 +22,7 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../templates/article.html")),
     ("list.html", include_str!("../templates/list.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("search.html", include_str!("../templates/search.html")),
 ];
 
 /// The built-in stylesheet.

@@ -25,6 +25,11 @@ fn meta() -> PageMeta {
             content: "<script>".into(),
         }],
         json_ld: Some(r#"{"@type":"NewsArticle"}"#.into()),
+        alternates: vec![Alternate {
+            mime: "application/rss+xml".into(),
+            title: "RSS".into(),
+            url: "/feed.xml".into(),
+        }],
     }
 }
 
@@ -138,6 +143,31 @@ fn every_builtin_page_template_renders_its_fixture() -> Result<(), RenderError> 
         latest: vec![card(4)],
     };
     assert!(r.render("error.html", &err)?.contains("Error 404"));
+    let search = SearchPage {
+        site: site(),
+        meta: meta(),
+        query: "water <talks>".into(),
+        sections: vec![OptionView {
+            value: String::new(),
+            label: "All sections".into(),
+            selected: true,
+        }],
+        from: String::new(),
+        to: String::new(),
+        results: vec![SearchResultView {
+            card: card(5),
+            snippet_html: "the <mark>water</mark> talks".into(),
+        }],
+        total: 1,
+        message: None,
+        pagination: Pagination { page: 1, pages: 1, prev_url: None, next_url: None },
+    };
+    let html = r.render("search.html", &search)?;
+    assert!(html.contains("value=\"water &lt;talks&gt;\""), "{html}");
+    assert!(html.contains("the <mark>water</mark> talks"));
+    assert!(html.contains(
+        "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"RSS\" href=\"/feed.xml\">"
+    ));
     Ok(())
 }
 

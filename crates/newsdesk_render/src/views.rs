@@ -59,6 +59,19 @@ pub struct PageMeta {
     pub tags: Vec<MetaTag>,
     /// JSON-LD, already escaped for a `<script>` element.
     pub json_ld: Option<String>,
+    /// `<link rel="alternate">` targets: feeds, oEmbed.
+    pub alternates: Vec<Alternate>,
+}
+
+/// A `<link rel="alternate">` in `<head>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternate {
+    /// MIME type, e.g. `application/rss+xml`.
+    pub mime: String,
+    /// Human title.
+    pub title: String,
+    /// Target URL.
+    pub url: String,
 }
 
 /// An image with everything an `<img>` needs.
@@ -268,4 +281,49 @@ pub struct ErrorPage {
     pub message: String,
     /// Newest stories, to help the reader on.
     pub latest: Vec<CardView>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResultView {
+    /// The story.
+    pub card: CardView,
+    /// A passage around the match, escaped, matched words in `<mark>`.
+    pub snippet_html: String,
+}
+
+/// A `<select>` option.
+#[derive(Debug, Clone, Serialize)]
+pub struct OptionView {
+    /// Submitted value.
+    pub value: String,
+    /// Shown text.
+    pub label: String,
+    /// Whether it is chosen.
+    pub selected: bool,
+}
+
+/// The search page.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPage {
+    /// Site values.
+    pub site: SiteView,
+    /// Head.
+    pub meta: PageMeta,
+    /// The query as typed.
+    pub query: String,
+    /// Section filter choices (first: all sections).
+    pub sections: Vec<OptionView>,
+    /// Date range start as typed (`YYYY-MM-DD`).
+    pub from: String,
+    /// Date range end as typed (`YYYY-MM-DD`).
+    pub to: String,
+    /// Results on this page.
+    pub results: Vec<SearchResultView>,
+    /// Results in all.
+    pub total: i64,
+    /// A line about the search (nothing found, ignored filter…).
+    pub message: Option<String>,
+    /// Pagination.
+    pub pagination: Pagination,
 }

@@ -140,6 +140,63 @@ impl App {
         SiteView { sections: section_links(t), ..self.site.clone() }
     }
 
+    /// The surrogate keys of everything that shows `a`: its page, the home
+    /// page, its section, tag and author pages and their feeds, sitemaps.
+    pub fn keys_for(a: &newsdesk_core::Article) -> Vec<String> {
+        let mut keys = vec![format!("article:{}", a.id), "home".into(), "sitemaps".into()];
+        keys.extend(a.section_id.map(|s| format!("section:{s}")));
+        keys.extend(a.tags.iter().map(|t| format!("tag:{t}")));
+        keys.extend(a.bylines.iter().filter_map(|b| match b {
+            newsdesk_core::Byline::Author { author_id } => Some(format!("author:{author_id}")),
+            newsdesk_core::Byline::Credit { .. } => None,
+        }));
+        keys
+    }
+
+    /// Publishes a stored article and drops exactly the cached pages that
+    /// show it: [`App::keys_for`], plus the articles whose related rail
+    /// changed because of it.
+    pub async fn publish_article(&self, id: Id) -> anyhow::Result<newsdesk_core::Article> {
+        let a = self
+            .db
+            .publish_article(id, chrono::Utc::now(), self.tz, newsdesk_db::RelatedUpdate::Deferred)
+            .await?;
+        let changed = self.db.recompute_related(id).await?;
+        let mut keys = App::keys_for(&a);
+        keys.extend(changed.iter().map(|c| format!("article:{c}")));
+        self.cache.invalidate(&keys);
+        Ok(a)
+    }
+
+    /// Saves an edit made from `expected_version` and, when the article is
+    /// public, drops the pages that showed it before or show it now (a
+    /// section or tag change touches both the old and the new lists).
+    pub async fn update_article(
+        &self,
+        a: &newsdesk_core::Article,
+        expected_version: i32,
+    ) -> anyhow::Result<i32> {
+        let before = self.db.find_article(a.id).await?;
+        let version = self.db.update_article(a, expected_version).await?;
+        if before.status.is_public() {
+            let mut keys = App::keys_for(&before);
+            keys.extend(App::keys_for(a));
+            self.cache.invalidate(&keys);
+        }
+        Ok(version)
+    }
+
+    /// Takes an article down and drops the pages that showed it, including
+    /// the rails it appeared in.
+    pub async fn unpublish_article(&self, id: Id) -> anyhow::Result<()> {
+        let a = self.db.find_article(id).await?;
+        let mut keys = App::keys_for(&a);
+        keys.extend(self.db.articles_relating_to(id).await?.iter().map(|r| format!("article:{r}")));
+        self.db.unpublish_article(id).await?;
+        self.cache.invalidate(&keys);
+        Ok(())
+    }
+
     /// An absolute URL for a site path.
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

@@ -6,6 +6,8 @@
 
 pub mod app;
 pub mod cache;
+pub mod distribution;
+pub mod search;
 pub mod site;
 pub mod views;
 
@@ -33,6 +35,18 @@ pub fn router(state: AppState) -> Router {
         .route("/{section}/{yyyy}/{mm}/{dd}/{slug}", get(site::article))
         .route("/tag/{slug}", get(site::tag))
         .route("/author/{slug}", get(site::author))
+        .route("/search", get(search::search))
+        // Machines: feeds, sitemaps, robots, oEmbed
+        .route("/feed.xml", get(distribution::site_feed))
+        .route("/feed.atom", get(distribution::site_feed))
+        .route("/feed.json", get(distribution::site_feed))
+        .route("/{section}/{file}", get(distribution::section_feed))
+        .route("/tag/{slug}/{file}", get(distribution::tag_feed))
+        .route("/author/{slug}/{file}", get(distribution::author_feed))
+        .route("/sitemap.xml", get(distribution::sitemap_index))
+        .route("/sitemaps/{file}", get(distribution::sitemap))
+        .route("/robots.txt", get(distribution::robots))
+        .route("/oembed", get(distribution::oembed))
         // Files
         .route("/assets/{name}", get(site::asset))
         .route("/media/{*path}", get(site::media))

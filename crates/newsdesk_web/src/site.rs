@@ -215,6 +215,7 @@ pub async fn home(State(app): State<AppState>, method: Method, headers: HeaderMa
             a.config.site.description.clone(),
             "/",
         );
+        meta.alternates = crate::distribution::feed_links(&a.config.site.title, "");
         meta.json_ld = Some(newsdesk_content::json_for_script(&serde_json::json!({
             "@context": "https://schema.org",
             "@type": "WebSite",
@@ -344,6 +345,10 @@ async fn list_page(
         let mut meta =
             views::page_meta(&a, title, spec.description.clone(), &page_key(&spec.path, page));
         meta.robots = ROBOTS_INDEX.into();
+        meta.alternates = crate::distribution::feed_links(
+            &format!("{} — {}", a.config.site.title, spec.heading),
+            &spec.path,
+        );
         let view = ListPage {
             site: a.site_view(&t),
             meta,

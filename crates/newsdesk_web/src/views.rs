@@ -110,7 +110,15 @@ pub fn page_meta(app: &App, title: String, description: String, path: &str) -> P
     if let Some(handle) = &app.config.site.twitter {
         tags.push(tw("twitter:site", handle));
     }
-    PageMeta { title, description, canonical, robots: ROBOTS_INDEX.into(), tags, json_ld: None }
+    PageMeta {
+        title,
+        description,
+        canonical,
+        robots: ROBOTS_INDEX.into(),
+        tags,
+        json_ld: None,
+        alternates: Vec::new(),
+    }
 }
 
 fn og(key: &str, content: &str) -> MetaTag {
@@ -203,7 +211,7 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
         lead_html: lead.map(|f| render_lead(f, lead_media)).unwrap_or_default(),
         body_html: render_body(
             &a.body,
-            &BodyContext { media: &media, article_paths: &article_paths },
+            &BodyContext { media: &media, article_paths: &article_paths, base: "" },
         ),
         sources: a
             .sources
@@ -319,6 +327,12 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
             .collect();
     }
     meta.json_ld = Some(json_for_script(&ld));
+    meta.alternates = crate::distribution::feed_links(&app.config.site.title, "");
+    meta.alternates.push(newsdesk_render::Alternate {
+        mime: "application/json+oembed".into(),
+        title: a.headlines.social().into(),
+        url: format!("/oembed?url={}&format=json", url_encode(&permalink)),
+    });
 
     let mut keys = vec![format!("article:{}", a.id)];
     keys.extend(related_rows.iter().map(|c| format!("article:{}", c.id)));

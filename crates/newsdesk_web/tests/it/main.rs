@@ -1,7 +1,8 @@
 //! The public site over real HTTP on a loopback port, on SQLite and
-#![allow(missing_docs, reason = "test harness, not a public API")]
 //! PostgreSQL.
+#![allow(missing_docs, reason = "test harness, not a public API")]
 
+mod distribution;
 mod fixtures;
 mod http;
 mod pages;

@@ -1,0 +1,319 @@
+//! Full-text search over published articles: SQLite FTS5 and PostgreSQL
+//! `tsvector` behind one function.
+//!
+//! The two engines differ in syntax, ranking and snippet functions, so each
+//! has its own query below; both stem English words (FTS5's porter
+//! tokenizer, PostgreSQL's `english` configuration) and both are written in
+//! the same transaction as the article, so a published article is findable
+//! the moment the publish commits.
+//!
+//! Reader input is never passed through as query syntax: [`search_terms`]
+//! keeps only words (letters and digits), and each engine receives them as
+//! plain terms (quoted FTS5 strings; `plainto_tsquery`). Operators, quotes,
+//! column filters and NEAR groups typed into the box are just text.
+
+use crate::articles::{CARD_COLUMNS, CardRow};
+use crate::{ArticleCard, Database, Page, Result, on_pool};
+use chrono::{DateTime, Utc};
+use newsdesk_core::{Article, Byline, Id};
+
+/// Terms used from one query at most; the rest are ignored.
+pub const MAX_TERMS: usize = 12;
+
+/// Longest term kept, in characters.
+pub const MAX_TERM_CHARS: usize = 40;
+
+/// Marks the start of a matched word in a snippet (a private-use character,
+/// so it cannot come from article text or survive HTML escaping unnoticed).
+pub const MARK_START: char = '\u{E000}';
+/// Marks the end of a matched word in a snippet.
+pub const MARK_END: char = '\u{E001}';
+
+/// A search request.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// What the reader typed.
+    pub text: String,
+    /// Only this section.
+    pub section_id: Option<Id>,
+    /// Only articles first published at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only articles first published before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Page size.
+    pub limit: i64,
+    /// Results to skip.
+    pub offset: i64,
+}
+
+/// One result.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    /// The article.
+    pub card: ArticleCard,
+    /// A passage around the match, plain text with [`MARK_START`] and
+    /// [`MARK_END`] around matched words.
+    pub snippet: String,
+}
+
+/// The words of a reader's query: letters and digits only, lower-cased, at
+/// most [`MAX_TERMS`] of at most [`MAX_TERM_CHARS`] characters.
+pub fn search_terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(MAX_TERM_CHARS).collect::<String>().to_lowercase())
+        .take(MAX_TERMS)
+        .collect()
+}
+
+/// The text of an article as the index sees it, per field.
+pub(crate) struct SearchDoc {
+    pub headline: String,
+    pub dek: String,
+    pub body: String,
+    pub tags: String,
+    pub bylines: String,
+}
+
+impl SearchDoc {
+    pub(crate) fn new(a: &Article, tag_names: &[String], author_names: &[String]) -> SearchDoc {
+        let mut headline = a.headlines.display.clone();
+        for h in [&a.headlines.seo, &a.headlines.teaser].into_iter().flatten() {
+            headline.push('\n');
+            headline.push_str(h);
+        }
+        let mut body = String::new();
+        for b in &a.body {
+            b.push_plain_text(&mut body);
+        }
+        let mut bylines: Vec<String> = author_names.to_vec();
+        bylines.extend(a.bylines.iter().filter_map(|b| match b {
+            Byline::Credit { text } => Some(text.clone()),
+            Byline::Author { .. } => None,
+        }));
+        SearchDoc {
+            headline,
+            dek: a.dek.clone(),
+            body,
+            tags: tag_names.join("\n"),
+            bylines: bylines.join("\n"),
+        }
+    }
+}
+
+/// Writes `doc` to the index for article `$id` inside transaction `$tx`.
+macro_rules! write_search {
+    ($db:expr, $tx:expr, $id:expr, $doc:expr) => {{
+        let doc = $doc;
+        match $db.backend() {
+            $crate::Backend::Sqlite => {
+                sqlx::query("DELETE FROM article_search WHERE rowid = $1").bind($id).execute(&mut *$tx).await?;
+                sqlx::query(
+                    "INSERT INTO article_search (rowid, headline, dek, body, tags, bylines) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind($id)
+                .bind(&doc.headline)
+                .bind(&doc.dek)
+                .bind(&doc.body)
+                .bind(&doc.tags)
+                .bind(&doc.bylines)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            $crate::Backend::Postgres => {
+                sqlx::query(
+                    "UPDATE articles SET search = \
+                       setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') || \
+                       setweight(to_tsvector('english', $5 || ' ' || $6), 'C') || setweight(to_tsvector('english', $4), 'D'), \
+                     search_text = $3 || E'\\n' || $4 WHERE id = $1",
+                )
+                .bind($id)
+                .bind(&doc.headline)
+                .bind(&doc.dek)
+                .bind(&doc.body)
+                .bind(&doc.tags)
+                .bind(&doc.bylines)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+    }};
+}
+pub(crate) use write_search;
+
+impl Database {
+    /// Names of these tags and authors, for the search index.
+    pub(crate) async fn search_names(&self, a: &Article) -> Result<(Vec<String>, Vec<String>)> {
+        let tags = if a.tags.is_empty() {
+            Vec::new()
+        } else {
+            let sql = format!(
+                "SELECT name FROM tags WHERE id IN ({})",
+                crate::placeholders(1, a.tags.len())
+            );
+            let rows: Vec<(String,)> = on_pool!(self, p => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for id in &a.tags {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            rows.into_iter().map(|r| r.0).collect()
+        };
+        let author_ids: Vec<Id> = a
+            .bylines
+            .iter()
+            .filter_map(|b| match b {
+                Byline::Author { author_id } => Some(*author_id),
+                Byline::Credit { .. } => None,
+            })
+            .collect();
+        let authors = if author_ids.is_empty() {
+            Vec::new()
+        } else {
+            let sql = format!(
+                "SELECT name FROM authors WHERE id IN ({})",
+                crate::placeholders(1, author_ids.len())
+            );
+            let rows: Vec<(String,)> = on_pool!(self, p => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for id in &author_ids {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            rows.into_iter().map(|r| r.0).collect()
+        };
+        Ok((tags, authors))
+    }
+
+    /// Rebuilds the search index of every article (after the migration that
+    /// creates it, or to repair it). Returns how many were indexed.
+    pub async fn rebuild_search_index(&self) -> Result<usize> {
+        let ids: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as("SELECT id FROM articles ORDER BY id").fetch_all(p).await)?;
+        for (id,) in &ids {
+            let a = self.find_article(*id).await?;
+            let (tags, authors) = self.search_names(&a).await?;
+            let doc = SearchDoc::new(&a, &tags, &authors);
+            on_pool!(self, p => {
+                let mut tx = p.begin().await?;
+                write_search!(self, tx, *id, &doc);
+                tx.commit().await?;
+            });
+        }
+        Ok(ids.len())
+    }
+
+    /// Ranked full-text search over published articles, best first.
+    /// An empty query (no words) finds nothing.
+    pub async fn search(&self, q: &SearchQuery) -> Result<Page<SearchHit>> {
+        let terms = search_terms(&q.text);
+        if terms.is_empty() {
+            return Ok(Page { items: Vec::new(), total: 0 });
+        }
+        const FILTERS: &str = "AND a.status = 'published' \
+            AND ($2 IS NULL OR a.section_id = $2) \
+            AND ($3 IS NULL OR a.first_published_at >= $3) \
+            AND ($4 IS NULL OR a.first_published_at < $4)";
+        let rows: Vec<(CardRow, String)>;
+        let total: i64;
+        match &self.pool {
+            crate::Pool::Sqlite(p) => {
+                // Each term is a quoted FTS5 string: never an operator.
+                let expr = terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" ");
+                let sql = format!(
+                    "SELECT {CARD_COLUMNS}, \
+                       snippet(article_search, -1, char(57344), char(57345), '…', 28) AS snippet \
+                     FROM article_search JOIN articles a ON a.id = article_search.rowid \
+                     WHERE article_search MATCH $1 {FILTERS} \
+                     ORDER BY bm25(article_search, 10.0, 4.0, 1.0, 3.0, 3.0), a.first_published_at DESC \
+                     LIMIT $5 OFFSET $6"
+                );
+                let found: Vec<SnippetRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(&expr)
+                    .bind(q.section_id)
+                    .bind(q.from)
+                    .bind(q.until)
+                    .bind(q.limit)
+                    .bind(q.offset)
+                    .fetch_all(p)
+                    .await?;
+                rows = found.into_iter().map(|r| (r.card, r.snippet)).collect();
+                let count_sql = format!(
+                    "SELECT COUNT(*) FROM article_search JOIN articles a ON a.id = article_search.rowid \
+                     WHERE article_search MATCH $1 {FILTERS}"
+                );
+                let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
+                    .bind(&expr)
+                    .bind(q.section_id)
+                    .bind(q.from)
+                    .bind(q.until)
+                    .fetch_one(p)
+                    .await?;
+                total = n;
+            }
+            crate::Pool::Postgres(p) => {
+                // plainto_tsquery reads plain words, never operators.
+                let words = terms.join(" ");
+                let sql = format!(
+                    "SELECT {CARD_COLUMNS}, \
+                       ts_headline('english', coalesce(a.search_text, ''), q, \
+                         'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15, MaxFragments=1') AS snippet \
+                     FROM articles a, plainto_tsquery('english', $1) q \
+                     WHERE a.search @@ q {FILTERS} \
+                     ORDER BY ts_rank_cd(a.search, q) DESC, a.first_published_at DESC \
+                     LIMIT $5 OFFSET $6"
+                );
+                let found: Vec<SnippetRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(&words)
+                    .bind(q.section_id)
+                    .bind(q.from)
+                    .bind(q.until)
+                    .bind(q.limit)
+                    .bind(q.offset)
+                    .fetch_all(p)
+                    .await?;
+                rows = found.into_iter().map(|r| (r.card, r.snippet)).collect();
+                let count_sql = format!(
+                    "SELECT COUNT(*) FROM articles a, plainto_tsquery('english', $1) q WHERE a.search @@ q {FILTERS}"
+                );
+                let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
+                    .bind(&words)
+                    .bind(q.section_id)
+                    .bind(q.from)
+                    .bind(q.until)
+                    .fetch_one(p)
+                    .await?;
+                total = n;
+            }
+        }
+        let items = rows
+            .into_iter()
+            .map(|(card, snippet)| Ok(SearchHit { card: card.into_card()?, snippet }))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SnippetRow {
+    #[sqlx(flatten)]
+    card: CardRow,
+    snippet: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_terms_keep_only_words() {
+        assert_eq!(
+            search_terms("  \"Water\" OR talks* -Geneva NEAR(a b) col:x "),
+            vec!["water", "or", "talks", "geneva", "near", "a", "b", "col", "x"]
+        );
+        assert!(search_terms("!!! *** \"\" ()").is_empty());
+        assert_eq!(search_terms(&"word ".repeat(100)).len(), MAX_TERMS);
+        assert_eq!(search_terms(&"x".repeat(500))[0].len(), MAX_TERM_CHARS);
+    }
+}
