@@ -111,11 +111,11 @@ pub fn news_sitemap(
     o
 }
 
-/// `robots.txt`: everything may be crawled except search results; the
-/// sitemaps are listed.
+/// `robots.txt`: everything may be crawled (empty search pages carry their
+/// own `noindex`); the sitemaps are listed.
 pub fn robots_txt(base_url: &str) -> String {
     format!(
-        "User-agent: *\nAllow: /\nDisallow: /search\n\nSitemap: {base_url}/sitemap.xml\nSitemap: {base_url}/sitemaps/news.xml\n"
+        "User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\nSitemap: {base_url}/sitemaps/news.xml\n"
     )
 }
 

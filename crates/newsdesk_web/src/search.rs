@@ -208,9 +208,13 @@ pub async fn search(
         &app,
         title,
         format!("Search the stories of {}.", app.config.site.title),
-        "/search",
+        &params.url(page),
     );
-    meta.robots = "noindex, follow".into();
+    // Result pages with results may be indexed (they are real topic pages,
+    // canonical to one normalized URL); empty ones are thin and are not.
+    if results.is_empty() {
+        meta.robots = "noindex, follow".into();
+    }
     let view = SearchPage {
         site: app.site_view(&t),
         meta,

@@ -152,7 +152,10 @@ db_test!(search_ranks_stems_filters_and_never_leaks_drafts, |t: TestDb| async mo
     let app = TestApp::start(t).await?;
     let (s, html) = app.text("/search?q=negotiator").await?;
     assert_eq!(s, 200);
-    assert!(html.contains("<meta name=\"robots\" content=\"noindex, follow\">"));
+    assert!(
+        html.contains("<link rel=\"canonical\" href=\"https://news.example/search?q=negotiator\">")
+    );
+    assert!(html.contains("max-image-preview:large"), "pages with results may be indexed");
     // "negotiator" finds "Negotiators" (stemming) in both stories; the one
     // with the word in its headline ranks first.
     let order: Vec<&str> = html
@@ -164,6 +167,10 @@ db_test!(search_ranks_stems_filters_and_never_leaks_drafts, |t: TestDb| async mo
     assert!(html.contains("<mark>"), "snippets mark the match");
     let (_, html) = app.text("/search?q=water&section=sports").await?;
     assert!(html.contains("No stories matched"));
+    assert!(
+        html.contains("<meta name=\"robots\" content=\"noindex, follow\">"),
+        "empty results are not indexed"
+    );
     let (_, html) = app.text("/search?q=water&from=2026-07-10&to=2026-07-31").await?;
     assert!(
         html.contains(&app.ids.main_path) && !html.contains(&app.ids.earlier_path),
