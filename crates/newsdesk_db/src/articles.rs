@@ -113,14 +113,32 @@ const ARTICLE_COLUMNS: &str = "id, slug, headline, headline_seo, headline_social
 pub(crate) const CARD_COLUMNS: &str = "a.id, a.path, a.headline, a.headline_seo, a.headline_social, \
     a.headline_teaser, a.dek, a.section_id, a.lead, a.bylines, a.first_published_at, a.updated_at";
 
+/// The four headline columns an article row has.
 #[derive(sqlx::FromRow)]
-struct ArticleRow {
-    id: i64,
-    slug: String,
+struct HeadlineCols {
     headline: String,
     headline_seo: Option<String>,
     headline_social: Option<String>,
     headline_teaser: Option<String>,
+}
+
+impl From<HeadlineCols> for HeadlineSet {
+    fn from(c: HeadlineCols) -> HeadlineSet {
+        HeadlineSet {
+            display: c.headline,
+            seo: c.headline_seo,
+            social: c.headline_social,
+            teaser: c.headline_teaser,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ArticleRow {
+    id: i64,
+    slug: String,
+    #[sqlx(flatten)]
+    headlines: HeadlineCols,
     dek: String,
     section_id: Option<i64>,
     story_id: Option<i64>,
@@ -153,12 +171,7 @@ impl ArticleRow {
         let article = Article {
             id,
             slug: self.slug,
-            headlines: HeadlineSet {
-                display: self.headline,
-                seo: self.headline_seo,
-                social: self.headline_social,
-                teaser: self.headline_teaser,
-            },
+            headlines: self.headlines.into(),
             dek: self.dek,
             section_id: self.section_id,
             story_id: self.story_id,
@@ -181,12 +194,10 @@ impl ArticleRow {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CardRow {
-    id: i64,
+    pub(crate) id: i64,
     path: Option<String>,
-    headline: String,
-    headline_seo: Option<String>,
-    headline_social: Option<String>,
-    headline_teaser: Option<String>,
+    #[sqlx(flatten)]
+    headlines: HeadlineCols,
     dek: String,
     section_id: Option<i64>,
     lead: Option<String>,
@@ -205,12 +216,7 @@ impl CardRow {
         Ok(ArticleCard {
             id,
             path: self.path.unwrap_or_default(),
-            headlines: HeadlineSet {
-                display: self.headline,
-                seo: self.headline_seo,
-                social: self.headline_social,
-                teaser: self.headline_teaser,
-            },
+            headlines: self.headlines.into(),
             dek: self.dek,
             section_id: self.section_id,
             lead,

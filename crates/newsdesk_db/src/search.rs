@@ -221,13 +221,17 @@ impl Database {
             crate::Pool::Sqlite(p) => {
                 // Each term is a quoted FTS5 string: never an operator.
                 let expr = terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" ");
+                // The full-text match runs first, on its own (MATERIALIZED):
+                // joined directly, SQLite may walk every article and probe
+                // the index once per row, which at 100k articles takes
+                // seconds instead of milliseconds.
                 let sql = format!(
-                    "SELECT {CARD_COLUMNS}, \
-                       snippet(article_search, -1, char(57344), char(57345), '…', 28) AS snippet \
-                     FROM article_search JOIN articles a ON a.id = article_search.rowid \
-                     WHERE article_search MATCH $1 {FILTERS} \
-                     ORDER BY bm25(article_search, 10.0, 4.0, 1.0, 3.0, 3.0), a.first_published_at DESC \
-                     LIMIT $5 OFFSET $6"
+                    "WITH hits AS MATERIALIZED ( \
+                       SELECT rowid AS id, bm25(article_search, 10.0, 4.0, 1.0, 3.0, 3.0) AS rank \
+                       FROM article_search WHERE article_search MATCH $1) \
+                     SELECT {CARD_COLUMNS}, '' AS snippet FROM hits JOIN articles a ON a.id = hits.id \
+                     WHERE 1 = 1 {FILTERS} \
+                     ORDER BY hits.rank, a.first_published_at DESC LIMIT $5 OFFSET $6"
                 );
                 let found: Vec<SnippetRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(&expr)
@@ -238,10 +242,33 @@ impl Database {
                     .bind(q.offset)
                     .fetch_all(p)
                     .await?;
-                rows = found.into_iter().map(|r| (r.card, r.snippet)).collect();
+                // Snippets only for the page shown.
+                let mut snippets: std::collections::HashMap<i64, String> =
+                    std::collections::HashMap::new();
+                if !found.is_empty() {
+                    let snippet_sql = format!(
+                        "SELECT rowid, snippet(article_search, -1, char(57344), char(57345), '…', 28) \
+                         FROM article_search WHERE article_search MATCH $1 AND rowid IN ({})",
+                        crate::placeholders(2, found.len())
+                    );
+                    let mut query =
+                        sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(snippet_sql))
+                            .bind(&expr);
+                    for r in &found {
+                        query = query.bind(r.card.id);
+                    }
+                    snippets = query.fetch_all(p).await?.into_iter().collect();
+                }
+                rows = found
+                    .into_iter()
+                    .map(|r| {
+                        let snippet = snippets.remove(&r.card.id).unwrap_or_default();
+                        (r.card, snippet)
+                    })
+                    .collect();
                 let count_sql = format!(
-                    "SELECT COUNT(*) FROM article_search JOIN articles a ON a.id = article_search.rowid \
-                     WHERE article_search MATCH $1 {FILTERS}"
+                    "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM article_search WHERE article_search MATCH $1) \
+                     SELECT COUNT(*) FROM hits JOIN articles a ON a.id = hits.id WHERE 1 = 1 {FILTERS}"
                 );
                 let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
                     .bind(&expr)
@@ -255,14 +282,17 @@ impl Database {
             crate::Pool::Postgres(p) => {
                 // plainto_tsquery reads plain words, never operators.
                 let words = terms.join(" ");
+                // Rank and cut the page first; ts_headline, which re-parses
+                // the text, then runs only for the rows shown.
                 let sql = format!(
                     "SELECT {CARD_COLUMNS}, \
-                       ts_headline('english', coalesce(a.search_text, ''), q, \
+                       ts_headline('english', coalesce(a.search_text, ''), plainto_tsquery('english', $1), \
                          'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=15, MaxFragments=1') AS snippet \
-                     FROM articles a, plainto_tsquery('english', $1) q \
-                     WHERE a.search @@ q {FILTERS} \
-                     ORDER BY ts_rank_cd(a.search, q) DESC, a.first_published_at DESC \
-                     LIMIT $5 OFFSET $6"
+                     FROM ( \
+                       SELECT a.*, ts_rank_cd(a.search, q) AS rank FROM articles a, plainto_tsquery('english', $1) q \
+                       WHERE a.search @@ q {FILTERS} \
+                       ORDER BY rank DESC, a.first_published_at DESC LIMIT $5 OFFSET $6) a \
+                     ORDER BY a.rank DESC, a.first_published_at DESC"
                 );
                 let found: Vec<SnippetRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(&words)

@@ -339,37 +339,17 @@ pub async fn seed(
         }
         for (p, scene) in kind.scenes.iter().enumerate().filter(|_| story_idx < PHOTO_STORIES) {
             let pic = Picture::new(*scene, &mut story_rng);
-            let base = format!("demo/story{}-{}", story_idx + 1, p + 1);
-            let mut renditions = Vec::new();
-            for w in PHOTO_WIDTHS {
-                let h = w * 9 / 16;
-                let file = format!("{base}-{w}.jpg");
-                std::fs::write(media_dir.join(&file), pic.render_jpeg(w, h)?)
-                    .with_context(|| format!("writing `{file}`"))?;
-                report.image_files += 1;
-                renditions.push(Rendition { file, width: w as u32, height: h as u32 });
-            }
-            let original = renditions.pop().context("photo sizes are not empty")?;
             let photographer = story_rng.pick(PHOTOGRAPHERS);
             let credit = match p % 3 {
                 0 => format!("{photographer} / Pool photo via Meridian Press Agency"),
                 1 => format!("{photographer} for The Newsdesk Daily"),
                 _ => format!("{photographer} / Meridian Press Agency"),
             };
-            let m = db
-                .create_media(&Media {
-                    id: 0,
-                    file: original.file,
-                    width: original.width,
-                    height: original.height,
-                    alt: Some(pic.alt.clone()),
-                    caption: Some(facts.fill(kind.captions[p % kind.captions.len()])),
-                    credit: Some(credit),
-                    rights: Some("Editorial use only".into()),
-                    renditions,
-                })
-                .await?;
-            pool.push((m.id, None));
+            let caption = facts.fill(kind.captions[p % kind.captions.len()]);
+            let base = format!("demo/story{}-{}", story_idx + 1, p + 1);
+            let id =
+                store_photo(db, media_dir, &pic, &base, Some(caption), credit, &mut report).await?;
+            pool.push((id, None));
         }
         story_facts.push((facts, story.id, pool));
     }
@@ -378,30 +358,10 @@ pub async fn seed(
     let mut brief_photos = Vec::new();
     for (i, (_, _, _, _, scene, _)) in BRIEFS.iter().enumerate() {
         let pic = Picture::new(*scene, &mut brief_rng);
-        let mut renditions = Vec::new();
-        for w in PHOTO_WIDTHS {
-            let h = w * 9 / 16;
-            let file = format!("demo/brief{}-{w}.jpg", i + 1);
-            std::fs::write(media_dir.join(&file), pic.render_jpeg(w, h)?)
-                .with_context(|| format!("writing `{file}`"))?;
-            report.image_files += 1;
-            renditions.push(Rendition { file, width: w as u32, height: h as u32 });
-        }
-        let original = renditions.pop().context("photo sizes are not empty")?;
-        let m = db
-            .create_media(&Media {
-                id: 0,
-                file: original.file,
-                width: original.width,
-                height: original.height,
-                alt: Some(pic.alt.clone()),
-                caption: None,
-                credit: Some(format!("{} / Meridian Press Agency", brief_rng.pick(PHOTOGRAPHERS))),
-                rights: Some("Editorial use only".into()),
-                renditions,
-            })
-            .await?;
-        brief_photos.push(m.id);
+        let credit = format!("{} / Meridian Press Agency", brief_rng.pick(PHOTOGRAPHERS));
+        let base = format!("demo/brief{}", i + 1);
+        let id = store_photo(db, media_dir, &pic, &base, None, credit, &mut report).await?;
+        brief_photos.push(id);
     }
     while plans.len() < total {
         let at = start + Duration::minutes(brief_rng.range(0, period_days as u64 * 24 * 60) as i64);
@@ -543,6 +503,43 @@ pub async fn seed(
     db.rebuild_all_related().await?;
     report.stories = story_facts.len();
     Ok(report)
+}
+
+/// Draws `pic` at every width of [`PHOTO_WIDTHS`] as `{base}-{width}.jpg`
+/// and adds it to the media library; returns its id.
+async fn store_photo(
+    db: &Database,
+    media_dir: &Path,
+    pic: &Picture,
+    base: &str,
+    caption: Option<String>,
+    credit: String,
+    report: &mut DemoReport,
+) -> anyhow::Result<Id> {
+    let mut renditions = Vec::new();
+    for w in PHOTO_WIDTHS {
+        let h = w * 9 / 16;
+        let file = format!("{base}-{w}.jpg");
+        std::fs::write(media_dir.join(&file), pic.render_jpeg(w, h)?)
+            .with_context(|| format!("writing `{file}`"))?;
+        report.image_files += 1;
+        renditions.push(Rendition { file, width: w as u32, height: h as u32 });
+    }
+    let original = renditions.pop().context("photo sizes are not empty")?;
+    let m = db
+        .create_media(&Media {
+            id: 0,
+            file: original.file,
+            width: original.width,
+            height: original.height,
+            alt: Some(pic.alt.clone()),
+            caption,
+            credit: Some(credit),
+            rights: Some("Editorial use only".into()),
+            renditions,
+        })
+        .await?;
+    Ok(m.id)
 }
 
 fn story_body(

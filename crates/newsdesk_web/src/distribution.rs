@@ -2,14 +2,13 @@
 
 use crate::app::{App, AppState, Taxonomy};
 use crate::cache::{CachedPage, PAGE_CACHE_CONTROL};
-use crate::site::{AppError, error_response};
+use crate::site::{AppError, ListSpec, error_response, list_spec};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use newsdesk_content::{BodyContext, media_url, render_body, render_lead};
 use newsdesk_core::{Block, Byline, Id, Media};
-use newsdesk_db::ArticleFilter;
 use newsdesk_feeds::{
     Feed, FeedAuthor, FeedImage, FeedItem, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl,
 };
@@ -42,56 +41,7 @@ fn image_mime(file: &str) -> &'static str {
     }
 }
 
-/// Which list a feed mirrors.
-struct FeedScope {
-    filter: ArticleFilter,
-    title: String,
-    description: String,
-    page_path: String,
-    key: String,
-}
-
-fn scope(app: &App, t: &Taxonomy, kind: &str, slug: &str) -> Option<FeedScope> {
-    let site = &app.config.site.title;
-    match kind {
-        "site" => Some(FeedScope {
-            filter: ArticleFilter::All,
-            title: site.clone(),
-            description: app.config.site.description.clone(),
-            page_path: String::new(),
-            key: "home".into(),
-        }),
-        "section" => t.sections.iter().find(|s| s.slug == slug).map(|s| FeedScope {
-            filter: ArticleFilter::Section(s.id),
-            title: format!("{site} — {}", s.name),
-            description: s.description.clone(),
-            page_path: format!("/{}", s.slug),
-            key: format!("section:{}", s.id),
-        }),
-        "tag" => t.tags.values().find(|x| x.slug == slug).map(|x| FeedScope {
-            filter: ArticleFilter::Tag(x.id),
-            title: format!("{site} — {}", x.name),
-            description: format!("Stories about {} from {site}.", x.name),
-            page_path: format!("/tag/{}", x.slug),
-            key: format!("tag:{}", x.id),
-        }),
-        "author" => t.authors.values().find(|x| x.slug == slug).map(|x| FeedScope {
-            filter: ArticleFilter::Author(x.id),
-            title: format!("{site} — {}", x.name),
-            description: format!("Stories by {} for {site}.", x.name),
-            page_path: format!("/author/{}", x.slug),
-            key: format!("author:{}", x.id),
-        }),
-        _ => None,
-    }
-}
-
-async fn build_feed(
-    app: &App,
-    t: &Taxonomy,
-    scope: &FeedScope,
-    file: &str,
-) -> anyhow::Result<Feed> {
+async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec, file: &str) -> anyhow::Result<Feed> {
     let articles = app.db.list_articles(scope.filter, FEED_ITEMS).await?;
     let mut media_ids: Vec<Id> = Vec::new();
     let mut linked: Vec<Id> = Vec::new();
@@ -170,11 +120,16 @@ async fn build_feed(
         });
     }
     let updated = items.iter().map(|i| i.updated.max(i.published)).max().unwrap_or_else(Utc::now);
+    let site = &app.config.site.title;
     Ok(Feed {
-        title: scope.title.clone(),
+        title: if scope.kind == "site" {
+            site.clone()
+        } else {
+            format!("{site} — {}", scope.heading)
+        },
         description: scope.description.clone(),
-        home_url: app.absolute(if scope.page_path.is_empty() { "/" } else { &scope.page_path }),
-        feed_url: app.absolute(&format!("{}/{file}", scope.page_path)),
+        home_url: app.absolute(if scope.path.is_empty() { "/" } else { &scope.path }),
+        feed_url: app.absolute(&format!("{}/{file}", scope.path)),
         language: app.config.site.language.clone(),
         icon_url: app.absolute(&app.site_view(t).logo_url),
         updated,
@@ -194,10 +149,10 @@ async fn serve_feed(
         return error_response(&app, AppError::NotFound, &headers, head(&method)).await;
     };
     let t = app.taxonomy();
-    let Some(scope) = scope(&app, &t, kind, slug) else {
+    let Some(scope) = list_spec(&app, &t, kind, slug) else {
         return error_response(&app, AppError::NotFound, &headers, head(&method)).await;
     };
-    let key = format!("{}/{file}", scope.page_path);
+    let key = format!("{}/{file}", scope.path);
     if let Some(page) = app.cache.get(&key) {
         return page.respond(&headers, head(&method));
     }

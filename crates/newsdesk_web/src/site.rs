@@ -286,14 +286,71 @@ pub async fn article(
     .await
 }
 
-struct ListSpec {
-    filter: ArticleFilter,
-    kind: &'static str,
-    heading: String,
-    description: String,
-    path: String,
-    key: String,
-    author: Option<newsdesk_core::Author>,
+/// A list of articles with a page and feeds: the whole site, a section, a
+/// tag or an author.
+pub(crate) struct ListSpec {
+    pub(crate) filter: ArticleFilter,
+    pub(crate) kind: &'static str,
+    pub(crate) heading: String,
+    pub(crate) description: String,
+    /// Site path of the list page ("" for the whole site).
+    pub(crate) path: String,
+    /// Surrogate key of everything the list shows.
+    pub(crate) key: String,
+    pub(crate) author: Option<newsdesk_core::Author>,
+}
+
+/// The list of `kind` (`site`, `section`, `tag`, `author`) named `slug`.
+pub(crate) fn list_spec(
+    app: &crate::App,
+    t: &Taxonomy,
+    kind: &str,
+    slug: &str,
+) -> Option<ListSpec> {
+    let site = &app.config.site.title;
+    match kind {
+        "site" => Some(ListSpec {
+            filter: ArticleFilter::All,
+            kind: "site",
+            heading: site.clone(),
+            description: app.config.site.description.clone(),
+            path: String::new(),
+            key: "home".into(),
+            author: None,
+        }),
+        "section" => t.sections.iter().find(|s| s.slug == slug).map(|s| ListSpec {
+            filter: ArticleFilter::Section(s.id),
+            kind: "section",
+            heading: s.name.clone(),
+            description: s.description.clone(),
+            path: format!("/{}", s.slug),
+            key: format!("section:{}", s.id),
+            author: None,
+        }),
+        "tag" => t.tags.values().find(|x| x.slug == slug).map(|x| ListSpec {
+            filter: ArticleFilter::Tag(x.id),
+            kind: "tag",
+            heading: x.name.clone(),
+            description: format!("Stories about {} from {site}.", x.name),
+            path: format!("/tag/{}", x.slug),
+            key: format!("tag:{}", x.id),
+            author: None,
+        }),
+        "author" => t.authors.values().find(|x| x.slug == slug).map(|x| ListSpec {
+            filter: ArticleFilter::Author(x.id),
+            kind: "author",
+            heading: x.name.clone(),
+            description: format!(
+                "Stories by {}, {}.",
+                x.name,
+                x.title.as_deref().unwrap_or("reporter").to_lowercase()
+            ),
+            path: format!("/author/{}", x.slug),
+            key: format!("author:{}", x.id),
+            author: Some(x.clone()),
+        }),
+        _ => None,
+    }
 }
 
 async fn list_page(
@@ -377,6 +434,18 @@ async fn list_page(
     .await
 }
 
+async fn list_route(
+    app: AppState,
+    method: Method,
+    headers: HeaderMap,
+    kind: &str,
+    slug: &str,
+    uri: Uri,
+) -> Response {
+    let spec = list_spec(&app, &app.taxonomy(), kind, slug).ok_or(AppError::NotFound);
+    list_page(app.clone(), headers, method, spec, page_number(uri.query())).await
+}
+
 /// `GET /{section}`
 pub async fn section(
     State(app): State<AppState>,
@@ -385,24 +454,7 @@ pub async fn section(
     Path(slug): Path<String>,
     uri: Uri,
 ) -> Response {
-    let t = app.taxonomy();
-    let spec = t.sections.iter().find(|s| s.slug == slug).map(|s| ListSpec {
-        filter: ArticleFilter::Section(s.id),
-        kind: "section",
-        heading: s.name.clone(),
-        description: s.description.clone(),
-        path: format!("/{}", s.slug),
-        key: format!("section:{}", s.id),
-        author: None,
-    });
-    list_page(
-        app.clone(),
-        headers,
-        method,
-        spec.ok_or(AppError::NotFound),
-        page_number(uri.query()),
-    )
-    .await
+    list_route(app, method, headers, "section", &slug, uri).await
 }
 
 /// `GET /tag/{slug}`
@@ -413,24 +465,7 @@ pub async fn tag(
     Path(slug): Path<String>,
     uri: Uri,
 ) -> Response {
-    let t = app.taxonomy();
-    let spec = t.tags.values().find(|x| x.slug == slug).map(|x| ListSpec {
-        filter: ArticleFilter::Tag(x.id),
-        kind: "tag",
-        heading: x.name.clone(),
-        description: format!("Stories about {} from {}.", x.name, app.config.site.title),
-        path: format!("/tag/{}", x.slug),
-        key: format!("tag:{}", x.id),
-        author: None,
-    });
-    list_page(
-        app.clone(),
-        headers,
-        method,
-        spec.ok_or(AppError::NotFound),
-        page_number(uri.query()),
-    )
-    .await
+    list_route(app, method, headers, "tag", &slug, uri).await
 }
 
 /// `GET /author/{slug}`
@@ -441,28 +476,7 @@ pub async fn author(
     Path(slug): Path<String>,
     uri: Uri,
 ) -> Response {
-    let t = app.taxonomy();
-    let spec = t.authors.values().find(|x| x.slug == slug).map(|x| ListSpec {
-        filter: ArticleFilter::Author(x.id),
-        kind: "author",
-        heading: x.name.clone(),
-        description: format!(
-            "Stories by {}, {}.",
-            x.name,
-            x.title.as_deref().unwrap_or("reporter").to_lowercase()
-        ),
-        path: format!("/author/{}", x.slug),
-        key: format!("author:{}", x.id),
-        author: Some(x.clone()),
-    });
-    list_page(
-        app.clone(),
-        headers,
-        method,
-        spec.ok_or(AppError::NotFound),
-        page_number(uri.query()),
-    )
-    .await
+    list_route(app, method, headers, "author", &slug, uri).await
 }
 
 /// Anything no route matched.
