@@ -3,6 +3,7 @@
 #
 #   bench/search.sh                     # 100,000 articles
 #   ARTICLES=10000 bench/search.sh
+#   DATABASE=postgres://postgres@127.0.0.1:5432/bench bench/search.sh   # an empty PostgreSQL database
 #
 # Seeds the demo newsroom (release build), starts `newsdesk serve` pinned to
 # CPU 0 and asks it, one request at a time from CPU 1, for:
@@ -27,12 +28,15 @@ trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 pct() { sort -g | awk -v p="$1" '{a[NR]=$1} END {i=int((NR-1)*p/100)+1; printf "%.2f", a[i]}'; }
 summary() { local f=$1; printf '%s / %s / %s' "$(pct 50 < "$f")" "$(pct 99 < "$f")" "$(pct 100 < "$f")"; }
 
+DB_ARGS=()
+BACKEND=sqlite
+if [ -n "${DATABASE:-}" ]; then DB_ARGS=(--database "$DATABASE"); BACKEND=postgres; fi
 t0=$(date +%s.%N)
-NEWSDESK_LOG=warn "$BIN" demo --articles "$ARTICLES" --seed 11 --data-dir "$WORK/data" >/dev/null
+NEWSDESK_LOG=warn "$BIN" demo --articles "$ARTICLES" --seed 11 --data-dir "$WORK/data" "${DB_ARGS[@]}" >/dev/null
 seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
 db_mib=$(du -sm "$WORK/data" | cut -f1)
 
-NEWSDESK_LOG=warn taskset -c 0 "$BIN" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >/dev/null &
+NEWSDESK_LOG=warn taskset -c 0 "$BIN" serve --data-dir "$WORK/data" "${DB_ARGS[@]}" --listen "127.0.0.1:$PORT" >/dev/null &
 PID=$!
 until curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null; do sleep 0.05; done
 BASE="http://127.0.0.1:$PORT"
@@ -67,11 +71,11 @@ for u in "${pages[@]}"; do taskset -c 1 curl -fsS -o /dev/null -w '%{time_total}
 rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PID/status")
 
 {
-echo "# Search and page-cache latency, $ARTICLES articles"
+echo "# Search and page-cache latency, $ARTICLES articles, $BACKEND"
 echo
 echo "$(date -u +%Y-%m-%dT%H:%MZ); server on CPU 0, one request at a time from CPU 1 (curl, end to end); ms as p50 / p99 / max."
 echo
 echo "| articles | seed s | data dir MiB | search (${#queries[@]} queries) | article, cache miss (${#pages[@]}) | article, cache hit (${#pages[@]}) | peak RSS MiB |"
 echo "|---:|---:|---:|---|---|---|---:|"
 echo "| $ARTICLES | $seed_s | $db_mib | $(summary "$WORK/search") | $(summary "$WORK/miss") | $(summary "$WORK/hit") | $rss |"
-} | tee "$OUT/search-$ARTICLES.md"
+} | tee "$OUT/search-$BACKEND-$ARTICLES.md"
