@@ -501,6 +501,7 @@ pub async fn seed(
         rank += 1;
     }
     db.rebuild_all_related().await?;
+    db.analyze().await?;
     report.stories = story_facts.len();
     Ok(report)
 }
