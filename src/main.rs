@@ -118,7 +118,7 @@ async fn seed_demo(
         &newsdesk_demo::DemoOptions {
             articles,
             seed,
-            anchor: chrono_now(),
+            anchor: chrono::Utc::now(),
             tz: config.timezone()?,
         },
     )
@@ -131,10 +131,6 @@ async fn seed_demo(
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn chrono_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
 }
 
 async fn shutdown_signal() {

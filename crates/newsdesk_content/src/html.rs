@@ -147,10 +147,11 @@ pub(crate) fn push_figure(
     out.push_str("\n</figure>\n");
 }
 
-/// Renders a lead figure (eagerly loaded, above the fold).
-pub fn render_lead(fig: &Figure, media: Option<&Media>) -> String {
+/// Renders a lead figure (eagerly loaded, above the fold). `base` is put
+/// before its site-relative URL, as in [`BodyContext::base`].
+pub fn render_lead(fig: &Figure, media: Option<&Media>, base: &str) -> String {
     let mut out = String::new();
-    push_figure(&mut out, fig, media, false, "");
+    push_figure(&mut out, fig, media, false, base);
     out
 }
 

@@ -2,6 +2,7 @@
 //! stories.
 
 use crate::body::{Block, safe_href};
+
 use crate::{ArticleStatus, Id};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -359,7 +360,8 @@ impl fmt::Display for PublishProblem {
     }
 }
 
-fn is_web_url(u: &str) -> bool {
+/// Whether `u` is an absolute http(s) URL that is safe to link to.
+pub fn is_web_url(u: &str) -> bool {
     safe_href(u).is_some_and(|h| h.starts_with("http://") || h.starts_with("https://"))
 }
 

@@ -13,7 +13,7 @@ mod status;
 
 pub use article::{
     Article, Author, Byline, Correction, Figure, HeadlineSet, Media, PublishProblem, Rendition,
-    Section, Source, SourceKind, Story, Tag,
+    Section, Source, SourceKind, Story, Tag, is_web_url,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
 pub use slug::{SlugError, article_path, slugify, validate_slug};

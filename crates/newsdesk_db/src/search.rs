@@ -142,24 +142,25 @@ macro_rules! write_search {
 pub(crate) use write_search;
 
 impl Database {
-    /// Names of these tags and authors, for the search index.
+    /// Names of the rows of `table` with these ids (`tags` or `authors`).
+    async fn names(&self, table: &'static str, ids: &[Id]) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql =
+            format!("SELECT name FROM {table} WHERE id IN ({})", crate::placeholders(1, ids.len()));
+        let rows: Vec<(String,)> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Names of an article's tags and authors, for the search index.
     pub(crate) async fn search_names(&self, a: &Article) -> Result<(Vec<String>, Vec<String>)> {
-        let tags = if a.tags.is_empty() {
-            Vec::new()
-        } else {
-            let sql = format!(
-                "SELECT name FROM tags WHERE id IN ({})",
-                crate::placeholders(1, a.tags.len())
-            );
-            let rows: Vec<(String,)> = on_pool!(self, p => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-                for id in &a.tags {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(p).await
-            })?;
-            rows.into_iter().map(|r| r.0).collect()
-        };
         let author_ids: Vec<Id> = a
             .bylines
             .iter()
@@ -168,23 +169,7 @@ impl Database {
                 Byline::Credit { .. } => None,
             })
             .collect();
-        let authors = if author_ids.is_empty() {
-            Vec::new()
-        } else {
-            let sql = format!(
-                "SELECT name FROM authors WHERE id IN ({})",
-                crate::placeholders(1, author_ids.len())
-            );
-            let rows: Vec<(String,)> = on_pool!(self, p => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-                for id in &author_ids {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(p).await
-            })?;
-            rows.into_iter().map(|r| r.0).collect()
-        };
-        Ok((tags, authors))
+        Ok((self.names("tags", &a.tags).await?, self.names("authors", &author_ids).await?))
     }
 
     /// Rebuilds the search index of every article (after the migration that

@@ -68,10 +68,7 @@ async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec, file: &str) -> an
         let lead_media = lead.and_then(|f| media.get(&f.media_id));
         // The lead figure goes first in the body, with absolute URLs.
         let mut content = match (lead, lead_media) {
-            (Some(f), Some(m)) => render_lead(f, Some(m)).replace(
-                &format!("src=\"{}", media_url(&m.file)),
-                &format!("src=\"{base}{}", media_url(&m.file)),
-            ),
+            (Some(f), Some(m)) => render_lead(f, Some(m), base),
             _ => String::new(),
         };
         content.push_str(&render_body(&a.body, &ctx));

@@ -7,7 +7,7 @@ use newsdesk_content::{
     BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead, rfc3339,
     srcset, teaser, url_encode,
 };
-use newsdesk_core::{Article, Block, Byline, Figure, Id, Media, safe_href};
+use newsdesk_core::{Article, Block, Byline, Figure, Id, Media, is_web_url};
 use newsdesk_db::ArticleCard;
 use newsdesk_render::{
     ArticleView, BylineView, CardView, CorrectionView, ImageView, Link, MetaTag, PageMeta,
@@ -129,10 +129,6 @@ fn tw(key: &str, content: &str) -> MetaTag {
     MetaTag { attr: "name", key: key.into(), content: content.into() }
 }
 
-fn is_web_url(u: &str) -> bool {
-    safe_href(u).is_some_and(|h| h.starts_with("http://") || h.starts_with("https://"))
-}
-
 /// Everything an article page needs, with its surrogate keys.
 pub struct ArticleRender {
     /// The article view.
@@ -208,7 +204,7 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
         published_display: display_datetime(published, app.tz),
         updated_iso: updated.map(|u| rfc3339(u, app.tz)),
         updated_display: updated.map(|u| display_datetime(u, app.tz)),
-        lead_html: lead.map(|f| render_lead(f, lead_media)).unwrap_or_default(),
+        lead_html: lead.map(|f| render_lead(f, lead_media, "")).unwrap_or_default(),
         body_html: render_body(
             &a.body,
             &BodyContext { media: &media, article_paths: &article_paths, base: "" },
