@@ -2,10 +2,14 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use newsdesk_app::worker::{Worker, WorkerConfig};
+use newsdesk_app::{Actor, Newsroom};
 use newsdesk_config::{Config, Overrides};
-use newsdesk_db::Database;
+use newsdesk_db::{Database, JobState};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Newsdesk: a news publishing platform.
 #[derive(Debug, Parser)]
@@ -19,11 +23,11 @@ struct Cli {
 #[derive(Debug, Args)]
 struct Common {
     /// Folder for the SQLite database, media files and `newsdesk.toml`.
-    #[arg(long, env = "NEWSDESK_DATA_DIR", default_value = "newsdesk-data")]
+    #[arg(long, global = true, env = "NEWSDESK_DATA_DIR", default_value = "newsdesk-data")]
     data_dir: PathBuf,
     /// Database URL: `sqlite://FILE` or `postgres://USER@HOST/DB`.
     /// Default: `newsdesk.db` in the data folder.
-    #[arg(long = "database", env = "NEWSDESK_DATABASE_URL")]
+    #[arg(long = "database", global = true, env = "NEWSDESK_DATABASE_URL")]
     database: Option<String>,
 }
 
@@ -59,6 +63,70 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Change an article from the command line (through the same use cases
+    /// as the back office; every running server sees the change).
+    Article {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: ArticleAction,
+    },
+    /// Inspect and run background jobs.
+    Jobs {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ArticleAction {
+    /// Publish an article now.
+    Publish {
+        /// The article's id.
+        id: i64,
+        /// Refuse if the article is no longer at this version.
+        #[arg(long)]
+        version: Option<i32>,
+    },
+    /// Take a published article down (its URL then answers 410).
+    Unpublish {
+        /// The article's id.
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsAction {
+    /// List queued, running and dead jobs.
+    List {
+        /// Only jobs in this state: queued, running or dead.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Put a dead or waiting job back in the queue to run now.
+    Retry {
+        /// The job's id.
+        id: i64,
+    },
+    /// Run a worker without serving pages (for servers that only run jobs).
+    Run {
+        /// Run the jobs that are due, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Queue a job that a worker answers with "pong" in its log.
+    Ping {
+        /// How long the job takes, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        sleep_ms: u64,
+    },
+    /// Queue a rebuild of every related-stories rail.
+    RebuildRelated,
 }
 
 fn load_config(
@@ -100,20 +168,38 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// The operator running a command, as revisions and logs name them.
+fn operator() -> Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME"));
+    Actor::operator(user.as_deref().unwrap_or("command line"))
+}
+
+fn worker_config(config: &Config) -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(config.jobs.lease_seconds),
+        ..WorkerConfig::default()
+    }
+}
+
+async fn is_empty(db: &Database) -> anyhow::Result<bool> {
+    Ok(db.count_articles().await? == 0 && db.list_sections().await?.is_empty())
+}
+
 async fn seed_demo(
-    db: &Database,
+    newsroom: &Newsroom,
     config: &Config,
     articles: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
+    let db = newsroom.db();
     let existing = db.count_published().await?;
     anyhow::ensure!(
-        existing == 0 && db.list_sections().await?.is_empty(),
+        is_empty(db).await?,
         "the database already has content ({existing} published articles); the demo newsroom is only seeded into an empty one"
     );
     let started = std::time::Instant::now();
     let report = newsdesk_demo::seed(
-        db,
+        newsroom,
         &config.media_dir(),
         &newsdesk_demo::DemoOptions {
             articles,
@@ -155,22 +241,129 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+    // Lines are written by a background thread, so a request never waits
+    // on standard output; if that thread falls far behind (128k lines),
+    // lines are dropped rather than requests slowed.
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("NEWSDESK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error")),
         )
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_writer(writer)
         .init();
+    guard
+}
+
+fn parse_state(s: &str) -> anyhow::Result<JobState> {
+    match s {
+        "queued" => Ok(JobState::Queued),
+        "running" => Ok(JobState::Running),
+        "dead" => Ok(JobState::Dead),
+        other => anyhow::bail!("`{other}` is not a job state: use queued, running or dead"),
+    }
+}
+
+async fn jobs(config: &Config, action: JobsAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let newsroom = Arc::new(Newsroom::new(db.clone(), config.timezone()?));
+    match action {
+        JobsAction::List { state, limit } => {
+            let state = state.as_deref().map(parse_state).transpose()?;
+            let rows = db.list_jobs(state, limit).await?;
+            if rows.is_empty() {
+                println!("No jobs.");
+            }
+            for j in rows {
+                println!(
+                    "{:>8}  {:<8} {:<26} tries {}/{}  run at {}{}",
+                    j.id,
+                    j.state.as_str(),
+                    j.kind,
+                    j.attempts,
+                    j.max_attempts,
+                    j.run_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    j.last_error
+                        .map(|e| format!("\n          last error: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        JobsAction::Retry { id } => {
+            anyhow::ensure!(
+                db.retry_job(id).await?,
+                "job {id} is not dead or waiting (it may be running, or gone)"
+            );
+            println!("Job {id} is queued to run now.");
+        }
+        JobsAction::Run { once } => {
+            let worker =
+                Worker::new(newsroom.clone(), newsdesk_app::jobs::builtin(), worker_config(config));
+            if once {
+                let done = worker.drain().await?;
+                println!("Ran {} job(s).", done.len());
+            } else {
+                println!("Running jobs as {} (Ctrl-C to stop).", worker.name());
+                let (tx, rx) = tokio::sync::watch::channel(false);
+                let task = tokio::spawn(worker.run(rx));
+                shutdown_signal().await;
+                let _ = tx.send(true);
+                let _ = task.await;
+            }
+        }
+        JobsAction::Ping { sleep_ms } => {
+            newsroom.ping_workers(&operator(), sleep_ms).await?;
+            println!("Queued a ping; a running worker logs \"pong\".");
+        }
+        JobsAction::RebuildRelated => {
+            newsroom.request_related_rebuild(&operator()).await?;
+            println!("Queued a rebuild of every related-stories rail.");
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn article(config: &Config, action: ArticleAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let newsroom = Newsroom::new(db.clone(), config.timezone()?);
+    let base = config.base_url();
+    match action {
+        ArticleAction::Publish { id, version } => {
+            let saved = newsroom.publish(&operator(), id, version).await?;
+            println!(
+                "Published article {id} at {base}{} (version {}).",
+                saved.article.path.unwrap_or_default(),
+                saved.version
+            );
+        }
+        ArticleAction::Unpublish { id } => {
+            let saved = newsroom.unpublish(&operator(), id).await?;
+            println!(
+                "Unpublished article {id}; {base}{} now answers 410 (version {}).",
+                saved.article.path.unwrap_or_default(),
+                saved.version
+            );
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _log = init_logging();
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { common, listen, theme, demo } => {
             let config = load_config(&common, listen, theme)?;
             let db = open(&config).await?;
-            if demo && db.count_published().await? == 0 && db.list_sections().await?.is_empty() {
-                seed_demo(&db, &config, 320, 2026).await?;
+            let newsroom = Newsroom::new(db.clone(), config.timezone()?);
+            if demo && is_empty(&db).await? {
+                seed_demo(&newsroom, &config, 320, 2026).await?;
             }
             let addr = config.listen_addr()?;
             let listener = tokio::net::TcpListener::bind(addr)
@@ -181,8 +374,23 @@ async fn main() -> anyhow::Result<()> {
             if !app.renderer.overridden().is_empty() {
                 println!("Theme overrides: {}", app.renderer.overridden().join(", "));
             }
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let workers: Vec<_> = (0..config.jobs.workers)
+                .map(|_| {
+                    let w = Worker::new(
+                        app.newsroom.clone(),
+                        newsdesk_app::jobs::builtin(),
+                        worker_config(&config),
+                    );
+                    tokio::spawn(w.run(stop_rx.clone()))
+                })
+                .collect();
             println!("Newsdesk is serving http://{local}/ (data in {})", config.data_dir.display());
             newsdesk_web::serve(app, listener, shutdown_signal()).await?;
+            let _ = stop_tx.send(true);
+            for w in workers {
+                let _ = w.await;
+            }
             db.close().await;
             Ok(())
         }
@@ -195,7 +403,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { common, articles, seed } => {
             let config = load_config(&common, None, None)?;
             let db = open(&config).await?;
-            seed_demo(&db, &config, articles, seed).await
+            seed_demo(&Newsroom::new(db.clone(), config.timezone()?), &config, articles, seed).await
+        }
+        Command::Article { common, action } => {
+            let config = load_config(&common, None, None)?;
+            article(&config, action).await
+        }
+        Command::Jobs { common, action } => {
+            let config = load_config(&common, None, None)?;
+            jobs(&config, action).await
         }
     }
 }
@@ -218,6 +434,12 @@ mod tests {
         Cli::try_parse_from(["newsdesk", "migrate", "--database", "sqlite://x.db"])
             .expect("migrate");
         Cli::try_parse_from(["newsdesk", "demo", "--articles", "50", "--seed", "3"]).expect("demo");
+        Cli::try_parse_from(["newsdesk", "article", "publish", "12", "--version", "3"])
+            .expect("article publish");
+        Cli::try_parse_from(["newsdesk", "jobs", "list", "--state", "dead"]).expect("jobs list");
+        Cli::try_parse_from(["newsdesk", "jobs", "retry", "7"]).expect("jobs retry");
+        Cli::try_parse_from(["newsdesk", "jobs", "run", "--once"]).expect("jobs run");
+        assert!(Cli::try_parse_from(["newsdesk", "article", "publish"]).is_err(), "needs an id");
         assert!(Cli::try_parse_from(["newsdesk", "serve", "--bogus"]).is_err());
     }
 }

@@ -58,6 +58,8 @@ pub struct Config {
     pub site: SiteConfig,
     /// Where a theme overriding the built-in templates lives.
     pub theme: ThemeConfig,
+    /// How background jobs run.
+    pub jobs: JobsConfig,
     /// Where the data (database file, media) lives. Not read from the file:
     /// the file itself lives there.
     #[serde(skip)]
@@ -116,6 +118,24 @@ pub struct ThemeConfig {
     pub dir: Option<PathBuf>,
 }
 
+/// `[jobs]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Workers each `serve` runs (0 leaves jobs to `newsdesk jobs run`
+    /// processes). Default 1.
+    pub workers: usize,
+    /// Seconds a claimed job stays with its worker without a heartbeat; a
+    /// worker that dies loses its job to another after this long. Default 60.
+    pub lease_seconds: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig { workers: 1, lease_seconds: 60 }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -146,6 +166,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             site: SiteConfig::default(),
             theme: ThemeConfig::default(),
+            jobs: JobsConfig::default(),
             data_dir: PathBuf::from("newsdesk-data"),
         }
     }
@@ -224,6 +245,12 @@ impl Config {
         }
         if self.server.page_cache_entries == 0 {
             return Err(invalid("server.page_cache_entries", "must be at least 1".into()));
+        }
+        if self.jobs.lease_seconds == 0 || self.jobs.lease_seconds > 86_400 {
+            return Err(invalid("jobs.lease_seconds", "must be between 1 and 86400".into()));
+        }
+        if self.jobs.workers > 64 {
+            return Err(invalid("jobs.workers", "must be at most 64".into()));
         }
         Ok(())
     }

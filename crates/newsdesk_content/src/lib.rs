@@ -6,6 +6,7 @@
 
 mod html;
 pub mod related;
+pub mod structured;
 mod text;
 
 pub use html::{

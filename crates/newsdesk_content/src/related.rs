@@ -8,9 +8,7 @@
 //! suffix stemming), headline words counted three times and dek words twice,
 //! each weighted `1 + ln(tf)`. See [`term_profile`].
 //!
-//! When an article is published or updated, the store builds a
-//! [`RelatedIndex`] over the profiles of every published article and asks it
-//! for the best candidates. For a target `a` and a candidate `b`:
+//! For a target `a` and a candidate `b`:
 //!
 //! ```text
 //! text    = cosine(tfidf(a), tfidf(b))            idf = ln(1 + N / df)
@@ -21,6 +19,20 @@
 //! fresh   = 0.5^(|published(a) − published(b)| / 45 days)
 //! score   = base · (0.75 + 0.25·fresh)
 //! ```
+//!
+//! The score is symmetric: `score(a, b) == score(b, a)`. That is what lets
+//! a publish update other articles' rails without rescoring them: the new
+//! article enters `b`'s rail exactly when its score beats the last story
+//! there.
+//!
+//! Two ways to find candidates share [`score`] and [`rank`]:
+//!
+//! - [`RelatedIndex`], an in-memory inverted index over every published
+//!   article, for the bulk rebuild. Terms are interned to `u32` and weights
+//!   kept as `f32`, so 100k articles of 64 terms take about 100 MB.
+//! - [`cosines`] over postings read from the store (term → articles), for
+//!   one article at a time: publishing reads only the articles that share
+//!   the new article's terms, not the archive.
 //!
 //! Terms that appear in more than [`MAX_POSTINGS`] articles are left out of
 //! the cosine's numerator, as a search engine's stop list would.
@@ -35,7 +47,7 @@
 use chrono::{DateTime, Utc};
 use newsdesk_core::Id;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Terms kept per article profile. More terms cost index memory and scoring
 /// time for little gain in ranking.
@@ -62,6 +74,21 @@ const W_STORY: f64 = 0.30;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Term(pub String, pub f32);
 
+/// What the scorer knows of an article besides its terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features {
+    /// Article id.
+    pub id: Id,
+    /// Section id.
+    pub section_id: Option<Id>,
+    /// Ongoing story id.
+    pub story_id: Option<Id>,
+    /// Tag ids.
+    pub tags: Vec<Id>,
+    /// First publication time.
+    pub published_at: DateTime<Utc>,
+}
+
 /// Everything the scorer knows about one published article.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -77,6 +104,19 @@ pub struct Candidate {
     pub published_at: DateTime<Utc>,
     /// Term profile from [`term_profile`].
     pub terms: Vec<Term>,
+}
+
+impl Candidate {
+    /// Its features.
+    pub fn features(&self) -> Features {
+        Features {
+            id: self.id,
+            section_id: self.section_id,
+            story_id: self.story_id,
+            tags: self.tags.clone(),
+            published_at: self.published_at,
+        }
+    }
 }
 
 /// A scored related article.
@@ -259,77 +299,256 @@ pub fn term_profile(headline: &str, dek: &str, body: &str) -> Vec<Term> {
     terms
 }
 
-/// An inverted index over the term profiles of published articles.
-pub struct RelatedIndex<'a> {
-    candidates: &'a [Candidate],
-    /// Per candidate: term id → normalised tf-idf weight.
-    vectors: Vec<Vec<(u32, f64)>>,
-    /// term id → (candidate index, weight).
-    postings: Vec<Vec<(u32, f64)>>,
-    by_id: HashMap<Id, usize>,
-    by_story: HashMap<Id, Vec<usize>>,
+/// The inverse document frequency of a term found in `df` of `n` articles.
+pub fn idf(n: u64, df: u64) -> f64 {
+    (1.0 + n as f64 / df.max(1) as f64).ln()
 }
 
-impl<'a> RelatedIndex<'a> {
-    /// Indexes `candidates`. Cost grows linearly with their number.
-    pub fn build(candidates: &'a [Candidate]) -> RelatedIndex<'a> {
-        let mut term_ids: HashMap<&str, u32> = HashMap::new();
-        let mut df: Vec<u32> = Vec::new();
-        for c in candidates {
-            for Term(t, _) in &c.terms {
-                let next = term_ids.len() as u32;
-                let id = *term_ids.entry(t.as_str()).or_insert(next);
-                if id as usize == df.len() {
-                    df.push(0);
-                }
-                df[id as usize] += 1;
-            }
+/// The length of an article's tf-idf vector: its terms as (weight, df)
+/// among `n` articles.
+pub fn vector_norm(terms: impl IntoIterator<Item = (f32, u64)>, n: u64) -> f64 {
+    terms.into_iter().map(|(w, df)| (f64::from(w) * idf(n, df)).powi(2)).sum::<f64>().sqrt()
+}
+
+/// One posting: an article (`article`) has the term `term` with weight
+/// `weight` in its profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Posting {
+    /// The term's key (any stable number, e.g. a row id).
+    pub term: i64,
+    /// The article.
+    pub article: Id,
+    /// The term's weight in that article's profile.
+    pub weight: f32,
+}
+
+/// Text cosines between a target and the articles in `postings`.
+///
+/// `target` lists the target's terms as (term key, weight, df) among `n`
+/// published articles, `target_norm` its [`vector_norm`]; `norm` gives each
+/// candidate's stored norm. Terms found in more than [`MAX_POSTINGS`]
+/// articles add nothing (as in [`RelatedIndex`]), and postings of terms the
+/// target lacks are ignored.
+pub fn cosines(
+    target: &[(i64, f32, u64)],
+    n: u64,
+    postings: &[Posting],
+    norm: impl Fn(Id) -> f64,
+) -> HashMap<Id, f64> {
+    let target_norm = vector_norm(target.iter().map(|&(_, w, df)| (w, df)), n);
+    let mut weights: HashMap<i64, (f64, f64)> = HashMap::with_capacity(target.len());
+    for &(t, w, df) in target {
+        if df as usize <= MAX_POSTINGS {
+            let i = idf(n, df);
+            weights.insert(t, (f64::from(w) * i, i));
         }
-        let n = candidates.len().max(1) as f64;
-        let mut postings = vec![Vec::new(); df.len()];
-        let mut vectors = Vec::with_capacity(candidates.len());
-        for (i, c) in candidates.iter().enumerate() {
-            let mut v: Vec<(u32, f64)> = c
-                .terms
-                .iter()
-                .map(|Term(t, w)| {
-                    let id = term_ids[t.as_str()];
-                    let idf = (1.0 + n / f64::from(df[id as usize])).ln();
-                    (id, f64::from(*w) * idf)
+    }
+    let mut dots: HashMap<Id, f64> = HashMap::new();
+    for p in postings {
+        if let Some(&(wa, i)) = weights.get(&p.term) {
+            *dots.entry(p.article).or_default() += wa * f64::from(p.weight) * i;
+        }
+    }
+    dots.into_iter()
+        .map(|(id, dot)| {
+            let denom = target_norm * norm(id);
+            (id, if denom > 0.0 { dot / denom } else { 0.0 })
+        })
+        .collect()
+}
+
+/// Scores `candidates` (features and text cosine) against `target` and keeps
+/// the best `limit`, best first; ties go to the newer id. The target itself
+/// never appears.
+pub fn rank<'a>(
+    target: &Features,
+    candidates: impl IntoIterator<Item = (&'a Features, f64)>,
+    limit: usize,
+) -> Vec<Scored> {
+    let mut scored: Vec<Scored> = candidates
+        .into_iter()
+        .filter(|(b, _)| b.id != target.id)
+        .map(|(b, cos)| Scored { id: b.id, score: score(target, b, cos) })
+        .collect();
+    scored.sort_by(|x, y| y.score.total_cmp(&x.score).then(y.id.cmp(&x.id)));
+    scored.truncate(limit);
+    scored
+}
+
+/// Builds a [`RelatedIndex`] one article at a time, interning terms as it
+/// goes, so a caller can stream articles from the store without holding
+/// their profiles as strings.
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    dict: HashMap<String, u32>,
+    df: Vec<u32>,
+    features: Vec<Features>,
+    raw: Vec<Vec<(u32, f32)>>,
+}
+
+impl IndexBuilder {
+    /// An empty builder.
+    pub fn new() -> IndexBuilder {
+        IndexBuilder::default()
+    }
+
+    /// Adds one published article.
+    pub fn add(&mut self, features: Features, terms: &[Term]) {
+        let mut v = Vec::with_capacity(terms.len());
+        for Term(t, w) in terms {
+            let id = match self.dict.get(t.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = self.df.len() as u32;
+                    self.dict.insert(t.clone(), id);
+                    self.df.push(0);
+                    id
+                }
+            };
+            self.df[id as usize] += 1;
+            v.push((id, *w));
+        }
+        self.features.push(features);
+        self.raw.push(v);
+    }
+
+    /// Articles added so far.
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    /// Whether nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+
+    /// Weighs every vector with idf, normalises it and builds the postings.
+    pub fn build(self) -> RelatedIndex {
+        let n = self.features.len() as u64;
+        let mut postings: Vec<Vec<(u32, f32)>> =
+            self.df.iter().map(|&df| Vec::with_capacity(df as usize)).collect();
+        let mut norms = Vec::with_capacity(self.raw.len());
+        let mut vectors = Vec::with_capacity(self.raw.len());
+        for (i, raw) in self.raw.into_iter().enumerate() {
+            let norm =
+                vector_norm(raw.iter().map(|&(t, w)| (w, u64::from(self.df[t as usize]))), n);
+            let v: Vec<(u32, f32)> = raw
+                .into_iter()
+                .map(|(t, w)| {
+                    let x = f64::from(w) * idf(n, u64::from(self.df[t as usize]));
+                    (t, if norm > 0.0 { (x / norm) as f32 } else { 0.0 })
                 })
                 .collect();
-            let norm = v.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                v.iter_mut().for_each(|(_, w)| *w /= norm);
-            }
             for &(t, w) in &v {
                 postings[t as usize].push((i as u32, w));
             }
+            norms.push(norm);
             vectors.push(v);
         }
-        let by_id = candidates.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-        let mut by_story: HashMap<Id, Vec<usize>> = HashMap::new();
-        for (i, c) in candidates.iter().enumerate() {
-            if let Some(s) = c.story_id {
-                by_story.entry(s).or_default().push(i);
+        let by_id = self.features.iter().enumerate().map(|(i, f)| (f.id, i as u32)).collect();
+        let mut by_story: HashMap<Id, Vec<u32>> = HashMap::new();
+        for (i, f) in self.features.iter().enumerate() {
+            if let Some(s) = f.story_id {
+                by_story.entry(s).or_default().push(i as u32);
             }
         }
-        RelatedIndex { candidates, vectors, postings, by_id, by_story }
+        let mut terms = vec![String::new(); self.df.len()];
+        for (t, id) in self.dict {
+            terms[id as usize] = t;
+        }
+        RelatedIndex {
+            features: self.features,
+            vectors,
+            postings,
+            norms,
+            by_id,
+            by_story,
+            terms,
+            df: self.df,
+        }
+    }
+}
+
+/// An in-memory inverted index over the term profiles of published
+/// articles, for the bulk rebuild and for evaluations.
+#[derive(Debug)]
+pub struct RelatedIndex {
+    features: Vec<Features>,
+    /// Per article: term id → normalised tf-idf weight.
+    vectors: Vec<Vec<(u32, f32)>>,
+    /// term id → (article index, normalised weight).
+    postings: Vec<Vec<(u32, f32)>>,
+    norms: Vec<f64>,
+    by_id: HashMap<Id, u32>,
+    by_story: HashMap<Id, Vec<u32>>,
+    terms: Vec<String>,
+    df: Vec<u32>,
+}
+
+impl RelatedIndex {
+    /// Indexes `candidates`. Cost grows linearly with their number.
+    pub fn build(candidates: &[Candidate]) -> RelatedIndex {
+        let mut b = IndexBuilder::new();
+        for c in candidates {
+            b.add(c.features(), &c.terms);
+        }
+        b.build()
+    }
+
+    /// Articles indexed.
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+
+    /// The features of every article, in the order they were added.
+    pub fn features(&self) -> &[Features] {
+        &self.features
+    }
+
+    /// The length of article `i`'s tf-idf vector (see [`vector_norm`]).
+    pub fn norm(&self, i: usize) -> f64 {
+        self.norms[i]
+    }
+
+    /// Article `i`'s terms as (term id, weight before idf and
+    /// normalisation), for writing postings.
+    pub fn raw_terms(&self, i: usize) -> impl Iterator<Item = (u32, f32)> + '_ {
+        let norm = self.norms[i];
+        let n = self.len() as u64;
+        self.vectors[i].iter().map(move |&(t, w)| {
+            let i = idf(n, u64::from(self.df[t as usize]));
+            (t, if i > 0.0 { (f64::from(w) * norm / i) as f32 } else { 0.0 })
+        })
+    }
+
+    /// Every term with its id and document frequency.
+    pub fn terms(&self) -> impl Iterator<Item = (u32, &str, u32)> + '_ {
+        self.terms.iter().enumerate().map(|(i, t)| (i as u32, t.as_str(), self.df[i]))
     }
 
     /// The best `limit` related articles for the indexed article `id`, best
     /// first. Empty when `id` is not indexed (not published).
     pub fn related(&self, id: Id, limit: usize) -> Vec<Scored> {
         let Some(&target) = self.by_id.get(&id) else { return Vec::new() };
-        let a = &self.candidates[target];
-        let mut text: HashMap<usize, f64> = HashMap::new();
+        self.related_at(target as usize, limit)
+    }
+
+    /// Like [`RelatedIndex::related`], for the article at position `i`.
+    pub fn related_at(&self, target: usize, limit: usize) -> Vec<Scored> {
+        let a = &self.features[target];
+        let mut text: HashMap<u32, f64> = HashMap::new();
         for &(t, w) in &self.vectors[target] {
             let list = &self.postings[t as usize];
             if list.len() > MAX_POSTINGS {
                 continue;
             }
             for &(j, wj) in list {
-                *text.entry(j as usize).or_default() += w * wj;
+                *text.entry(j).or_default() += f64::from(w) * f64::from(wj);
             }
         }
         // Story members count even with no word in common.
@@ -338,26 +557,16 @@ impl<'a> RelatedIndex<'a> {
                 text.entry(j).or_default();
             }
         }
-        let a_tags: HashSet<Id> = a.tags.iter().copied().collect();
-        let mut scored: Vec<Scored> = text
-            .into_iter()
-            .filter(|&(j, _)| j != target)
-            .map(|(j, cos)| {
-                let b = &self.candidates[j];
-                Scored { id: b.id, score: score(a, &a_tags, b, cos) }
-            })
-            .collect();
-        scored.sort_by(|x, y| y.score.total_cmp(&x.score).then(y.id.cmp(&x.id)));
-        scored.truncate(limit);
-        scored
+        rank(a, text.into_iter().map(|(j, cos)| (&self.features[j as usize], cos)), limit)
     }
 }
 
-fn score(a: &Candidate, a_tags: &HashSet<Id>, b: &Candidate, cosine: f64) -> f64 {
-    let b_tags: HashSet<Id> = b.tags.iter().copied().collect();
-    let union = a_tags.union(&b_tags).count();
-    let tags =
-        if union == 0 { 0.0 } else { a_tags.intersection(&b_tags).count() as f64 / union as f64 };
+/// The score of `b` as a related story of `a`, given their text cosine. See
+/// the module docs for the formula; `score(a, b, c) == score(b, a, c)`.
+pub fn score(a: &Features, b: &Features, cosine: f64) -> f64 {
+    let shared = a.tags.iter().filter(|t| b.tags.contains(t)).count();
+    let union = a.tags.len() + b.tags.iter().filter(|t| !a.tags.contains(t)).count();
+    let tags = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
     let section = f64::from(u8::from(a.section_id.is_some() && a.section_id == b.section_id));
     let story = f64::from(u8::from(a.story_id.is_some() && a.story_id == b.story_id));
     let base = W_TEXT * cosine + W_TAGS * tags + W_SECTION * section + W_STORY * story;
@@ -425,5 +634,74 @@ mod tests {
         let idx = RelatedIndex::build(&cs);
         let ids: Vec<Id> = idx.related(1, 12).iter().map(|s| s.id).collect();
         assert_eq!(ids, vec![2, 3]);
+    }
+
+    #[test]
+    fn score_is_symmetric() {
+        let a = cand(1, Some(7), 1, &[1, 2, 3], 10, "x").features();
+        let b = cand(2, Some(7), 2, &[2, 9], 25, "y").features();
+        assert_eq!(score(&a, &b, 0.4), score(&b, &a, 0.4));
+    }
+
+    #[test]
+    fn postings_path_agrees_with_the_in_memory_index() {
+        let cs = vec![
+            cand(1, Some(7), 1, &[1, 2], 10, "Water treaty talks resume between Arland and Brevia"),
+            cand(2, Some(7), 1, &[1], 12, "Arland and Brevia negotiators stall on water treaty"),
+            cand(3, None, 1, &[1], 11, "Brevia water shortage worsens as river runs low"),
+            cand(4, None, 4, &[9], 10, "Harbour City wins the football cup final"),
+            cand(5, None, 2, &[], 28, "River authority warns of drought along the treaty border"),
+        ];
+        let idx = RelatedIndex::build(&cs);
+        // Postings as the store keeps them: raw weights per (term, article).
+        let mut keys: HashMap<String, i64> = HashMap::new();
+        let mut df: HashMap<String, u64> = HashMap::new();
+        for c in &cs {
+            for Term(t, _) in &c.terms {
+                let next = keys.len() as i64;
+                keys.entry(t.clone()).or_insert(next);
+                *df.entry(t.clone()).or_default() += 1;
+            }
+        }
+        let postings: Vec<Posting> = cs
+            .iter()
+            .flat_map(|c| {
+                c.terms.iter().map(|Term(t, w)| Posting {
+                    term: keys[t],
+                    article: c.id,
+                    weight: *w,
+                })
+            })
+            .collect();
+        let n = cs.len() as u64;
+        let norms: HashMap<Id, f64> = cs
+            .iter()
+            .map(|c| (c.id, vector_norm(c.terms.iter().map(|Term(t, w)| (*w, df[t])), n)))
+            .collect();
+        for (i, c) in cs.iter().enumerate() {
+            assert!((norms[&c.id] - idx.norm(i)).abs() < 1e-9);
+            let target: Vec<(i64, f32, u64)> =
+                c.terms.iter().map(|Term(t, w)| (keys[t], *w, df[t])).collect();
+            let cos = cosines(&target, n, &postings, |id| norms[&id]);
+            let feats: Vec<Features> = cs.iter().map(Candidate::features).collect();
+            let mut found: Vec<(&Features, f64)> =
+                feats.iter().filter_map(|f| cos.get(&f.id).map(|&x| (f, x))).collect();
+            for f in feats.iter().filter(|f| f.story_id.is_some() && f.story_id == c.story_id) {
+                if !cos.contains_key(&f.id) {
+                    found.push((f, 0.0));
+                }
+            }
+            let via_postings = rank(&c.features(), found, 12);
+            let in_memory = idx.related(c.id, 12);
+            assert_eq!(
+                via_postings.iter().map(|s| s.id).collect::<Vec<_>>(),
+                in_memory.iter().map(|s| s.id).collect::<Vec<_>>()
+            );
+            for (x, y) in via_postings.iter().zip(&in_memory) {
+                assert!((x.score - y.score).abs() < 1e-6, "{x:?} {y:?}");
+            }
+            let raw: Vec<(u32, f32)> = idx.raw_terms(i).collect();
+            assert_eq!(raw.len(), c.terms.len());
+        }
     }
 }

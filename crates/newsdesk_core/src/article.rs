@@ -294,17 +294,25 @@ pub struct Article {
     pub updated_at: DateTime<Utc>,
     /// Its public path, fixed at first publication (see [`crate::article_path`]).
     pub path: Option<String>,
+    /// When a scheduled article goes live (set while it is scheduled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
 }
 
-/// A reason an article cannot be published yet.
+/// A reason an article cannot be published (or saved) as it is.
+///
+/// Each problem names the field at fault ([`Problem::field`]) and has a
+/// stable code ([`Problem::code`]), so an editor can point at the field and
+/// an API client can act on it; [`fmt::Display`] gives the sentence for
+/// people.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PublishProblem {
+pub enum Problem {
     /// The display headline is empty.
     NoHeadline,
     /// No byline, not even a credit line.
     NoByline,
-    /// A credit byline is blank.
-    BlankCredit,
+    /// The credit byline at this position is blank.
+    BlankCredit(usize),
     /// No section chosen.
     NoSection,
     /// The slug is not valid.
@@ -315,50 +323,144 @@ pub enum PublishProblem {
     LeadImageWithoutAlt,
     /// The lead image has no credit line.
     LeadImageWithoutCredit,
+    /// The lead image points at a media item that does not exist.
+    UnknownLeadMedia(Id),
     /// The figure at this body position has no alt text.
     FigureWithoutAlt(usize),
     /// The figure at this body position has no credit line.
     FigureWithoutCredit(usize),
-    /// A figure points at a media item that does not exist.
-    UnknownMedia(Id),
-    /// A link in the body has a target that is not allowed.
-    UnsafeLink(String),
-    /// A source's URL is not an http(s) link.
-    BadSourceUrl(String),
+    /// The figure at this body position points at a media item that does
+    /// not exist.
+    UnknownMedia {
+        /// Body position.
+        block: usize,
+        /// The missing media id.
+        media_id: Id,
+    },
+    /// A link in the body block at this position has a target that is not
+    /// allowed.
+    UnsafeLink {
+        /// Body position.
+        block: usize,
+        /// The refused target.
+        href: String,
+    },
+    /// The URL of the source at this position is not an http(s) link.
+    BadSourceUrl {
+        /// Position among the sources.
+        index: usize,
+        /// The refused URL.
+        url: String,
+    },
     /// The canonical URL is not an absolute http(s) URL.
     BadCanonicalUrl(String),
+    /// A text field is longer than allowed.
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its limit in characters.
+        max: usize,
+    },
 }
 
-impl fmt::Display for PublishProblem {
+/// The old name of [`Problem`].
+pub type PublishProblem = Problem;
+
+impl Problem {
+    /// A stable, machine-readable code, e.g. `no_byline`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::NoHeadline => "no_headline",
+            Problem::NoByline => "no_byline",
+            Problem::BlankCredit(_) => "blank_credit",
+            Problem::NoSection => "no_section",
+            Problem::BadSlug(_) => "bad_slug",
+            Problem::EmptyBody => "empty_body",
+            Problem::LeadImageWithoutAlt => "missing_alt",
+            Problem::LeadImageWithoutCredit => "missing_credit",
+            Problem::UnknownLeadMedia(_) => "unknown_media",
+            Problem::FigureWithoutAlt(_) => "missing_alt",
+            Problem::FigureWithoutCredit(_) => "missing_credit",
+            Problem::UnknownMedia { .. } => "unknown_media",
+            Problem::UnsafeLink { .. } => "unsafe_link",
+            Problem::BadSourceUrl { .. } => "bad_url",
+            Problem::BadCanonicalUrl(_) => "bad_url",
+            Problem::TooLong { .. } => "too_long",
+        }
+    }
+
+    /// The field at fault, as a path into the article: `headlines.display`,
+    /// `slug`, `bylines`, `bylines[1]`, `section_id`, `body`, `body[3]`,
+    /// `lead.alt`, `body[3].credit`, `sources[0].url`, `canonical_url`.
+    pub fn field(&self) -> String {
+        match self {
+            Problem::NoHeadline => "headlines.display".into(),
+            Problem::NoByline => "bylines".into(),
+            Problem::BlankCredit(i) => format!("bylines[{i}]"),
+            Problem::NoSection => "section_id".into(),
+            Problem::BadSlug(_) => "slug".into(),
+            Problem::EmptyBody => "body".into(),
+            Problem::LeadImageWithoutAlt => "lead.alt".into(),
+            Problem::LeadImageWithoutCredit => "lead.credit".into(),
+            Problem::UnknownLeadMedia(_) => "lead.media_id".into(),
+            Problem::FigureWithoutAlt(i) => format!("body[{i}].alt"),
+            Problem::FigureWithoutCredit(i) => format!("body[{i}].credit"),
+            Problem::UnknownMedia { block, .. } => format!("body[{block}].media_id"),
+            Problem::UnsafeLink { block, .. } => format!("body[{block}]"),
+            Problem::BadSourceUrl { index, .. } => format!("sources[{index}].url"),
+            Problem::BadCanonicalUrl(_) => "canonical_url".into(),
+            Problem::TooLong { field, .. } => (*field).into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PublishProblem::NoHeadline => f.write_str("the headline is empty"),
-            PublishProblem::NoByline => {
-                f.write_str("there is no byline: add an author or a credit line")
+            Problem::NoHeadline => f.write_str("the headline is empty"),
+            Problem::NoByline => f.write_str("there is no byline: add an author or a credit line"),
+            Problem::BlankCredit(_) => f.write_str("a credit line is blank"),
+            Problem::NoSection => f.write_str("no section is chosen"),
+            Problem::BadSlug(e) => write!(f, "{e}"),
+            Problem::EmptyBody => f.write_str("the body is empty"),
+            Problem::LeadImageWithoutAlt => f.write_str("the lead image has no alt text"),
+            Problem::LeadImageWithoutCredit => f.write_str("the lead image has no credit line"),
+            Problem::UnknownLeadMedia(id) => {
+                write!(f, "the lead image is media item {id}, which does not exist")
             }
-            PublishProblem::BlankCredit => f.write_str("a credit line is blank"),
-            PublishProblem::NoSection => f.write_str("no section is chosen"),
-            PublishProblem::BadSlug(e) => write!(f, "{e}"),
-            PublishProblem::EmptyBody => f.write_str("the body is empty"),
-            PublishProblem::LeadImageWithoutAlt => f.write_str("the lead image has no alt text"),
-            PublishProblem::LeadImageWithoutCredit => {
-                f.write_str("the lead image has no credit line")
-            }
-            PublishProblem::FigureWithoutAlt(i) => {
+            Problem::FigureWithoutAlt(i) => {
                 write!(f, "the figure in body block {} has no alt text", i + 1)
             }
-            PublishProblem::FigureWithoutCredit(i) => {
+            Problem::FigureWithoutCredit(i) => {
                 write!(f, "the figure in body block {} has no credit line", i + 1)
             }
-            PublishProblem::UnknownMedia(id) => write!(f, "media item {id} does not exist"),
-            PublishProblem::UnsafeLink(h) => write!(f, "the link `{h}` is not allowed"),
-            PublishProblem::BadSourceUrl(u) => write!(f, "the source URL `{u}` is not a web link"),
-            PublishProblem::BadCanonicalUrl(u) => {
+            Problem::UnknownMedia { block, media_id } => write!(
+                f,
+                "the figure in body block {} is media item {media_id}, which does not exist",
+                block + 1
+            ),
+            Problem::UnsafeLink { href, .. } => write!(f, "the link `{href}` is not allowed"),
+            Problem::BadSourceUrl { url, .. } => {
+                write!(f, "the source URL `{url}` is not a web link")
+            }
+            Problem::BadCanonicalUrl(u) => {
                 write!(f, "the canonical URL `{u}` is not an absolute web link")
+            }
+            Problem::TooLong { field, max } => {
+                write!(f, "`{field}` is longer than {max} characters")
             }
         }
     }
 }
+
+/// Longest headline (any variant), in characters.
+pub const MAX_HEADLINE_CHARS: usize = 400;
+/// Longest standfirst, in characters.
+pub const MAX_DEK_CHARS: usize = 2_000;
+/// Most body blocks an article may have.
+pub const MAX_BODY_BLOCKS: usize = 2_000;
+/// Longest text of the whole body, in characters (about 40 long reads).
+pub const MAX_BODY_CHARS: usize = 1_000_000;
 
 /// Whether `u` is an absolute http(s) URL that is safe to link to.
 pub fn is_web_url(u: &str) -> bool {
@@ -388,77 +490,123 @@ impl Article {
             first_published_at: None,
             updated_at: now,
             path: None,
+            scheduled_at: None,
         }
     }
 
     /// Every reason this article cannot be published, in page order; empty
-    /// when it can. `media` looks up media items by id.
-    pub fn publishable<'m>(&self, media: impl Fn(Id) -> Option<&'m Media>) -> Vec<PublishProblem> {
+    /// when it can. `media` looks up media items by id. Includes every
+    /// reason it cannot be saved ([`Article::savable`]).
+    pub fn publishable<'m>(&self, media: impl Fn(Id) -> Option<&'m Media>) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.headlines.display.trim().is_empty() {
-            problems.push(PublishProblem::NoHeadline);
+            problems.push(Problem::NoHeadline);
         }
         if let Err(e) = crate::validate_slug(&self.slug) {
-            problems.push(PublishProblem::BadSlug(e));
+            problems.push(Problem::BadSlug(e));
         }
         if self.bylines.is_empty() {
-            problems.push(PublishProblem::NoByline);
+            problems.push(Problem::NoByline);
         }
-        if self
-            .bylines
-            .iter()
-            .any(|b| matches!(b, Byline::Credit { text } if text.trim().is_empty()))
-        {
-            problems.push(PublishProblem::BlankCredit);
+        for (i, b) in self.bylines.iter().enumerate() {
+            if matches!(b, Byline::Credit { text } if text.trim().is_empty()) {
+                problems.push(Problem::BlankCredit(i));
+            }
         }
         if self.section_id.is_none() {
-            problems.push(PublishProblem::NoSection);
+            problems.push(Problem::NoSection);
         }
         if let Some(lead) = &self.lead {
             let m = media(lead.media_id);
             if m.is_none() {
-                problems.push(PublishProblem::UnknownMedia(lead.media_id));
+                problems.push(Problem::UnknownLeadMedia(lead.media_id));
             }
             if lead.alt(m).is_none() {
-                problems.push(PublishProblem::LeadImageWithoutAlt);
+                problems.push(Problem::LeadImageWithoutAlt);
             }
             if lead.credit(m).is_none() {
-                problems.push(PublishProblem::LeadImageWithoutCredit);
+                problems.push(Problem::LeadImageWithoutCredit);
             }
         }
         if self.body.is_empty() {
-            problems.push(PublishProblem::EmptyBody);
+            problems.push(Problem::EmptyBody);
         }
         for (i, block) in self.body.iter().enumerate() {
             if let Block::Figure(fig) = block {
                 let m = media(fig.media_id);
                 if m.is_none() {
-                    problems.push(PublishProblem::UnknownMedia(fig.media_id));
+                    problems.push(Problem::UnknownMedia { block: i, media_id: fig.media_id });
                 }
                 if fig.alt(m).is_none() {
-                    problems.push(PublishProblem::FigureWithoutAlt(i));
+                    problems.push(Problem::FigureWithoutAlt(i));
                 }
                 if fig.credit(m).is_none() {
-                    problems.push(PublishProblem::FigureWithoutCredit(i));
+                    problems.push(Problem::FigureWithoutCredit(i));
                 }
             }
             for href in block.links() {
                 if safe_href(href).is_none() {
-                    problems.push(PublishProblem::UnsafeLink(href.to_owned()));
+                    problems.push(Problem::UnsafeLink { block: i, href: href.to_owned() });
                 }
             }
         }
-        for s in &self.sources {
+        for (index, s) in self.sources.iter().enumerate() {
             if let Some(u) = &s.url
                 && !is_web_url(u)
             {
-                problems.push(PublishProblem::BadSourceUrl(u.clone()));
+                problems.push(Problem::BadSourceUrl { index, url: u.clone() });
             }
         }
         if let Some(u) = &self.canonical_url
             && !is_web_url(u)
         {
-            problems.push(PublishProblem::BadCanonicalUrl(u.clone()));
+            problems.push(Problem::BadCanonicalUrl(u.clone()));
+        }
+        problems.extend(self.size_problems());
+        problems
+    }
+
+    /// Every reason this article cannot even be stored as a draft: fields
+    /// past their size limits, and a slug that is not empty but not valid
+    /// either. Drafts may be incomplete in every other way.
+    pub fn savable(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if !self.slug.is_empty()
+            && let Err(e) = crate::validate_slug(&self.slug)
+        {
+            problems.push(Problem::BadSlug(e));
+        }
+        problems.extend(self.size_problems());
+        problems
+    }
+
+    fn size_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let too_long = |text: &str, max: usize| text.chars().count() > max;
+        let h = &self.headlines;
+        for (field, text) in [
+            ("headlines.display", Some(&h.display)),
+            ("headlines.seo", h.seo.as_ref()),
+            ("headlines.social", h.social.as_ref()),
+            ("headlines.teaser", h.teaser.as_ref()),
+        ] {
+            if text.is_some_and(|t| too_long(t, MAX_HEADLINE_CHARS)) {
+                problems.push(Problem::TooLong { field, max: MAX_HEADLINE_CHARS });
+            }
+        }
+        if too_long(&self.dek, MAX_DEK_CHARS) {
+            problems.push(Problem::TooLong { field: "dek", max: MAX_DEK_CHARS });
+        }
+        if self.body.len() > MAX_BODY_BLOCKS {
+            problems.push(Problem::TooLong { field: "body", max: MAX_BODY_BLOCKS });
+        } else {
+            let mut text = String::new();
+            for b in &self.body {
+                b.push_plain_text(&mut text);
+            }
+            if too_long(&text, MAX_BODY_CHARS) {
+                problems.push(Problem::TooLong { field: "body", max: MAX_BODY_CHARS });
+            }
         }
         problems
     }
@@ -518,11 +666,11 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                PublishProblem::NoHeadline,
-                PublishProblem::BadSlug(crate::SlugError::BadCharacters("Bad Slug".into())),
-                PublishProblem::NoByline,
-                PublishProblem::NoSection,
-                PublishProblem::EmptyBody,
+                Problem::NoHeadline,
+                Problem::BadSlug(crate::SlugError::BadCharacters("Bad Slug".into())),
+                Problem::NoByline,
+                Problem::NoSection,
+                Problem::EmptyBody,
             ]
         );
         assert_eq!(problems[2].to_string(), "there is no byline: add an author or a credit line");
@@ -545,13 +693,13 @@ mod tests {
         assert_eq!(
             a.publishable(lookup),
             vec![
-                PublishProblem::LeadImageWithoutAlt,
-                PublishProblem::LeadImageWithoutCredit,
-                PublishProblem::FigureWithoutAlt(1),
-                PublishProblem::FigureWithoutCredit(1),
-                PublishProblem::UnknownMedia(99),
-                PublishProblem::FigureWithoutAlt(4),
-                PublishProblem::FigureWithoutCredit(4),
+                Problem::LeadImageWithoutAlt,
+                Problem::LeadImageWithoutCredit,
+                Problem::FigureWithoutAlt(1),
+                Problem::FigureWithoutCredit(1),
+                Problem::UnknownMedia { block: 4, media_id: 99 },
+                Problem::FigureWithoutAlt(4),
+                Problem::FigureWithoutCredit(4),
             ]
         );
     }
@@ -571,12 +719,56 @@ mod tests {
         assert_eq!(
             a.publishable(|_| None),
             vec![
-                PublishProblem::BlankCredit,
-                PublishProblem::UnsafeLink("javascript:alert(1)".into()),
-                PublishProblem::BadSourceUrl("data:text/html,x".into()),
-                PublishProblem::BadCanonicalUrl("/relative".into()),
+                Problem::BlankCredit(1),
+                Problem::UnsafeLink { block: 1, href: "javascript:alert(1)".into() },
+                Problem::BadSourceUrl { index: 0, url: "data:text/html,x".into() },
+                Problem::BadCanonicalUrl("/relative".into()),
             ]
         );
+    }
+
+    #[test]
+    fn problems_name_their_field_and_a_stable_code() {
+        let mut a = ready();
+        a.body.push(Block::Figure(Figure::of(5)));
+        a.sources.push(Source {
+            name: "Wire".into(),
+            kind: SourceKind::Wire,
+            url: Some("javascript:x".into()),
+            attributed: "x".into(),
+        });
+        let named: Vec<(String, &str)> =
+            a.publishable(|_| None).iter().map(|p| (p.field(), p.code())).collect();
+        assert_eq!(
+            named,
+            vec![
+                ("body[1].media_id".to_owned(), "unknown_media"),
+                ("body[1].alt".to_owned(), "missing_alt"),
+                ("body[1].credit".to_owned(), "missing_credit"),
+                ("sources[0].url".to_owned(), "bad_url"),
+            ]
+        );
+    }
+
+    #[test]
+    fn drafts_may_be_incomplete_but_not_oversized() {
+        let mut a = Article::draft("", Utc::now());
+        a.slug = String::new();
+        assert_eq!(a.savable(), vec![], "an empty draft can be saved");
+        a.slug = "Not A Slug".into();
+        a.dek = "x".repeat(MAX_DEK_CHARS + 1);
+        a.headlines.seo = Some("y".repeat(MAX_HEADLINE_CHARS + 1));
+        let problems = a.savable();
+        assert_eq!(
+            problems.iter().map(Problem::field).collect::<Vec<_>>(),
+            vec!["slug", "headlines.seo", "dek"]
+        );
+        assert_eq!(problems[2].to_string(), "`dek` is longer than 2000 characters");
+        a.slug = "fine".into();
+        a.dek.clear();
+        a.headlines.seo = None;
+        a.body = vec![Block::paragraph("z".repeat(MAX_BODY_CHARS + 1))];
+        assert_eq!(a.savable(), vec![Problem::TooLong { field: "body", max: MAX_BODY_CHARS }]);
     }
 
     #[test]

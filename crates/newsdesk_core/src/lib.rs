@@ -6,14 +6,17 @@
 //! types. Ids are the store's integer keys (`i64`); a value that has not been
 //! stored yet carries id `0`.
 
+mod actor;
 mod article;
 mod body;
 mod slug;
 mod status;
 
+pub use actor::{Action, Actor, ActorKind, Denied, authorize};
 pub use article::{
-    Article, Author, Byline, Correction, Figure, HeadlineSet, Media, PublishProblem, Rendition,
-    Section, Source, SourceKind, Story, Tag, is_web_url,
+    Article, Author, Byline, Correction, Figure, HeadlineSet, MAX_BODY_BLOCKS, MAX_BODY_CHARS,
+    MAX_DEK_CHARS, MAX_HEADLINE_CHARS, Media, Problem, PublishProblem, Rendition, Section, Source,
+    SourceKind, Story, Tag, is_web_url,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
 pub use slug::{SlugError, article_path, slugify, validate_slug};

@@ -1,12 +1,14 @@
 //! Articles: saving, publishing, listing, and their stored related stories.
 
-use crate::search::{SearchDoc, write_search};
+use crate::error::conflict_on_unique;
+use crate::search::SearchDoc;
+use crate::tx::on_tx;
 use crate::{
-    Database, DbError, Result, conflict_on_unique, from_json, on_pool, placeholders, to_json,
+    Database, DbError, Exec, Result, Tx, from_json, on_exec, on_pool, placeholders, to_json,
 };
 use chrono::{DateTime, Utc};
-use newsdesk_content::related::{Candidate, RAIL_SIZE, RelatedIndex, Term, term_profile};
-use newsdesk_core::{Article, ArticleStatus, Byline, Figure, HeadlineSet, Id, article_path};
+use newsdesk_content::related::term_profile;
+use newsdesk_core::{Article, ArticleStatus, Byline, Figure, HeadlineSet, Id};
 use std::collections::HashMap;
 
 /// What a list of articles is drawn from.
@@ -96,19 +98,25 @@ impl SitemapDbRow {
     }
 }
 
-/// Whether publishing recomputes related stories at once, or leaves it to a
-/// later [`Database::rebuild_all_related`] (bulk loads).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RelatedUpdate {
-    /// Recompute for this article and its neighbours now.
-    Now,
-    /// Skip; the caller rebuilds everything afterwards.
-    Deferred,
+/// The workflow columns of an article, written together by
+/// [`Tx::set_article_state`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleState {
+    /// The new status.
+    pub status: ArticleStatus,
+    /// First publication (kept once set).
+    pub first_published_at: Option<DateTime<Utc>>,
+    /// Public path (kept once set).
+    pub path: Option<String>,
+    /// When a scheduled article goes live.
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// When readers were last told it changed.
+    pub updated_at: DateTime<Utc>,
 }
 
 const ARTICLE_COLUMNS: &str = "id, slug, headline, headline_seo, headline_social, headline_teaser, \
     dek, section_id, story_id, lead, body, bylines, sources, corrections, canonical_url, status, \
-    top_rank, first_published_at, updated_at, path, version";
+    top_rank, first_published_at, updated_at, path, scheduled_at, version";
 
 pub(crate) const CARD_COLUMNS: &str = "a.id, a.path, a.headline, a.headline_seo, a.headline_social, \
     a.headline_teaser, a.dek, a.section_id, a.lead, a.bylines, a.first_published_at, a.updated_at";
@@ -153,6 +161,7 @@ struct ArticleRow {
     first_published_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     path: Option<String>,
+    scheduled_at: Option<DateTime<Utc>>,
     version: i32,
 }
 
@@ -187,6 +196,7 @@ impl ArticleRow {
             first_published_at: self.first_published_at,
             updated_at: self.updated_at,
             path: self.path,
+            scheduled_at: self.scheduled_at,
         };
         Ok((article, self.version))
     }
@@ -227,6 +237,7 @@ impl CardRow {
     }
 }
 
+/// The article's term profile as stored in `articles.terms` (JSON).
 fn profile(a: &Article) -> String {
     let mut body = String::new();
     for b in &a.body {
@@ -235,7 +246,8 @@ fn profile(a: &Article) -> String {
     to_json(&term_profile(&a.headlines.display, &a.dek, &body))
 }
 
-fn author_ids(a: &Article) -> Vec<Id> {
+/// The author ids of an article's bylines, in order, without repeats.
+pub(crate) fn author_ids(a: &Article) -> Vec<Id> {
     let mut ids = Vec::new();
     for b in &a.bylines {
         if let Byline::Author { author_id } = b
@@ -272,209 +284,186 @@ fn filter_id(f: ArticleFilter) -> i64 {
     }
 }
 
-/// Writes every column of `$a` plus its tag and author rows inside `$tx`.
-/// A macro rather than a function so one text serves both backends.
-macro_rules! write_links {
-    ($tx:expr, $id:expr, $a:expr) => {{
-        sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
-            .bind($id)
-            .execute(&mut *$tx)
-            .await?;
-        for (pos, tag) in $a.tags.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)",
-            )
-            .bind($id)
-            .bind(*tag)
-            .bind(pos as i32)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        sqlx::query("DELETE FROM article_authors WHERE article_id = $1")
-            .bind($id)
-            .execute(&mut *$tx)
-            .await?;
-        for (pos, author) in author_ids($a).iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3)",
-            )
-            .bind($id)
-            .bind(*author)
-            .bind(pos as i32)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    }};
+/// Reads an article and its version, on the pool or in a transaction.
+async fn find_versioned(mut ex: Exec<'_>, id: Id) -> Result<(Article, i32)> {
+    let sql = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1");
+    let row: Option<ArticleRow> = on_exec!(&mut ex, c =>
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    let row = row.ok_or_else(|| DbError::not_found(format!("article {id}")))?;
+    let (mut a, v) = row.into_article()?;
+    let tags: Vec<(i64,)> = on_exec!(&mut ex, c => sqlx::query_as(
+        "SELECT tag_id FROM article_tags WHERE article_id = $1 ORDER BY position",
+    ).bind(id).fetch_all(c).await)?;
+    a.tags = tags.into_iter().map(|r| r.0).collect();
+    Ok((a, v))
 }
 
-impl Database {
-    /// Stores a new, unpublished article and returns it with its id.
-    /// Publishing goes through [`Database::publish_article`].
-    pub async fn create_article(&self, a: &Article) -> Result<Article> {
-        if a.status.is_public() || a.path.is_some() {
-            return Err(DbError::Invalid(
-                "a new article starts unpublished; publish it afterwards".into(),
-            ));
-        }
+impl Tx {
+    /// Stores a new article with its tags, authors, search text and term
+    /// profile, at version 1; returns its id. The caller (the application
+    /// layer) has checked the workflow; status and path are written as given.
+    pub async fn insert_article(&mut self, a: &Article) -> Result<Id> {
         let terms = profile(a);
         let lead = a.lead.as_ref().map(to_json);
-        let (tag_names, author_names) = self.search_names(a).await?;
-        let doc = SearchDoc::new(a, &tag_names, &author_names);
-        let id: i64 = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO articles (slug, headline, headline_seo, headline_social, headline_teaser, dek, \
-                 section_id, story_id, lead, body, bylines, sources, corrections, canonical_url, status, \
-                 top_rank, updated_at, terms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-            )
-            .bind(&a.slug).bind(&a.headlines.display).bind(&a.headlines.seo).bind(&a.headlines.social)
-            .bind(&a.headlines.teaser).bind(&a.dek).bind(a.section_id).bind(a.story_id).bind(&lead)
-            .bind(to_json(&a.body)).bind(to_json(&a.bylines)).bind(to_json(&a.sources))
-            .bind(to_json(&a.corrections)).bind(&a.canonical_url).bind(a.status.as_str())
-            .bind(a.top_rank).bind(a.updated_at).bind(&terms)
-            .fetch_one(&mut *tx).await?;
-            write_links!(tx, id, a);
-            write_search!(self, tx, id, &doc);
-            tx.commit().await?;
-            id
-        });
-        Ok(Article { id, ..a.clone() })
+        let (id,): (i64,) = on_tx!(self, c => sqlx::query_as(
+            "INSERT INTO articles (slug, headline, headline_seo, headline_social, headline_teaser, dek, \
+             section_id, story_id, lead, body, bylines, sources, corrections, canonical_url, status, \
+             top_rank, first_published_at, updated_at, path, scheduled_at, terms, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1) \
+             RETURNING id",
+        )
+        .bind(&a.slug).bind(&a.headlines.display).bind(&a.headlines.seo).bind(&a.headlines.social)
+        .bind(&a.headlines.teaser).bind(&a.dek).bind(a.section_id).bind(a.story_id).bind(&lead)
+        .bind(to_json(&a.body)).bind(to_json(&a.bylines)).bind(to_json(&a.sources))
+        .bind(to_json(&a.corrections)).bind(&a.canonical_url).bind(a.status.as_str())
+        .bind(a.top_rank).bind(a.first_published_at).bind(a.updated_at).bind(&a.path)
+        .bind(a.scheduled_at).bind(&terms)
+        .fetch_one(&mut *c).await)
+        .map_err(|e| match &a.path {
+            Some(path) => conflict_on_unique(e, || format!("another article already lives at `{path}`")),
+            None => e.into(),
+        })?;
+        self.write_links(id, a).await?;
+        let doc = self.search_doc(a).await?;
+        self.write_search(id, &doc).await?;
+        Ok(id)
     }
 
-    /// Saves an edit of a stored article made from `expected_version`.
+    /// Saves what an article says (every field but status, path, first
+    /// publication and schedule) over `expected_version`, with its tags,
+    /// authors, search text and term profile. Returns the new version.
     ///
     /// A stale edit (someone saved in between) is refused with
-    /// [`DbError::StaleRevision`] and changes nothing, so the caller can keep
-    /// the editor's text and show the conflict. Status and path are not
-    /// changed here. Returns the new version.
-    pub async fn update_article(&self, a: &Article, expected_version: i32) -> Result<i32> {
+    /// [`DbError::Stale`] and changes nothing, so the caller can keep the
+    /// editor's text and show the conflict.
+    pub async fn update_article(&mut self, a: &Article, expected_version: i32) -> Result<i32> {
         let terms = profile(a);
         let lead = a.lead.as_ref().map(to_json);
-        let (tag_names, author_names) = self.search_names(a).await?;
-        let doc = SearchDoc::new(a, &tag_names, &author_names);
-        let outcome: Option<i32> = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let row: Option<(i32,)> = sqlx::query_as(
-                "UPDATE articles SET slug = $1, headline = $2, headline_seo = $3, headline_social = $4, \
-                 headline_teaser = $5, dek = $6, section_id = $7, story_id = $8, lead = $9, body = $10, \
-                 bylines = $11, sources = $12, corrections = $13, canonical_url = $14, top_rank = $15, \
-                 updated_at = $16, terms = $17, version = version + 1 \
-                 WHERE id = $18 AND version = $19 RETURNING version",
-            )
-            .bind(&a.slug).bind(&a.headlines.display).bind(&a.headlines.seo).bind(&a.headlines.social)
-            .bind(&a.headlines.teaser).bind(&a.dek).bind(a.section_id).bind(a.story_id).bind(&lead)
-            .bind(to_json(&a.body)).bind(to_json(&a.bylines)).bind(to_json(&a.sources))
-            .bind(to_json(&a.corrections)).bind(&a.canonical_url).bind(a.top_rank)
-            .bind(a.updated_at).bind(&terms).bind(a.id).bind(expected_version)
-            .fetch_optional(&mut *tx).await?;
-            if row.is_some() {
-                write_links!(tx, a.id, a);
-                write_search!(self, tx, a.id, &doc);
-                tx.commit().await?;
-            }
-            row.map(|r| r.0)
-        });
-        match outcome {
-            Some(v) => {
-                if a.status.is_public() {
-                    self.recompute_related(a.id).await?;
-                }
-                Ok(v)
-            }
-            None => {
-                let (_, current) = self.find_article_versioned(a.id).await?;
-                Err(DbError::StaleRevision { current })
-            }
-        }
-    }
-
-    /// Publishes a stored article: checks [`Article::publishable`] and the
-    /// workflow, fixes its public path on first publication (dated in `tz`),
-    /// and stores its related stories.
-    pub async fn publish_article(
-        &self,
-        id: Id,
-        now: DateTime<Utc>,
-        tz: chrono_tz::Tz,
-        related: RelatedUpdate,
-    ) -> Result<Article> {
-        let (mut a, version) = self.find_article_versioned(id).await?;
-        a.status
-            .transition(ArticleStatus::Published)
-            .map_err(|e| DbError::Invalid(e.to_string()))?;
-        let mut media_ids: Vec<Id> = a.lead.iter().map(|f| f.media_id).collect();
-        for b in &a.body {
-            if let newsdesk_core::Block::Figure(f) = b {
-                media_ids.push(f.media_id);
-            }
-        }
-        let media = self.media_by_ids(&media_ids).await?;
-        let problems = a.publishable(|mid| media.iter().find(|m| m.id == mid));
-        if !problems.is_empty() {
-            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Err(DbError::Invalid(format!("cannot publish: {}", list.join("; "))));
-        }
-        let first = a.first_published_at.unwrap_or(now);
-        let path = match &a.path {
-            Some(p) => p.clone(),
-            None => {
-                let section_id = a.section_id.unwrap_or_default();
-                let (section_slug,): (String,) = on_pool!(self, p => sqlx::query_as(
-                    "SELECT slug FROM sections WHERE id = $1").bind(section_id).fetch_one(p).await)?;
-                article_path(&section_slug, first.with_timezone(&tz).date_naive(), &a.slug)
-            }
-        };
-        let updated: Option<(i32,)> = on_pool!(self, p => sqlx::query_as(
-            "UPDATE articles SET status = 'published', first_published_at = $1, path = $2, \
-             version = version + 1 WHERE id = $3 AND version = $4 RETURNING version",
+        let row: Option<(i32,)> = on_tx!(self, c => sqlx::query_as(
+            "UPDATE articles SET slug = $1, headline = $2, headline_seo = $3, headline_social = $4, \
+             headline_teaser = $5, dek = $6, section_id = $7, story_id = $8, lead = $9, body = $10, \
+             bylines = $11, sources = $12, corrections = $13, canonical_url = $14, top_rank = $15, \
+             updated_at = $16, terms = $17, version = version + 1 \
+             WHERE id = $18 AND version = $19 RETURNING version",
         )
-        .bind(first).bind(&path).bind(id).bind(version)
-        .fetch_optional(p).await)
-        .map_err(|e| {
-            conflict_on_unique(e, || format!("another article already lives at `{path}`"))
-        })?;
-        if updated.is_none() {
-            let (_, current) = self.find_article_versioned(id).await?;
-            return Err(DbError::StaleRevision { current });
-        }
-        a.status = ArticleStatus::Published;
-        a.first_published_at = Some(first);
-        a.path = Some(path);
-        if related == RelatedUpdate::Now {
-            self.recompute_related(id).await?;
-        }
-        Ok(a)
+        .bind(&a.slug).bind(&a.headlines.display).bind(&a.headlines.seo).bind(&a.headlines.social)
+        .bind(&a.headlines.teaser).bind(&a.dek).bind(a.section_id).bind(a.story_id).bind(&lead)
+        .bind(to_json(&a.body)).bind(to_json(&a.bylines)).bind(to_json(&a.sources))
+        .bind(to_json(&a.corrections)).bind(&a.canonical_url).bind(a.top_rank)
+        .bind(a.updated_at).bind(&terms).bind(a.id).bind(expected_version)
+        .fetch_optional(&mut *c).await)?;
+        let Some((version,)) = row else {
+            return Err(self.stale_or_missing(a.id).await);
+        };
+        self.write_links(a.id, a).await?;
+        let doc = self.search_doc(a).await?;
+        self.write_search(a.id, &doc).await?;
+        Ok(version)
     }
 
-    /// Takes a published article down. Its path stays reserved.
-    pub async fn unpublish_article(&self, id: Id) -> Result<()> {
-        let (a, _) = self.find_article_versioned(id).await?;
-        a.status
-            .transition(ArticleStatus::Unpublished)
-            .map_err(|e| DbError::Invalid(e.to_string()))?;
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE articles SET status = 'unpublished', version = version + 1 WHERE id = $1")
-                .bind(id).execute(&mut *tx).await?;
-            // Drop it from every rail at once; the rails refill on the next
-            // publish nearby.
-            sqlx::query("DELETE FROM article_related WHERE related_id = $1 OR article_id = $1")
-                .bind(id).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
+    /// Writes the workflow columns over `expected_version`; returns the new
+    /// version. A path another article holds is a [`DbError::Conflict`] on
+    /// `articles.path`.
+    pub async fn set_article_state(
+        &mut self,
+        id: Id,
+        state: &ArticleState,
+        expected_version: i32,
+    ) -> Result<i32> {
+        let row: Option<(i32,)> = on_tx!(self, c => sqlx::query_as(
+            "UPDATE articles SET status = $1, first_published_at = $2, path = $3, scheduled_at = $4, \
+             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7 RETURNING version",
+        )
+        .bind(state.status.as_str()).bind(state.first_published_at).bind(&state.path)
+        .bind(state.scheduled_at).bind(state.updated_at).bind(id).bind(expected_version)
+        .fetch_optional(&mut *c).await)
+        .map_err(|e| match &state.path {
+            Some(path) => conflict_on_unique(e, || format!("another article already lives at `{path}`")),
+            None => e.into(),
+        })?;
+        match row {
+            Some((v,)) => Ok(v),
+            None => Err(self.stale_or_missing(id).await),
+        }
+    }
+
+    /// Why a guarded update matched no row: the article is gone, or it has
+    /// moved on to another version.
+    async fn stale_or_missing(&mut self, id: Id) -> DbError {
+        let row: Result<Option<(i32,)>> = on_tx!(self, c => sqlx::query_as(
+            "SELECT version FROM articles WHERE id = $1").bind(id).fetch_optional(&mut *c).await)
+        .map_err(DbError::from);
+        match row {
+            Ok(Some((current_version,))) => DbError::Stale { current_version },
+            Ok(None) => DbError::not_found(format!("article {id}")),
+            Err(e) => e,
+        }
+    }
+
+    /// The stored article and its version, as this transaction sees it.
+    pub async fn find_article_versioned(&mut self, id: Id) -> Result<(Article, i32)> {
+        find_versioned(Exec::Tx(self), id).await
+    }
+
+    /// The slug of a section.
+    pub async fn section_slug(&mut self, id: Id) -> Result<String> {
+        let row: Option<(String,)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT slug FROM sections WHERE id = $1").bind(id).fetch_optional(&mut *c).await)?;
+        row.map(|r| r.0).ok_or_else(|| DbError::not_found(format!("section {id}")))
+    }
+
+    /// Replaces an article's tag and author rows.
+    async fn write_links(&mut self, id: Id, a: &Article) -> Result<()> {
+        on_tx!(self, c => sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
+            .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if !a.tags.is_empty() {
+            let values: Vec<String> =
+                (0..a.tags.len()).map(|i| format!("($1, ${}, {i})", i + 2)).collect();
+            let sql = format!(
+                "INSERT INTO article_tags (article_id, tag_id, position) VALUES {}",
+                values.join(", ")
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+                for t in &a.tags {
+                    q = q.bind(*t);
+                }
+                q.execute(&mut *c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        on_tx!(self, c => sqlx::query("DELETE FROM article_authors WHERE article_id = $1")
+            .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        let authors = author_ids(a);
+        if !authors.is_empty() {
+            let values: Vec<String> =
+                (0..authors.len()).map(|i| format!("($1, ${}, {i})", i + 2)).collect();
+            let sql = format!(
+                "INSERT INTO article_authors (article_id, author_id, position) VALUES {}",
+                values.join(", ")
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+                for au in &authors {
+                    q = q.bind(*au);
+                }
+                q.execute(&mut *c).await.map(|r| r.rows_affected())
+            })?;
+        }
         Ok(())
     }
 
+    /// The search text of an article, with its tag and author names.
+    async fn search_doc(&mut self, a: &Article) -> Result<SearchDoc> {
+        let tags = crate::search::names(Exec::Tx(self), "tags", &a.tags).await?;
+        let authors = crate::search::names(Exec::Tx(self), "authors", &author_ids(a)).await?;
+        Ok(SearchDoc::new(a, &tags, &authors))
+    }
+}
+
+impl Database {
     /// The stored article and its version.
     pub async fn find_article_versioned(&self, id: Id) -> Result<(Article, i32)> {
-        let sql = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1");
-        let row: Option<ArticleRow> = on_pool!(self, p =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(p).await)?;
-        let row = row.ok_or_else(|| DbError::NotFound(format!("article {id}")))?;
-        let (mut a, v) = row.into_article()?;
-        a.tags = self.article_tag_ids(id).await?;
-        Ok((a, v))
+        find_versioned(Exec::Db(self), id).await
     }
 
     /// The stored article.
@@ -487,46 +476,110 @@ impl Database {
     pub async fn find_article_by_path(&self, path: &str) -> Result<Option<Article>> {
         let sql = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE path = $1");
         let row: Option<ArticleRow> = on_pool!(self, p =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(path).fetch_optional(p).await)?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(path).fetch_optional(p).await)?;
         let Some(row) = row else { return Ok(None) };
         let (mut a, _) = row.into_article()?;
-        a.tags = self.article_tag_ids(a.id).await?;
+        a.tags = self.tags_of(&[a.id]).await?.remove(&a.id).unwrap_or_default();
         Ok(Some(a))
     }
 
-    async fn article_tag_ids(&self, id: Id) -> Result<Vec<Id>> {
-        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT tag_id FROM article_tags WHERE article_id = $1 ORDER BY position",
-        ).bind(id).fetch_all(p).await)?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+    /// The tag ids of each article among `ids`, in the editor's order.
+    async fn tags_of(&self, ids: &[Id]) -> Result<HashMap<Id, Vec<Id>>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT article_id, tag_id FROM article_tags WHERE article_id IN ({}) \
+             ORDER BY article_id, position",
+            placeholders(1, ids.len())
+        );
+        let rows: Vec<(i64, i64)> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        let mut out: HashMap<Id, Vec<Id>> = HashMap::new();
+        for (a, t) in rows {
+            out.entry(a).or_default().push(t);
+        }
+        Ok(out)
     }
 
-    /// Published articles matching `filter`, newest first.
+    /// Published articles matching `filter`, newest first, without a count
+    /// (for blocks that show a few and link to the list).
     pub async fn list_cards(
         &self,
         filter: ArticleFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<Page<ArticleCard>> {
+    ) -> Result<Vec<ArticleCard>> {
         let cond = filter_sql(filter);
-        let fid = filter_id(filter);
         let sql = format!(
             "SELECT {CARD_COLUMNS} FROM articles a WHERE {cond} \
              ORDER BY a.first_published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
         );
-        let count_sql = format!("SELECT COUNT(*) FROM articles a WHERE {cond}");
-        let (rows, total): (Vec<CardRow>, (i64,)) = on_pool!(self, p => {
-            let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(fid).bind(limit).bind(offset).fetch_all(p).await?;
-            let total = sqlx::query_as(sqlx::AssertSqlSafe(count_sql.clone())).bind(fid).fetch_one(p).await?;
-            (rows, total)
-        });
-        let items = rows.into_iter().map(CardRow::into_card).collect::<Result<_>>()?;
-        Ok(Page { items, total: total.0 })
+        let rows: Vec<CardRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(filter_id(filter)).bind(limit).bind(offset).fetch_all(p).await)?;
+        rows.into_iter().map(CardRow::into_card).collect()
+    }
+
+    /// One page of published articles matching `filter`, newest first, with
+    /// the total for pagination.
+    pub async fn list_cards_page(
+        &self,
+        filter: ArticleFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<ArticleCard>> {
+        let items = self.list_cards(filter, limit, offset).await?;
+        let count_sql = format!("SELECT COUNT(*) FROM articles a WHERE {}", filter_sql(filter));
+        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(count_sql))
+            .bind(filter_id(filter)).fetch_one(p).await)?;
+        Ok(Page { items, total })
+    }
+
+    /// The newest `per_section` published articles of each section in
+    /// `sections`, in one query (the home page's section blocks).
+    pub async fn section_fronts(
+        &self,
+        sections: &[Id],
+        per_section: i64,
+    ) -> Result<HashMap<Id, Vec<ArticleCard>>> {
+        if sections.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // One indexed LIMIT per section, glued with UNION ALL: the cost of
+        // each part does not grow with the archive.
+        let parts: Vec<String> = (0..sections.len())
+            .map(|i| {
+                format!(
+                    "SELECT * FROM (SELECT {CARD_COLUMNS} FROM articles a \
+                     WHERE a.status = 'published' AND a.section_id = ${} \
+                     ORDER BY a.first_published_at DESC, a.id DESC LIMIT $1) s{i}",
+                    i + 2
+                )
+            })
+            .collect();
+        let sql = parts.join(" UNION ALL ");
+        let rows: Vec<CardRow> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(per_section);
+            for s in sections {
+                q = q.bind(*s);
+            }
+            q.fetch_all(p).await
+        })?;
+        let mut out: HashMap<Id, Vec<ArticleCard>> = HashMap::new();
+        for r in rows {
+            let card = r.into_card()?;
+            out.entry(card.section_id.unwrap_or_default()).or_default().push(card);
+        }
+        Ok(out)
     }
 
     /// The newest `limit` published articles matching `filter`, whole (for
-    /// feeds), newest first.
+    /// feeds), newest first. Two queries whatever the count.
     pub async fn list_articles(&self, filter: ArticleFilter, limit: i64) -> Result<Vec<Article>> {
         let cond = filter_sql(filter);
         let cols: String = ARTICLE_COLUMNS
@@ -537,13 +590,16 @@ impl Database {
         let sql = format!(
             "SELECT {cols} FROM articles a WHERE {cond} ORDER BY a.first_published_at DESC, a.id DESC LIMIT $2"
         );
-        let rows: Vec<ArticleRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<ArticleRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(filter_id(filter)).bind(limit).fetch_all(p).await)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let (mut a, _) = row.into_article()?;
-            a.tags = self.article_tag_ids(a.id).await?;
-            out.push(a);
+            out.push(row.into_article()?.0);
+        }
+        let ids: Vec<Id> = out.iter().map(|a| a.id).collect();
+        let mut tags = self.tags_of(&ids).await?;
+        for a in &mut out {
+            a.tags = tags.remove(&a.id).unwrap_or_default();
         }
         Ok(out)
     }
@@ -580,7 +636,7 @@ impl Database {
              ORDER BY a.top_rank, a.first_published_at DESC LIMIT $1"
         );
         let rows: Vec<CardRow> = on_pool!(self, p =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(limit).fetch_all(p).await)?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(p).await)?;
         rows.into_iter().map(CardRow::into_card).collect()
     }
 
@@ -591,7 +647,7 @@ impl Database {
              WHERE r.article_id = $1 AND a.status = 'published' ORDER BY r.rank"
         );
         let rows: Vec<CardRow> = on_pool!(self, p =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_all(p).await)?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(p).await)?;
         rows.into_iter().map(CardRow::into_card).collect()
     }
 
@@ -620,7 +676,7 @@ impl Database {
             placeholders(1, ids.len())
         );
         let rows: Vec<(i64, String)> = on_pool!(self, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for id in ids {
                 q = q.bind(*id);
             }
@@ -636,6 +692,13 @@ impl Database {
         Ok(n)
     }
 
+    /// Number of articles in any status.
+    pub async fn count_articles(&self) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, p =>
+            sqlx::query_as("SELECT COUNT(*) FROM articles").fetch_one(p).await)?;
+        Ok(n)
+    }
+
     /// The newest update time over published articles (for freshness headers).
     pub async fn last_published_change(&self) -> Result<Option<DateTime<Utc>>> {
         let (t,): (Option<DateTime<Utc>>,) = on_pool!(self, p => sqlx::query_as(
@@ -643,101 +706,13 @@ impl Database {
         Ok(t)
     }
 
-    /// What the related-articles scorer knows of every published article.
-    pub async fn related_candidates(&self) -> Result<Vec<Candidate>> {
-        type Row = (i64, Option<i64>, Option<i64>, Option<DateTime<Utc>>, String);
-        let (rows, tags): (Vec<Row>, Vec<(i64, i64)>) = on_pool!(self, p => {
-            let rows = sqlx::query_as(
-                "SELECT id, section_id, story_id, first_published_at, terms FROM articles \
-                 WHERE status = 'published' ORDER BY id",
-            ).fetch_all(p).await?;
-            let tags = sqlx::query_as(
-                "SELECT t.article_id, t.tag_id FROM article_tags t JOIN articles a ON a.id = t.article_id \
-                 WHERE a.status = 'published'",
-            ).fetch_all(p).await?;
-            (rows, tags)
-        });
-        let mut tag_map: HashMap<Id, Vec<Id>> = HashMap::new();
-        for (a, t) in tags {
-            tag_map.entry(a).or_default().push(t);
-        }
-        rows.into_iter()
-            .map(|(id, section_id, story_id, published, terms)| {
-                let terms: Vec<Term> = from_json(|| format!("article {id} terms"), &terms)?;
-                Ok(Candidate {
-                    id,
-                    section_id,
-                    story_id,
-                    tags: tag_map.remove(&id).unwrap_or_default(),
-                    published_at: published.unwrap_or_default(),
-                    terms,
-                })
-            })
-            .collect()
-    }
-
-    async fn store_related(&self, lists: &[(Id, Vec<(Id, f64)>)]) -> Result<()> {
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            for (id, list) in lists {
-                sqlx::query("DELETE FROM article_related WHERE article_id = $1").bind(*id).execute(&mut *tx).await?;
-                for (rank, (rid, score)) in list.iter().enumerate() {
-                    sqlx::query("INSERT INTO article_related (article_id, rank, related_id, score) VALUES ($1, $2, $3, $4)")
-                        .bind(*id).bind(rank as i32).bind(*rid).bind(*score)
-                        .execute(&mut *tx).await?;
-                }
-            }
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// Recomputes the related stories of `id` and of every article that now
-    /// ranks it, or used to rank it, among their own. Returns the other
-    /// articles whose lists changed (their pages show the change).
-    pub async fn recompute_related(&self, id: Id) -> Result<Vec<Id>> {
-        let candidates = self.related_candidates().await?;
-        let index = RelatedIndex::build(&candidates);
-        let mine: Vec<(Id, f64)> =
-            index.related(id, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect();
-        let mut targets: Vec<Id> = mine.iter().map(|(rid, _)| *rid).collect();
-        let previously: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT article_id FROM article_related WHERE related_id = $1").bind(id).fetch_all(p).await)?;
-        targets.extend(previously.into_iter().map(|r| r.0));
-        targets.sort_unstable();
-        targets.dedup();
-        let mut lists = vec![(id, mine)];
-        let mut changed = Vec::new();
-        for t in targets.into_iter().filter(|t| *t != id) {
-            let l: Vec<(Id, f64)> =
-                index.related(t, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect();
-            let before: Vec<Id> = self.related_ids(t).await?.into_iter().map(|r| r.0).collect();
-            if before != l.iter().map(|r| r.0).collect::<Vec<_>>() {
-                changed.push(t);
-            }
-            lists.push((t, l));
-        }
-        self.store_related(&lists).await?;
-        Ok(changed)
-    }
-
-    /// Recomputes the related stories of every published article (after a
-    /// bulk load). Cost grows roughly linearly with the number of articles.
-    pub async fn rebuild_all_related(&self) -> Result<usize> {
-        let candidates = self.related_candidates().await?;
-        let index = RelatedIndex::build(&candidates);
-        let lists: Vec<(Id, Vec<(Id, f64)>)> = candidates
-            .iter()
-            .map(|c| {
-                (
-                    c.id,
-                    index.related(c.id, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect(),
-                )
-            })
-            .collect();
-        for chunk in lists.chunks(500) {
-            self.store_related(chunk).await?;
-        }
-        Ok(lists.len())
+    /// Scheduled articles whose time has come by `now`, oldest first (for
+    /// the scheduler's catch-up after downtime).
+    pub async fn due_scheduled(&self, now: DateTime<Utc>) -> Result<Vec<(Id, DateTime<Utc>)>> {
+        let rows: Vec<(i64, Option<DateTime<Utc>>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, scheduled_at FROM articles WHERE status = 'scheduled' AND scheduled_at <= $1 \
+             ORDER BY scheduled_at, id",
+        ).bind(now).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|(id, at)| (id, at.unwrap_or(now))).collect())
     }
 }

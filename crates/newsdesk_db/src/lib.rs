@@ -1,72 +1,79 @@
 //! The store: one API over SQLite (the zero-setup default) and PostgreSQL.
 //!
-//! Callers use [`Database`]'s methods and never see the dialect. Queries use
-//! `$n` placeholders and the SQL both engines share; where the dialects would
-//! differ, the two versions sit side by side in the method. Every write runs
-//! in a transaction. Migrations live in `migrations/sqlite` and
-//! `migrations/postgres`, one file per step, embedded in the binary.
+//! Callers never see the dialect. Reads run on the pool through
+//! [`Database`]'s methods. Writes run inside a [`Tx`], a transaction handle
+//! that many store functions accept, so that one use case of the application
+//! layer (`newsdesk_app`) commits or rolls back as a whole: the article rows,
+//! its revision, the jobs it enqueues and the events it records.
+//!
+//! Queries use `$n` placeholders and the SQL both engines share; where the
+//! dialects differ, the two versions sit side by side in the function.
+//! Migrations live in `migrations/sqlite` and `migrations/postgres`, one file
+//! per step, embedded in the binary.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 mod articles;
+mod error;
+mod events;
+mod jobs;
 mod migrate;
+mod related;
+mod revisions;
 mod search;
 mod taxonomy;
+mod tx;
 
-pub use articles::{ArticleCard, ArticleFilter, Page, RelatedUpdate, SitemapRow};
+pub use articles::{ArticleCard, ArticleFilter, ArticleState, Page, SitemapRow};
+pub use error::{DbError, Result};
+pub use events::{EVENTS_CHANNEL, Listener, NewEvent, StoredEvent};
+pub use jobs::{ClaimedJob, JOBS_CHANNEL, JobRow, JobState, NewJob};
+pub use related::{PostingRow, ProfileRow, RelatedFeatures, TermStat};
+pub use revisions::{NewRevision, Revision};
 pub use search::{MARK_END, MARK_START, SearchHit, SearchQuery, search_terms};
+pub use tx::{Committed, Tx};
 
 /// Runs `$body` with `$pool` bound to whichever pool the database has. The
-/// body is compiled once per backend, so it must be valid for both.
+/// body is compiled once per backend, so it must be valid for both. Counts
+/// one query.
 macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match &$db.pool {
+    ($db:expr, $pool:ident => $body:expr) => {{
+        let db: &$crate::Database = $db;
+        db.stats.count();
+        match &db.pool {
             $crate::Pool::Sqlite($pool) => $body,
             $crate::Pool::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 pub(crate) use on_pool;
 
-/// A store error. Constraint violations are mapped where they happen.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DbError {
-    /// The row asked for does not exist.
-    #[error("{0} not found")]
-    NotFound(String),
-    /// A uniqueness rule was broken, e.g. a slug already in use.
-    #[error("{0}")]
-    Conflict(String),
-    /// The edit was based on an older version than the stored one.
-    #[error("the article was changed by someone else (now at version {current})")]
-    StaleRevision {
-        /// The stored version.
-        current: i32,
-    },
-    /// The change is not allowed (workflow or content rules).
-    #[error("{0}")]
-    Invalid(String),
-    /// A stored JSON column does not parse: the row was written by something
-    /// other than this program.
-    #[error("stored data for {what} is corrupt: {message}")]
-    Corrupt {
-        /// Which row and column.
-        what: String,
-        /// The parser's message.
-        message: String,
-    },
-    /// The database could not be reached or answered with an error.
-    #[error(transparent)]
-    Sqlx(#[from] sqlx::Error),
+/// Where a shared read runs: on the pool, or inside a transaction (so that
+/// a use case sees its own writes and locks).
+pub(crate) enum Exec<'a> {
+    /// The pool.
+    Db(&'a Database),
+    /// An open transaction.
+    Tx(&'a mut Tx),
 }
 
-/// Store result.
-pub type Result<T, E = DbError> = std::result::Result<T, E>;
+/// Runs `$body` on an [`Exec`] with `$c` bound to a pool or a connection of
+/// either backend. One query per use: the body moves `$c`.
+macro_rules! on_exec {
+    ($ex:expr, $c:ident => $body:expr) => {{
+        match $ex {
+            $crate::Exec::Db(db) => $crate::on_pool!(db, $c => $body),
+            $crate::Exec::Tx(tx) => $crate::tx::on_tx!(&mut **tx, $c => $body),
+        }
+    }};
+}
+pub(crate) use on_exec;
 
 /// Which engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,16 +84,45 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The engine's name as operators know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
+/// Counts the statements a [`Database`] sends, so tests and benchmarks can
+/// say how many queries a page costs.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    queries: AtomicU64,
+}
+
+impl Stats {
+    pub(crate) fn count(&self) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How long a request waits for a free PostgreSQL connection before the
+/// store answers [`DbError::Unavailable`]. Short, so that a database that is
+/// down turns into a quick 503 rather than a hung page.
+pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// A connection pool to the store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Database {
     pub(crate) pool: Pool,
+    pub(crate) stats: Arc<Stats>,
 }
 
 impl Database {
@@ -118,7 +154,7 @@ impl Database {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
-            Ok(Database { pool: Pool::Sqlite(pool) })
+            Ok(Database { pool: Pool::Sqlite(pool), stats: Arc::default() })
         }
     }
 
@@ -127,10 +163,10 @@ impl Database {
     pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Database> {
         let pool = PgPoolOptions::new()
             .max_connections(10)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(PG_ACQUIRE_TIMEOUT)
             .connect_with(opts)
             .await?;
-        Ok(Database { pool: Pool::Postgres(pool) })
+        Ok(Database { pool: Pool::Postgres(pool), stats: Arc::default() })
     }
 
     /// Which engine this is.
@@ -139,6 +175,24 @@ impl Database {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Statements sent so far through this pool and its clones.
+    pub fn queries_run(&self) -> u64 {
+        self.stats.queries.load(Ordering::Relaxed)
+    }
+
+    /// Opens a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later
+    /// would otherwise fail with "database is locked" when another writer
+    /// got in between, instead of waiting its turn.
+    pub async fn begin(&self) -> Result<Tx> {
+        self.stats.count();
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => tx::TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => tx::TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx::new(inner, self.stats.clone()))
     }
 
     /// Whether the database answers.
@@ -150,7 +204,7 @@ impl Database {
     /// Runs one statement of trusted SQL, for tests and maintenance scripts.
     /// Never pass it text that a request or an import file controls.
     pub async fn execute_sql(&self, sql: &'static str) -> Result<u64> {
-        Ok(on_pool!(self, p => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()))?)
+        Ok(on_pool!(self, p => sqlx::raw_sql(sql).execute(p).await.map(|r| r.rows_affected()))?)
     }
 
     /// Refreshes the query planner's statistics. Run it after bulk loads:
@@ -180,15 +234,19 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("model types always serialize")
 }
 
-/// Maps a unique-constraint violation to [`DbError::Conflict`] with `message`.
-pub(crate) fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> DbError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => DbError::Conflict(message()),
-        _ => DbError::Sqlx(e),
-    }
-}
-
 /// Builds `$start, $start+1, …` for `n` bound values (for `IN (…)` lists).
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    let mut out = String::with_capacity(n * 5);
+    for i in start..start + n {
+        if i > start {
+            out.push_str(", ");
+        }
+        out.push('$');
+        out.push_str(&i.to_string());
+    }
+    out
 }
+
+/// Most values bound in one statement. SQLite allows 32,766 and PostgreSQL
+/// 65,535; bulk writes stay well below both.
+pub(crate) const MAX_BIND: usize = 30_000;

@@ -29,6 +29,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0002_search.sql"),
         postgres: include_str!("../migrations/postgres/0002_search.sql"),
     },
+    Step {
+        version: 3,
+        name: "application",
+        sqlite: include_str!("../migrations/sqlite/0003_application.sql"),
+        postgres: include_str!("../migrations/postgres/0003_application.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search
@@ -48,7 +54,7 @@ impl Database {
                 crate::Backend::Postgres => step.postgres,
             };
             let applied = on_pool!(self, p => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin().await.map_err(crate::DbError::from)?;
                 // On PostgreSQL, an advisory lock keeps two servers starting at
                 // once from both running the step; SQLite's write lock does the
                 // same job there once the INSERT below runs.

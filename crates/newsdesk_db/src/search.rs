@@ -13,7 +13,8 @@
 //! column filters and NEAR groups typed into the box are just text.
 
 use crate::articles::{CARD_COLUMNS, CardRow};
-use crate::{ArticleCard, Database, Page, Result, on_pool};
+use crate::tx::on_tx;
+use crate::{ArticleCard, Backend, Database, Exec, Page, Result, Tx, on_exec, on_pool};
 use chrono::{DateTime, Utc};
 use newsdesk_core::{Article, Byline, Id};
 
@@ -101,90 +102,75 @@ impl SearchDoc {
     }
 }
 
-/// Writes `doc` to the index for article `$id` inside transaction `$tx`.
-macro_rules! write_search {
-    ($db:expr, $tx:expr, $id:expr, $doc:expr) => {{
-        let doc = $doc;
-        match $db.backend() {
-            $crate::Backend::Sqlite => {
-                sqlx::query("DELETE FROM article_search WHERE rowid = $1").bind($id).execute(&mut *$tx).await?;
-                sqlx::query(
+impl Tx {
+    /// Writes `doc` to the search index for article `id`.
+    pub(crate) async fn write_search(&mut self, id: Id, doc: &SearchDoc) -> Result<()> {
+        match self.backend() {
+            Backend::Sqlite => {
+                on_tx!(self, c => sqlx::query("DELETE FROM article_search WHERE rowid = $1")
+                    .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+                on_tx!(self, c => sqlx::query(
                     "INSERT INTO article_search (rowid, headline, dek, body, tags, bylines) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind($id)
-                .bind(&doc.headline)
-                .bind(&doc.dek)
-                .bind(&doc.body)
-                .bind(&doc.tags)
-                .bind(&doc.bylines)
-                .execute(&mut *$tx)
-                .await?;
+                .bind(id).bind(&doc.headline).bind(&doc.dek).bind(&doc.body).bind(&doc.tags).bind(&doc.bylines)
+                .execute(&mut *c).await.map(|r| r.rows_affected()))?;
             }
-            $crate::Backend::Postgres => {
-                sqlx::query(
+            Backend::Postgres => {
+                on_tx!(self, c => sqlx::query(
                     "UPDATE articles SET search = \
                        setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B') || \
                        setweight(to_tsvector('english', $5 || ' ' || $6), 'C') || setweight(to_tsvector('english', $4), 'D'), \
                      search_text = $3 || E'\\n' || $4 WHERE id = $1",
                 )
-                .bind($id)
-                .bind(&doc.headline)
-                .bind(&doc.dek)
-                .bind(&doc.body)
-                .bind(&doc.tags)
-                .bind(&doc.bylines)
-                .execute(&mut *$tx)
-                .await?;
+                .bind(id).bind(&doc.headline).bind(&doc.dek).bind(&doc.body).bind(&doc.tags).bind(&doc.bylines)
+                .execute(&mut *c).await.map(|r| r.rows_affected()))?;
             }
         }
-    }};
+        Ok(())
+    }
 }
-pub(crate) use write_search;
+
+/// Names of the rows of `table` with these ids (`tags` or `authors`), in
+/// the order of `ids`.
+pub(crate) async fn names(
+    mut ex: Exec<'_>,
+    table: &'static str,
+    ids: &[Id],
+) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql =
+        format!("SELECT id, name FROM {table} WHERE id IN ({})", crate::placeholders(1, ids.len()));
+    let rows: Vec<(i64, String)> = on_exec!(&mut ex, c => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()))
+        .collect())
+}
 
 impl Database {
-    /// Names of the rows of `table` with these ids (`tags` or `authors`).
-    async fn names(&self, table: &'static str, ids: &[Id]) -> Result<Vec<String>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql =
-            format!("SELECT name FROM {table} WHERE id IN ({})", crate::placeholders(1, ids.len()));
-        let rows: Vec<(String,)> = on_pool!(self, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(p).await
-        })?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
-    }
-
-    /// Names of an article's tags and authors, for the search index.
-    pub(crate) async fn search_names(&self, a: &Article) -> Result<(Vec<String>, Vec<String>)> {
-        let author_ids: Vec<Id> = a
-            .bylines
-            .iter()
-            .filter_map(|b| match b {
-                Byline::Author { author_id } => Some(*author_id),
-                Byline::Credit { .. } => None,
-            })
-            .collect();
-        Ok((self.names("tags", &a.tags).await?, self.names("authors", &author_ids).await?))
-    }
-
     /// Rebuilds the search index of every article (after the migration that
     /// creates it, or to repair it). Returns how many were indexed.
     pub async fn rebuild_search_index(&self) -> Result<usize> {
         let ids: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as("SELECT id FROM articles ORDER BY id").fetch_all(p).await)?;
-        for (id,) in &ids {
-            let a = self.find_article(*id).await?;
-            let (tags, authors) = self.search_names(&a).await?;
-            let doc = SearchDoc::new(&a, &tags, &authors);
-            on_pool!(self, p => {
-                let mut tx = p.begin().await?;
-                write_search!(self, tx, *id, &doc);
-                tx.commit().await?;
-            });
+        for chunk in ids.chunks(500) {
+            let mut tx = self.begin().await?;
+            for (id,) in chunk {
+                let (a, _) = tx.find_article_versioned(*id).await?;
+                let tags = names(Exec::Tx(&mut tx), "tags", &a.tags).await?;
+                let authors =
+                    names(Exec::Tx(&mut tx), "authors", &crate::articles::author_ids(&a)).await?;
+                let doc = SearchDoc::new(&a, &tags, &authors);
+                tx.write_search(*id, &doc).await?;
+            }
+            tx.commit().await?;
         }
         Ok(ids.len())
     }

@@ -15,11 +15,11 @@ mod stories;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
+use newsdesk_app::{Actor, Newsroom, Write};
 use newsdesk_core::{
-    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Source,
-    TimelineEntry, article_path, slugify,
+    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Section,
+    Source, Story, Tag, TimelineEntry, article_path, slugify,
 };
-use newsdesk_db::{Database, RelatedUpdate};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -208,11 +208,25 @@ struct Plan {
     brief: Option<usize>,
 }
 
-/// Writes the demo newsroom into `db`, with image files under `media_dir`.
-/// The database should be empty; slugs of sections, tags and authors would
-/// otherwise collide.
+/// Writes the demo newsroom through the application layer, with image files
+/// under `media_dir`, in one transaction: a seed that stops half-way (killed,
+/// disk full) leaves the database as it was. The database should be empty;
+/// slugs of sections, tags and authors would otherwise collide.
 pub async fn seed(
-    db: &Database,
+    newsroom: &Newsroom,
+    media_dir: &Path,
+    opts: &DemoOptions,
+) -> anyhow::Result<DemoReport> {
+    let mut w = newsroom.begin(&Actor::system("demo")).await?.bulk();
+    let report = write_newsroom(&mut w, media_dir, opts).await?;
+    w.rebuild_related().await?;
+    w.commit().await?;
+    newsroom.db().analyze().await?;
+    Ok(report)
+}
+
+async fn write_newsroom(
+    db: &mut Write,
     media_dir: &Path,
     opts: &DemoOptions,
 ) -> anyhow::Result<DemoReport> {
@@ -224,14 +238,23 @@ pub async fn seed(
 
     let mut sections = HashMap::new();
     for (i, (name, slug, desc)) in SECTIONS.iter().enumerate() {
-        let s = db.create_section(name, slug, i as i32 + 1, desc).await?;
+        let s = db
+            .create_section(&Section {
+                id: 0,
+                name: (*name).into(),
+                slug: (*slug).into(),
+                position: i as i32 + 1,
+                description: (*desc).into(),
+            })
+            .await?;
         sections.insert(*slug, s);
     }
 
     let mut tag_ids: HashMap<&str, Id> = HashMap::new();
     for name in KINDS.iter().flat_map(|k| k.tags.iter()).chain(EXTRA_TAGS) {
         if !tag_ids.contains_key(name) {
-            let t = db.create_tag(name, &slugify(name)).await?;
+            let t =
+                db.create_tag(&Tag { id: 0, name: (*name).into(), slug: slugify(name) }).await?;
             tag_ids.insert(name, t.id);
         }
     }
@@ -252,7 +275,7 @@ pub async fn seed(
             .with_context(|| format!("writing `{file}`"))?;
         report.image_files += 1;
         let photo = db
-            .create_media(&Media {
+            .add_media(&Media {
                 id: 0,
                 file,
                 width: 400,
@@ -323,8 +346,13 @@ pub async fn seed(
         }
         planned += size;
         let name = facts.fill(kind.story_name);
-        let story =
-            db.create_story(&name, &format!("{}-{}", slugify(&name), story_idx + 1)).await?;
+        let story = db
+            .create_story(&Story {
+                id: 0,
+                slug: format!("{}-{}", slugify(&name), story_idx + 1),
+                name: name.clone(),
+            })
+            .await?;
         // A pool of photos per story: each article draws its pictures here.
         // Past the first PHOTO_STORIES stories, a story reuses the photos of
         // an earlier story of the same kind with captions of its own, as a
@@ -477,8 +505,8 @@ pub async fn seed(
             a.updated_at = a.updated_at.max(at);
         }
         a.updated_at = a.updated_at.min(opts.anchor);
-        let stored = db.create_article(&a).await?;
-        db.publish_article(stored.id, plan.at, opts.tz, RelatedUpdate::Deferred).await?;
+        let stored = db.create_draft(a.clone()).await?.article;
+        db.publish_as_of(stored.id, plan.at).await?;
         if let Some(si) = plan.story {
             written.insert((si, plan.stage), (stored.id, plan.at, a.headlines.display.clone()));
             report.story_members.entry(story_facts[si].1).or_default().push(stored.id);
@@ -495,13 +523,11 @@ pub async fn seed(
             continue;
         }
         let (id, _, _) = &written[&(si, plan.stage)];
-        let (mut a, v) = db.find_article_versioned(*id).await?;
+        let (mut a, v) = db.tx().find_article_versioned(*id).await?;
         a.top_rank = Some(rank);
-        db.update_article(&a, v).await?;
+        db.save(a, v).await?;
         rank += 1;
     }
-    db.rebuild_all_related().await?;
-    db.analyze().await?;
     report.stories = story_facts.len();
     Ok(report)
 }
@@ -509,7 +535,7 @@ pub async fn seed(
 /// Draws `pic` at every width of [`PHOTO_WIDTHS`] as `{base}-{width}.jpg`
 /// and adds it to the media library; returns its id.
 async fn store_photo(
-    db: &Database,
+    db: &mut Write,
     media_dir: &Path,
     pic: &Picture,
     base: &str,
@@ -528,7 +554,7 @@ async fn store_photo(
     }
     let original = renditions.pop().context("photo sizes are not empty")?;
     let m = db
-        .create_media(&Media {
+        .add_media(&Media {
             id: 0,
             file: original.file,
             width: original.width,

@@ -6,8 +6,10 @@
 //! of the same name (and may add partials) without recompiling. Views are
 //! plain data: this crate does not know the database exists.
 
+mod meta;
 mod views;
 
+pub use meta::article_tags;
 pub use views::*;
 
 use minijinja::value::Serde;

@@ -2,6 +2,8 @@
 
 use crate::cache::{CachedPage, IMMUTABLE_CACHE_CONTROL, PageCache};
 use axum::http::StatusCode;
+use newsdesk_app::Newsroom;
+use newsdesk_app::events::Follower;
 use newsdesk_config::Config;
 use newsdesk_core::{Author, Id, Section, Story, Tag};
 use newsdesk_db::Database;
@@ -41,16 +43,38 @@ impl Taxonomy {
     }
 }
 
-/// The application: configuration, store, theme, caches.
+/// The taxonomy as the site shows it, swapped whole when it changes.
+#[derive(Debug, Default)]
+pub struct SharedTaxonomy(RwLock<Arc<Taxonomy>>);
+
+impl SharedTaxonomy {
+    /// The taxonomy as last loaded.
+    pub fn get(&self) -> Arc<Taxonomy> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces it.
+    pub fn set(&self, t: Taxonomy) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(t);
+    }
+}
+
+/// The application: configuration, the newsroom (store and use cases),
+/// theme, caches, and the follower that keeps the caches in step with
+/// changes made by any process.
 pub struct App {
     /// Configuration.
     pub config: Config,
-    /// The store.
+    /// The store, for reads.
     pub db: Database,
+    /// The use cases, for writes.
+    pub newsroom: Arc<Newsroom>,
     /// The theme.
     pub renderer: Renderer,
     /// Rendered pages.
-    pub cache: PageCache,
+    pub cache: Arc<PageCache>,
+    /// Follows the event log into [`App::cache`] and the taxonomy.
+    pub follower: Arc<Follower>,
     /// The site's time zone.
     pub tz: chrono_tz::Tz,
     /// Public base URL without a trailing slash.
@@ -63,7 +87,7 @@ pub struct App {
     pub assets: HashMap<String, Arc<CachedPage>>,
     /// Values every template receives (navigation filled per render).
     site: SiteView,
-    taxonomy: RwLock<Arc<Taxonomy>>,
+    taxonomy: Arc<SharedTaxonomy>,
 }
 
 /// Shared handle to the [`App`].
@@ -82,12 +106,18 @@ fn asset(
 }
 
 impl App {
-    /// Builds the application over a migrated store.
+    /// Builds the application over a migrated store. The event follower is
+    /// created here and runs once [`crate::serve`] starts it.
     pub async fn new(config: Config, db: Database) -> anyhow::Result<App> {
         config.validate()?;
         let tz = config.timezone()?;
         let renderer = Renderer::new(config.theme.dir.as_deref())?;
-        let taxonomy = Taxonomy::load(&db).await?;
+        let taxonomy = Arc::new(SharedTaxonomy::default());
+        taxonomy.set(Taxonomy::load(&db).await?);
+        let cache = Arc::new(PageCache::new(config.server.page_cache_entries));
+        let sink =
+            Arc::new(crate::events::CacheSink::new(db.clone(), cache.clone(), taxonomy.clone()));
+        let follower = Arc::new(Follower::start(db.clone(), sink).await?);
         let (css_name, css) =
             asset("site", "css", "text/css; charset=utf-8", newsdesk_render::STYLESHEET);
         let (js_name, js) =
@@ -108,14 +138,16 @@ impl App {
         let csp = axum::http::HeaderValue::from_str(&config.server.content_security_policy)?;
         Ok(App {
             csp,
-            cache: PageCache::new(config.server.page_cache_entries),
+            cache,
+            follower,
+            newsroom: Arc::new(Newsroom::new(db.clone(), tz)),
             media_dir: config.media_dir(),
             tz,
             base_url,
             renderer,
             assets,
             site,
-            taxonomy: RwLock::new(Arc::new(taxonomy)),
+            taxonomy,
             config,
             db,
         })
@@ -123,78 +155,19 @@ impl App {
 
     /// The taxonomy as last loaded.
     pub fn taxonomy(&self) -> Arc<Taxonomy> {
-        self.taxonomy.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.taxonomy.get()
     }
 
-    /// Reloads sections, tags, authors and stories, and drops every cached
-    /// page (navigation appears on all of them).
-    pub async fn reload_taxonomy(&self) -> anyhow::Result<()> {
-        let t = Taxonomy::load(&self.db).await?;
-        *self.taxonomy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(t);
-        self.cache.clear();
-        Ok(())
+    /// Applies every change committed so far, by any process, to this
+    /// server's caches: after a use case, a handler calls it so the next
+    /// page it serves already shows the change.
+    pub async fn catch_up(&self) -> newsdesk_db::Result<usize> {
+        self.follower.catch_up().await
     }
 
     /// The site values for a template, with current navigation.
     pub fn site_view(&self, t: &Taxonomy) -> SiteView {
         SiteView { sections: section_links(t), ..self.site.clone() }
-    }
-
-    /// The surrogate keys of everything that shows `a`: its page, the home
-    /// page, its section, tag and author pages and their feeds, sitemaps.
-    pub fn keys_for(a: &newsdesk_core::Article) -> Vec<String> {
-        let mut keys = vec![format!("article:{}", a.id), "home".into(), "sitemaps".into()];
-        keys.extend(a.section_id.map(|s| format!("section:{s}")));
-        keys.extend(a.tags.iter().map(|t| format!("tag:{t}")));
-        keys.extend(a.bylines.iter().filter_map(|b| match b {
-            newsdesk_core::Byline::Author { author_id } => Some(format!("author:{author_id}")),
-            newsdesk_core::Byline::Credit { .. } => None,
-        }));
-        keys
-    }
-
-    /// Publishes a stored article and drops exactly the cached pages that
-    /// show it: [`App::keys_for`], plus the articles whose related rail
-    /// changed because of it.
-    pub async fn publish_article(&self, id: Id) -> anyhow::Result<newsdesk_core::Article> {
-        let a = self
-            .db
-            .publish_article(id, chrono::Utc::now(), self.tz, newsdesk_db::RelatedUpdate::Deferred)
-            .await?;
-        let changed = self.db.recompute_related(id).await?;
-        let mut keys = App::keys_for(&a);
-        keys.extend(changed.iter().map(|c| format!("article:{c}")));
-        self.cache.invalidate(&keys);
-        Ok(a)
-    }
-
-    /// Saves an edit made from `expected_version` and, when the article is
-    /// public, drops the pages that showed it before or show it now (a
-    /// section or tag change touches both the old and the new lists).
-    pub async fn update_article(
-        &self,
-        a: &newsdesk_core::Article,
-        expected_version: i32,
-    ) -> anyhow::Result<i32> {
-        let before = self.db.find_article(a.id).await?;
-        let version = self.db.update_article(a, expected_version).await?;
-        if before.status.is_public() {
-            let mut keys = App::keys_for(&before);
-            keys.extend(App::keys_for(a));
-            self.cache.invalidate(&keys);
-        }
-        Ok(version)
-    }
-
-    /// Takes an article down and drops the pages that showed it, including
-    /// the rails it appeared in.
-    pub async fn unpublish_article(&self, id: Id) -> anyhow::Result<()> {
-        let a = self.db.find_article(id).await?;
-        let mut keys = App::keys_for(&a);
-        keys.extend(self.db.articles_relating_to(id).await?.iter().map(|r| format!("article:{r}")));
-        self.db.unpublish_article(id).await?;
-        self.cache.invalidate(&keys);
-        Ok(())
     }
 
     /// An absolute URL for a site path.

@@ -3,6 +3,7 @@
 use crate::app::{App, Taxonomy};
 use chrono::{DateTime, Utc};
 use newsdesk_content::related::RAIL_SIZE;
+use newsdesk_content::structured::{ArticleFacts, Creator, LeadImage, news_article};
 use newsdesk_content::{
     BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead, rfc3339,
     srcset, teaser, url_encode,
@@ -13,7 +14,6 @@ use newsdesk_render::{
     ArticleView, BylineView, CardView, CorrectionView, ImageView, Link, MetaTag, PageMeta,
     SourceView,
 };
-use serde_json::json;
 use std::collections::HashMap;
 
 /// Longest teaser under a card, in characters.
@@ -129,6 +129,33 @@ fn tw(key: &str, content: &str) -> MetaTag {
     MetaTag { attr: "name", key: key.into(), content: content.into() }
 }
 
+/// Cards with one more media item fetched in the same query (an author's
+/// portrait on their list page).
+pub struct Cards {
+    /// The cards.
+    pub cards: Vec<CardView>,
+    /// The extra media item, when asked for and found.
+    pub extra: Option<Media>,
+}
+
+/// Cards for a list of rows plus one more media item, in one query.
+pub async fn cards_with(
+    app: &App,
+    t: &Taxonomy,
+    rows: &[ArticleCard],
+    extra: Option<Id>,
+) -> newsdesk_db::Result<Cards> {
+    let mut ids: Vec<Id> =
+        rows.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)).collect();
+    ids.extend(extra);
+    let media: HashMap<Id, Media> =
+        app.db.media_by_ids(&ids).await?.into_iter().map(|m| (m.id, m)).collect();
+    Ok(Cards {
+        cards: rows.iter().map(|c| card(app, t, c, &media)).collect(),
+        extra: extra.and_then(|id| media.get(&id).cloned()),
+    })
+}
+
 /// Everything an article page needs, with its surrogate keys.
 pub struct ArticleRender {
     /// The article view.
@@ -234,96 +261,54 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
         related,
     };
 
-    // Head: title from the SEO headline, social tags from the social one.
+    // Head: title from the SEO headline, social tags from the social one;
+    // the tags and the JSON-LD come from one set of facts.
     let description =
         if a.dek.is_empty() { teaser(&a.plain_text(), TEASER_CHARS) } else { a.dek.clone() };
+    let facts = ArticleFacts {
+        seo_headline: a.headlines.seo().to_owned(),
+        social_headline: a.headlines.social().to_owned(),
+        description: description.clone(),
+        permalink: permalink.clone(),
+        canonical: canonical.clone(),
+        published,
+        modified: a.updated_at,
+        tz: app.tz,
+        section: section.map(|s| s.name.clone()),
+        creators: bylines
+            .iter()
+            .map(|b| Creator { name: b.name.clone(), url: b.url.as_ref().map(|u| app.absolute(u)) })
+            .collect(),
+        keywords: tags.iter().map(|t| t.name.clone()).collect(),
+        image: match (lead, lead_media) {
+            (Some(f), Some(m)) => Some(LeadImage {
+                url: app.absolute(&media_url(&m.file)),
+                width: m.width,
+                height: m.height,
+                alt: f.alt(Some(m)).unwrap_or_default().to_owned(),
+                caption: f.caption(Some(m)).map(Into::into),
+                credit: f.credit(Some(m)).map(Into::into),
+            }),
+            _ => None,
+        },
+        corrections: a.corrections.iter().map(|c| (c.at, c.text.clone())).collect(),
+        site_title: app.config.site.title.clone(),
+        site_url: app.absolute("/"),
+        logo_url: app.absolute(&app.site_view(t).logo_url),
+        language: app.config.site.language.clone(),
+    };
     let mut meta = page_meta(
         app,
         format!("{} | {}", a.headlines.seo(), app.config.site.title),
-        description.clone(),
+        description,
         &path,
     );
-    meta.canonical = canonical.clone();
+    meta.canonical = canonical;
     meta.tags.retain(|m| !matches!(m.key.as_str(), "og:type" | "og:title" | "og:url"));
-    meta.tags.push(og("og:type", "article"));
-    meta.tags.push(og("og:title", a.headlines.social()));
-    meta.tags.push(og("og:url", &canonical));
-    if let (Some(f), Some(m)) = (lead, lead_media) {
-        meta.tags.push(og("og:image", &app.absolute(&media_url(&m.file))));
-        meta.tags.push(og("og:image:width", &m.width.to_string()));
-        meta.tags.push(og("og:image:height", &m.height.to_string()));
-        meta.tags.push(og("og:image:alt", f.alt(Some(m)).unwrap_or_default()));
-    }
-    meta.tags.push(og("article:published_time", &rfc3339(published, app.tz)));
-    meta.tags.push(og("article:modified_time", &rfc3339(a.updated_at, app.tz)));
-    if let Some(s) = section {
-        meta.tags.push(og("article:section", &s.name));
-    }
-    for b in &bylines {
-        if let Some(u) = &b.url {
-            meta.tags.push(og("article:author", &app.absolute(u)));
-        }
-    }
-    for tag in &tags {
-        meta.tags.push(og("article:tag", &tag.name));
-    }
-    meta.tags.push(tw("twitter:card", "summary_large_image"));
-    meta.tags.push(tw("twitter:title", a.headlines.social()));
-    meta.tags.push(tw("twitter:description", &teaser(&description, 200)));
-    if let (Some(f), Some(m)) = (lead, lead_media) {
-        meta.tags.push(tw("twitter:image", &app.absolute(&media_url(&m.file))));
-        meta.tags.push(tw("twitter:image:alt", &teaser(f.alt(Some(m)).unwrap_or_default(), 420)));
-    }
-
-    let authors: Vec<serde_json::Value> = bylines
-        .iter()
-        .map(|b| match &b.url {
-            Some(u) => json!({"@type": "Person", "name": b.name, "url": app.absolute(u)}),
-            None => json!({"@type": "Organization", "name": b.name}),
-        })
-        .collect();
-    let mut ld = json!({
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": teaser(a.headlines.seo(), 110),
-        "description": description,
-        "datePublished": rfc3339(published, app.tz),
-        "dateModified": rfc3339(a.updated_at, app.tz),
-        "author": authors,
-        "publisher": {
-            "@type": "Organization",
-            "name": app.config.site.title,
-            "url": app.absolute("/"),
-            "logo": {"@type": "ImageObject", "url": app.absolute(&app.site_view(t).logo_url), "width": 64, "height": 64}
-        },
-        "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
-        "url": permalink,
-        "inLanguage": app.config.site.language,
-        "isAccessibleForFree": true,
-        "keywords": tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
-    });
-    if let Some(s) = section {
-        ld["articleSection"] = json!(s.name);
-    }
-    if let (Some(f), Some(m)) = (lead, lead_media) {
-        ld["image"] = json!([{
-            "@type": "ImageObject",
-            "url": app.absolute(&media_url(&m.file)),
-            "width": m.width,
-            "height": m.height,
-            "caption": f.caption(Some(m)),
-            "creditText": f.credit(Some(m)),
-        }]);
-    }
-    if !a.corrections.is_empty() {
-        ld["correction"] = a
-            .corrections
-            .iter()
-            .map(|c| json!({"@type": "CorrectionComment", "text": c.text, "datePublished": rfc3339(c.at, app.tz)}))
-            .collect();
-    }
-    meta.json_ld = Some(json_for_script(&ld));
-    meta.alternates = crate::distribution::feed_links(&app.config.site.title, "");
+    meta.tags.extend(newsdesk_render::article_tags(&facts));
+    meta.json_ld = Some(json_for_script(&news_article(&facts)));
+    meta.alternates =
+        crate::controllers::site::distribution::feed_links(&app.config.site.title, "");
     meta.alternates.push(newsdesk_render::Alternate {
         mime: "application/json+oembed".into(),
         title: a.headlines.social().into(),

@@ -1,18 +1,29 @@
-//! Store tests, each run on SQLite and on PostgreSQL.
+//! Store tests, each run on SQLite and on PostgreSQL: the schema, the
+//! transaction handle, typed errors, the job queue and the event log.
+//! Publishing rules are the application layer's; see `newsdesk_app`'s tests.
 
-use chrono::{DateTime, TimeZone, Utc};
-use newsdesk_core::{Article, ArticleStatus, Block, Byline, Figure, Media};
-use newsdesk_db::{ArticleFilter, Database, DbError, RelatedUpdate};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use newsdesk_core::{Article, ArticleStatus, Block, Byline, Section};
+use newsdesk_db::{ArticleState, Database, DbError, JobState, NewEvent, NewJob};
 use newsdesk_test_support::{Kind, TestDb, db_test};
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).single().expect("valid time")
 }
 
-const TZ: chrono_tz::Tz = chrono_tz::America::New_York;
-
 async fn section(db: &Database) -> anyhow::Result<i64> {
-    Ok(db.create_section("World", "world", 1, "World news").await?.id)
+    let mut tx = db.begin().await?;
+    let s = tx
+        .create_section(&Section {
+            id: 0,
+            name: "World".into(),
+            slug: "world".into(),
+            position: 1,
+            description: "World news".into(),
+        })
+        .await?;
+    tx.commit().await?;
+    Ok(s.id)
 }
 
 fn article(headline: &str, section: i64) -> Article {
@@ -23,11 +34,36 @@ fn article(headline: &str, section: i64) -> Article {
     a
 }
 
+async fn insert(db: &Database, a: &Article) -> anyhow::Result<i64> {
+    let mut tx = db.begin().await?;
+    let id = tx.insert_article(a).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn job(kind: &str, key: Option<&str>, run_at: DateTime<Utc>, max: i32) -> NewJob {
+    NewJob {
+        kind: kind.into(),
+        payload: "{}".into(),
+        run_at,
+        dedupe_key: key.map(Into::into),
+        max_attempts: max,
+    }
+}
+
 db_test!(migrations_are_idempotent, |t: TestDb| async move {
     assert_eq!(t.db.migrate().await?, 0, "second run applies nothing");
     t.db.analyze().await?;
     let cols = t.db.schema_columns().await?;
-    assert!(cols.contains(&("articles".into(), "path".into())));
+    for (table, col) in [
+        ("articles", "scheduled_at"),
+        ("jobs", "locked_until"),
+        ("events", "payload"),
+        ("article_revisions", "content"),
+        ("related_postings", "weight"),
+    ] {
+        assert!(cols.contains(&(table.into(), col.into())), "{table}.{col}");
+    }
     Ok(())
 });
 
@@ -39,158 +75,231 @@ async fn both_backends_end_at_the_same_schema() -> anyhow::Result<()> {
     Ok(())
 }
 
-db_test!(publishes_with_a_stable_dated_path, |t: TestDb| async move {
+db_test!(a_transaction_commits_or_rolls_back_as_a_whole, |t: TestDb| async move {
     let db = &t.db;
     let s = section(db).await?;
-    let a = db.create_article(&article("Talks resume in Geneva", s)).await?;
-    assert_eq!(db.find_article_by_path("/world/2026/03/01/talks-resume-in-geneva").await?, None);
-    // 03:00 UTC on the 2nd is still the 1st in New York.
-    let p = db.publish_article(a.id, at(2, 3), TZ, RelatedUpdate::Now).await?;
-    assert_eq!(p.path.as_deref(), Some("/world/2026/03/01/talks-resume-in-geneva"));
-    // Changing the slug after publication never moves the story.
-    let (mut stored, v) = db.find_article_versioned(a.id).await?;
-    assert_eq!(stored.status, ArticleStatus::Published);
-    stored.slug = "renamed".into();
-    stored.headlines.display = "Talks resume in Geneva, again".into();
-    db.update_article(&stored, v).await?;
-    let found = db
-        .find_article_by_path("/world/2026/03/01/talks-resume-in-geneva")
-        .await?
-        .expect("still there");
-    assert_eq!(found.headlines.display, "Talks resume in Geneva, again");
-    assert_eq!(found.first_published_at, Some(at(2, 3)));
+    let mut tx = db.begin().await?;
+    let id = tx.insert_article(&article("Kept only if committed", s)).await?;
+    tx.record_event(NewEvent { kind: "article.created".into(), payload: "{}".into() });
+    tx.enqueue_job(&job("ping", None, at(1, 0), 3)).await?;
+    drop(tx);
+    assert!(matches!(db.find_article(id).await, Err(DbError::NotFound { .. })));
+    assert_eq!(db.last_event_id().await?, 0, "no event from a rolled-back transaction");
+    assert_eq!(db.job_counts().await?, (0, 0, 0), "no job either");
+
+    let mut tx = db.begin().await?;
+    let id = tx.insert_article(&article("Kept", s)).await?;
+    tx.record_event(NewEvent { kind: "a".into(), payload: "1".into() });
+    tx.record_event(NewEvent { kind: "b".into(), payload: "2".into() });
+    tx.enqueue_job(&job("ping", None, at(1, 0), 3)).await?;
+    let done = tx.commit().await?;
+    assert_eq!(done.event_ids.len(), 2);
+    assert!(done.jobs_enqueued);
+    assert_eq!(db.find_article(id).await?.headlines.display, "Kept");
+    let events = db.events_after(0, 10).await?;
+    assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
+    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), done.event_ids);
+    assert_eq!(db.events_after(events[0].id, 10).await?.len(), 1);
     Ok(())
 });
 
-db_test!(refuses_to_publish_incomplete_articles_and_says_why, |t: TestDb| async move {
+db_test!(stale_and_missing_articles_are_told_apart, |t: TestDb| async move {
     let db = &t.db;
     let s = section(db).await?;
-    let photo = db
-        .create_media(&Media {
-            id: 0,
-            file: "x.jpg".into(),
-            width: 10,
-            height: 10,
-            alt: None,
-            caption: None,
-            credit: None,
-            rights: None,
-            renditions: vec![],
-        })
-        .await?;
-    let mut a = article("No byline", s);
-    a.bylines.clear();
-    a.lead = Some(Figure::of(photo.id));
-    let a = db.create_article(&a).await?;
-    let err =
-        db.publish_article(a.id, at(2, 9), TZ, RelatedUpdate::Now).await.expect_err("incomplete");
-    assert_eq!(
-        err.to_string(),
-        "cannot publish: there is no byline: add an author or a credit line; the lead image has no alt text; the lead image has no credit line"
-    );
-    assert_eq!(db.find_article(a.id).await?.status, ArticleStatus::Draft, "nothing changed");
-    Ok(())
-});
-
-db_test!(refuses_stale_edits_and_keeps_the_stored_text, |t: TestDb| async move {
-    let db = &t.db;
-    let s = section(db).await?;
-    let a = db.create_article(&article("Original", s)).await?;
-    let (mut first, v) = db.find_article_versioned(a.id).await?;
+    let id = insert(db, &article("Original", s)).await?;
+    let (mut first, v) = db.find_article_versioned(id).await?;
+    assert_eq!(v, 1);
     let mut second = first.clone();
     first.dek = "Editor one".into();
-    let v2 = db.update_article(&first, v).await?;
-    assert_eq!(v2, v + 1);
+    let mut tx = db.begin().await?;
+    let v2 = tx.update_article(&first, v).await?;
+    tx.commit().await?;
+    assert_eq!(v2, 2);
     second.dek = "Editor two".into();
-    match db.update_article(&second, v).await {
-        Err(DbError::StaleRevision { current }) => assert_eq!(current, v2),
-        other => panic!("expected a stale revision, got {other:?}"),
+    let mut tx = db.begin().await?;
+    match tx.update_article(&second, v).await {
+        Err(DbError::Stale { current_version }) => assert_eq!(current_version, 2),
+        other => panic!("expected a stale version, got {other:?}"),
     }
-    assert_eq!(db.find_article(a.id).await?.dek, "Editor one");
+    drop(tx);
+    assert_eq!(db.find_article(id).await?.dek, "Editor one", "the stored text is kept");
+    second.id = 9_999;
+    let mut tx = db.begin().await?;
+    let err = tx.update_article(&second, 1).await.expect_err("no such article");
+    assert!(matches!(err, DbError::NotFound { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "article 9999 not found");
     Ok(())
 });
 
-db_test!(two_articles_cannot_share_a_path, |t: TestDb| async move {
+db_test!(a_taken_path_is_a_conflict_named_the_same_on_both_backends, |t: TestDb| async move {
     let db = &t.db;
     let s = section(db).await?;
-    let a = db.create_article(&article("Same headline", s)).await?;
-    let b = db.create_article(&article("Same headline", s)).await?;
-    db.publish_article(a.id, at(3, 12), TZ, RelatedUpdate::Now).await?;
-    let err = db.publish_article(b.id, at(3, 15), TZ, RelatedUpdate::Now).await.expect_err("clash");
-    assert!(matches!(err, DbError::Conflict(_)), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "another article already lives at `/world/2026/03/03/same-headline`"
-    );
-    Ok(())
-});
-
-db_test!(lists_only_published_articles_newest_first, |t: TestDb| async move {
-    let db = &t.db;
-    let s = section(db).await?;
-    let other = db.create_section("Sports", "sports", 2, "").await?.id;
-    let tag = db.create_tag("Water", "water").await?.id;
-    let mut ids = Vec::new();
-    for day in 1..=5 {
-        let mut a = article(&format!("Story {day}"), if day % 2 == 0 { other } else { s });
-        a.tags = vec![tag];
-        let a = db.create_article(&a).await?;
-        if day != 4 {
-            db.publish_article(a.id, at(day, 10), TZ, RelatedUpdate::Now).await?;
+    let a = insert(db, &article("Same headline", s)).await?;
+    let b = insert(db, &article("Same headline", s)).await?;
+    let state = |path: &str| ArticleState {
+        status: ArticleStatus::Published,
+        first_published_at: Some(at(3, 12)),
+        path: Some(path.into()),
+        scheduled_at: None,
+        updated_at: at(3, 12),
+    };
+    let mut tx = db.begin().await?;
+    tx.set_article_state(a, &state("/world/2026/03/03/same-headline"), 1).await?;
+    tx.commit().await?;
+    let mut tx = db.begin().await?;
+    let err = tx
+        .set_article_state(b, &state("/world/2026/03/03/same-headline"), 1)
+        .await
+        .expect_err("clash");
+    match &err {
+        DbError::Conflict { constraint, message } => {
+            assert_eq!(constraint, "articles.path");
+            assert_eq!(
+                message,
+                "another article already lives at `/world/2026/03/03/same-headline`"
+            );
         }
-        ids.push(a.id);
+        other => panic!("expected a conflict, got {other:?}"),
     }
-    let all = db.list_cards(ArticleFilter::All, 2, 0).await?;
-    assert_eq!(all.total, 4);
-    assert_eq!(all.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[4], ids[2]]);
-    let page2 = db.list_cards(ArticleFilter::All, 2, 2).await?;
-    assert_eq!(page2.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[1], ids[0]]);
-    let sec = db.list_cards(ArticleFilter::Section(other), 10, 0).await?;
-    assert_eq!(sec.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[1]]);
-    assert_eq!(db.list_cards(ArticleFilter::Tag(tag), 10, 0).await?.total, 4);
-    db.unpublish_article(ids[0]).await?;
-    assert_eq!(db.list_cards(ArticleFilter::All, 10, 0).await?.total, 3);
-    let gone = db.find_article(ids[0]).await?;
-    assert_eq!(gone.status, ArticleStatus::Unpublished);
-    for id in &ids {
-        let rel = db.related_ids(*id).await?;
-        assert!(
-            rel.iter().all(|(r, _)| *r != ids[0] && *r != ids[3]),
-            "unpublished never related: {rel:?}"
-        );
-    }
-    Ok(())
-});
-
-db_test!(related_stories_update_when_a_neighbour_is_published, |t: TestDb| async move {
-    let db = &t.db;
-    let s = section(db).await?;
-    let mut a = article("Water treaty talks resume between Arland and Brevia", s);
-    a.body = vec![Block::paragraph(
-        "The water treaty talks between Arland and Brevia resumed in Geneva.",
-    )];
-    let a = db.create_article(&a).await?;
-    db.publish_article(a.id, at(1, 10), TZ, RelatedUpdate::Now).await?;
-    assert!(db.related_ids(a.id).await?.is_empty());
-    let mut b = article("Arland and Brevia stall on water treaty", s);
-    b.body = vec![Block::paragraph("Arland and Brevia negotiators stalled on the water treaty.")];
-    let b = db.create_article(&b).await?;
-    db.publish_article(b.id, at(2, 10), TZ, RelatedUpdate::Now).await?;
-    assert_eq!(db.related_ids(a.id).await?.iter().map(|r| r.0).collect::<Vec<_>>(), vec![b.id]);
-    assert_eq!(db.related_ids(b.id).await?.iter().map(|r| r.0).collect::<Vec<_>>(), vec![a.id]);
+    drop(tx);
+    let mut tx = db.begin().await?;
+    let dup = tx
+        .create_section(&Section {
+            id: 0,
+            name: "World again".into(),
+            slug: "world".into(),
+            position: 2,
+            description: String::new(),
+        })
+        .await
+        .expect_err("slug taken");
+    assert!(
+        matches!(&dup, DbError::Conflict { constraint, .. } if constraint == "sections.slug"),
+        "{dup:?}"
+    );
     Ok(())
 });
 
 db_test!(corrupt_json_is_reported_not_swallowed, |t: TestDb| async move {
     let db = &t.db;
     let s = section(db).await?;
-    let a = db.create_article(&article("Fine", s)).await?;
+    let id = insert(db, &article("Fine", s)).await?;
     // Simulate a row written by something else.
     db.execute_sql("UPDATE articles SET body = '{not json'").await?;
-    let err = db.find_article(a.id).await.expect_err("corrupt");
+    let err = db.find_article(id).await.expect_err("corrupt");
     assert!(
-        err.to_string().starts_with(&format!("stored data for article {} body is corrupt", a.id)),
+        err.to_string().starts_with(&format!("stored data for article {id} body is corrupt")),
         "{err}"
     );
+    Ok(())
+});
+
+db_test!(a_closed_pool_is_unavailable_not_an_internal_error, |t: TestDb| async move {
+    t.db.close().await;
+    let err = t.db.ping().await.expect_err("closed");
+    assert!(err.is_unavailable(), "{err:?}");
+    Ok(())
+});
+
+db_test!(jobs_are_claimed_once_retried_and_declared_dead, |t: TestDb| async move {
+    let db = &t.db;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let first = tx.enqueue_job(&job("a", Some("k"), now - Duration::seconds(1), 2)).await?;
+    assert!(first.is_some());
+    assert_eq!(
+        tx.enqueue_job(&job("a", Some("k"), now, 2)).await?,
+        None,
+        "a queued job with the same key makes the second a no-op"
+    );
+    tx.enqueue_job(&job("later", None, now + Duration::hours(1), 2)).await?;
+    tx.commit().await?;
+    assert_eq!(db.job_counts().await?, (2, 0, 0));
+
+    let lease = now + Duration::seconds(30);
+    let claimed = db.claim_job("w1", now, lease).await?.expect("one is due");
+    assert_eq!((claimed.kind.as_str(), claimed.attempts), ("a", 1));
+    assert_eq!(db.claim_job("w2", now, lease).await?, None, "the other is not due yet");
+    assert!(!db.complete_job(claimed.id, "w2").await?, "only the holder may finish it");
+
+    // First failure: back in the queue, later.
+    let state = db.fail_job(claimed.id, "w1", "boom", now + Duration::seconds(5)).await?;
+    assert_eq!(state, Some(JobState::Queued));
+    assert_eq!(db.claim_job("w1", now, lease).await?, None, "waiting for its backoff");
+    let again = db.claim_job("w1", now + Duration::seconds(6), lease).await?.expect("due again");
+    assert_eq!(again.attempts, 2);
+    // Second failure is its last try.
+    let state = db.fail_job(again.id, "w1", "boom twice", now).await?;
+    assert_eq!(state, Some(JobState::Dead));
+    let dead = db.list_jobs(Some(JobState::Dead), 10).await?;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].last_error.as_deref(), Some("boom twice"));
+    assert_eq!(
+        db.claim_job("w1", now + Duration::days(1), lease).await?.map(|j| j.kind),
+        Some("later".into())
+    );
+
+    // An operator retries the dead one.
+    assert!(db.retry_job(dead[0].id).await?);
+    let retried = db.claim_job("w3", Utc::now(), lease).await?.expect("queued again");
+    assert_eq!((retried.id, retried.attempts), (dead[0].id, 1));
+    assert!(db.complete_job(retried.id, "w3").await?);
+    assert!(!db.retry_job(retried.id).await?, "finished jobs are gone");
+    Ok(())
+});
+
+db_test!(a_job_whose_worker_died_is_claimed_again_after_its_lease, |t: TestDb| async move {
+    let db = &t.db;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    tx.enqueue_job(&job("slow", None, now, 2)).await?;
+    tx.commit().await?;
+    let held = db.claim_job("dies", now, now + Duration::seconds(10)).await?.expect("due");
+    assert_eq!(
+        db.claim_job("other", now + Duration::seconds(5), now + Duration::seconds(15)).await?,
+        None
+    );
+    assert!(db.extend_job_lease(held.id, "dies", now + Duration::seconds(20)).await?);
+    assert_eq!(
+        db.claim_job("other", now + Duration::seconds(15), now + Duration::seconds(25)).await?,
+        None,
+        "the heartbeat kept it"
+    );
+    // No more heartbeats: the lease runs out and another worker takes it.
+    let taken = db
+        .claim_job("other", now + Duration::seconds(21), now + Duration::seconds(60))
+        .await?
+        .expect("lease ran out");
+    assert_eq!((taken.id, taken.attempts), (held.id, 2));
+    assert!(!db.complete_job(held.id, "dies").await?, "the dead worker's result is dropped");
+    assert!(!db.extend_job_lease(held.id, "dies", now + Duration::seconds(90)).await?);
+    // It dies again on its last try: dead, with the reason.
+    let found =
+        db.claim_job("third", now + Duration::seconds(61), now + Duration::seconds(99)).await?;
+    assert_eq!(found, None);
+    let dead = db.list_jobs(Some(JobState::Dead), 10).await?;
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0].last_error.as_deref().unwrap_or_default().contains("lease ran out"),
+        "{:?}",
+        dead[0].last_error
+    );
+    Ok(())
+});
+
+db_test!(events_are_pruned_by_age, |t: TestDb| async move {
+    let db = &t.db;
+    for k in ["one", "two"] {
+        let mut tx = db.begin().await?;
+        tx.record_event(NewEvent { kind: k.into(), payload: "{}".into() });
+        tx.commit().await?;
+    }
+    assert_eq!(db.prune_events(Utc::now() - Duration::hours(1)).await?, 0);
+    assert_eq!(db.prune_events(Utc::now() + Duration::seconds(1)).await?, 2);
+    assert_eq!(db.first_event_id().await?, None);
+    let mut tx = db.begin().await?;
+    tx.record_event(NewEvent { kind: "three".into(), payload: "{}".into() });
+    let done = tx.commit().await?;
+    assert!(done.event_ids[0] > 2, "ids are never reused after pruning: {:?}", done.event_ids);
     Ok(())
 });

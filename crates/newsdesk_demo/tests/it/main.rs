@@ -2,6 +2,7 @@
 //! well related articles find their own story.
 
 use chrono::{TimeZone, Utc};
+use newsdesk_app::Newsroom;
 use newsdesk_db::ArticleFilter;
 use newsdesk_demo::{DemoOptions, seed};
 use newsdesk_test_support::{TestDb, db_test};
@@ -16,9 +17,13 @@ fn options(articles: usize, seed: u64) -> DemoOptions {
     }
 }
 
+fn newsroom(t: &TestDb) -> Newsroom {
+    Newsroom::new(t.db.clone(), chrono_tz::Europe::London)
+}
+
 db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb| async move {
     let db = &t.db;
-    let report = seed(db, &t.dir.path().join("media"), &options(300, 7)).await?;
+    let report = seed(&newsroom(&t), &t.dir.path().join("media"), &options(300, 7)).await?;
     assert_eq!(report.articles, 300);
     assert_eq!(db.count_published().await?, 300);
     assert_eq!(db.list_sections().await?.len(), 6);
@@ -35,7 +40,7 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
     let page = db.list_cards(ArticleFilter::All, 500, 0).await?;
     let mut with_timeline = 0;
     let mut with_correction = 0;
-    for card in &page.items {
+    for card in &page {
         let a = db.find_article(card.id).await?;
         let mut media_ids: Vec<i64> = a.lead.iter().map(|f| f.media_id).collect();
         media_ids.extend(a.body.iter().filter_map(|b| match b {
@@ -86,7 +91,7 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
         "related precision@6 = {mean:.3} over {} articles; {at_least_5} have >= 5 of 6 from their story",
         precisions.len()
     );
-    assert!(mean >= 0.8, "precision@6 {mean:.3}");
+    assert!(mean >= 0.95, "precision@6 {mean:.3}");
 
     // The same evaluation with the story signal hidden from the scorer:
     // text, tags, section and freshness alone must still find the story.
@@ -105,7 +110,7 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
     }
     let text_mean = text_only.iter().sum::<f64>() / text_only.len() as f64;
     eprintln!("related precision@6 without the story signal = {text_mean:.3}");
-    assert!(text_mean >= 0.6, "text-only precision@6 {text_mean:.3}");
+    assert!(text_mean >= 0.65, "text-only precision@6 {text_mean:.3}");
     assert_eq!(
         at_least_5,
         precisions.len(),
@@ -119,13 +124,10 @@ async fn same_seed_same_newsroom_other_seed_other_newsroom() -> anyhow::Result<(
     let mut headlines = Vec::new();
     for s in [11, 11, 12] {
         let t = TestDb::sqlite().await?;
-        seed(&t.db, &t.dir.path().join("media"), &options(40, s)).await?;
+        seed(&newsroom(&t), &t.dir.path().join("media"), &options(40, s)).await?;
         let page = t.db.list_cards(ArticleFilter::All, 100, 0).await?;
         headlines.push(
-            page.items
-                .iter()
-                .map(|c| (c.path.clone(), c.headlines.display.clone()))
-                .collect::<Vec<_>>(),
+            page.iter().map(|c| (c.path.clone(), c.headlines.display.clone())).collect::<Vec<_>>(),
         );
     }
     assert_eq!(headlines[0], headlines[1]);

@@ -1,11 +1,11 @@
 //! A small fixed newsroom with hostile strings in every field a reader sees.
 
 use chrono::{DateTime, TimeZone, Utc};
+use newsdesk_app::{Actor, Newsroom};
 use newsdesk_core::{
-    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Source,
-    SourceKind, TimelineEntry,
+    Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Section,
+    Source, SourceKind, Story, Tag, TimelineEntry,
 };
-use newsdesk_db::{Database, RelatedUpdate};
 use std::path::Path;
 
 pub struct Ids {
@@ -21,7 +21,9 @@ pub fn at(month: u32, day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, month, day, hour, 0, 0).single().expect("valid time")
 }
 
-const TZ: chrono_tz::Tz = chrono_tz::Europe::London;
+fn actor() -> Actor {
+    Actor::system("fixtures")
+}
 
 fn jpeg(dir: &Path, file: &str, w: usize, h: usize) -> anyhow::Result<()> {
     let mut rng = newsdesk_demo::Rng::new(5);
@@ -32,7 +34,7 @@ fn jpeg(dir: &Path, file: &str, w: usize, h: usize) -> anyhow::Result<()> {
 }
 
 async fn photo(
-    db: &Database,
+    db: &Newsroom,
     dir: &Path,
     name: &str,
     alt: &str,
@@ -48,33 +50,61 @@ async fn photo(
     let file = format!("fx/{name}-1200.jpg");
     jpeg(dir, &file, 120, 68)?;
     Ok(db
-        .create_media(&Media {
-            id: 0,
-            file,
-            width: 1200,
-            height: 675,
-            alt: Some(alt.into()),
-            caption: Some(caption.into()),
-            credit: Some(credit.into()),
-            rights: Some("Editorial use only".into()),
-            renditions,
-        })
+        .add_media(
+            &actor(),
+            Media {
+                id: 0,
+                file,
+                width: 1200,
+                height: 675,
+                alt: Some(alt.into()),
+                caption: Some(caption.into()),
+                credit: Some(credit.into()),
+                rights: Some("Editorial use only".into()),
+                renditions,
+            },
+        )
         .await?)
 }
 
-async fn publish(db: &Database, a: &Article, when: DateTime<Utc>) -> anyhow::Result<Article> {
-    let stored = db.create_article(a).await?;
-    Ok(db.publish_article(stored.id, when, TZ, RelatedUpdate::Now).await?)
+async fn publish(db: &Newsroom, a: &Article, when: DateTime<Utc>) -> anyhow::Result<Article> {
+    let stored = db.create_draft(&actor(), a.clone()).await?;
+    Ok(db.publish_as_of(&actor(), stored.article.id, when).await?.article)
 }
 
-pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
+fn section(name: &str, slug: &str, position: i32, description: &str) -> Section {
+    Section {
+        id: 0,
+        name: name.into(),
+        slug: slug.into(),
+        position,
+        description: description.into(),
+    }
+}
+
+pub async fn seed(db: &Newsroom, media_dir: &Path) -> anyhow::Result<Ids> {
+    let a = actor();
     let world = db
-        .create_section("World", "world", 1, "News from around the world <b>& beyond</b>.")
+        .create_section(
+            &a,
+            section("World", "world", 1, "News from around the world <b>& beyond</b>."),
+        )
         .await?;
-    let sports = db.create_section("Sports", "sports", 2, "Results and reports.").await?;
-    let water = db.create_tag("Water", "water").await?;
-    let diplomacy = db.create_tag("Diplomacy <&> \"talks\"", "diplomacy").await?;
-    let story = db.create_story("Arland–Brevia water talks", "arland-brevia-water-talks").await?;
+    let sports =
+        db.create_section(&a, section("Sports", "sports", 2, "Results and reports.")).await?;
+    let tag = |name: &str, slug: &str| Tag { id: 0, name: name.into(), slug: slug.into() };
+    let water = db.create_tag(&a, tag("Water", "water")).await?;
+    let diplomacy = db.create_tag(&a, tag("Diplomacy <&> \"talks\"", "diplomacy")).await?;
+    let story = db
+        .create_story(
+            &a,
+            Story {
+                id: 0,
+                name: "Arland–Brevia water talks".into(),
+                slug: "arland-brevia-water-talks".into(),
+            },
+        )
+        .await?;
     let portrait = photo(
         db,
         media_dir,
@@ -85,24 +115,30 @@ pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
     )
     .await?;
     let ann = db
-        .create_author(&Author {
-            id: 0,
-            name: "Ann Lee".into(),
-            slug: "ann-lee".into(),
-            title: Some("Diplomatic correspondent".into()),
-            bio: "Ann covers diplomacy. <script>alert(\"bio\")</script>".into(),
-            photo_media_id: Some(portrait.id),
-        })
+        .create_author(
+            &a,
+            Author {
+                id: 0,
+                name: "Ann Lee".into(),
+                slug: "ann-lee".into(),
+                title: Some("Diplomatic correspondent".into()),
+                bio: "Ann covers diplomacy. <script>alert(\"bio\")</script>".into(),
+                photo_media_id: Some(portrait.id),
+            },
+        )
         .await?;
     let bo = db
-        .create_author(&Author {
-            id: 0,
-            name: "Bo Chan".into(),
-            slug: "bo-chan".into(),
-            title: None,
-            bio: "Bo writes about sport.".into(),
-            photo_media_id: None,
-        })
+        .create_author(
+            &a,
+            Author {
+                id: 0,
+                name: "Bo Chan".into(),
+                slug: "bo-chan".into(),
+                title: None,
+                bio: "Bo writes about sport.".into(),
+                photo_media_id: None,
+            },
+        )
         .await?;
     let lead = photo(
         db,
@@ -221,19 +257,17 @@ pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
     main.updated_at = at(7, 14, 16);
     main.top_rank = Some(1);
     // The unsafe link must block publication first; then it is removed.
-    let draft_with_bad_link = db.create_article(&main).await?;
-    let err = db
-        .publish_article(draft_with_bad_link.id, at(7, 14, 10), TZ, RelatedUpdate::Now)
-        .await
-        .expect_err("unsafe link");
+    let draft_with_bad_link = db.create_draft(&a, main.clone()).await?.article;
+    let err =
+        db.publish_as_of(&a, draft_with_bad_link.id, at(7, 14, 10)).await.expect_err("unsafe link");
     assert!(err.to_string().contains("javascript:alert(2)"), "{err}");
-    let (mut fixed, v) = db.find_article_versioned(draft_with_bad_link.id).await?;
+    let (mut fixed, v) = db.db().find_article_versioned(draft_with_bad_link.id).await?;
     if let Some(Block::Paragraph { content }) = fixed.body.last_mut() {
         content.pop();
         content.push(Inline::text("the end."));
     }
-    db.update_article(&fixed, v).await?;
-    let main = db.publish_article(fixed.id, at(7, 14, 10), TZ, RelatedUpdate::Now).await?;
+    db.save(&a, fixed.clone(), v).await?;
+    let main = db.publish_as_of(&a, fixed.id, at(7, 14, 10)).await?.article;
 
     for n in 1..=25 {
         let mut a = Article::draft(format!("Match report {n}: Rovers beat United"), at(6, 1, 12));
@@ -249,11 +283,11 @@ pub async fn seed(db: &Database, media_dir: &Path) -> anyhow::Result<Ids> {
     gone.bylines = vec![Byline::Credit { text: "Staff".into() }];
     gone.body = vec![Block::paragraph("This was taken down.")];
     let gone = publish(db, &gone, at(7, 2, 9)).await?;
-    db.unpublish_article(gone.id).await?;
+    db.unpublish(&a, gone.id).await?;
 
     let mut draft = Article::draft("Unfinished draft", at(7, 3, 9));
     draft.section_id = Some(world.id);
-    let draft = db.create_article(&draft).await?;
+    let draft = db.create_draft(&a, draft).await?.article;
 
     Ok(Ids {
         main: main.id,

@@ -35,7 +35,10 @@ impl TestApp {
     ) -> anyhow::Result<TestApp> {
         let mut config = Config::default_for_test(t.dir.path());
         adjust(&mut config);
-        let ids = fixtures::seed(&t.db, &config.media_dir()).await?;
+        let newsroom = newsdesk_app::Newsroom::new(t.db.clone(), config.timezone()?);
+        let ids = fixtures::seed(&newsroom, &config.media_dir()).await?;
+        // Neighbours' rails, as a running server's worker would compute them.
+        TestApp::run_jobs_on(&newsroom).await?;
         let app = Arc::new(newsdesk_web::App::new(config, t.db.clone()).await?);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
@@ -46,6 +49,31 @@ impl TestApp {
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(TestApp { t, app, base, client, ids, shutdown: Some(tx), server: Some(server) })
+    }
+
+    /// Runs every due job, as a server's worker would, until none is left.
+    pub async fn run_jobs_on(newsroom: &newsdesk_app::Newsroom) -> anyhow::Result<()> {
+        let newsroom = Arc::new(newsdesk_app::Newsroom::new(newsroom.db().clone(), newsroom.tz()));
+        let worker = newsdesk_app::worker::Worker::new(
+            newsroom,
+            newsdesk_app::jobs::builtin(),
+            newsdesk_app::worker::WorkerConfig::default(),
+        );
+        for outcome in worker.drain().await? {
+            anyhow::ensure!(
+                matches!(outcome, newsdesk_app::worker::Outcome::Done { .. }),
+                "a job failed: {outcome:?}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs the due jobs, then applies every committed event to this
+    /// server's cache (what the worker and the follower do in `serve`).
+    pub async fn settle(&self) -> anyhow::Result<()> {
+        TestApp::run_jobs_on(&self.app.newsroom).await?;
+        self.app.catch_up().await?;
+        Ok(())
     }
 
     /// GET `path` with optional extra headers.

@@ -1,19 +1,17 @@
 //! What other programs read: feeds, sitemaps, `robots.txt` and oEmbed.
 
+use super::pages::{ListSpec, list_spec};
 use crate::app::{App, AppState, Taxonomy};
 use crate::cache::{CachedPage, PAGE_CACHE_CONTROL};
-use crate::site::{AppError, ListSpec, error_response, list_spec};
+use crate::error::AppError;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
-use newsdesk_content::{BodyContext, media_url, render_body, render_lead};
+use newsdesk_content::media_url;
 use newsdesk_core::{Block, Byline, Id, Media};
-use newsdesk_feeds::{
-    Feed, FeedAuthor, FeedImage, FeedItem, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl,
-};
+use newsdesk_feeds::{Feed, ItemContext, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Items per feed.
 pub const FEED_ITEMS: i64 = 50;
@@ -32,16 +30,14 @@ fn head(method: &Method) -> bool {
     method == Method::HEAD
 }
 
-fn image_mime(file: &str) -> &'static str {
-    match file.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
-        Some("png") => "image/png",
-        Some("webp") => "image/webp",
-        Some("gif") => "image/gif",
-        _ => "image/jpeg",
-    }
-}
-
-async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec, file: &str) -> anyhow::Result<Feed> {
+/// The feed of a list: three or four queries whatever the number of items
+/// (the articles, their tags, every image, the paths timelines link to).
+async fn build_feed(
+    app: &App,
+    t: &Taxonomy,
+    scope: &ListSpec,
+    file: &str,
+) -> Result<Feed, AppError> {
     let articles = app.db.list_articles(scope.filter, FEED_ITEMS).await?;
     let mut media_ids: Vec<Id> = Vec::new();
     let mut linked: Vec<Id> = Vec::new();
@@ -60,62 +56,24 @@ async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec, file: &str) -> an
     let media: HashMap<Id, Media> =
         app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
     let paths = app.db.article_paths(&linked).await?;
-    let base = app.base_url.as_str();
-    let ctx = BodyContext { media: &media, article_paths: &paths, base };
-    let mut items = Vec::with_capacity(articles.len());
+    let mut file_sizes = HashMap::new();
     for a in &articles {
-        let lead = a.lead.as_ref();
-        let lead_media = lead.and_then(|f| media.get(&f.media_id));
-        // The lead figure goes first in the body, with absolute URLs.
-        let mut content = match (lead, lead_media) {
-            (Some(f), Some(m)) => render_lead(f, Some(m), base),
-            _ => String::new(),
-        };
-        content.push_str(&render_body(&a.body, &ctx));
-        let image = match (lead, lead_media) {
-            (Some(f), Some(m)) => {
-                let length = tokio::fs::metadata(app.media_dir.join(&m.file))
-                    .await
-                    .map(|md| md.len())
-                    .unwrap_or(0);
-                Some(FeedImage {
-                    url: app.absolute(&media_url(&m.file)),
-                    mime: image_mime(&m.file).into(),
-                    length,
-                    width: m.width,
-                    height: m.height,
-                    alt: f.alt(Some(m)).unwrap_or_default().into(),
-                    caption: f.caption(Some(m)).map(Into::into),
-                    credit: f.credit(Some(m)).map(Into::into),
-                })
-            }
-            _ => None,
-        };
-        let mut categories: Vec<String> =
-            t.section(a.section_id).map(|s| s.name.clone()).into_iter().collect();
-        categories.extend(a.tags.iter().filter_map(|id| t.tags.get(id)).map(|x| x.name.clone()));
-        items.push(FeedItem {
-            url: app.absolute(a.path.as_deref().unwrap_or("/")),
-            title: a.headlines.display.clone(),
-            summary: a.dek.clone(),
-            content_html: content,
-            published: a.first_published_at.unwrap_or(a.updated_at),
-            updated: a.updated_at,
-            authors: a
-                .bylines
-                .iter()
-                .filter_map(|b| match b {
-                    Byline::Author { author_id } => t.authors.get(author_id).map(|au| FeedAuthor {
-                        name: au.name.clone(),
-                        url: Some(app.absolute(&format!("/author/{}", au.slug))),
-                    }),
-                    Byline::Credit { text } => Some(FeedAuthor { name: text.clone(), url: None }),
-                })
-                .collect(),
-            categories,
-            image,
-        });
+        if let Some(m) = a.lead.as_ref().and_then(|f| media.get(&f.media_id))
+            && let Ok(md) = tokio::fs::metadata(app.media_dir.join(&m.file)).await
+        {
+            file_sizes.insert(m.id, md.len());
+        }
     }
+    let ctx = ItemContext {
+        base: &app.base_url,
+        sections: &t.sections,
+        tags: &t.tags,
+        authors: &t.authors,
+        media: &media,
+        article_paths: &paths,
+        file_sizes: &file_sizes,
+    };
+    let items: Vec<_> = articles.iter().map(|a| newsdesk_feeds::article_item(a, &ctx)).collect();
     let updated = items.iter().map(|i| i.updated.max(i.published)).max().unwrap_or_else(Utc::now);
     let site = &app.config.site.title;
     Ok(Feed {
@@ -141,40 +99,31 @@ async fn serve_feed(
     kind: &str,
     slug: &str,
     file: &str,
-) -> Response {
-    let Some(&(_, content_type)) = FEED_FILES.iter().find(|(f, _)| *f == file) else {
-        return error_response(&app, AppError::NotFound, &headers, head(&method)).await;
-    };
+) -> Result<Response, AppError> {
+    let &(_, content_type) =
+        FEED_FILES.iter().find(|(f, _)| *f == file).ok_or(AppError::NotFound)?;
     let t = app.taxonomy();
-    let Some(scope) = list_spec(&app, &t, kind, slug) else {
-        return error_response(&app, AppError::NotFound, &headers, head(&method)).await;
-    };
+    let scope = list_spec(&app, &t, kind, slug).ok_or(AppError::NotFound)?;
     let key = format!("{}/{file}", scope.path);
-    if let Some(page) = app.cache.get(&key) {
-        return page.respond(&headers, head(&method));
-    }
-    let generation = app.cache.generation();
-    let feed = match build_feed(&app, &t, &scope, file).await {
-        Ok(f) => f,
-        Err(e) => {
-            return error_response(&app, AppError::Internal(e), &headers, head(&method)).await;
-        }
-    };
-    let body = match file {
-        "feed.xml" => newsdesk_feeds::rss(&feed),
-        "feed.atom" => newsdesk_feeds::atom(&feed),
-        _ => newsdesk_feeds::json_feed(&feed),
-    };
-    let page = Arc::new(CachedPage::new(
-        StatusCode::OK,
-        content_type,
-        PAGE_CACHE_CONTROL,
-        body,
-        Some(feed.updated),
-        vec![scope.key.clone(), "taxonomy".into()],
-    ));
-    app.cache.insert(key, page.clone(), generation);
-    page.respond(&headers, head(&method))
+    let a = app.clone();
+    let file = file.to_owned();
+    super::cached(&app, &key, &headers, head(&method), || async move {
+        let feed = build_feed(&a, &t, &scope, &file).await?;
+        let body = match file.as_str() {
+            "feed.xml" => newsdesk_feeds::rss(&feed),
+            "feed.atom" => newsdesk_feeds::atom(&feed),
+            _ => newsdesk_feeds::json_feed(&feed),
+        };
+        Ok(CachedPage::new(
+            StatusCode::OK,
+            content_type,
+            PAGE_CACHE_CONTROL,
+            body,
+            Some(feed.updated),
+            vec![scope.key.clone(), "taxonomy".into()],
+        ))
+    })
+    .await
 }
 
 /// `GET /feed.xml`, `/feed.atom`, `/feed.json`: the whole site.
@@ -183,7 +132,7 @@ pub async fn site_feed(
     method: Method,
     headers: HeaderMap,
     uri: axum::http::Uri,
-) -> Response {
+) -> Result<Response, AppError> {
     let file = uri.path().trim_start_matches('/').to_owned();
     serve_feed(app, method, headers, "site", "", &file).await
 }
@@ -194,7 +143,7 @@ pub async fn section_feed(
     method: Method,
     headers: HeaderMap,
     Path((slug, file)): Path<(String, String)>,
-) -> Response {
+) -> Result<Response, AppError> {
     serve_feed(app, method, headers, "section", &slug, &file).await
 }
 
@@ -204,7 +153,7 @@ pub async fn tag_feed(
     method: Method,
     headers: HeaderMap,
     Path((slug, file)): Path<(String, String)>,
-) -> Response {
+) -> Result<Response, AppError> {
     serve_feed(app, method, headers, "tag", &slug, &file).await
 }
 
@@ -214,7 +163,7 @@ pub async fn author_feed(
     method: Method,
     headers: HeaderMap,
     Path((slug, file)): Path<(String, String)>,
-) -> Response {
+) -> Result<Response, AppError> {
     serve_feed(app, method, headers, "author", &slug, &file).await
 }
 
@@ -245,27 +194,19 @@ async fn cached_xml(
     headers: &HeaderMap,
     method: &Method,
     build: impl std::future::Future<Output = Result<Option<String>, AppError>>,
-) -> Response {
-    if let Some(page) = app.cache.get(key) {
-        return page.respond(headers, head(method));
-    }
-    let generation = app.cache.generation();
-    match build.await {
-        Ok(Some(body)) => {
-            let page = Arc::new(CachedPage::new(
-                StatusCode::OK,
-                XML,
-                PAGE_CACHE_CONTROL,
-                body,
-                None,
-                vec!["sitemaps".into(), "taxonomy".into()],
-            ));
-            app.cache.insert(key.to_owned(), page.clone(), generation);
-            page.respond(headers, head(method))
-        }
-        Ok(None) => error_response(app, AppError::NotFound, headers, head(method)).await,
-        Err(e) => error_response(app, e, headers, head(method)).await,
-    }
+) -> Result<Response, AppError> {
+    super::cached(app, key, headers, head(method), || async move {
+        let body = build.await?.ok_or(AppError::NotFound)?;
+        Ok(CachedPage::new(
+            StatusCode::OK,
+            XML,
+            PAGE_CACHE_CONTROL,
+            body,
+            None,
+            vec!["sitemaps".into(), "taxonomy".into()],
+        ))
+    })
+    .await
 }
 
 /// `GET /sitemap.xml`: the sitemap index.
@@ -273,7 +214,7 @@ pub async fn sitemap_index(
     State(app): State<AppState>,
     method: Method,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, AppError> {
     let a = app.clone();
     cached_xml(&app, "/sitemap.xml", &headers, &method, async move {
         let n = a.db.count_published().await?;
@@ -295,7 +236,7 @@ pub async fn sitemap(
     method: Method,
     headers: HeaderMap,
     Path(file): Path<String>,
-) -> Response {
+) -> Result<Response, AppError> {
     let a = app.clone();
     if file == "news.xml" {
         // Not cached: its two-day window moves with the clock, not with edits.
@@ -316,10 +257,10 @@ pub async fn sitemap(
                     &entries,
                     since,
                 );
-                CachedPage::new(StatusCode::OK, XML, "public, max-age=300", body, None, vec![])
-                    .respond(&headers, head(&method))
+                Ok(CachedPage::new(StatusCode::OK, XML, "public, max-age=300", body, None, vec![])
+                    .respond(&headers, head(&method)))
             }
-            Err(e) => error_response(&app, e.into(), &headers, head(&method)).await,
+            Err(e) => Err(e.into()),
         };
     }
     let key = format!("/sitemaps/{file}");

@@ -3,9 +3,10 @@
 //! Results are not kept in the page cache: the space of queries is
 //! unbounded and a crawler could flush real pages out with them.
 
+use super::pages::MAX_PAGE;
 use crate::app::AppState;
 use crate::cache::CachedPage;
-use crate::site::{AppError, MAX_PAGE, error_response};
+use crate::error::AppError;
 use crate::views;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -107,7 +108,7 @@ pub async fn search(
     method: Method,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Result<Response, AppError> {
     let head = method == Method::HEAD;
     let params = SearchParams::parse(raw.as_deref());
     let page = match params.page.as_deref() {
@@ -115,10 +116,10 @@ pub async fn search(
         Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
             match p.parse::<u32>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-                _ => return error_response(&app, AppError::NotFound, &headers, head).await,
+                _ => return Err(AppError::NotFound),
             }
         }
-        Some(_) => return error_response(&app, AppError::NotFound, &headers, head).await,
+        Some(_) => return Err(AppError::NotFound),
     };
     let t = app.taxonomy();
     let mut notes: Vec<String> = Vec::new();
@@ -162,21 +163,15 @@ pub async fn search(
         limit: RESULTS_PER_PAGE,
         offset: i64::from(page - 1) * RESULTS_PER_PAGE,
     };
-    let found = match app.db.search(&query).await {
-        Ok(f) => f,
-        Err(e) => return error_response(&app, e.into(), &headers, head).await,
-    };
+    let found = app.db.search(&query).await?;
     let pages = u32::try_from((found.total + RESULTS_PER_PAGE - 1) / RESULTS_PER_PAGE)
         .unwrap_or(u32::MAX)
         .max(1);
     if page > pages {
-        return error_response(&app, AppError::NotFound, &headers, head).await;
+        return Err(AppError::NotFound);
     }
     let rows: Vec<newsdesk_db::ArticleCard> = found.items.iter().map(|h| h.card.clone()).collect();
-    let cards = match views::cards(&app, &t, &rows).await {
-        Ok(c) => c,
-        Err(e) => return error_response(&app, e.into(), &headers, head).await,
-    };
+    let cards = views::cards(&app, &t, &rows).await?;
     let results: Vec<SearchResultView> = cards
         .into_iter()
         .zip(&found.items)
@@ -232,18 +227,16 @@ pub async fn search(
             next_url: (page < pages).then(|| params.url(page + 1)),
         },
     };
-    match app.renderer.render("search.html", &view) {
-        Ok(body) => CachedPage::new(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            "public, max-age=60",
-            body,
-            None,
-            vec![],
-        )
-        .respond(&headers, head),
-        Err(e) => error_response(&app, e.into(), &headers, head).await,
-    }
+    let body = app.renderer.render("search.html", &view)?;
+    Ok(CachedPage::new(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        "public, max-age=60",
+        body,
+        None,
+        vec![],
+    )
+    .respond(&headers, head))
 }
 
 #[cfg(test)]

@@ -1,0 +1,173 @@
+//! The jobs Newsdesk runs off the request path, and their handlers.
+//!
+//! Every handler is idempotent: the queue delivers at least once (a worker
+//! that dies mid-job leaves it to be run again after its lease).
+
+use crate::events::Event;
+use crate::worker::{JobContext, Registry};
+use crate::{Newsroom, related};
+use chrono::{DateTime, Utc};
+use newsdesk_core::{Actor, Id};
+use newsdesk_db::NewJob;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A job, as enqueued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Job {
+    /// Bring other articles' rails up to date with a published or changed
+    /// article.
+    #[serde(rename = "related.neighbours")]
+    RelatedNeighbours {
+        /// The article.
+        article_id: Id,
+    },
+    /// Recompute the rails of these articles (they listed an article that
+    /// was taken down).
+    #[serde(rename = "related.refill")]
+    RelatedRefill {
+        /// The articles.
+        ids: Vec<Id>,
+    },
+    /// Rebuild every rail from scratch.
+    #[serde(rename = "related.rebuild")]
+    RelatedRebuild,
+    /// Publish a scheduled article whose time has come.
+    #[serde(rename = "article.publish_scheduled")]
+    PublishScheduled {
+        /// The article.
+        article_id: Id,
+        /// The time it was scheduled for (a rescheduled article's old job
+        /// finds another time and does nothing).
+        at: DateTime<Utc>,
+    },
+    /// Checks that a worker runs: logs "pong" after `sleep_ms`.
+    #[serde(rename = "ping")]
+    Ping {
+        /// How long the job takes, in milliseconds (at most a minute).
+        #[serde(default)]
+        sleep_ms: u64,
+    },
+}
+
+impl Job {
+    /// The kind stored with the job.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::RelatedNeighbours { .. } => "related.neighbours",
+            Job::RelatedRefill { .. } => "related.refill",
+            Job::RelatedRebuild => "related.rebuild",
+            Job::PublishScheduled { .. } => "article.publish_scheduled",
+            Job::Ping { .. } => "ping",
+        }
+    }
+
+    /// Tries before the job is declared dead. Scheduled publishing keeps
+    /// trying longest: a story must not silently miss its time.
+    pub fn max_attempts(&self) -> i32 {
+        match self {
+            Job::PublishScheduled { .. } => 20,
+            Job::Ping { .. } => 3,
+            _ => 8,
+        }
+    }
+
+    /// Jobs with the same key, queued and not started, do the same work.
+    fn dedupe_key(&self) -> Option<String> {
+        match self {
+            Job::RelatedNeighbours { article_id } => Some(article_id.to_string()),
+            Job::RelatedRebuild => Some("all".into()),
+            _ => None,
+        }
+    }
+
+    /// The job as the store enqueues it.
+    pub fn to_new(&self, run_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            kind: self.kind().into(),
+            payload: serde_json::to_string(self).expect("jobs always serialize"),
+            run_at,
+            dedupe_key: self.dedupe_key(),
+            max_attempts: self.max_attempts(),
+        }
+    }
+}
+
+fn parse(ctx: &JobContext) -> anyhow::Result<Job> {
+    serde_json::from_str(&ctx.payload)
+        .map_err(|e| anyhow::anyhow!("job {} has a payload this version cannot read: {e}", ctx.id))
+}
+
+/// Runs one built-in job.
+async fn run(ctx: JobContext) -> anyhow::Result<()> {
+    let newsroom: &Newsroom = &ctx.newsroom;
+    match parse(&ctx)? {
+        Job::RelatedNeighbours { article_id } => {
+            let mut tx = newsroom.db().begin().await?;
+            let changed = related::update_neighbours(&mut tx, article_id).await?;
+            if !changed.is_empty() {
+                tx.record_event(Event::RelatedChanged { ids: changed }.to_new());
+            }
+            let done = tx.commit().await?;
+            newsroom.signals().committed(&done);
+        }
+        Job::RelatedRefill { ids } => {
+            let mut tx = newsroom.db().begin().await?;
+            let mut changed = Vec::new();
+            for id in ids {
+                if related::recompute(&mut tx, id).await? {
+                    changed.push(id);
+                }
+            }
+            if !changed.is_empty() {
+                tx.record_event(Event::RelatedChanged { ids: changed }.to_new());
+            }
+            let done = tx.commit().await?;
+            newsroom.signals().committed(&done);
+        }
+        Job::RelatedRebuild => {
+            let started = std::time::Instant::now();
+            let mut w = newsroom.begin(&Actor::system("related rebuild")).await?;
+            let n = w.rebuild_related().await?;
+            w.commit().await?;
+            tracing::info!(
+                articles = n,
+                seconds = started.elapsed().as_secs_f64(),
+                "related stories rebuilt"
+            );
+        }
+        Job::PublishScheduled { article_id, at } => {
+            let mut w = newsroom.begin(&Actor::system("scheduler")).await?;
+            if let Some(saved) = w.publish_scheduled(article_id, at).await? {
+                w.commit().await?;
+                tracing::info!(
+                    article.id = article_id,
+                    path = saved.article.path.as_deref().unwrap_or_default(),
+                    late_ms = (Utc::now() - at).num_milliseconds(),
+                    "published on schedule"
+                );
+            }
+        }
+        Job::Ping { sleep_ms } => {
+            tokio::time::sleep(Duration::from_millis(sleep_ms.min(60_000))).await;
+            tracing::info!(job.id = ctx.id, attempt = ctx.attempt, "pong");
+        }
+    }
+    Ok(())
+}
+
+/// The handlers of every built-in job.
+pub fn builtin() -> Registry {
+    let mut r = Registry::new();
+    for kind in [
+        "related.neighbours",
+        "related.refill",
+        "related.rebuild",
+        "article.publish_scheduled",
+        "ping",
+    ] {
+        r.register(kind, |ctx| Box::pin(run(ctx)));
+    }
+    r
+}

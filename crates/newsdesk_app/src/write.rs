@@ -1,0 +1,565 @@
+//! The use cases: every change of state, each checked and written in one
+//! transaction with its revision, jobs and events.
+//!
+//! A [`Write`] is one open transaction with an acting user. Each method is
+//! one use case; [`crate::Newsroom`] wraps each in its own `Write` for the
+//! common case of one change per transaction, and importers and the demo
+//! seeder run many in one (`Newsroom::begin`, then [`Write::commit`]).
+//! Dropping a `Write` without committing rolls everything back.
+
+use crate::events::{Event, Placement};
+use crate::jobs::Job;
+use crate::{Error, Result, Signals, related};
+use chrono::{DateTime, Utc};
+use newsdesk_core::{
+    Action, Actor, Article, ArticleStatus, Author, Block, Byline, Correction, Id, Media, Problem,
+    Section, Story, Tag, article_path, authorize, slugify,
+};
+use newsdesk_db::{ArticleState, Committed, NewRevision, Tx};
+use std::sync::Arc;
+
+/// Longest correction note, in characters.
+pub const MAX_CORRECTION_CHARS: usize = 2_000;
+
+/// An article as stored after a use case, with its version (what the next
+/// save must be based on).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    /// The article as stored.
+    pub article: Article,
+    /// Its version.
+    pub version: i32,
+}
+
+/// One open transaction on behalf of an actor.
+pub struct Write {
+    tx: Tx,
+    actor: Actor,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    bulk: bool,
+    signals: Arc<Signals>,
+}
+
+/// The author of an article, for permission checks that look at ownership.
+fn owner(a: &Article) -> Option<Id> {
+    a.bylines.iter().find_map(|b| match b {
+        Byline::Author { author_id } => Some(*author_id),
+        Byline::Credit { .. } => None,
+    })
+}
+
+fn media_ids(a: &Article) -> Vec<Id> {
+    let mut ids: Vec<Id> = a.lead.iter().map(|f| f.media_id).collect();
+    for b in &a.body {
+        if let Block::Figure(f) = b {
+            ids.push(f.media_id);
+        }
+    }
+    ids
+}
+
+impl Write {
+    pub(crate) fn new(tx: Tx, actor: Actor, tz: chrono_tz::Tz, signals: Arc<Signals>) -> Write {
+        Write { tx, actor, tz, now: Utc::now(), bulk: false, signals }
+    }
+
+    /// Makes this a bulk load: publishing skips related stories (call
+    /// [`Write::rebuild_related`] before committing), and the events of
+    /// every change are folded into one `site.changed`, so servers drop their
+    /// caches once instead of once per article.
+    pub fn bulk(mut self) -> Write {
+        self.bulk = true;
+        self
+    }
+
+    /// The acting user.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The transaction, for reads that must see this write's own changes.
+    pub fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    fn allow(&self, action: Action, owner: Option<Id>) -> Result<()> {
+        authorize(&self.actor, action, owner)?;
+        Ok(())
+    }
+
+    fn record(&mut self, e: Event) {
+        if !self.bulk {
+            self.tx.record_event(e.to_new());
+        }
+    }
+
+    async fn enqueue(&mut self, job: &Job, run_at: DateTime<Utc>) -> Result<()> {
+        self.tx.enqueue_job(&job.to_new(run_at)).await?;
+        Ok(())
+    }
+
+    async fn revision(
+        &mut self,
+        a: &Article,
+        version: i32,
+        reason: &str,
+        with_content: bool,
+    ) -> Result<()> {
+        let actor_name = self.actor.name.clone();
+        let r = NewRevision {
+            article_id: a.id,
+            version,
+            actor: &actor_name,
+            actor_id: self.actor.user_id,
+            reason,
+            content: with_content.then_some(a),
+            at: self.now,
+        };
+        self.tx.insert_revision(&r, a.status.as_str()).await?;
+        Ok(())
+    }
+
+    async fn load(&mut self, id: Id, expected: Option<i32>) -> Result<(Article, i32)> {
+        let (a, v) = self.tx.find_article_versioned(id).await?;
+        if let Some(e) = expected
+            && e != v
+        {
+            return Err(Error::Stale { current_version: v });
+        }
+        Ok((a, v))
+    }
+
+    async fn publish_problems(&mut self, a: &Article) -> Result<Vec<Problem>> {
+        let media: Vec<Media> = self.tx.media_by_ids(&media_ids(a)).await?;
+        Ok(a.publishable(|mid| media.iter().find(|m| m.id == mid)))
+    }
+
+    /// Stores a new draft (or, if its status says so, an article in review).
+    /// An empty slug is made from the headline. Drafts may be incomplete;
+    /// only oversized fields and a malformed slug are refused.
+    pub async fn create_draft(&mut self, mut a: Article) -> Result<Saved> {
+        self.allow(Action::CreateArticle, owner(&a))?;
+        if a.slug.is_empty() {
+            a.slug = slugify(&a.headlines.display);
+        }
+        let problems = a.savable();
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        if !matches!(a.status, ArticleStatus::Draft | ArticleStatus::Review) {
+            a.status = ArticleStatus::Draft;
+        }
+        a.path = None;
+        a.first_published_at = None;
+        a.scheduled_at = None;
+        a.id = self.tx.insert_article(&a).await?;
+        self.revision(&a, 1, "create", true).await?;
+        self.record(Event::ArticleCreated { id: a.id });
+        Ok(Saved { article: a, version: 1 })
+    }
+
+    /// Saves what an article says, over `expected_version`. Status, path,
+    /// first publication and schedule stay as stored. A public article must
+    /// stay publishable; its related stories follow (its own rail now, the
+    /// others' in a job).
+    pub async fn save(&mut self, mut a: Article, expected_version: i32) -> Result<Saved> {
+        let (before, version) = self.load(a.id, None).await?;
+        self.allow(Action::EditArticle, owner(&before))?;
+        if version != expected_version {
+            return Err(Error::Stale { current_version: version });
+        }
+        a.status = before.status;
+        a.path = before.path.clone();
+        a.first_published_at = before.first_published_at;
+        a.scheduled_at = before.scheduled_at;
+        if a.slug.is_empty() {
+            a.slug = before.slug.clone();
+        }
+        // Readers are told a story changed only by the time the editor sets,
+        // never earlier than before and never in the future.
+        a.updated_at = a.updated_at.clamp(before.updated_at, self.now.max(before.updated_at));
+        let problems = a.savable();
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        if a.status.is_public() {
+            let problems = self.publish_problems(&a).await?;
+            if !problems.is_empty() {
+                return Err(Error::Unpublishable(problems));
+            }
+        }
+        let version = self.tx.update_article(&a, expected_version).await?;
+        self.revision(&a, version, "save", true).await?;
+        self.after_content_change(&before, &a).await?;
+        Ok(Saved { article: a, version })
+    }
+
+    /// What every change of a stored article's content entails once it is
+    /// written: related stories and the event that tells servers.
+    async fn after_content_change(&mut self, before: &Article, a: &Article) -> Result<()> {
+        if a.status.is_public() {
+            if !self.bulk {
+                let published = a.first_published_at.unwrap_or(a.updated_at);
+                related::index_article(&mut self.tx, a, published).await?;
+                self.enqueue(&Job::RelatedNeighbours { article_id: a.id }, self.now).await?;
+            }
+            self.record(Event::ArticleUpdated {
+                id: a.id,
+                path: a.path.clone().unwrap_or_default(),
+                before: Placement::of(before),
+                after: Placement::of(a),
+            });
+        } else {
+            self.record(Event::ArticleSaved { id: a.id, status: a.status.as_str().into() });
+        }
+        Ok(())
+    }
+
+    async fn set_status(
+        &mut self,
+        a: &mut Article,
+        version: i32,
+        status: ArticleStatus,
+    ) -> Result<i32> {
+        a.status.transition(status)?;
+        a.status = status;
+        let state = ArticleState {
+            status,
+            first_published_at: a.first_published_at,
+            path: a.path.clone(),
+            scheduled_at: a.scheduled_at,
+            updated_at: a.updated_at,
+        };
+        Ok(self.tx.set_article_state(a.id, &state, version).await?)
+    }
+
+    /// Sends an article to an editor's review.
+    pub async fn submit_for_review(&mut self, id: Id, expected: Option<i32>) -> Result<Saved> {
+        let (mut a, v) = self.load(id, expected).await?;
+        self.allow(Action::SubmitArticle, owner(&a))?;
+        a.scheduled_at = None;
+        let version = self.set_status(&mut a, v, ArticleStatus::Review).await?;
+        self.revision(&a, version, "submit", false).await?;
+        self.record(Event::ArticleSaved { id, status: a.status.as_str().into() });
+        Ok(Saved { article: a, version })
+    }
+
+    /// Publishes an article now.
+    pub async fn publish(&mut self, id: Id, expected: Option<i32>) -> Result<Saved> {
+        let now = self.now;
+        self.publish_at(id, expected, now, "publish").await
+    }
+
+    /// Publishes an article as first published at `at` (importers and the
+    /// demo keep the original publication time). Fixes its public path on
+    /// first publication, dated in the site's time zone.
+    pub async fn publish_as_of(&mut self, id: Id, at: DateTime<Utc>) -> Result<Saved> {
+        self.publish_at(id, None, at, "publish").await
+    }
+
+    async fn publish_at(
+        &mut self,
+        id: Id,
+        expected: Option<i32>,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Saved> {
+        let (mut a, v) = self.load(id, expected).await?;
+        self.allow(Action::PublishArticle, owner(&a))?;
+        a.status.transition(ArticleStatus::Published)?;
+        let problems = self.publish_problems(&a).await?;
+        if !problems.is_empty() {
+            return Err(Error::Unpublishable(problems));
+        }
+        let first = a.first_published_at.unwrap_or(at);
+        if a.path.is_none() {
+            let section = a.section_id.unwrap_or_default();
+            let slug = self.tx.section_slug(section).await?;
+            a.path = Some(article_path(&slug, first.with_timezone(&self.tz).date_naive(), &a.slug));
+        }
+        a.first_published_at = Some(first);
+        a.scheduled_at = None;
+        a.updated_at = a.updated_at.max(first);
+        let version = self.set_status(&mut a, v, ArticleStatus::Published).await?;
+        if !self.bulk {
+            related::index_article(&mut self.tx, &a, first).await?;
+            self.enqueue(&Job::RelatedNeighbours { article_id: id }, self.now).await?;
+        }
+        self.revision(&a, version, reason, false).await?;
+        self.record(Event::ArticlePublished {
+            id,
+            path: a.path.clone().unwrap_or_default(),
+            placement: Placement::of(&a),
+        });
+        Ok(Saved { article: a, version })
+    }
+
+    /// Schedules an article to be published at `at` (an embargo too: it
+    /// cannot go out earlier). It must be publishable now; the publication
+    /// itself is a job, which survives restarts and catches up after
+    /// downtime.
+    pub async fn schedule(
+        &mut self,
+        id: Id,
+        at: DateTime<Utc>,
+        expected: Option<i32>,
+    ) -> Result<Saved> {
+        let (mut a, v) = self.load(id, expected).await?;
+        self.allow(Action::PublishArticle, owner(&a))?;
+        a.status.transition(ArticleStatus::Scheduled)?;
+        if at <= self.now {
+            return Err(Error::Refused(format!(
+                "the time to publish ({}) has already passed; publish now instead",
+                at.to_rfc3339()
+            )));
+        }
+        let problems = self.publish_problems(&a).await?;
+        if !problems.is_empty() {
+            return Err(Error::Unpublishable(problems));
+        }
+        a.scheduled_at = Some(at);
+        let version = self.set_status(&mut a, v, ArticleStatus::Scheduled).await?;
+        self.enqueue(&Job::PublishScheduled { article_id: id, at }, at).await?;
+        self.revision(&a, version, "schedule", false).await?;
+        self.record(Event::ArticleSaved { id, status: a.status.as_str().into() });
+        Ok(Saved { article: a, version })
+    }
+
+    /// Publishes a scheduled article whose time has come; does nothing
+    /// (`None`) when it was rescheduled, unscheduled or already published
+    /// since the job was queued, so the job can run any number of times.
+    pub async fn publish_scheduled(&mut self, id: Id, at: DateTime<Utc>) -> Result<Option<Saved>> {
+        let (a, _) = match self.load(id, None).await {
+            Ok(found) => found,
+            Err(Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if a.status != ArticleStatus::Scheduled || a.scheduled_at != Some(at) || at > self.now {
+            return Ok(None);
+        }
+        let now = self.now;
+        self.publish_at(id, None, now, "scheduled publish").await.map(Some)
+    }
+
+    /// Takes a published article down: its URL answers 410, it leaves every
+    /// list, feed, search and rail, and the rails that listed it are
+    /// refilled by a job.
+    pub async fn unpublish(&mut self, id: Id) -> Result<Saved> {
+        let (mut a, v) = self.load(id, None).await?;
+        self.allow(Action::UnpublishArticle, owner(&a))?;
+        let version = self.set_status(&mut a, v, ArticleStatus::Unpublished).await?;
+        self.tx.unindex_terms(id).await?;
+        let listed_by = self.tx.remove_from_rails(id).await?;
+        if !listed_by.is_empty() {
+            self.enqueue(&Job::RelatedRefill { ids: listed_by.clone() }, self.now).await?;
+        }
+        self.revision(&a, version, "unpublish", false).await?;
+        self.record(Event::ArticleUnpublished {
+            id,
+            path: a.path.clone().unwrap_or_default(),
+            placement: Placement::of(&a),
+            listed_by,
+        });
+        Ok(Saved { article: a, version })
+    }
+
+    /// Appends a public correction to a published article and tells readers
+    /// it was updated.
+    pub async fn correct(&mut self, id: Id, text: &str) -> Result<Saved> {
+        let (before, v) = self.load(id, None).await?;
+        self.allow(Action::CorrectArticle, owner(&before))?;
+        if !before.status.is_public() {
+            return Err(Error::Refused(
+                "only a published article takes a correction; edit the draft instead".into(),
+            ));
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::Refused("a correction needs a note saying what was wrong".into()));
+        }
+        if text.chars().count() > MAX_CORRECTION_CHARS {
+            return Err(Error::Invalid(vec![Problem::TooLong {
+                field: "correction",
+                max: MAX_CORRECTION_CHARS,
+            }]));
+        }
+        let mut a = before.clone();
+        a.corrections.push(Correction { at: self.now, text: text.to_owned() });
+        a.updated_at = self.now;
+        let version = self.tx.update_article(&a, v).await?;
+        self.revision(&a, version, "correct", true).await?;
+        self.record(Event::ArticleUpdated {
+            id,
+            path: a.path.clone().unwrap_or_default(),
+            before: Placement::of(&before),
+            after: Placement::of(&a),
+        });
+        Ok(Saved { article: a, version })
+    }
+
+    /// Makes an earlier revision's content the current one, as a new
+    /// revision. Status, path and schedule stay as they are now.
+    pub async fn restore_revision(
+        &mut self,
+        id: Id,
+        revision: i32,
+        expected: Option<i32>,
+    ) -> Result<Saved> {
+        let (before, v) = self.load(id, expected).await?;
+        self.allow(Action::EditArticle, owner(&before))?;
+        let mut a = self.tx.revision_content(id, revision).await?;
+        a.id = id;
+        a.status = before.status;
+        a.path = before.path.clone();
+        a.first_published_at = before.first_published_at;
+        a.scheduled_at = before.scheduled_at;
+        a.updated_at = before.updated_at;
+        if a.status.is_public() {
+            let problems = self.publish_problems(&a).await?;
+            if !problems.is_empty() {
+                return Err(Error::Unpublishable(problems));
+            }
+        }
+        let version = self.tx.update_article(&a, v).await?;
+        self.revision(&a, version, "restore", true).await?;
+        self.after_content_change(&before, &a).await?;
+        Ok(Saved { article: a, version })
+    }
+
+    fn taxonomy_changed(&mut self, what: &str, id: Id) {
+        self.record(Event::TaxonomyChanged { what: what.into(), id });
+    }
+
+    /// Adds a section.
+    pub async fn create_section(&mut self, s: &Section) -> Result<Section> {
+        self.allow(Action::EditTaxonomy, None)?;
+        let s = self.tx.create_section(s).await?;
+        self.taxonomy_changed("section", s.id);
+        Ok(s)
+    }
+
+    /// Changes a section. Published articles keep their paths.
+    pub async fn update_section(&mut self, s: &Section) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.update_section(s).await?;
+        self.taxonomy_changed("section", s.id);
+        Ok(())
+    }
+
+    /// Removes a section that no article uses.
+    pub async fn delete_section(&mut self, id: Id) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.delete_section(id).await?;
+        self.taxonomy_changed("section", id);
+        Ok(())
+    }
+
+    /// Adds a tag.
+    pub async fn create_tag(&mut self, t: &Tag) -> Result<Tag> {
+        self.allow(Action::EditTaxonomy, None)?;
+        let t = self.tx.create_tag(t).await?;
+        self.taxonomy_changed("tag", t.id);
+        Ok(t)
+    }
+
+    /// Renames a tag.
+    pub async fn update_tag(&mut self, t: &Tag) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.update_tag(t).await?;
+        self.taxonomy_changed("tag", t.id);
+        Ok(())
+    }
+
+    /// Removes a tag that no article carries.
+    pub async fn delete_tag(&mut self, id: Id) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.delete_tag(id).await?;
+        self.taxonomy_changed("tag", id);
+        Ok(())
+    }
+
+    /// Adds an author.
+    pub async fn create_author(&mut self, a: &Author) -> Result<Author> {
+        self.allow(Action::EditTaxonomy, None)?;
+        let a = self.tx.create_author(a).await?;
+        self.taxonomy_changed("author", a.id);
+        Ok(a)
+    }
+
+    /// Changes an author's page.
+    pub async fn update_author(&mut self, a: &Author) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.update_author(a).await?;
+        self.taxonomy_changed("author", a.id);
+        Ok(())
+    }
+
+    /// Removes an author no byline names.
+    pub async fn delete_author(&mut self, id: Id) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.delete_author(id).await?;
+        self.taxonomy_changed("author", id);
+        Ok(())
+    }
+
+    /// Adds a running story.
+    pub async fn create_story(&mut self, s: &Story) -> Result<Story> {
+        self.allow(Action::EditTaxonomy, None)?;
+        let s = self.tx.create_story(s).await?;
+        self.taxonomy_changed("story", s.id);
+        Ok(s)
+    }
+
+    /// Renames a running story.
+    pub async fn update_story(&mut self, s: &Story) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.update_story(s).await?;
+        self.taxonomy_changed("story", s.id);
+        Ok(())
+    }
+
+    /// Removes a story no article follows.
+    pub async fn delete_story(&mut self, id: Id) -> Result<()> {
+        self.allow(Action::EditTaxonomy, None)?;
+        self.tx.delete_story(id).await?;
+        self.taxonomy_changed("story", id);
+        Ok(())
+    }
+
+    /// Adds a media item whose files are already in the media folder.
+    pub async fn add_media(&mut self, m: &Media) -> Result<Media> {
+        self.allow(Action::EditMedia, None)?;
+        let m = self.tx.create_media(m).await?;
+        self.record(Event::MediaAdded { id: m.id });
+        Ok(m)
+    }
+
+    /// Rebuilds every related rail from scratch in this transaction; returns
+    /// how many articles were indexed.
+    pub async fn rebuild_related(&mut self) -> Result<usize> {
+        self.allow(Action::Maintain, None)?;
+        let n = related::rebuild_all(&mut self.tx).await?;
+        self.tx
+            .record_event(Event::SiteChanged { reason: "related stories rebuilt".into() }.to_new());
+        Ok(n)
+    }
+
+    /// Asks for a rebuild of every rail by a worker (after a migration or an
+    /// import); a rebuild already waiting makes this a no-op.
+    pub async fn request_related_rebuild(&mut self) -> Result<()> {
+        self.allow(Action::Maintain, None)?;
+        self.enqueue(&Job::RelatedRebuild, self.now).await
+    }
+
+    /// Commits everything this write did, then wakes this process's event
+    /// follower and workers.
+    pub async fn commit(mut self) -> Result<Committed> {
+        if self.bulk && self.tx.pending_events().is_empty() {
+            self.tx.record_event(Event::SiteChanged { reason: "bulk load".into() }.to_new());
+        }
+        let done = self.tx.commit().await?;
+        self.signals.committed(&done);
+        Ok(done)
+    }
+}

@@ -1,0 +1,85 @@
+//! Revisions: every change of an article, who made it and why.
+
+use crate::tx::on_tx;
+use crate::{Database, DbError, Result, Tx, from_json, on_pool};
+use chrono::{DateTime, Utc};
+use newsdesk_core::{Article, Id};
+
+/// A revision to store.
+#[derive(Debug, Clone)]
+pub struct NewRevision<'a> {
+    /// The article.
+    pub article_id: Id,
+    /// The article's version after the change.
+    pub version: i32,
+    /// Who made it, as shown to people.
+    pub actor: &'a str,
+    /// The acting user's id, when a user made it.
+    pub actor_id: Option<Id>,
+    /// Why: `create`, `save`, `publish`, `unpublish`, `restore`, …
+    pub reason: &'a str,
+    /// The article after the change; `None` when only its status changed.
+    pub content: Option<&'a Article>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A stored revision, without its content.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Revision {
+    /// Revision id.
+    pub id: i64,
+    /// The article's version after the change.
+    pub version: i32,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Who, as shown to people.
+    pub actor: String,
+    /// The acting user's id.
+    pub actor_id: Option<i64>,
+    /// Why.
+    pub reason: String,
+    /// The article's status after the change.
+    pub status: String,
+    /// Whether the revision changed what the article says.
+    pub has_content: bool,
+}
+
+impl Tx {
+    /// Stores a revision.
+    pub async fn insert_revision(&mut self, r: &NewRevision<'_>, status: &str) -> Result<()> {
+        let content = r.content.map(crate::to_json);
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO article_revisions (article_id, version, created_at, actor, actor_id, reason, status, content) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(r.article_id).bind(r.version).bind(r.at).bind(r.actor).bind(r.actor_id)
+        .bind(r.reason).bind(status).bind(content)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The article as it read at `version`: the content of the newest
+    /// revision at or before it that changed the content.
+    pub async fn revision_content(&mut self, article_id: Id, version: i32) -> Result<Article> {
+        let row: Option<(String,)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT content FROM article_revisions WHERE article_id = $1 AND version <= $2 \
+             AND content IS NOT NULL ORDER BY version DESC LIMIT 1",
+        ).bind(article_id).bind(version).fetch_optional(&mut *c).await)?;
+        let (json,) = row.ok_or_else(|| {
+            DbError::not_found(format!("revision {version} of article {article_id}"))
+        })?;
+        from_json(|| format!("revision {version} of article {article_id}"), &json)
+    }
+}
+
+impl Database {
+    /// Every revision of an article, newest first.
+    pub async fn list_revisions(&self, article_id: Id) -> Result<Vec<Revision>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, version, created_at, actor, actor_id, reason, status, \
+             (content IS NOT NULL) AS has_content \
+             FROM article_revisions WHERE article_id = $1 ORDER BY version DESC",
+        ).bind(article_id).fetch_all(p).await)?)
+    }
+}

@@ -1,0 +1,121 @@
+//! Dresses error responses for their audience.
+
+use crate::app::AppState;
+use crate::cache::{CachedPage, ERROR_CACHE_CONTROL};
+use crate::error::ErrorMark;
+use crate::views;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use newsdesk_db::ArticleFilter;
+use newsdesk_render::ErrorPage;
+use std::sync::Arc;
+
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Turns a response marked by [`crate::error::AppError`] into a themed HTML
+/// page, or into the JSON error envelope under `/api/`.
+pub async fn error_pages(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let head = req.method() == Method::HEAD;
+    let api = req.uri().path().starts_with("/api/");
+    // Only what the error page needs, and only cheap reference-counted
+    // copies: this runs on every request.
+    let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
+    let mut res = next.run(req).await;
+    let Some(mark) = res.extensions_mut().remove::<ErrorMark>() else { return res };
+    let status = res.status();
+    let mut dressed = if api {
+        json_error(status, &mark.detail)
+    } else {
+        let mut h = HeaderMap::new();
+        if let Some(a) = accept {
+            h.insert(header::ACCEPT_ENCODING, a);
+        }
+        themed(&app, status, &mark, &h, head).await
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        dressed.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    dressed
+}
+
+/// `{"errors": [{"detail": …}]}`, the API's error envelope.
+pub fn json_error(status: StatusCode, detail: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "detail": detail }] });
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The themed error page for `status`. Pages that do not depend on the
+/// request are cached per status; the helpful part (latest stories) is best
+/// effort, so an error page renders even when the store does not answer.
+pub async fn themed(
+    app: &AppState,
+    status: StatusCode,
+    mark: &ErrorMark,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response {
+    let cacheable = mark.store_ok && matches!(status.as_u16(), 404 | 410 | 414);
+    let key = format!("!{}", status.as_u16());
+    if cacheable && let Some(page) = app.cache.get(&key) {
+        return page.respond(headers, head);
+    }
+    let generation = app.cache.generation();
+    let t = app.taxonomy();
+    let latest = if mark.store_ok {
+        match app.db.list_cards(ArticleFilter::All, 6, 0).await {
+            Ok(rows) => views::cards(app, &t, &rows).await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let heading = mark.heading;
+    let message = mark.message.as_str();
+    let mut meta = views::page_meta(
+        app,
+        format!("{heading} | {}", app.config.site.title),
+        message.to_owned(),
+        "/",
+    );
+    meta.robots = "noindex".into();
+    let view = ErrorPage {
+        site: app.site_view(&t),
+        meta,
+        status: status.as_u16(),
+        heading: heading.into(),
+        message: message.into(),
+        latest,
+    };
+    let body = match app.renderer.render("error.html", &view) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            let esc = newsdesk_content::escape_html;
+            format!(
+                "<!doctype html><title>{}</title><h1>{}</h1><p>{}</p>",
+                esc(heading),
+                esc(heading),
+                esc(message)
+            )
+        }
+    };
+    let cache_control = if cacheable { ERROR_CACHE_CONTROL } else { "no-store" };
+    let page = Arc::new(CachedPage::new(
+        status,
+        "text/html; charset=utf-8",
+        cache_control,
+        body,
+        None,
+        vec!["home".into(), "taxonomy".into()],
+    ));
+    if cacheable {
+        app.cache.insert(key, page.clone(), generation);
+    }
+    page.respond(headers, head)
+}
