@@ -133,3 +133,152 @@ fn serve_demo_serves_the_site_and_stops_on_sigterm() -> Result<(), Box<dyn std::
     assert!(dir.path().join("media/demo").is_dir());
     Ok(())
 }
+
+/// Starts `newsdesk serve` on a free port with `args` and returns the child
+/// and its address once it serves.
+fn serve(args: &[&str]) -> Result<(std::process::Child, String), Box<dyn std::error::Error>> {
+    let mut child = newsdesk()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    let addr = loop {
+        let line = lines.next().ok_or("exited before serving")??;
+        if let Some(rest) = line.strip_prefix("Newsdesk is serving http://") {
+            break rest.split('/').next().unwrap_or_default().to_owned();
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "took too long to start");
+    };
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Ok((child, addr))
+}
+
+fn status_of(response: &str) -> &str {
+    response.split(' ').nth(1).unwrap_or_default()
+}
+
+/// Waits until `path` answers `code`; returns how long that took.
+fn wait_for(addr: &str, path: &str, code: &str) -> Result<Duration, Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    loop {
+        if status_of(&http_get(addr, path)?) == code {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            return Err(format!("{path} did not answer {code} within 5 s").into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Publishing and unpublishing from the command line, a second process,
+/// reaches a running server's cache within a second.
+fn changes_from_the_command_line_reach_a_running_server(
+    data: &std::path::Path,
+    db_args: &[&str],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let seeded = newsdesk()
+        .args(["demo", "--articles", "20", "--data-dir"])
+        .arg(data)
+        .args(db_args)
+        .output()?;
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let data_str = data.display().to_string();
+    let mut args = vec!["--data-dir", data_str.as_str()];
+    args.extend_from_slice(db_args);
+    let (mut child, addr) = serve(&args)?;
+    let cli = |action: &str| -> Result<String, Box<dyn std::error::Error>> {
+        let out = newsdesk().args(["article", action, "3"]).args(&args).output()?;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let said = cli("unpublish")?;
+    let path = said
+        .split("127.0.0.1:8080")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .ok_or_else(|| format!("no path in {said:?}"))?
+        .to_owned();
+    let gone = wait_for(&addr, &path, "410")?;
+    // Cached as 410 now; publish again from the command line.
+    assert_eq!(status_of(&http_get(&addr, &path)?), "410");
+    cli("publish")?;
+    let back = wait_for(&addr, &path, "200")?;
+    eprintln!("command line to server: unpublish seen after {gone:?}, publish after {back:?}");
+    assert!(gone < Duration::from_secs(1) && back < Duration::from_secs(1));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
+    child.wait()?;
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn changes_from_the_command_line_reach_a_running_server_on_sqlite()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    changes_from_the_command_line_reach_a_running_server(dir.path(), &[])
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn changes_from_the_command_line_reach_a_running_server_on_postgres()
+-> Result<(), Box<dyn std::error::Error>> {
+    let Some(t) = newsdesk_test_support::TestDb::postgres().await? else { return Ok(()) };
+    let url = t.url.clone();
+    let dir = t.dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        changes_from_the_command_line_reach_a_running_server(&dir, &["--database", &url])
+            .map_err(|e| e.to_string())
+    })
+    .await??;
+    Ok(())
+}
+
+/// A worker killed with SIGKILL in the middle of a job loses it to another
+/// worker once its lease runs out; the job then runs to completion.
+#[cfg(unix)]
+#[test]
+fn a_job_outlives_the_worker_killed_while_running_it() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("newsdesk.toml"), "[jobs]\nlease_seconds = 2\n")?;
+    let jobs = |args: &[&str]| -> Result<String, Box<dyn std::error::Error>> {
+        let out = newsdesk().arg("jobs").args(args).arg("--data-dir").arg(dir.path()).output()?;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    jobs(&["ping", "--sleep-ms", "3000"])?;
+    let worker = || {
+        newsdesk()
+            .env("NEWSDESK_LOG", "info")
+            .args(["jobs", "run", "--data-dir"])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .spawn()
+    };
+    let mut first = worker()?;
+    let started = Instant::now();
+    while !jobs(&["list", "--state", "running"])?.contains("ping") {
+        assert!(started.elapsed() < Duration::from_secs(20), "the first worker never took the job");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill()?;
+    first.wait()?;
+    let listing = jobs(&["list"])?;
+    assert!(listing.contains("running") && listing.contains("tries 1/3"), "{listing}");
+    let mut second = worker()?;
+    let started = Instant::now();
+    while !jobs(&["list"])?.contains("No jobs.") {
+        assert!(started.elapsed() < Duration::from_secs(20), "the job was never finished");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill").args(["-TERM", &second.id().to_string()]).status()?;
+    let mut out = String::new();
+    second.stdout.take().ok_or("no stdout")?.read_to_string(&mut out)?;
+    second.wait()?;
+    assert!(out.contains("pong") && out.contains("attempt=2"), "{out}");
+    Ok(())
+}

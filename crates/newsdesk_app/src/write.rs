@@ -10,7 +10,7 @@
 use crate::events::{Event, Placement};
 use crate::jobs::Job;
 use crate::{Error, Result, Signals, related};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use newsdesk_core::{
     Action, Actor, Article, ArticleStatus, Author, Block, Byline, Correction, Id, Media, Problem,
     Section, Story, Tag, article_path, authorize, slugify,
@@ -305,6 +305,9 @@ impl Write {
         at: DateTime<Utc>,
         expected: Option<i32>,
     ) -> Result<Saved> {
+        // Both databases keep microseconds; the job compares the time it
+        // was queued for with the stored one, so they must be equal.
+        let at = at.trunc_subsecs(6);
         let (mut a, v) = self.load(id, expected).await?;
         self.allow(Action::PublishArticle, owner(&a))?;
         a.status.transition(ArticleStatus::Scheduled)?;

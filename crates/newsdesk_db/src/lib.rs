@@ -177,7 +177,15 @@ impl Database {
         }
     }
 
-    /// Statements sent so far through this pool and its clones.
+    /// The same pool with a query counter of its own, for background work
+    /// (event followers, workers) whose statements should not be counted
+    /// with the requests'.
+    pub fn with_own_counter(&self) -> Database {
+        Database { pool: self.pool.clone(), stats: Arc::default() }
+    }
+
+    /// Statements sent so far through this pool and the clones that share
+    /// its counter.
     pub fn queries_run(&self) -> u64 {
         self.stats.queries.load(Ordering::Relaxed)
     }

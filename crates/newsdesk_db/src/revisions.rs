@@ -62,6 +62,12 @@ impl Tx {
     /// The article as it read at `version`: the content of the newest
     /// revision at or before it that changed the content.
     pub async fn revision_content(&mut self, article_id: Id, version: i32) -> Result<Article> {
+        let exists: Option<(i32,)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT version FROM article_revisions WHERE article_id = $1 AND version = $2",
+        ).bind(article_id).bind(version).fetch_optional(&mut *c).await)?;
+        if exists.is_none() {
+            return Err(DbError::not_found(format!("revision {version} of article {article_id}")));
+        }
         let row: Option<(String,)> = on_tx!(self, c => sqlx::query_as(
             "SELECT content FROM article_revisions WHERE article_id = $1 AND version <= $2 \
              AND content IS NOT NULL ORDER BY version DESC LIMIT 1",

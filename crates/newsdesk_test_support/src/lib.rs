@@ -35,7 +35,8 @@ pub struct TestDb {
     pub dir: tempfile::TempDir,
     /// The URL the store was opened with (for tests that open it again).
     pub url: String,
-    pg_schema: Option<(String, String)>,
+    /// The PostgreSQL server and schema to drop afterwards, if any.
+    pub pg_schema: Option<(String, String)>,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -144,4 +145,121 @@ macro_rules! db_test {
             }
         }
     };
+}
+
+/// A PostgreSQL server of a test's own, in a temporary folder on a free
+/// port, for tests that stop, freeze or restart the database (which must
+/// never be done to the shared server other tests use).
+///
+/// Needs PostgreSQL's server binaries (`/usr/lib/postgresql/*/bin`, Debian's
+/// `postgresql` package, which `.ci/run` installs). Runs as the `postgres`
+/// user when the test runs as root, as `initdb` refuses root.
+pub struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl PrivatePostgres {
+    /// Creates and starts a server; `None` (with a message) when the
+    /// binaries are missing and this is not CI, where it is an error.
+    pub fn start() -> anyhow::Result<Option<PrivatePostgres>> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|d| {
+            let mut v: Vec<_> = d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect();
+            v.sort();
+            v.into_iter().rev().find(|p| p.join("initdb").is_file())
+        });
+        let Some(bin) = bin else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                anyhow::bail!(
+                    "PostgreSQL server binaries are missing (apt-get install postgresql)"
+                );
+            }
+            eprintln!("skipping: no PostgreSQL server binaries under /usr/lib/postgresql");
+            return Ok(None);
+        };
+        let uid = std::process::Command::new("id").arg("-u").output()?;
+        let as_postgres = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+        let dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let pg = PrivatePostgres { dir, bin, port, as_postgres };
+        if as_postgres {
+            let status = std::process::Command::new("chown")
+                .arg("-R")
+                .arg("postgres")
+                .arg(pg.dir.path())
+                .status()?;
+            anyhow::ensure!(status.success(), "chown of the cluster folder failed");
+        }
+        let data = pg.data_dir();
+        pg.run(&[
+            "initdb",
+            "-D",
+            &data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ])?;
+        pg.start_again()?;
+        Ok(Some(pg))
+    }
+
+    fn data_dir(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn run(&self, args: &[&str]) -> anyhow::Result<()> {
+        let program = self.bin.join(args[0]);
+        let mut cmd = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            std::process::Command::new(&program)
+        };
+        let out = cmd.args(&args[1..]).output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{} failed: {}{}",
+            args[0],
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the server (again), waiting until it accepts connections.
+    pub fn start_again(&self) -> anyhow::Result<()> {
+        let data = self.data_dir();
+        let log = self.dir.path().join("log").display().to_string();
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        self.run(&["pg_ctl", "-D", &data, "-l", &log, "-o", &opts, "-w", "start"])
+    }
+
+    /// Stops the server at once, as a crash or an operator would: clients
+    /// lose their connections.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        let data = self.data_dir();
+        self.run(&["pg_ctl", "-D", &data, "-m", "immediate", "-w", "stop"])
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.data_dir();
+        let _ = self.run(&["pg_ctl", "-D", &data, "-m", "immediate", "-w", "stop"]);
+    }
 }

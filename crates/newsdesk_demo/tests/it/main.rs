@@ -116,6 +116,37 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
         precisions.len(),
         "every evaluated article has at least 5 of 6 from its story"
     );
+
+    // The demo is loaded in bulk (rails from the in-memory index). Scoring
+    // each article again through the postings, as a publish does, must find
+    // the same stories.
+    let mut tx = db.begin().await?;
+    let mut incremental = Vec::new();
+    let (mut agree, mut total) = (0usize, 0usize);
+    for members in report.story_members.values().filter(|m| m.len() >= 7) {
+        let own: HashSet<i64> = members.iter().copied().collect();
+        for id in members {
+            let top: Vec<i64> = newsdesk_app::related::preview(&mut tx, *id)
+                .await?
+                .into_iter()
+                .take(6)
+                .map(|r| r.0)
+                .collect();
+            let bulk: HashSet<i64> =
+                db.related_ids(*id).await?.into_iter().take(6).map(|r| r.0).collect();
+            agree += top.iter().filter(|i| bulk.contains(i)).count();
+            total += top.len();
+            incremental.push(top.iter().filter(|i| own.contains(i)).count() as f64 / 6.0);
+        }
+    }
+    drop(tx);
+    let inc_mean = incremental.iter().sum::<f64>() / incremental.len() as f64;
+    let agreement = agree as f64 / total.max(1) as f64;
+    eprintln!(
+        "incremental (postings) precision@6 = {inc_mean:.3}; agreement with the bulk top 6 = {agreement:.3}"
+    );
+    assert!(inc_mean >= 0.95, "incremental precision@6 {inc_mean:.3}");
+    assert!(agreement >= 0.9, "agreement {agreement:.3}");
     Ok(())
 });
 

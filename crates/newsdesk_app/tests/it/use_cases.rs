@@ -1,0 +1,423 @@
+//! Every use case: what it checks, what it writes, what it records.
+
+use crate::{article, at, drain, editor, event_kinds, newsroom, section};
+use chrono::{Duration, Utc};
+use newsdesk_app::events::Event;
+use newsdesk_app::{Actor, Error};
+use newsdesk_core::{ArticleStatus, Byline, Media, Problem, Section, Tag};
+use newsdesk_test_support::{TestDb, db_test};
+
+db_test!(a_draft_is_stored_with_a_slug_a_revision_and_an_event, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let before = n.db().last_event_id().await?;
+    let mut a = article("Talks resume in Geneva", s);
+    a.slug.clear();
+    let saved = n.create_draft(&editor(), a).await?;
+    assert_eq!(saved.version, 1);
+    assert_eq!(saved.article.slug, "talks-resume-in-geneva");
+    assert_eq!(saved.article.status, ArticleStatus::Draft);
+    let revs = n.db().list_revisions(saved.article.id).await?;
+    assert_eq!(revs.len(), 1);
+    assert_eq!(
+        (revs[0].reason.as_str(), revs[0].actor.as_str()),
+        ("create", "operator: test editor")
+    );
+    assert!(revs[0].has_content);
+    assert_eq!(event_kinds(&n, before).await?, vec!["article.created"]);
+    Ok(())
+});
+
+db_test!(drafts_may_be_incomplete_but_not_malformed, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let mut a = article("", 0);
+    a.section_id = None;
+    a.bylines.clear();
+    a.body.clear();
+    a.slug.clear();
+    let empty = n.create_draft(&editor(), a).await?;
+    assert_eq!(empty.article.slug, "untitled");
+    let mut bad = article("x", 0);
+    bad.section_id = None;
+    bad.slug = "Not A Slug".into();
+    bad.dek = "d".repeat(newsdesk_core::MAX_DEK_CHARS + 1);
+    match n.create_draft(&editor(), bad).await {
+        Err(Error::Invalid(problems)) => assert_eq!(
+            problems.iter().map(Problem::field).collect::<Vec<_>>(),
+            vec!["slug", "dek"],
+            "{problems:?}"
+        ),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    assert_eq!(n.db().count_articles().await?, 1, "nothing stored for the refused draft");
+    Ok(())
+});
+
+db_test!(publishing_checks_everything_and_names_each_field, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let mut a = article("No byline", s);
+    a.bylines.clear();
+    a.lead = Some(newsdesk_core::Figure::of(77));
+    let draft = n.create_draft(&editor(), a).await?;
+    let before = n.db().last_event_id().await?;
+    let err = n.publish(&editor(), draft.article.id, None).await.expect_err("incomplete");
+    let Error::Unpublishable(problems) = &err else {
+        panic!("expected Unpublishable, got {err:?}")
+    };
+    let named: Vec<(String, &str)> = problems.iter().map(|p| (p.field(), p.code())).collect();
+    assert_eq!(
+        named,
+        vec![
+            ("bylines".to_owned(), "no_byline"),
+            ("lead.media_id".to_owned(), "unknown_media"),
+            ("lead.alt".to_owned(), "missing_alt"),
+            ("lead.credit".to_owned(), "missing_credit"),
+        ]
+    );
+    assert!(err.to_string().starts_with("cannot publish: there is no byline"), "{err}");
+    let (stored, v) = n.db().find_article_versioned(draft.article.id).await?;
+    assert_eq!((stored.status, v), (ArticleStatus::Draft, 1), "nothing changed");
+    assert_eq!(event_kinds(&n, before).await?, Vec::<String>::new());
+    assert_eq!(n.db().job_counts().await?, (0, 0, 0));
+    Ok(())
+});
+
+db_test!(publishing_fixes_a_dated_path_that_never_moves, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let draft = n.create_draft(&editor(), article("Talks resume in Geneva", s)).await?;
+    let before = n.db().last_event_id().await?;
+    // 03:00 UTC on the 2nd is still the 1st in New York.
+    let p = n.publish_as_of(&editor(), draft.article.id, at(2, 3)).await?;
+    assert_eq!(p.article.path.as_deref(), Some("/world/2026/03/01/talks-resume-in-geneva"));
+    assert_eq!(p.version, 2);
+    assert_eq!(event_kinds(&n, before).await?, vec!["article.published"]);
+    let jobs = n.db().list_jobs(None, 10).await?;
+    assert_eq!(
+        jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),
+        vec!["related.neighbours"]
+    );
+    // A later edit with a new slug and headline keeps the URL.
+    let mut edited = p.article.clone();
+    edited.slug = "renamed".into();
+    edited.headlines.display = "Talks resume in Geneva, again".into();
+    let saved = n.save(&editor(), edited, p.version).await?;
+    assert_eq!(saved.article.path, p.article.path);
+    let found = n
+        .db()
+        .find_article_by_path("/world/2026/03/01/talks-resume-in-geneva")
+        .await?
+        .expect("still there");
+    assert_eq!(found.headlines.display, "Talks resume in Geneva, again");
+    assert_eq!(found.first_published_at, Some(at(2, 3)));
+    let reasons: Vec<String> =
+        n.db().list_revisions(p.article.id).await?.into_iter().map(|r| r.reason).collect();
+    assert_eq!(reasons, vec!["save", "publish", "create"]);
+    // The workflow: published copy cannot go back to review.
+    let err = n.submit_for_review(&editor(), p.article.id, None).await.expect_err("workflow");
+    assert!(matches!(err, Error::Transition(_)), "{err:?}");
+    assert_eq!(err.to_string(), "an article cannot go from published to review");
+    Ok(())
+});
+
+db_test!(two_articles_cannot_share_a_path, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let a = n.create_draft(&editor(), article("Same headline", s)).await?;
+    let b = n.create_draft(&editor(), article("Same headline", s)).await?;
+    n.publish_as_of(&editor(), a.article.id, at(3, 12)).await?;
+    let err = n.publish_as_of(&editor(), b.article.id, at(3, 15)).await.expect_err("clash");
+    match &err {
+        Error::Conflict { constraint, message } => {
+            assert_eq!(constraint, "articles.path");
+            assert_eq!(
+                message,
+                "another article already lives at `/world/2026/03/03/same-headline`"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(n.db().find_article(b.article.id).await?.status, ArticleStatus::Draft);
+    Ok(())
+});
+
+db_test!(a_stale_save_is_refused_with_the_current_version, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("Original", s)).await?;
+    let mut one = d.article.clone();
+    let mut two = d.article.clone();
+    one.dek = "Editor one".into();
+    let v2 = n.save(&editor(), one, d.version).await?.version;
+    two.dek = "Editor two".into();
+    match n.save(&editor(), two, d.version).await {
+        Err(Error::Stale { current_version }) => assert_eq!(current_version, v2),
+        other => panic!("expected Stale, got {other:?}"),
+    }
+    assert_eq!(n.db().find_article(d.article.id).await?.dek, "Editor one");
+    let err = n.publish(&editor(), d.article.id, Some(d.version)).await.expect_err("stale publish");
+    assert!(matches!(err, Error::Stale { current_version } if current_version == v2));
+    Ok(())
+});
+
+db_test!(a_public_article_must_stay_publishable, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("Live story", s)).await?;
+    let p = n.publish(&editor(), d.article.id, None).await?;
+    let mut broken = p.article.clone();
+    broken.bylines.clear();
+    match n.save(&editor(), broken, p.version).await {
+        Err(Error::Unpublishable(problems)) => assert_eq!(problems, vec![Problem::NoByline]),
+        other => panic!("expected Unpublishable, got {other:?}"),
+    }
+    assert_eq!(n.db().find_article(d.article.id).await?.bylines.len(), 1);
+    Ok(())
+});
+
+db_test!(scheduling_publishes_through_a_job_at_its_time, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("Embargoed report", s)).await?;
+    let past = n.schedule(&editor(), d.article.id, Utc::now() - Duration::minutes(1), None).await;
+    assert!(matches!(past, Err(Error::Refused(_))), "{past:?}");
+    let when = Utc::now() + Duration::milliseconds(600);
+    let sch = n.schedule(&editor(), d.article.id, when, None).await?;
+    assert_eq!(sch.article.status, ArticleStatus::Scheduled);
+    assert_eq!(
+        sch.article.scheduled_at.map(|t| t.timestamp_millis()),
+        Some(when.timestamp_millis())
+    );
+    let jobs = n.db().list_jobs(None, 10).await?;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].kind, "article.publish_scheduled");
+    assert_eq!(jobs[0].run_at.timestamp_millis(), when.timestamp_millis());
+    assert!(drain(&n).await?.is_empty(), "not due yet");
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let ran: Vec<String> = drain(&n)
+        .await?
+        .into_iter()
+        .filter_map(|o| match o {
+            newsdesk_app::worker::Outcome::Done { kind, .. } => Some(kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ran, vec!["article.publish_scheduled", "related.neighbours"]);
+    let live = n.db().find_article(d.article.id).await?;
+    assert_eq!(live.status, ArticleStatus::Published);
+    assert!(live.path.is_some());
+    assert_eq!(live.scheduled_at, None);
+    // Running the same job again (at-least-once delivery) changes nothing.
+    let mut w = n.begin(&Actor::system("scheduler")).await?;
+    assert_eq!(w.publish_scheduled(d.article.id, when).await?, None);
+    drop(w);
+    Ok(())
+});
+
+db_test!(a_rescheduled_article_ignores_its_old_job, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("Moved embargo", s)).await?;
+    let first = Utc::now() + Duration::milliseconds(300);
+    let sch = n.schedule(&editor(), d.article.id, first, None).await?;
+    // Back to review, then scheduled much later.
+    n.submit_for_review(&editor(), d.article.id, Some(sch.version)).await?;
+    n.schedule(&editor(), d.article.id, Utc::now() + Duration::hours(2), None).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(drain(&n).await?.len(), 1, "the old job ran and did nothing");
+    assert_eq!(n.db().find_article(d.article.id).await?.status, ArticleStatus::Scheduled);
+    Ok(())
+});
+
+db_test!(unpublishing_frees_rails_and_asks_for_a_refill, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let mut ids = Vec::new();
+    for (i, h) in [
+        "Water treaty talks resume in Geneva",
+        "Water treaty talks stall in Geneva",
+        "Water treaty signed in Geneva",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let d = n.create_draft(&editor(), article(h, s)).await?;
+        n.publish_as_of(&editor(), d.article.id, at(2 + i as u32, 9)).await?;
+        ids.push(d.article.id);
+    }
+    drain(&n).await?;
+    let listers = n.db().articles_relating_to(ids[0]).await?;
+    assert_eq!(listers, vec![ids[1], ids[2]]);
+    let before = n.db().last_event_id().await?;
+    n.unpublish(&editor(), ids[0]).await?;
+    let events = n.db().events_after(before, 10).await?;
+    match Event::from_stored(&events[0]) {
+        Event::ArticleUnpublished { id, listed_by, .. } => {
+            assert_eq!(id, ids[0]);
+            assert_eq!(listed_by, listers, "the pages that showed it in their rail");
+        }
+        other => panic!("expected article.unpublished, got {other:?}"),
+    }
+    assert!(n.db().articles_relating_to(ids[0]).await?.is_empty(), "gone from every rail at once");
+    let jobs = n.db().list_jobs(None, 10).await?;
+    assert_eq!(jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(), vec!["related.refill"]);
+    drain(&n).await?;
+    for id in &ids[1..] {
+        let rail: Vec<i64> = n.db().related_ids(*id).await?.into_iter().map(|r| r.0).collect();
+        assert!(!rail.contains(&ids[0]));
+        assert_eq!(rail.len(), 1, "refilled with what is left: {rail:?}");
+    }
+    // Republished, it comes back at the same path.
+    let again = n.publish(&editor(), ids[0], None).await?;
+    assert_eq!(again.article.path, n.db().find_article(ids[0]).await?.path);
+    Ok(())
+});
+
+db_test!(corrections_are_public_notes_on_published_articles, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("Venue announced", s)).await?;
+    let refused = n.correct(&editor(), d.article.id, "Wrong venue.").await;
+    assert!(matches!(refused, Err(Error::Refused(_))), "drafts are edited, not corrected");
+    let p = n.publish_as_of(&editor(), d.article.id, at(2, 9)).await?;
+    assert!(matches!(n.correct(&editor(), d.article.id, "   ").await, Err(Error::Refused(_))));
+    let before = n.db().last_event_id().await?;
+    let c = n.correct(&editor(), d.article.id, "An earlier version misstated the venue.").await?;
+    assert_eq!(c.version, p.version + 1);
+    assert_eq!(c.article.corrections.len(), 1);
+    assert!(c.article.updated_at > p.article.updated_at, "readers are told it was updated");
+    assert_eq!(event_kinds(&n, before).await?, vec!["article.updated"]);
+    let long = "x".repeat(newsdesk_app::MAX_CORRECTION_CHARS + 1);
+    assert!(matches!(n.correct(&editor(), d.article.id, &long).await, Err(Error::Invalid(_))));
+    Ok(())
+});
+
+db_test!(restoring_a_revision_makes_a_new_one, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("First wording", s)).await?;
+    let mut e = d.article.clone();
+    e.headlines.display = "Second wording".into();
+    let v2 = n.save(&editor(), e, d.version).await?;
+    let p = n.publish(&editor(), d.article.id, Some(v2.version)).await?;
+    // Version 3 (the publish) has no content of its own: restoring version
+    // 1 brings back the first text and keeps the article public.
+    let r = n.restore_revision(&editor(), d.article.id, 1, Some(p.version)).await?;
+    assert_eq!(r.article.headlines.display, "First wording");
+    assert_eq!(r.article.status, ArticleStatus::Published);
+    assert_eq!(r.article.path, p.article.path);
+    let revs = n.db().list_revisions(d.article.id).await?;
+    assert_eq!(revs[0].reason, "restore");
+    assert_eq!(revs[0].version, p.version + 1);
+    let missing = n.restore_revision(&editor(), d.article.id, 99, None).await;
+    assert!(matches!(missing, Err(Error::NotFound { .. })), "{missing:?}");
+    Ok(())
+});
+
+db_test!(taxonomy_edits_are_checked_and_announced, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let before = n.db().last_event_id().await?;
+    let s = section(&n, "world").await?;
+    let tag =
+        n.create_tag(&editor(), Tag { id: 0, name: "Water".into(), slug: "water".into() }).await?;
+    n.update_tag(&editor(), Tag { name: "Water rights".into(), ..tag.clone() }).await?;
+    let bad =
+        n.create_tag(&editor(), Tag { id: 0, name: "Bad".into(), slug: "Bad Slug".into() }).await;
+    assert!(matches!(bad, Err(Error::Refused(_))), "{bad:?}");
+    let dup = n
+        .create_section(
+            &editor(),
+            Section {
+                id: 0,
+                name: "W".into(),
+                slug: "world".into(),
+                position: 2,
+                description: String::new(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(&dup, Err(Error::Conflict { constraint, .. }) if constraint == "sections.slug"),
+        "{dup:?}"
+    );
+    // A section in use cannot go.
+    n.create_draft(&editor(), article("Uses the section", s)).await?;
+    let in_use = n.delete_section(&editor(), s).await;
+    assert!(matches!(in_use, Err(Error::Conflict { .. })), "{in_use:?}");
+    assert_eq!(n.db().list_sections().await?.len(), 1);
+    n.delete_tag(&editor(), tag.id).await?;
+    assert!(matches!(n.delete_tag(&editor(), tag.id).await, Err(Error::NotFound { .. })));
+    let kinds = event_kinds(&n, before).await?;
+    assert_eq!(
+        kinds,
+        vec![
+            "taxonomy.changed",
+            "taxonomy.changed",
+            "taxonomy.changed",
+            "article.created",
+            "taxonomy.changed"
+        ]
+    );
+    Ok(())
+});
+
+db_test!(a_read_only_actor_changes_nothing, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("Existing", s)).await?;
+    let ro = Actor::read_only("content key");
+    let before = n.db().last_event_id().await?;
+    let id = d.article.id;
+    let results = vec![
+        n.create_draft(&ro, article("New", s)).await.err(),
+        n.save(&ro, d.article.clone(), d.version).await.err(),
+        n.submit_for_review(&ro, id, None).await.err(),
+        n.publish(&ro, id, None).await.err(),
+        n.schedule(&ro, id, Utc::now() + Duration::hours(1), None).await.err(),
+        n.unpublish(&ro, id).await.err(),
+        n.correct(&ro, id, "x").await.err(),
+        n.restore_revision(&ro, id, 1, None).await.err(),
+        n.create_tag(&ro, Tag { id: 0, name: "T".into(), slug: "t".into() }).await.err(),
+        n.delete_section(&ro, s).await.err(),
+        n.add_media(
+            &ro,
+            Media {
+                id: 0,
+                file: "x.jpg".into(),
+                width: 1,
+                height: 1,
+                alt: None,
+                caption: None,
+                credit: None,
+                rights: None,
+                renditions: vec![],
+            },
+        )
+        .await
+        .err(),
+        n.request_related_rebuild(&ro).await.err(),
+    ];
+    for r in results {
+        assert!(matches!(r, Some(Error::Forbidden(_))), "{r:?}");
+    }
+    assert_eq!(n.db().last_event_id().await?, before);
+    assert_eq!(n.db().count_articles().await?, 1);
+    assert_eq!(n.db().list_revisions(id).await?.len(), 1);
+    let err = n.publish(&ro, id, None).await.expect_err("forbidden");
+    assert_eq!(err.to_string(), "content key may not publish this article");
+    Ok(())
+});
+
+db_test!(a_credit_byline_counts_as_a_byline_but_a_blank_one_does_not, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let mut a = article("Credits", s);
+    a.bylines = vec![Byline::Credit { text: "  ".into() }];
+    let d = n.create_draft(&editor(), a).await?;
+    match n.publish(&editor(), d.article.id, None).await {
+        Err(Error::Unpublishable(p)) => assert_eq!(p, vec![Problem::BlankCredit(0)]),
+        other => panic!("{other:?}"),
+    }
+    Ok(())
+});
