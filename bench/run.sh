@@ -5,7 +5,8 @@
 #   ROUNDS=5 DURATION=15 SIZES="1000 10000 100000" bench/run.sh
 #
 # For each newsroom size it seeds the demo newsroom (release build), starts
-# `newsdesk serve` pinned to CPU 0, picks an article, writes the exact bytes
+# `newsdesk serve` pinned to CPU 0 with its default configuration (request
+# logs on, written to a file), picks an article, writes the exact bytes
 # Newsdesk serves for it into a folder that nginx (also pinned to CPU 0, one
 # worker) serves as a static file, and drives each in turn with wrk pinned to
 # CPU 1 (32 connections, --latency). It prints medians over the rounds of
@@ -91,8 +92,8 @@ echo "# Newsdesk article page vs nginx static file"
 echo
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg), rounds: $ROUNDS x ${DURATION}s, wrk -t1 -c$CONNECTIONS, servers on CPU 0, wrk on CPU 1. Medians."
 echo
-echo "| articles | page bytes | newsdesk req/s | nginx req/s | ratio | newsdesk p50 / p99 ms | nginx p50 / p99 ms | newsdesk CPU ms/req | peak RSS MiB | start → first page ms | uncached render ms (p50 of 20) | seed s |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| articles | page bytes | newsdesk req/s | nginx req/s | req/s ratio | newsdesk p50 / p99 ms | nginx p50 / p99 ms | newsdesk CPU ms/req | nginx CPU ms/req | CPU ratio | peak RSS MiB | start → first page ms | uncached render ms (p50 of 20) | seed s | request lines logged |"
+echo "|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } | tee "$OUT/results.md"
 
 for n in $SIZES; do
@@ -103,7 +104,9 @@ for n in $SIZES; do
 
   # Start to first served request.
   t0=$(date +%s%N)
-  NEWSDESK_LOG=warn taskset -c 0 "$BIN" serve --data-dir "$data" --listen "127.0.0.1:$PORT_ND" >/dev/null &
+  # Default configuration, as an operator starts it: request logs on (info),
+  # written to a file.
+  taskset -c 0 "$BIN" serve --data-dir "$data" --listen "127.0.0.1:$PORT_ND" >"$WORK/serve-$n.log" &
   ND_PID=$!
   until curl -fsS -o /dev/null "http://127.0.0.1:$PORT_ND/healthz" 2>/dev/null; do sleep 0.005; done
   first_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -124,7 +127,8 @@ for n in $SIZES; do
   # Warm both up, then alternate rounds so drift in machine load hits both.
   taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PORT_ND$article" >/dev/null
   taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PORT_NGINX/article.html" >/dev/null
-  : > "$WORK/nd"; : > "$WORK/ng"; : > "$WORK/cpu"
+  : > "$WORK/nd"; : > "$WORK/ng"; : > "$WORK/cpu"; : > "$WORK/ngcpu"
+  ng_worker=$(pgrep -P "$NGINX_PID" | head -n 1)
   hz=$(getconf CLK_TCK)
   for _ in $(seq "$ROUNDS"); do
     c0=$(cpu_ticks "$ND_PID")
@@ -132,16 +136,22 @@ for n in $SIZES; do
     c1=$(cpu_ticks "$ND_PID")
     echo "$rps $p50 $p99" >> "$WORK/nd"
     echo "$c0 $c1 $reqs $hz" | awk '{ if ($3 > 0) printf "%.4f\n", ($2-$1)*1000/$4/$3 }' >> "$WORK/cpu"
-    run_wrk "http://127.0.0.1:$PORT_NGINX/article.html" | awk '{print $1, $2, $3}' >> "$WORK/ng"
+    g0=$(cpu_ticks "$ng_worker")
+    read -r grps gp50 gp99 greqs < <(run_wrk "http://127.0.0.1:$PORT_NGINX/article.html")
+    g1=$(cpu_ticks "$ng_worker")
+    echo "$grps $gp50 $gp99" >> "$WORK/ng"
+    echo "$g0 $g1 $greqs $hz" | awk '{ if ($3 > 0) printf "%.4f\n", ($2-$1)*1000/$4/$3 }' >> "$WORK/ngcpu"
   done
   rss_mib=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$ND_PID/status")
+  logged=$(grep -c ' request ' "$WORK/serve-$n.log" || true)
   nd_rps=$(awk '{print $1}' "$WORK/nd" | median); ng_rps=$(awk '{print $1}' "$WORK/ng" | median)
   nd_p50=$(awk '{print $2}' "$WORK/nd" | median); nd_p99=$(awk '{print $3}' "$WORK/nd" | median)
   ng_p50=$(awk '{print $2}' "$WORK/ng" | median); ng_p99=$(awk '{print $3}' "$WORK/ng" | median)
-  cpu=$(median < "$WORK/cpu")
+  cpu=$(median < "$WORK/cpu"); ngcpu=$(median < "$WORK/ngcpu")
   ratio=$(echo "$nd_rps $ng_rps" | awk '{printf "%.2f", $1/$2}')
-  printf '| %s | %s | %.0f | %.0f | %s | %s / %s | %s / %s | %s | %s | %s | %.1f | %.1f |\n' \
-    "$n" "$bytes" "$nd_rps" "$ng_rps" "$ratio" "$nd_p50" "$nd_p99" "$ng_p50" "$ng_p99" "$cpu" "$rss_mib" "$first_ms" "$render_ms" "$seed_s" \
+  cpu_ratio=$(echo "$cpu $ngcpu" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "nan" }')
+  printf '| %s | %s | %.0f | %.0f | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %.1f | %.1f | %s |\n' \
+    "$n" "$bytes" "$nd_rps" "$ng_rps" "$ratio" "$nd_p50" "$nd_p99" "$ng_p50" "$ng_p99" "$cpu" "$ngcpu" "$cpu_ratio" "$rss_mib" "$first_ms" "$render_ms" "$seed_s" "$logged" \
     | tee -a "$OUT/results.md"
   kill "$ND_PID" "$NGINX_PID"; wait "$ND_PID" "$NGINX_PID" 2>/dev/null || true
   ND_PID=""; NGINX_PID=""

@@ -157,17 +157,18 @@ async fn run(ctx: JobContext) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The lease of a bulk rebuild of related stories (a few minutes at 100k
+/// articles; generous, as a lost lease means a second rebuild).
+pub const REBUILD_LEASE: Duration = Duration::from_secs(3600);
+
 /// The handlers of every built-in job.
 pub fn builtin() -> Registry {
     let mut r = Registry::new();
-    for kind in [
-        "related.neighbours",
-        "related.refill",
-        "related.rebuild",
-        "article.publish_scheduled",
-        "ping",
-    ] {
+    for kind in ["related.neighbours", "related.refill", "article.publish_scheduled", "ping"] {
         r.register(kind, |ctx| Box::pin(run(ctx)));
     }
+    // The rebuild is one transaction: on SQLite it holds the write lock for
+    // its whole run, so it takes a lease long enough for any archive.
+    r.register_long("related.rebuild", REBUILD_LEASE, |ctx| Box::pin(run(ctx)));
     r
 }

@@ -11,11 +11,13 @@
 
 use chrono::{DateTime, Utc};
 use newsdesk_content::related::{
-    Features, IndexBuilder, MAX_POSTINGS, RAIL_SIZE, Scored, cosines, term_profile, vector_norm,
+    Features, IndexBuilder, MAX_POSTINGS, RAIL_SIZE, RelatedIndex, Scored, cosines, term_profile,
+    vector_norm,
 };
 use newsdesk_core::{Article, Id};
 use newsdesk_db::{Backend, ProfileRow, Result, TermStat, Tx};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Postings read per term when scoring one article: the newest articles
 /// with that term. Distinctive terms (found in fewer articles) are read
@@ -26,8 +28,12 @@ pub const NEWEST_PER_TERM: i64 = 200;
 /// Articles read per page by the bulk rebuild.
 const REBUILD_PAGE: i64 = 2_000;
 
-/// Articles whose rails are written per batch by the bulk rebuild.
+/// Articles whose rails are written per batch and thread by the bulk
+/// rebuild.
 const REBUILD_WRITE_BATCH: usize = 1_000;
+
+/// Postings written per batch by the bulk rebuild.
+const POSTINGS_BATCH: usize = 50_000;
 
 /// The scorer's view of an article.
 pub fn features(a: &Article, published_at: DateTime<Utc>) -> Features {
@@ -171,7 +177,9 @@ pub async fn rebuild_all(tx: &mut Tx) -> Result<usize> {
     if tx.backend() == Backend::Postgres {
         tx.lock_related_index().await?;
     }
+    let t0 = std::time::Instant::now();
     tx.clear_related_index().await?;
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rebuild: cleared");
     let mut builder = IndexBuilder::new();
     let mut after = 0;
     loop {
@@ -182,36 +190,119 @@ pub async fn rebuild_all(tx: &mut Tx) -> Result<usize> {
             builder.add(f, &terms);
         }
     }
-    let index = builder.build();
-    let terms: Vec<(i64, &str, i64)> =
-        index.terms().map(|(id, t, df)| (i64::from(id) + 1, t, i64::from(df))).collect();
-    tx.insert_terms(&terms).await?;
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rebuild: read");
+    // Scoring is CPU work of seconds: it runs on the blocking pool, never
+    // on the threads that answer requests.
+    let index = Arc::new(blocking(move || builder.build()).await);
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rebuild: indexed");
+    let terms: Vec<(i64, String, i64)> =
+        index.terms().map(|(id, t, df)| (i64::from(id) + 1, t.to_owned(), i64::from(df))).collect();
+    let term_refs: Vec<(i64, &str, i64)> =
+        terms.iter().map(|(i, t, d)| (*i, t.as_str(), *d)).collect();
+    tx.insert_terms(&term_refs).await?;
+    let term_count = terms.len();
+    drop(term_refs);
     drop(terms);
+    // Postings in key order (term, then time): each insert appends.
+    let mut start = 0;
+    while start < term_count {
+        let (ix, from) = (index.clone(), start);
+        let (rows, end) = blocking(move || {
+            let mut rows: Vec<(i64, i64, Id, f32)> = Vec::with_capacity(POSTINGS_BATCH);
+            let mut end = from;
+            while end < ix.term_count() && rows.len() < POSTINGS_BATCH {
+                let term = end as u32;
+                rows.extend(
+                    ix.term_postings(term)
+                        .into_iter()
+                        .map(|(f, w)| (i64::from(term) + 1, f.published_at.timestamp(), f.id, w)),
+                );
+                end += 1;
+            }
+            (rows, end)
+        })
+        .await;
+        tx.insert_postings(&rows).await?;
+        start = end;
+    }
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rebuild: postings written");
+    tx.finish_related_index().await?;
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rebuild: postings indexed");
     let total = index.len();
+    // Scoring every article is the long part: it uses every core.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let mut start = 0;
     while start < total {
-        let end = (start + REBUILD_WRITE_BATCH).min(total);
-        let mut postings = Vec::new();
-        let mut profiles = Vec::with_capacity(end - start);
-        let mut rails = Vec::with_capacity(end - start);
-        for i in start..end {
-            let f = &index.features()[i];
-            postings.extend(
-                index.raw_terms(i).map(|(t, w)| (i64::from(t) + 1, f.published_at, f.id, w)),
-            );
-            let rail: Vec<(Id, f64)> =
-                index.related_at(i, RAIL_SIZE).into_iter().map(|s| (s.id, s.score)).collect();
-            let floor =
-                if rail.len() >= RAIL_SIZE { rail.last().map_or(0.0, |r| r.1) } else { 0.0 };
-            profiles.push(ProfileRow { features: f.clone(), norm: index.norm(i), floor });
-            rails.push((f.id, rail));
-        }
-        tx.insert_postings(&postings).await?;
+        let end = (start + REBUILD_WRITE_BATCH * threads).min(total);
+        let ix = index.clone();
+        let (profiles, rails) = blocking(move || score_range(&ix, start, end, threads)).await;
         tx.insert_profiles(&profiles).await?;
         tx.insert_rails(&rails).await?;
         start = end;
     }
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rebuild: rails written");
     Ok(total)
+}
+
+/// A profile and a rail for each article in `start..end`, scored on
+/// `threads` threads.
+#[allow(clippy::type_complexity)]
+fn score_range(
+    ix: &RelatedIndex,
+    start: usize,
+    end: usize,
+    threads: usize,
+) -> (Vec<ProfileRow>, Vec<(Id, Vec<(Id, f64)>)>) {
+    let per = (end - start).div_ceil(threads).max(1);
+    let parts: Vec<(Vec<ProfileRow>, Vec<(Id, Vec<(Id, f64)>)>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (start..end)
+            .step_by(per)
+            .map(|from| {
+                scope.spawn(move || {
+                    let mut scratch = ix.scratch();
+                    let to = (from + per).min(end);
+                    let mut profiles = Vec::with_capacity(to - from);
+                    let mut rails = Vec::with_capacity(to - from);
+                    for i in from..to {
+                        let f = &ix.features()[i];
+                        let rail: Vec<(Id, f64)> = ix
+                            .related_with(i, RAIL_SIZE, &mut scratch)
+                            .into_iter()
+                            .map(|s| (s.id, s.score))
+                            .collect();
+                        let floor = if rail.len() >= RAIL_SIZE {
+                            rail.last().map_or(0.0, |r| r.1)
+                        } else {
+                            0.0
+                        };
+                        profiles.push(ProfileRow { features: f.clone(), norm: ix.norm(i), floor });
+                        rails.push((f.id, rail));
+                    }
+                    (profiles, rails)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut profiles = Vec::with_capacity(end - start);
+    let mut rails = Vec::with_capacity(end - start);
+    for (p, r) in parts {
+        profiles.extend(p);
+        rails.extend(r);
+    }
+    (profiles, rails)
+}
+
+/// Runs CPU work on the blocking pool; a panic there panics here (the job
+/// then fails and is retried like any other failure).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 /// The rail `a` would get from the postings now, without storing it (for

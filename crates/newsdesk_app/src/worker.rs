@@ -33,7 +33,7 @@ pub type Handler = Arc<dyn Fn(JobContext) -> BoxFuture<'static, anyhow::Result<(
 /// Handlers by job kind.
 #[derive(Clone, Default)]
 pub struct Registry {
-    handlers: HashMap<String, Handler>,
+    handlers: HashMap<String, (Handler, Option<Duration>)>,
 }
 
 impl Registry {
@@ -48,7 +48,19 @@ impl Registry {
         kind: &str,
         f: impl Fn(JobContext) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync + 'static,
     ) {
-        self.handlers.insert(kind.to_owned(), Arc::new(f));
+        self.handlers.insert(kind.to_owned(), (Arc::new(f), None));
+    }
+
+    /// Like [`Registry::register`], for a job that may hold the database's
+    /// write lock for a long time (SQLite has one writer, so its lease
+    /// could not be extended meanwhile): it gets `lease` at once.
+    pub fn register_long(
+        &mut self,
+        kind: &str,
+        lease: Duration,
+        f: impl Fn(JobContext) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync + 'static,
+    ) {
+        self.handlers.insert(kind.to_owned(), (Arc::new(f), Some(lease)));
     }
 }
 
@@ -168,13 +180,18 @@ impl Worker {
         let ClaimedJob { id, kind, payload, attempts, .. } = job;
         let result = match self.registry.handlers.get(&kind) {
             None => Err(format!("no handler for jobs of kind `{kind}` in this version")),
-            Some(handler) => {
+            Some((handler, long)) => {
+                let lease = long.unwrap_or(self.config.lease).max(self.config.lease);
+                if long.is_some() {
+                    let until = Utc::now()
+                        + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+                    db.extend_job_lease(id, &self.name, until).await?;
+                }
                 let ctx =
                     JobContext { newsroom: self.newsroom.clone(), id, payload, attempt: attempts };
                 // Its own task, so a panic is caught as a JoinError.
                 let mut task = tokio::spawn(handler(ctx));
-                let mut beat =
-                    tokio::time::interval((self.config.lease / 3).max(Duration::from_millis(10)));
+                let mut beat = tokio::time::interval((lease / 3).max(Duration::from_millis(10)));
                 beat.tick().await;
                 loop {
                     tokio::select! {
@@ -186,7 +203,7 @@ impl Worker {
                         },
                         _ = beat.tick() => {
                             let until = Utc::now()
-                                + chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::MAX);
+                                + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
                             match db.extend_job_lease(id, &self.name, until).await {
                                 Ok(true) => {}
                                 Ok(false) => tracing::warn!(job.id = id, "lost the lease of a running job"),

@@ -526,6 +526,33 @@ impl RelatedIndex {
         })
     }
 
+    /// The postings of term `t`: [(article features, weight before idf
+    /// and normalisation)], oldest article first. That is the postings
+    /// table's key order, so writing them in this order appends.
+    pub fn term_postings(&self, t: u32) -> Vec<(&Features, f32)> {
+        let n = self.len() as u64;
+        let i = idf(n, u64::from(self.df[t as usize]));
+        let mut out: Vec<(&Features, f32)> = self.postings[t as usize]
+            .iter()
+            .map(|&(j, w)| {
+                let raw = if i > 0.0 { f64::from(w) * self.norms[j as usize] / i } else { 0.0 };
+                (&self.features[j as usize], raw as f32)
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.0.published_at
+                .timestamp()
+                .cmp(&b.0.published_at.timestamp())
+                .then(a.0.id.cmp(&b.0.id))
+        });
+        out
+    }
+
+    /// Terms indexed.
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+
     /// Every term with its id and document frequency.
     pub fn terms(&self) -> impl Iterator<Item = (u32, &str, u32)> + '_ {
         self.terms.iter().enumerate().map(|(i, t)| (i as u32, t.as_str(), self.df[i]))
@@ -540,25 +567,93 @@ impl RelatedIndex {
 
     /// Like [`RelatedIndex::related`], for the article at position `i`.
     pub fn related_at(&self, target: usize, limit: usize) -> Vec<Scored> {
+        self.related_with(target, limit, &mut self.scratch())
+    }
+
+    /// Working memory for [`RelatedIndex::related_with`], reused across
+    /// calls so the bulk rebuild allocates it once.
+    pub fn scratch(&self) -> Scratch {
+        Scratch { acc: vec![0.0; self.len()], touched: Vec::new(), by_cos: Vec::new() }
+    }
+
+    /// Like [`RelatedIndex::related_at`], with reusable working memory.
+    ///
+    /// Text scores accumulate in a dense array. Only some candidates are
+    /// scored in full: the story's members, the best by text, and every
+    /// other whose best possible score (its text part plus full tag and
+    /// section parts) could still beat the last story kept. That bound is
+    /// exact, so the result is the same as scoring them all.
+    pub fn related_with(&self, target: usize, limit: usize, s: &mut Scratch) -> Vec<Scored> {
         let a = &self.features[target];
-        let mut text: HashMap<u32, f64> = HashMap::new();
         for &(t, w) in &self.vectors[target] {
             let list = &self.postings[t as usize];
             if list.len() > MAX_POSTINGS {
                 continue;
             }
             for &(j, wj) in list {
-                *text.entry(j).or_default() += f64::from(w) * f64::from(wj);
+                let slot = &mut s.acc[j as usize];
+                if *slot == 0.0 {
+                    s.touched.push(j);
+                }
+                *slot += f64::from(w) * f64::from(wj);
             }
         }
-        // Story members count even with no word in common.
-        if let Some(members) = a.story_id.and_then(|s| self.by_story.get(&s)) {
-            for &j in members {
-                text.entry(j).or_default();
+        let mut scored: Vec<Scored> = Vec::new();
+        let done = |j: u32, scored: &mut Vec<Scored>, acc: &[f64]| {
+            if j as usize != target {
+                let b = &self.features[j as usize];
+                scored.push(Scored { id: b.id, score: score(a, b, acc[j as usize]) });
+            }
+        };
+        // Story members count even with no word in common; they are always
+        // scored in full.
+        let members: &[u32] = a.story_id.and_then(|st| self.by_story.get(&st)).map_or(&[], |m| m);
+        for &j in members {
+            done(j, &mut scored, &s.acc);
+        }
+        let in_story =
+            |j: u32| a.story_id.is_some() && self.features[j as usize].story_id == a.story_id;
+        s.by_cos.clear();
+        s.by_cos
+            .extend(s.touched.iter().filter(|&&j| !in_story(j)).map(|&j| (s.acc[j as usize], j)));
+        let head = (limit * 4).min(s.by_cos.len());
+        if head > 0 && head < s.by_cos.len() {
+            s.by_cos.select_nth_unstable_by(head - 1, |x, y| y.0.total_cmp(&x.0));
+        }
+        for &(_, j) in &s.by_cos[..head] {
+            done(j, &mut scored, &s.acc);
+        }
+        let threshold = {
+            let mut best: Vec<f64> = scored.iter().map(|x| x.score).collect();
+            if best.len() >= limit && limit > 0 {
+                best.select_nth_unstable_by(limit - 1, |x, y| y.total_cmp(x));
+                best[limit - 1]
+            } else {
+                0.0
+            }
+        };
+        for &(cos, j) in &s.by_cos[head..] {
+            // The most a candidate outside the story can score.
+            if W_TEXT * cos + W_TAGS + W_SECTION >= threshold {
+                done(j, &mut scored, &s.acc);
             }
         }
-        rank(a, text.into_iter().map(|(j, cos)| (&self.features[j as usize], cos)), limit)
+        for &j in &s.touched {
+            s.acc[j as usize] = 0.0;
+        }
+        s.touched.clear();
+        scored.sort_by(|x, y| y.score.total_cmp(&x.score).then(y.id.cmp(&x.id)));
+        scored.truncate(limit);
+        scored
     }
+}
+
+/// Working memory of [`RelatedIndex::related_with`].
+#[derive(Debug)]
+pub struct Scratch {
+    acc: Vec<f64>,
+    touched: Vec<u32>,
+    by_cos: Vec<(f64, u32)>,
 }
 
 /// The score of `b` as a related story of `a`, given their text cosine. See
@@ -702,6 +797,71 @@ mod tests {
             }
             let raw: Vec<(u32, f32)> = idx.raw_terms(i).collect();
             assert_eq!(raw.len(), c.terms.len());
+        }
+    }
+
+    #[test]
+    fn pruned_scoring_equals_scoring_every_candidate() {
+        // 400 articles over a small vocabulary, so lists overlap heavily and
+        // the pruning has work to do.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let words: Vec<String> = (0..120).map(|i| format!("word{i}")).collect();
+        let cs: Vec<Candidate> = (0..400)
+            .map(|id| {
+                let text: Vec<&str> = (0..12).map(|_| words[next(120) as usize].as_str()).collect();
+                let tags: Vec<Id> = (0..next(4))
+                    .map(|_| next(10) as Id)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                Candidate {
+                    id,
+                    section_id: Some(next(5) as Id),
+                    story_id: (next(3) == 0).then(|| next(20) as Id),
+                    tags,
+                    published_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("date")
+                        + chrono::Duration::hours(next(24 * 200) as i64),
+                    terms: term_profile(&text.join(" "), "", &text.join(" ")),
+                }
+            })
+            .collect();
+        let idx = RelatedIndex::build(&cs);
+        let mut scratch = idx.scratch();
+        for i in 0..cs.len() {
+            let fast = idx.related_with(i, RAIL_SIZE, &mut scratch);
+            // Every candidate, scored.
+            let a = &idx.features()[i];
+            let all: Vec<(&Features, f64)> = idx
+                .features()
+                .iter()
+                .enumerate()
+                .map(|(j, b)| {
+                    let cos: f64 = idx.vectors[i]
+                        .iter()
+                        .filter(|(t, _)| idx.postings[*t as usize].len() <= MAX_POSTINGS)
+                        .filter_map(|(t, w)| {
+                            idx.vectors[j]
+                                .iter()
+                                .find(|(u, _)| u == t)
+                                .map(|(_, v)| f64::from(*w) * f64::from(*v))
+                        })
+                        .sum();
+                    (b, cos)
+                })
+                .filter(|(b, cos)| *cos > 0.0 || (a.story_id.is_some() && b.story_id == a.story_id))
+                .collect();
+            let slow = rank(a, all, RAIL_SIZE);
+            assert_eq!(
+                fast.iter().map(|s| s.id).collect::<Vec<_>>(),
+                slow.iter().map(|s| s.id).collect::<Vec<_>>(),
+                "article {i}"
+            );
         }
     }
 }

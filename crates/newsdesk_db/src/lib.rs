@@ -13,7 +13,7 @@
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -130,7 +130,7 @@ impl Database {
     /// and its folder are created when missing.
     pub async fn connect(url: &str) -> Result<Database> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)?;
+            let opts = PgConnectOptions::from_str(url)?.disable_statement_logging();
             Self::connect_postgres(opts).await
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
@@ -152,7 +152,10 @@ impl Database {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Slow statements are the bulk loads' business; logging
+                // their SQL (thousands of placeholders) helps nobody.
+                .disable_statement_logging();
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
             Ok(Database { pool: Pool::Sqlite(pool), stats: Arc::default() })
         }
@@ -161,6 +164,7 @@ impl Database {
     /// Connects to PostgreSQL with ready-made options (tests use this to set
     /// a per-test `search_path`).
     pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Database> {
+        let opts = opts.disable_statement_logging();
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(PG_ACQUIRE_TIMEOUT)
@@ -255,6 +259,9 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
     out
 }
 
-/// Most values bound in one statement. SQLite allows 32,766 and PostgreSQL
-/// 65,535; bulk writes stay well below both.
-pub(crate) const MAX_BIND: usize = 30_000;
+/// Most values bound in one multi-row statement of a bulk write. Both
+/// databases allow far more (32,766 and 65,535), but the cost per row
+/// grows with the statement's size: writing 611k postings took 2.4 s in
+/// statements of 400 values, 3.4 s at 1,000, 12 s at 4,000 and 89 s at
+/// 30,000 (SQLite, release build).
+pub(crate) const MAX_BIND: usize = 400;

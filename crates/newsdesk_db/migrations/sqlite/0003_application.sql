@@ -59,27 +59,30 @@ CREATE INDEX events_created ON events (created_at);
 
 -- Related stories at any archive size: the term profiles of published
 -- articles as postings (term → article), so that scoring one article reads
--- only the articles that share its terms.
+-- only the articles that share its terms. These three tables are an index
+-- derived from `articles`, written only by the code that maintains it and
+-- rebuilt from scratch by the bulk rebuild; they carry no foreign keys,
+-- which would make that rebuild several times slower.
 CREATE TABLE related_terms (
     id   INTEGER PRIMARY KEY,
     term TEXT NOT NULL UNIQUE,
     df   INTEGER NOT NULL DEFAULT 0
 );
--- Keyed by term, newest first, so "the newest N articles with this term" is
--- one range scan.
+-- Keyed by term, newest first (`published` in Unix seconds), so "the newest
+-- N articles with this term" is one range scan.
 CREATE TABLE related_postings (
-    term_id      INTEGER NOT NULL REFERENCES related_terms (id),
-    published_at TIMESTAMP NOT NULL,
-    article_id   INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-    weight       REAL NOT NULL,
-    PRIMARY KEY (term_id, published_at, article_id)
+    term_id    INTEGER NOT NULL,
+    published  INTEGER NOT NULL,
+    article_id INTEGER NOT NULL,
+    weight     REAL NOT NULL,
+    PRIMARY KEY (term_id, published, article_id)
 ) WITHOUT ROWID;
 CREATE INDEX related_postings_article ON related_postings (article_id);
 -- What the scorer needs of each published article besides its terms.
 -- `norm` is the length of its tf-idf vector when it was indexed; `floor` is
 -- the score of the last story in its full rail (0 while the rail is short).
 CREATE TABLE related_profiles (
-    article_id   INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+    article_id   INTEGER PRIMARY KEY,
     section_id   INTEGER,
     story_id     INTEGER,
     published_at TIMESTAMP NOT NULL,
