@@ -308,10 +308,16 @@ async fn jobs(config: &Config, action: JobsAction) -> anyhow::Result<()> {
             } else {
                 println!("Running jobs as {} (Ctrl-C to stop).", worker.name());
                 let (tx, rx) = tokio::sync::watch::channel(false);
+                let notifications = tokio::spawn(newsdesk_app::listen(
+                    db.with_own_counter(),
+                    newsroom.signals().clone(),
+                    rx.clone(),
+                ));
                 let task = tokio::spawn(worker.run(rx));
                 shutdown_signal().await;
                 let _ = tx.send(true);
                 let _ = task.await;
+                let _ = notifications.await;
             }
         }
         JobsAction::Ping { sleep_ms } => {

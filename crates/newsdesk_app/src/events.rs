@@ -9,6 +9,7 @@
 //! process, a CLI command, an importer or another server, reaches every
 //! cache within a second.
 
+use crate::Signals;
 use chrono::{DateTime, Utc};
 use newsdesk_core::{Article, Byline, Id};
 use newsdesk_db::{Database, NewEvent, StoredEvent};
@@ -18,7 +19,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// How often a follower reads the log when nothing woke it.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -109,6 +109,15 @@ pub enum Event {
         /// Articles whose related rail listed it.
         listed_by: Vec<Id>,
     },
+    /// A scheduled article could not be published at its time and went back
+    /// to review.
+    #[serde(rename = "article.schedule_failed")]
+    ScheduleFailed {
+        /// Article id.
+        id: Id,
+        /// Why, for people.
+        problems: Vec<String>,
+    },
     /// The related rails of these articles changed.
     #[serde(rename = "related.changed")]
     RelatedChanged {
@@ -150,6 +159,7 @@ impl Event {
             Event::ArticlePublished { .. } => "article.published",
             Event::ArticleUpdated { .. } => "article.updated",
             Event::ArticleUnpublished { .. } => "article.unpublished",
+            Event::ScheduleFailed { .. } => "article.schedule_failed",
             Event::RelatedChanged { .. } => "related.changed",
             Event::TaxonomyChanged { .. } => "taxonomy.changed",
             Event::MediaAdded { .. } => "media.added",
@@ -177,8 +187,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a follower feeds events to (the web layer's page cache).
 pub trait EventSink: Send + Sync + 'static {
-    /// Applies events, oldest first.
-    fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, ()>;
+    /// Applies events, oldest first; `false` when they could not all be
+    /// applied (they are handed over again later, so applying must be
+    /// idempotent).
+    fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool>;
     /// Events may have been missed (the log was pruned past what this
     /// follower had read): forget everything derived from the content.
     fn reset(&self) -> BoxFuture<'_, ()>;
@@ -192,21 +204,27 @@ pub struct Follower {
     /// Serializes reads, so two catch-ups never apply the same batch twice
     /// at the same time.
     reading: tokio::sync::Mutex<()>,
-    wake: Notify,
+    signals: Arc<Signals>,
     failing: AtomicBool,
 }
 
 impl Follower {
     /// A follower that starts after the newest event: a process that just
-    /// started has nothing cached yet, so older events are moot.
-    pub async fn start(db: Database, sink: Arc<dyn EventSink>) -> newsdesk_db::Result<Follower> {
+    /// started has nothing cached yet, so older events are moot. It is woken
+    /// through `signals`: by this process's commits and, with
+    /// [`crate::listen`] running, by PostgreSQL notifications.
+    pub async fn start(
+        db: Database,
+        sink: Arc<dyn EventSink>,
+        signals: Arc<Signals>,
+    ) -> newsdesk_db::Result<Follower> {
         let last = db.last_event_id().await?;
         Ok(Follower {
             db,
             sink,
             last_seen: AtomicI64::new(last),
             reading: tokio::sync::Mutex::new(()),
-            wake: Notify::new(),
+            signals,
             failing: AtomicBool::new(false),
         })
     }
@@ -218,7 +236,7 @@ impl Follower {
 
     /// Asks the follower's loop to read the log now.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.signals.events_committed();
     }
 
     /// Reads and applies every event not applied yet; returns how many.
@@ -247,7 +265,11 @@ impl Follower {
                 }
             }
             let events: Vec<Event> = stored.iter().map(Event::from_stored).collect();
-            self.sink.apply(&events).await;
+            if !self.sink.apply(&events).await {
+                // Not applied in full (the sink could not reach the
+                // database): read the same events again next time.
+                return Ok(applied);
+            }
             applied += events.len();
             let last = stored.last().map_or(after, |e| e.id);
             self.last_seen.store(last, Ordering::Release);
@@ -258,38 +280,10 @@ impl Follower {
     }
 
     /// Runs until `shutdown` turns true: reads the log every
-    /// [`POLL_INTERVAL`], when woken, and on PostgreSQL when notified.
-    /// Survives a database that goes away: it logs once, keeps trying, and
-    /// logs again when the database is back.
+    /// [`POLL_INTERVAL`] and whenever woken. Survives a database that goes
+    /// away: it logs once, keeps trying, and logs again when the database is
+    /// back.
     pub async fn run(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let listener = {
-            let me = self.clone();
-            let mut stop = shutdown.clone();
-            tokio::spawn(async move {
-                loop {
-                    let mut l = match me.db.listen(newsdesk_db::EVENTS_CHANNEL).await {
-                        Ok(Some(l)) => l,
-                        // SQLite: polling only.
-                        Ok(None) => return,
-                        Err(_) => {
-                            tokio::select! {
-                                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                                _ = stop.changed() => return,
-                            }
-                        }
-                    };
-                    loop {
-                        tokio::select! {
-                            r = l.recv() => match r {
-                                Ok(()) => me.wake(),
-                                Err(_) => break,
-                            },
-                            _ = stop.changed() => return,
-                        }
-                    }
-                }
-            })
-        };
         loop {
             match self.catch_up().await {
                 Ok(_) => {
@@ -305,14 +299,13 @@ impl Follower {
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL_INTERVAL) => {}
-                _ = self.wake.notified() => {}
+                _ = self.signals.events.notified() => {}
                 _ = shutdown.changed() => break,
             }
             if *shutdown.borrow() {
                 break;
             }
         }
-        listener.abort();
     }
 }
 

@@ -139,8 +139,10 @@ async fn run(ctx: JobContext) -> anyhow::Result<()> {
         }
         Job::PublishScheduled { article_id, at } => {
             let mut w = newsroom.begin(&Actor::system("scheduler")).await?;
-            if let Some(saved) = w.publish_scheduled(article_id, at).await? {
-                w.commit().await?;
+            let published = w.publish_scheduled(article_id, at).await?;
+            // Committed either way: a failed schedule is written back too.
+            w.commit().await?;
+            if let Some(saved) = published {
                 tracing::info!(
                     article.id = article_id,
                     path = saved.article.path.as_deref().unwrap_or_default(),

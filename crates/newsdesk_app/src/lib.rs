@@ -46,11 +46,58 @@ impl Signals {
     /// Wakes whoever cares about what a commit wrote.
     pub fn committed(&self, c: &Committed) {
         if !c.event_ids.is_empty() {
-            self.events.notify_waiters();
-            self.events.notify_one();
+            self.events_committed();
         }
         if c.jobs_enqueued {
             self.jobs.notify_waiters();
+        }
+    }
+
+    /// Wakes the event follower (a stored wake-up if it is busy, so none
+    /// is lost).
+    pub fn events_committed(&self) {
+        self.events.notify_one();
+    }
+}
+
+/// Forwards PostgreSQL notifications (events and jobs committed by any
+/// process) to this process's [`Signals`], until `shutdown` turns true.
+/// One listener per process, on a connection of its own; on SQLite it
+/// returns at once (followers and workers poll there).
+pub async fn listen(
+    db: Database,
+    signals: Arc<Signals>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut failing = false;
+    loop {
+        let mut l = match db.listen(&[newsdesk_db::EVENTS_CHANNEL, newsdesk_db::JOBS_CHANNEL]).await
+        {
+            Ok(Some(l)) => l,
+            Ok(None) => return,
+            Err(e) => {
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!(error = %e, "cannot listen for notifications; polling until the database is back");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                    _ = shutdown.changed() => return,
+                }
+            }
+        };
+        failing = false;
+        // Anything may have happened while not listening: look now.
+        signals.events_committed();
+        signals.jobs.notify_waiters();
+        loop {
+            tokio::select! {
+                r = l.recv() => match r {
+                    Ok(channel) if channel == newsdesk_db::JOBS_CHANNEL => signals.jobs.notify_waiters(),
+                    Ok(_) => signals.events_committed(),
+                    Err(_) => break,
+                },
+                _ = shutdown.changed() => return,
+            }
         }
     }
 }

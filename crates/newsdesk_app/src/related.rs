@@ -5,8 +5,9 @@
 //! term) and against its running story, so the work per publish does not
 //! grow with the archive. Other articles' rails follow in a job
 //! ([`update_neighbours`]): because the score is symmetric, the new article
-//! enters another article's rail exactly when it scores above the last story
-//! there. The bulk rebuild ([`rebuild_all`]) pages through the archive and
+//! enters another article's rail when it scores above the last story there
+//! (as scored when that rail was computed: lengths and document frequencies
+//! drift a little as the archive grows, until the next bulk rebuild). The bulk rebuild ([`rebuild_all`]) pages through the archive and
 //! scores everything in memory with interned terms.
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use newsdesk_content::related::{
     vector_norm,
 };
 use newsdesk_core::{Article, Id};
-use newsdesk_db::{Backend, ProfileRow, Result, TermStat, Tx};
+use newsdesk_db::{ProfileRow, Result, TermStat, Tx};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -93,6 +94,7 @@ fn best(target: &Features, scored: &[(ProfileRow, f64)]) -> Vec<(Id, f64)> {
 /// Indexes a published article (replacing what was indexed for it) and
 /// stores its own rail. Other rails are left to [`update_neighbours`].
 pub async fn index_article(tx: &mut Tx, a: &Article, published_at: DateTime<Utc>) -> Result<()> {
+    tx.lock_related().await?;
     tx.unindex_terms(a.id).await?;
     let mut body = String::new();
     for b in &a.body {
@@ -112,6 +114,7 @@ pub async fn index_article(tx: &mut Tx, a: &Article, published_at: DateTime<Utc>
 /// Recomputes one indexed article's rail from scratch; returns whether it
 /// changed. Articles no longer indexed (unpublished) are skipped.
 pub async fn recompute(tx: &mut Tx, id: Id) -> Result<bool> {
+    tx.lock_related().await?;
     let Some(profile) = tx.profiles(&[id]).await?.into_iter().next() else {
         return Ok(false);
     };
@@ -130,6 +133,7 @@ pub async fn recompute(tx: &mut Tx, id: Id) -> Result<bool> {
 /// last story, and every rail that listed it is recomputed (its score may
 /// have dropped). Returns the articles whose rail changed.
 pub async fn update_neighbours(tx: &mut Tx, id: Id) -> Result<Vec<Id>> {
+    tx.lock_related().await?;
     let Some(profile) = tx.profiles(&[id]).await?.into_iter().next() else {
         return Ok(Vec::new());
     };
@@ -174,9 +178,7 @@ pub async fn update_neighbours(tx: &mut Tx, id: Id) -> Result<Vec<Id>> {
 /// first, so a publish that commits meanwhile waits and then indexes itself
 /// into the new tables.
 pub async fn rebuild_all(tx: &mut Tx) -> Result<usize> {
-    if tx.backend() == Backend::Postgres {
-        tx.lock_related_index().await?;
-    }
+    tx.lock_related().await?;
     let t0 = std::time::Instant::now();
     tx.clear_related_index().await?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rebuild: cleared");
@@ -301,7 +303,8 @@ fn score_range(
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::task::spawn_blocking(f).await {
         Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the runtime is shutting down: {e}"),
     }
 }
 

@@ -193,6 +193,7 @@ impl Worker {
                 let mut task = tokio::spawn(handler(ctx));
                 let mut beat = tokio::time::interval((lease / 3).max(Duration::from_millis(10)));
                 beat.tick().await;
+                let mut renewed = std::time::Instant::now();
                 loop {
                     tokio::select! {
                         r = &mut task => break match r {
@@ -204,10 +205,23 @@ impl Worker {
                         _ = beat.tick() => {
                             let until = Utc::now()
                                 + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-                            match db.extend_job_lease(id, &self.name, until).await {
-                                Ok(true) => {}
-                                Ok(false) => tracing::warn!(job.id = id, "lost the lease of a running job"),
-                                Err(e) => tracing::warn!(job.id = id, error = %e, "could not extend a job's lease"),
+                            let lost = match db.extend_job_lease(id, &self.name, until).await {
+                                Ok(true) => {
+                                    renewed = std::time::Instant::now();
+                                    false
+                                }
+                                // Another worker holds it now: it must not run
+                                // twice at the same time.
+                                Ok(false) => true,
+                                Err(e) => {
+                                    tracing::warn!(job.id = id, error = %e, "could not extend a job's lease");
+                                    renewed.elapsed() >= lease
+                                }
+                            };
+                            if lost {
+                                tracing::warn!(job.id = id, job.kind = kind, "lost the lease of a running job; stopping it");
+                                task.abort();
+                                return Ok(Outcome::Lost { id });
                             }
                         }
                     }
@@ -269,34 +283,6 @@ impl Worker {
     /// event log (every server does; the work is idempotent).
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let signals: Arc<Signals> = self.newsroom.signals().clone();
-        let listener = {
-            let db = self.newsroom.db().clone();
-            let signals = signals.clone();
-            let mut stop = shutdown.clone();
-            tokio::spawn(async move {
-                loop {
-                    let mut l = match db.listen(newsdesk_db::JOBS_CHANNEL).await {
-                        Ok(Some(l)) => l,
-                        Ok(None) => return,
-                        Err(_) => {
-                            tokio::select! {
-                                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                                _ = stop.changed() => return,
-                            }
-                        }
-                    };
-                    loop {
-                        tokio::select! {
-                            r = l.recv() => match r {
-                                Ok(()) => signals.jobs.notify_waiters(),
-                                Err(_) => break,
-                            },
-                            _ = stop.changed() => return,
-                        }
-                    }
-                }
-            })
-        };
         let mut failing = false;
         let mut last_prune = std::time::Instant::now() - PRUNE_EVERY;
         loop {
@@ -337,7 +323,6 @@ impl Worker {
                 _ = shutdown.changed() => {}
             }
         }
-        listener.abort();
     }
 }
 

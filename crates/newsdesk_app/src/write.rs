@@ -130,6 +130,31 @@ impl Write {
         Ok((a, v))
     }
 
+    /// Refuses what cannot be stored even as a draft: oversized fields, a
+    /// malformed slug, references to sections, stories, tags or authors
+    /// that do not exist. A tag listed twice counts once.
+    async fn check_storable(&mut self, a: &mut Article) -> Result<()> {
+        let mut seen = Vec::with_capacity(a.tags.len());
+        a.tags.retain(|t| {
+            let new = !seen.contains(t);
+            seen.push(*t);
+            new
+        });
+        let mut problems = a.savable();
+        problems.extend(
+            self.tx
+                .missing_references(a)
+                .await?
+                .into_iter()
+                .map(|(field, id)| Problem::UnknownReference { field, id }),
+        );
+        if problems.is_empty() { Ok(()) } else { Err(Error::Invalid(problems)) }
+    }
+
+    fn check(problems: Vec<Problem>) -> Result<()> {
+        if problems.is_empty() { Ok(()) } else { Err(Error::Invalid(problems)) }
+    }
+
     async fn publish_problems(&mut self, a: &Article) -> Result<Vec<Problem>> {
         let media: Vec<Media> = self.tx.media_by_ids(&media_ids(a)).await?;
         Ok(a.publishable(|mid| media.iter().find(|m| m.id == mid)))
@@ -143,10 +168,7 @@ impl Write {
         if a.slug.is_empty() {
             a.slug = slugify(&a.headlines.display);
         }
-        let problems = a.savable();
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
+        self.check_storable(&mut a).await?;
         if !matches!(a.status, ArticleStatus::Draft | ArticleStatus::Review) {
             a.status = ArticleStatus::Draft;
         }
@@ -160,9 +182,9 @@ impl Write {
     }
 
     /// Saves what an article says, over `expected_version`. Status, path,
-    /// first publication and schedule stay as stored. A public article must
-    /// stay publishable; its related stories follow (its own rail now, the
-    /// others' in a job).
+    /// first publication and schedule stay as stored. A public or scheduled
+    /// article must stay publishable; a public one's related stories follow
+    /// (its own rail now, the others' in a job).
     pub async fn save(&mut self, mut a: Article, expected_version: i32) -> Result<Saved> {
         let (before, version) = self.load(a.id, None).await?;
         self.allow(Action::EditArticle, owner(&before))?;
@@ -179,11 +201,8 @@ impl Write {
         // Readers are told a story changed only by the time the editor sets,
         // never earlier than before and never in the future.
         a.updated_at = a.updated_at.clamp(before.updated_at, self.now.max(before.updated_at));
-        let problems = a.savable();
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
-        if a.status.is_public() {
+        self.check_storable(&mut a).await?;
+        if a.status.is_public() || a.status == ArticleStatus::Scheduled {
             let problems = self.publish_problems(&a).await?;
             if !problems.is_empty() {
                 return Err(Error::Unpublishable(problems));
@@ -332,6 +351,11 @@ impl Write {
     /// Publishes a scheduled article whose time has come; does nothing
     /// (`None`) when it was rescheduled, unscheduled or already published
     /// since the job was queued, so the job can run any number of times.
+    ///
+    /// An article that can no longer be published (its lead image was
+    /// deleted, say) is not retried for hours: it goes back to review with a
+    /// `article.schedule_failed` event naming the problems, for the back
+    /// office to show.
     pub async fn publish_scheduled(&mut self, id: Id, at: DateTime<Utc>) -> Result<Option<Saved>> {
         let (a, _) = match self.load(id, None).await {
             Ok(found) => found,
@@ -342,7 +366,27 @@ impl Write {
             return Ok(None);
         }
         let now = self.now;
-        self.publish_at(id, None, now, "scheduled publish").await.map(Some)
+        match self.publish_at(id, None, now, "scheduled publish").await {
+            Ok(saved) => Ok(Some(saved)),
+            Err(Error::Unpublishable(problems)) => {
+                let (mut a, v) = self.load(id, None).await?;
+                a.scheduled_at = None;
+                let version = self.set_status(&mut a, v, ArticleStatus::Review).await?;
+                self.revision(&a, version, "schedule failed", false).await?;
+                tracing::warn!(
+                    article.id = id,
+                    problems =
+                        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                    "a scheduled article could not be published; it is back in review"
+                );
+                self.record(Event::ScheduleFailed {
+                    id,
+                    problems: problems.iter().map(ToString::to_string).collect(),
+                });
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Takes a published article down: its URL answers 410, it leaves every
@@ -352,6 +396,7 @@ impl Write {
         let (mut a, v) = self.load(id, None).await?;
         self.allow(Action::UnpublishArticle, owner(&a))?;
         let version = self.set_status(&mut a, v, ArticleStatus::Unpublished).await?;
+        self.tx.lock_related().await?;
         self.tx.unindex_terms(id).await?;
         let listed_by = self.tx.remove_from_rails(id).await?;
         if !listed_by.is_empty() {
@@ -437,6 +482,7 @@ impl Write {
     /// Adds a section.
     pub async fn create_section(&mut self, s: &Section) -> Result<Section> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(s.problems())?;
         let s = self.tx.create_section(s).await?;
         self.taxonomy_changed("section", s.id);
         Ok(s)
@@ -445,6 +491,7 @@ impl Write {
     /// Changes a section. Published articles keep their paths.
     pub async fn update_section(&mut self, s: &Section) -> Result<()> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(s.problems())?;
         self.tx.update_section(s).await?;
         self.taxonomy_changed("section", s.id);
         Ok(())
@@ -461,6 +508,7 @@ impl Write {
     /// Adds a tag.
     pub async fn create_tag(&mut self, t: &Tag) -> Result<Tag> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(t.problems())?;
         let t = self.tx.create_tag(t).await?;
         self.taxonomy_changed("tag", t.id);
         Ok(t)
@@ -469,6 +517,7 @@ impl Write {
     /// Renames a tag.
     pub async fn update_tag(&mut self, t: &Tag) -> Result<()> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(t.problems())?;
         self.tx.update_tag(t).await?;
         self.taxonomy_changed("tag", t.id);
         Ok(())
@@ -485,6 +534,7 @@ impl Write {
     /// Adds an author.
     pub async fn create_author(&mut self, a: &Author) -> Result<Author> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(a.problems())?;
         let a = self.tx.create_author(a).await?;
         self.taxonomy_changed("author", a.id);
         Ok(a)
@@ -493,6 +543,7 @@ impl Write {
     /// Changes an author's page.
     pub async fn update_author(&mut self, a: &Author) -> Result<()> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(a.problems())?;
         self.tx.update_author(a).await?;
         self.taxonomy_changed("author", a.id);
         Ok(())
@@ -509,6 +560,7 @@ impl Write {
     /// Adds a running story.
     pub async fn create_story(&mut self, s: &Story) -> Result<Story> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(s.problems())?;
         let s = self.tx.create_story(s).await?;
         self.taxonomy_changed("story", s.id);
         Ok(s)
@@ -517,6 +569,7 @@ impl Write {
     /// Renames a running story.
     pub async fn update_story(&mut self, s: &Story) -> Result<()> {
         self.allow(Action::EditTaxonomy, None)?;
+        Self::check(s.problems())?;
         self.tx.update_story(s).await?;
         self.taxonomy_changed("story", s.id);
         Ok(())
@@ -533,6 +586,7 @@ impl Write {
     /// Adds a media item whose files are already in the media folder.
     pub async fn add_media(&mut self, m: &Media) -> Result<Media> {
         self.allow(Action::EditMedia, None)?;
+        Self::check(m.problems())?;
         let m = self.tx.create_media(m).await?;
         self.record(Event::MediaAdded { id: m.id });
         Ok(m)

@@ -361,10 +361,22 @@ pub enum Problem {
         /// Its limit in characters.
         max: usize,
     },
+    /// A required text field is empty.
+    Missing(&'static str),
+    /// A section, tag, author, story or media item the article names does
+    /// not exist.
+    UnknownReference {
+        /// The field, e.g. `tags`.
+        field: &'static str,
+        /// The missing id.
+        id: Id,
+    },
+    /// A media item's file name is not a plain relative path in the media
+    /// folder.
+    BadMediaPath(String),
+    /// A media item's width or height is zero or too large.
+    BadImageSize,
 }
-
-/// The old name of [`Problem`].
-pub type PublishProblem = Problem;
 
 impl Problem {
     /// A stable, machine-readable code, e.g. `no_byline`.
@@ -386,6 +398,10 @@ impl Problem {
             Problem::BadSourceUrl { .. } => "bad_url",
             Problem::BadCanonicalUrl(_) => "bad_url",
             Problem::TooLong { .. } => "too_long",
+            Problem::Missing(_) => "missing",
+            Problem::UnknownReference { .. } => "unknown_reference",
+            Problem::BadMediaPath(_) => "bad_path",
+            Problem::BadImageSize => "bad_size",
         }
     }
 
@@ -410,6 +426,10 @@ impl Problem {
             Problem::BadSourceUrl { index, .. } => format!("sources[{index}].url"),
             Problem::BadCanonicalUrl(_) => "canonical_url".into(),
             Problem::TooLong { field, .. } => (*field).into(),
+            Problem::Missing(field) => (*field).into(),
+            Problem::UnknownReference { field, .. } => (*field).into(),
+            Problem::BadMediaPath(_) => "file".into(),
+            Problem::BadImageSize => "width".into(),
         }
     }
 }
@@ -449,6 +469,16 @@ impl fmt::Display for Problem {
             Problem::TooLong { field, max } => {
                 write!(f, "`{field}` is longer than {max} characters")
             }
+            Problem::Missing(field) => write!(f, "`{field}` is empty"),
+            Problem::UnknownReference { field, id } => {
+                write!(f, "`{field}` names {id}, which does not exist")
+            }
+            Problem::BadMediaPath(p) => {
+                write!(f, "the file `{p}` is not a plain path inside the media folder")
+            }
+            Problem::BadImageSize => {
+                f.write_str("the image's width and height must be between 1 and 100000 pixels")
+            }
         }
     }
 }
@@ -461,6 +491,103 @@ pub const MAX_DEK_CHARS: usize = 2_000;
 pub const MAX_BODY_BLOCKS: usize = 2_000;
 /// Longest text of the whole body, in characters (about 40 long reads).
 pub const MAX_BODY_CHARS: usize = 1_000_000;
+
+/// Longest name of a section, tag, author or story, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest section description or author title, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
+/// Longest author biography, or media caption, credit or rights line.
+pub const MAX_NOTE_CHARS: usize = 5_000;
+
+fn check_len(problems: &mut Vec<Problem>, field: &'static str, text: Option<&str>, max: usize) {
+    if text.is_some_and(|t| t.chars().count() > max) {
+        problems.push(Problem::TooLong { field, max });
+    }
+}
+
+fn check_name(problems: &mut Vec<Problem>, name: &str, slug: &str) {
+    if name.trim().is_empty() {
+        problems.push(Problem::Missing("name"));
+    }
+    check_len(problems, "name", Some(name), MAX_NAME_CHARS);
+    if let Err(e) = crate::validate_slug(slug) {
+        problems.push(Problem::BadSlug(e));
+    }
+}
+
+/// Whether every segment of a media path is a plain file or folder name:
+/// no `..`, no hidden files, no absolute paths, separators or encoded
+/// tricks. Media files are only ever named by such paths.
+pub fn safe_media_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 255
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && !seg.starts_with('.')
+                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+}
+
+impl Section {
+    /// Every reason this section cannot be stored.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut p = Vec::new();
+        check_name(&mut p, &self.name, &self.slug);
+        check_len(&mut p, "description", Some(&self.description), MAX_DESCRIPTION_CHARS);
+        p
+    }
+}
+
+impl Tag {
+    /// Every reason this tag cannot be stored.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut p = Vec::new();
+        check_name(&mut p, &self.name, &self.slug);
+        p
+    }
+}
+
+impl Story {
+    /// Every reason this story cannot be stored.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut p = Vec::new();
+        check_name(&mut p, &self.name, &self.slug);
+        p
+    }
+}
+
+impl Author {
+    /// Every reason this author cannot be stored.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut p = Vec::new();
+        check_name(&mut p, &self.name, &self.slug);
+        check_len(&mut p, "title", self.title.as_deref(), MAX_DESCRIPTION_CHARS);
+        check_len(&mut p, "bio", Some(&self.bio), MAX_NOTE_CHARS);
+        p
+    }
+}
+
+impl Media {
+    /// Every reason this media item cannot be stored: a file path that could
+    /// leave the media folder, an impossible size, oversized text.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut p = Vec::new();
+        for path in std::iter::once(&self.file).chain(self.renditions.iter().map(|r| &r.file)) {
+            if !safe_media_path(path) {
+                p.push(Problem::BadMediaPath(path.clone()));
+            }
+        }
+        let ok = |w: u32, h: u32| (1..=100_000).contains(&w) && (1..=100_000).contains(&h);
+        if !ok(self.width, self.height) || self.renditions.iter().any(|r| !ok(r.width, r.height)) {
+            p.push(Problem::BadImageSize);
+        }
+        check_len(&mut p, "alt", self.alt.as_deref(), MAX_DESCRIPTION_CHARS);
+        check_len(&mut p, "caption", self.caption.as_deref(), MAX_NOTE_CHARS);
+        check_len(&mut p, "credit", self.credit.as_deref(), MAX_DESCRIPTION_CHARS);
+        check_len(&mut p, "rights", self.rights.as_deref(), MAX_NOTE_CHARS);
+        p
+    }
+}
 
 /// Whether `u` is an absolute http(s) URL that is safe to link to.
 pub fn is_web_url(u: &str) -> bool {
@@ -769,6 +896,34 @@ mod tests {
         a.headlines.seo = None;
         a.body = vec![Block::paragraph("z".repeat(MAX_BODY_CHARS + 1))];
         assert_eq!(a.savable(), vec![Problem::TooLong { field: "body", max: MAX_BODY_CHARS }]);
+    }
+
+    #[test]
+    fn media_and_taxonomy_are_checked_before_they_are_stored() {
+        let mut m = photo(1, Some("alt"), Some("credit"));
+        assert_eq!(m.problems(), vec![]);
+        m.file = "../../etc/passwd".into();
+        m.width = 0;
+        assert_eq!(
+            m.problems(),
+            vec![Problem::BadMediaPath("../../etc/passwd".into()), Problem::BadImageSize]
+        );
+        for bad in ["/abs.jpg", "a//b.jpg", ".hidden", "a\\b.jpg", "x%2e.jpg", ""] {
+            assert!(!safe_media_path(bad), "{bad}");
+        }
+        let t = Tag { id: 0, name: " ".into(), slug: "ok".into() };
+        assert_eq!(t.problems(), vec![Problem::Missing("name")]);
+        let s = Section {
+            id: 0,
+            name: "n".repeat(MAX_NAME_CHARS + 1),
+            slug: "Bad".into(),
+            position: 1,
+            description: String::new(),
+        };
+        assert_eq!(
+            s.problems().iter().map(Problem::code).collect::<Vec<_>>(),
+            vec!["too_long", "bad_slug"]
+        );
     }
 
     #[test]

@@ -15,8 +15,9 @@ mod status;
 pub use actor::{Action, Actor, ActorKind, Denied, authorize};
 pub use article::{
     Article, Author, Byline, Correction, Figure, HeadlineSet, MAX_BODY_BLOCKS, MAX_BODY_CHARS,
-    MAX_DEK_CHARS, MAX_HEADLINE_CHARS, Media, Problem, PublishProblem, Rendition, Section, Source,
-    SourceKind, Story, Tag, is_web_url,
+    MAX_DEK_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADLINE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS,
+    Media, Problem, Rendition, Section, Source, SourceKind, Story, Tag, is_web_url,
+    safe_media_path,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
 pub use slug::{SlugError, article_path, slugify, validate_slug};

@@ -405,6 +405,44 @@ impl Tx {
         find_versioned(Exec::Tx(self), id).await
     }
 
+    /// The sections, stories, tags and authors `a` names that do not exist,
+    /// as (field, id).
+    pub async fn missing_references(&mut self, a: &Article) -> Result<Vec<(&'static str, Id)>> {
+        let mut missing = Vec::new();
+        let authors = author_ids(a);
+        let lists: [(&'static str, &'static str, Vec<Id>); 4] = [
+            ("section_id", "sections", a.section_id.into_iter().collect()),
+            ("story_id", "stories", a.story_id.into_iter().collect()),
+            ("tags", "tags", a.tags.clone()),
+            ("bylines", "authors", authors),
+        ];
+        for (field, table, ids) in lists {
+            if ids.is_empty() {
+                continue;
+            }
+            for chunk in ids.chunks(crate::MAX_BIND) {
+                let sql = format!(
+                    "SELECT id FROM {table} WHERE id IN ({})",
+                    placeholders(1, chunk.len())
+                );
+                let found: Vec<(i64,)> = on_tx!(self, c => {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.fetch_all(&mut *c).await
+                })?;
+                missing.extend(
+                    chunk
+                        .iter()
+                        .filter(|id| !found.iter().any(|f| f.0 == **id))
+                        .map(|id| (field, *id)),
+                );
+            }
+        }
+        Ok(missing)
+    }
+
     /// The slug of a section.
     pub async fn section_slug(&mut self, id: Id) -> Result<String> {
         let row: Option<(String,)> = on_tx!(self, c => sqlx::query_as(
@@ -704,15 +742,5 @@ impl Database {
         let (t,): (Option<DateTime<Utc>>,) = on_pool!(self, p => sqlx::query_as(
             "SELECT MAX(updated_at) FROM articles WHERE status = 'published'").fetch_one(p).await)?;
         Ok(t)
-    }
-
-    /// Scheduled articles whose time has come by `now`, oldest first (for
-    /// the scheduler's catch-up after downtime).
-    pub async fn due_scheduled(&self, now: DateTime<Utc>) -> Result<Vec<(Id, DateTime<Utc>)>> {
-        let rows: Vec<(i64, Option<DateTime<Utc>>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, scheduled_at FROM articles WHERE status = 'scheduled' AND scheduled_at <= $1 \
-             ORDER BY scheduled_at, id",
-        ).bind(now).fetch_all(p).await)?;
-        Ok(rows.into_iter().map(|(id, at)| (id, at.unwrap_or(now))).collect())
     }
 }

@@ -62,14 +62,21 @@ impl Database {
             .bind(before).execute(p).await.map(|r| r.rows_affected()))?)
     }
 
-    /// A listener for `channel` on PostgreSQL; `None` on SQLite, which has
-    /// no notifications (followers poll there).
-    pub async fn listen(&self, channel: &str) -> Result<Option<Listener>> {
+    /// A listener for `channels` on PostgreSQL, on a connection of its own
+    /// (a listener holds its connection for as long as it lives, which must
+    /// not shrink the pool that answers requests); `None` on SQLite, which
+    /// has no notifications (followers and workers poll there). One per
+    /// process is enough: see `newsdesk_app::listen`.
+    pub async fn listen(&self, channels: &[&str]) -> Result<Option<Listener>> {
         match &self.pool {
             Pool::Sqlite(_) => Ok(None),
             Pool::Postgres(p) => {
-                let mut l = sqlx::postgres::PgListener::connect_with(p).await?;
-                l.listen(channel).await?;
+                let own = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(crate::PG_ACQUIRE_TIMEOUT)
+                    .connect_lazy_with((*p.connect_options()).clone());
+                let mut l = sqlx::postgres::PgListener::connect_with(&own).await?;
+                l.listen_all(channels.iter().copied()).await?;
                 Ok(Some(Listener(l)))
             }
         }
@@ -82,9 +89,10 @@ impl Database {
 pub struct Listener(sqlx::postgres::PgListener);
 
 impl Listener {
-    /// Waits for the next notification. Reconnects by itself after a lost
-    /// connection; an error means the database could not be reached again.
-    pub async fn recv(&mut self) -> Result<()> {
-        self.0.recv().await.map(|_| ()).map_err(DbError::from)
+    /// Waits for the next notification and returns its channel. Reconnects
+    /// by itself after a lost connection; an error means the database could
+    /// not be reached again.
+    pub async fn recv(&mut self) -> Result<String> {
+        self.0.recv().await.map(|n| n.channel().to_owned()).map_err(DbError::from)
     }
 }

@@ -88,6 +88,10 @@ impl Tx {
         terms: &[Term],
     ) -> Result<(Vec<TermStat>, i64)> {
         let mut stats = Vec::with_capacity(terms.len());
+        // Rows are locked in term order by every writer, so two publishes
+        // that share terms cannot deadlock.
+        let mut terms: Vec<&Term> = terms.iter().collect();
+        terms.sort_by(|a, b| a.0.cmp(&b.0));
         if !terms.is_empty() {
             let values: Vec<String> = (1..=terms.len()).map(|i| format!("(${i}, 1)")).collect();
             let sql = format!(
@@ -97,14 +101,14 @@ impl Tx {
             );
             let rows: Vec<(i64, String, i64)> = on_tx!(self, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                for Term(t, _) in terms {
+                for Term(t, _) in &terms {
                     q = q.bind(t);
                 }
                 q.fetch_all(&mut *c).await
             })?;
             let by_term: HashMap<&str, (i64, i64)> =
                 rows.iter().map(|(i, t, df)| (t.as_str(), (*i, *df))).collect();
-            for Term(t, w) in terms {
+            for Term(t, w) in terms.iter().copied() {
                 let &(tid, df) = by_term.get(t.as_str()).ok_or_else(|| DbError::Corrupt {
                     what: format!("related term `{t}`"),
                     message: "the upsert returned no row".into(),
@@ -282,14 +286,18 @@ impl Tx {
         Ok(listers)
     }
 
-    /// Locks the related-stories tables against writes until this
-    /// transaction ends (PostgreSQL; SQLite's one writer needs no lock).
-    /// Readers go on; a concurrent publish waits.
-    pub async fn lock_related_index(&mut self) -> Result<()> {
-        if self.backend() == Backend::Postgres {
-            on_tx!(self, c => sqlx::query(
-                "LOCK TABLE related_terms, related_postings, related_profiles, article_related IN EXCLUSIVE MODE",
-            ).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    /// Takes the related-stories write lock until this transaction ends.
+    ///
+    /// Every change to postings, profiles and rails takes it first, so on
+    /// PostgreSQL they run one at a time (SQLite's single writer does that by
+    /// itself): a neighbours' job cannot overwrite a rail another one just
+    /// changed, and writers never lock the same rows in opposite orders.
+    /// Readers go on. Publishes are rare enough that waiting costs nothing.
+    pub async fn lock_related(&mut self) -> Result<()> {
+        if self.backend() == Backend::Postgres && !self.related_locked {
+            on_tx!(self, c => sqlx::query("SELECT pg_advisory_xact_lock(7365)")
+                .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            self.related_locked = true;
         }
         Ok(())
     }
@@ -533,5 +541,19 @@ impl crate::Database {
                 })
             })
             .collect()
+    }
+}
+
+impl crate::Database {
+    /// What the related-stories index holds for an article: its postings,
+    /// whether it has a scorer profile, and the published count the index
+    /// keeps (for checks and tests).
+    pub async fn related_footprint(&self, id: Id) -> Result<(i64, bool, i64)> {
+        let (postings, profiles, counter): (i64, i64, Option<i64>) = crate::on_pool!(self, p => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM related_postings WHERE article_id = $1), \
+             (SELECT COUNT(*) FROM related_profiles WHERE article_id = $1), \
+             (SELECT value FROM counters WHERE name = 'published_articles')",
+        ).bind(id).fetch_one(p).await)?;
+        Ok((postings, profiles > 0, counter.unwrap_or(0)))
     }
 }

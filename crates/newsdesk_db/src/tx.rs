@@ -42,6 +42,8 @@ pub struct Tx {
     pub(crate) stats: Arc<Stats>,
     events: Vec<NewEvent>,
     jobs_enqueued: bool,
+    /// Whether [`Tx::lock_related`] already took its lock.
+    pub(crate) related_locked: bool,
 }
 
 /// What a commit wrote besides the rows.
@@ -55,7 +57,7 @@ pub struct Committed {
 
 impl Tx {
     pub(crate) fn new(inner: TxInner, stats: Arc<Stats>) -> Tx {
-        Tx { inner, stats, events: Vec::new(), jobs_enqueued: false }
+        Tx { inner, stats, events: Vec::new(), jobs_enqueued: false, related_locked: false }
     }
 
     /// Which engine this transaction runs on.
@@ -82,6 +84,10 @@ impl Tx {
     }
 
     /// Writes the recorded events and commits.
+    ///
+    /// Locks are always taken in the same order, the related-stories lock
+    /// (during the use case) before the events lock (here), so transactions
+    /// cannot deadlock on them.
     ///
     /// Event ids must become visible in id order, or a follower that reads
     /// "ids above the last one I saw" could skip an event whose transaction

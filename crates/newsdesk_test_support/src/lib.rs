@@ -45,23 +45,41 @@ impl TestDb {
     /// A store of `kind`, or `None` when PostgreSQL is not configured and
     /// this is not CI (the test should return early).
     pub async fn new(kind: Kind) -> anyhow::Result<Option<TestDb>> {
-        match kind {
-            Kind::Sqlite => Ok(Some(TestDb::sqlite().await?)),
-            Kind::Postgres => TestDb::postgres().await,
-        }
+        TestDb::at_version(kind, i64::MAX).await
+    }
+
+    /// Like [`TestDb::new`], with the schema migrated only up to `version`
+    /// (for tests of upgrades).
+    pub async fn at_version(kind: Kind, version: i64) -> anyhow::Result<Option<TestDb>> {
+        let t = match kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir()?;
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                let db = Database::connect(&url).await?;
+                TestDb { db, dir, url, pg_schema: None }
+            }
+            Kind::Postgres => match TestDb::postgres_unmigrated().await? {
+                Some(t) => t,
+                None => return Ok(None),
+            },
+        };
+        t.db.migrate_to(version).await?;
+        Ok(Some(t))
     }
 
     /// A fresh SQLite store.
     pub async fn sqlite() -> anyhow::Result<TestDb> {
-        let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}/test.db", dir.path().display());
-        let db = Database::connect(&url).await?;
-        db.migrate().await?;
-        Ok(TestDb { db, dir, url, pg_schema: None })
+        TestDb::at_version(Kind::Sqlite, i64::MAX)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("SQLite always runs"))
     }
 
     /// A fresh PostgreSQL schema, or `None` (see the crate docs).
     pub async fn postgres() -> anyhow::Result<Option<TestDb>> {
+        TestDb::at_version(Kind::Postgres, i64::MAX).await
+    }
+
+    async fn postgres_unmigrated() -> anyhow::Result<Option<TestDb>> {
         let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 anyhow::bail!(
@@ -84,7 +102,6 @@ impl TestDb {
             .await?;
         let opts = PgConnectOptions::from_str(&base)?.options([("search_path", schema.as_str())]);
         let db = Database::connect_postgres(opts).await?;
-        db.migrate().await?;
         let url = format!(
             "{base}{}options=-csearch_path%3D{schema}",
             if base.contains('?') { "&" } else { "?" }

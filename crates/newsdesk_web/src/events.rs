@@ -60,6 +60,7 @@ pub fn invalidation(events: &[Event]) -> Invalidation {
             }
             Event::ArticleCreated { .. }
             | Event::ArticleSaved { .. }
+            | Event::ScheduleFailed { .. }
             | Event::MediaAdded { .. } => {}
         }
     }
@@ -82,33 +83,43 @@ impl CacheSink {
         CacheSink { db, cache, taxonomy }
     }
 
-    async fn reload_taxonomy(&self) {
-        match Taxonomy::load(&self.db).await {
-            Ok(t) => self.taxonomy.set(t),
-            Err(e) => tracing::warn!(error = %e, "could not reload sections, tags and authors"),
-        }
-        // Navigation appears on every page.
+    /// Reloads the taxonomy and drops every page (navigation appears on
+    /// all of them); `false` when the taxonomy could not be read.
+    async fn reload_taxonomy(&self) -> bool {
+        let ok = match Taxonomy::load(&self.db).await {
+            Ok(t) => {
+                self.taxonomy.set(t);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not reload sections, tags and authors");
+                false
+            }
+        };
         self.cache.clear();
+        ok
     }
 }
 
 impl EventSink for CacheSink {
-    fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, ()> {
+    fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             let inv = invalidation(events);
-            if inv.reload_taxonomy {
-                self.reload_taxonomy().await;
-            }
+            // Pages go first, so even when the taxonomy cannot be read the
+            // cache shows nothing stale; the events come back for the rest.
             if inv.everything {
                 self.cache.clear();
             } else if !inv.keys.is_empty() {
                 self.cache.invalidate(&inv.keys);
             }
+            if inv.reload_taxonomy { self.reload_taxonomy().await } else { true }
         })
     }
 
     fn reset(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.reload_taxonomy())
+        Box::pin(async {
+            self.reload_taxonomy().await;
+        })
     }
 }
 

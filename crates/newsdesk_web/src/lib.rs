@@ -27,16 +27,23 @@ use std::sync::Arc;
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes the
 /// requests in flight. Runs the event follower alongside, so changes made by
-/// any process reach this server's cache.
+/// any process reach this server's cache, and on PostgreSQL the process's
+/// one notification listener, which wakes the follower and the workers.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let follower = tokio::spawn(Arc::clone(&state.follower).run(stop_rx));
+    let follower = tokio::spawn(Arc::clone(&state.follower).run(stop_rx.clone()));
+    let notifications = tokio::spawn(newsdesk_app::listen(
+        state.db.with_own_counter(),
+        state.newsroom.signals().clone(),
+        stop_rx,
+    ));
     let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     let _ = stop_tx.send(true);
     let _ = follower.await;
+    let _ = notifications.await;
     result
 }

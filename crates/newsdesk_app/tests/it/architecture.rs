@@ -30,8 +30,12 @@ fn only_the_application_layer_opens_write_transactions() -> anyhow::Result<()> {
         rust_files(&krate.path().join("src"), &mut files);
     }
     assert!(files.len() > 20, "found the sources: {}", files.len());
+    // The store's `begin()` takes no argument (the application layer's takes
+    // an actor), so any formatting of a call to it contains `begin()`.
     let writes = [
-        ".begin().await",
+        "begin()",
+        "Tx::",
+        "newsdesk_db::Tx",
         "insert_article(",
         "update_article(",
         "set_article_state(",

@@ -29,16 +29,16 @@ async fn break_job_inserts(db: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Counts of the rows a publish writes besides the article.
-async fn footprint(
-    db: &Database,
-    id: i64,
-) -> anyhow::Result<(ArticleStatus, i32, usize, i64, usize)> {
+/// What a publish writes besides the article's row: revisions, events,
+/// its rail, its postings and profile and the published count.
+type Footprint = (ArticleStatus, i32, usize, i64, usize, (i64, bool, i64));
+
+async fn footprint(db: &Database, id: i64) -> anyhow::Result<Footprint> {
     let (a, v) = db.find_article_versioned(id).await?;
     let revisions = db.list_revisions(id).await?.len();
     let events = db.last_event_id().await?;
     let rail = db.related_ids(id).await?.len();
-    Ok((a.status, v, revisions, events, rail))
+    Ok((a.status, v, revisions, events, rail, db.related_footprint(id).await?))
 }
 
 db_test!(a_publish_that_fails_half_way_leaves_nothing_behind, |t: TestDb| async move {
@@ -58,6 +58,7 @@ db_test!(a_publish_that_fails_half_way_leaves_nothing_behind, |t: TestDb| async 
     assert!(format!("{:?}", err).contains("injected failure"), "{err:?}");
     assert_eq!(footprint(n.db(), d.article.id).await?, before);
     assert_eq!(before.0, ArticleStatus::Draft);
+    assert_eq!(before.5, (0, false, 1), "no postings, no profile, one published article");
     assert_eq!(n.db().job_counts().await?, jobs_before);
     assert_eq!(n.db().articles_relating_to(d.article.id).await?, listed_before);
     assert!(n.db().find_article(d.article.id).await?.path.is_none(), "no path was fixed");
@@ -82,5 +83,6 @@ db_test!(a_failed_unpublish_keeps_the_story_up, |t: TestDb| async move {
     assert!(n.unpublish(&editor(), ids[0]).await.is_err());
     assert_eq!(footprint(n.db(), ids[0]).await?, before);
     assert_eq!(n.db().articles_relating_to(ids[0]).await?, listed, "still in the rails");
+    assert!(before.5.1, "still indexed");
     Ok(())
 });

@@ -15,10 +15,10 @@ struct Recorder {
 }
 
 impl EventSink for Recorder {
-    fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, ()> {
+    fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool> {
         let now = Instant::now();
         self.events.lock().expect("lock").extend(events.iter().cloned().map(|e| (now, e)));
-        Box::pin(async {})
+        Box::pin(async { true })
     }
     fn reset(&self) -> BoxFuture<'_, ()> {
         *self.resets.lock().expect("lock") += 1;
@@ -33,9 +33,11 @@ db_test!(a_publish_in_one_process_reaches_another_within_a_second, |t: TestDb| a
     // The "other server": its own pool, its own follower, running.
     let other = Database::connect(&t.url).await?;
     let sink = Arc::new(Recorder::default());
-    let follower = Arc::new(Follower::start(other, sink.clone()).await?);
+    let signals = Arc::new(newsdesk_app::Signals::default());
+    let follower = Arc::new(Follower::start(other.clone(), sink.clone(), signals.clone()).await?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(follower.clone().run(stopped));
+    let task = tokio::spawn(follower.clone().run(stopped.clone()));
+    let listener = tokio::spawn(newsdesk_app::listen(other, signals, stopped));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(sink.events.lock().expect("lock").is_empty(), "older events are not replayed");
     let mut delays = Vec::new();
@@ -68,6 +70,7 @@ db_test!(a_publish_in_one_process_reaches_another_within_a_second, |t: TestDb| a
     }
     stop.send(true)?;
     task.await?;
+    listener.await?;
     let max = delays.iter().max().copied().unwrap_or_default();
     eprintln!("event to other process: {delays:?}");
     assert!(max < Duration::from_secs(1), "slowest {max:?}");
@@ -78,7 +81,7 @@ db_test!(a_follower_that_missed_pruned_events_drops_everything, |t: TestDb| asyn
     let n = newsroom(&t);
     let s = section(&n, "world").await?;
     let sink = Arc::new(Recorder::default());
-    let follower = Follower::start(n.db().clone(), sink.clone()).await?;
+    let follower = Follower::start(n.db().clone(), sink.clone(), n.signals().clone()).await?;
     let a = n.create_draft(&editor(), article("One", s)).await?;
     let b = n.create_draft(&editor(), article("Two", s)).await?;
     assert_eq!(follower.catch_up().await?, 2);

@@ -324,7 +324,10 @@ db_test!(taxonomy_edits_are_checked_and_announced, |t: TestDb| async move {
     n.update_tag(&editor(), Tag { name: "Water rights".into(), ..tag.clone() }).await?;
     let bad =
         n.create_tag(&editor(), Tag { id: 0, name: "Bad".into(), slug: "Bad Slug".into() }).await;
-    assert!(matches!(bad, Err(Error::Refused(_))), "{bad:?}");
+    assert!(
+        matches!(&bad, Err(Error::Invalid(p)) if p.iter().map(Problem::code).eq(["bad_slug"])),
+        "{bad:?}"
+    );
     let dup = n
         .create_section(
             &editor(),
@@ -421,3 +424,136 @@ db_test!(a_credit_byline_counts_as_a_byline_but_a_blank_one_does_not, |t: TestDb
     }
     Ok(())
 });
+
+db_test!(references_must_exist_and_a_repeated_tag_counts_once, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let tag =
+        n.create_tag(&editor(), Tag { id: 0, name: "Water".into(), slug: "water".into() }).await?;
+    let mut a = article("Refers to nothing", 999);
+    a.tags = vec![tag.id, 4242];
+    a.bylines.push(Byline::Author { author_id: 77 });
+    match n.create_draft(&editor(), a).await {
+        Err(Error::Invalid(problems)) => assert_eq!(
+            problems,
+            vec![
+                Problem::UnknownReference { field: "section_id", id: 999 },
+                Problem::UnknownReference { field: "tags", id: 4242 },
+                Problem::UnknownReference { field: "bylines", id: 77 },
+            ]
+        ),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let mut b = article("Tagged twice", s);
+    b.tags = vec![tag.id, tag.id];
+    let d = n.create_draft(&editor(), b).await?;
+    assert_eq!(d.article.tags, vec![tag.id]);
+    assert_eq!(n.db().find_article(d.article.id).await?.tags, vec![tag.id]);
+    Ok(())
+});
+
+db_test!(media_and_taxonomy_are_validated_before_they_are_stored, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let mut m = Media {
+        id: 0,
+        file: "../../etc/passwd".into(),
+        width: 800,
+        height: 450,
+        alt: None,
+        caption: None,
+        credit: None,
+        rights: None,
+        renditions: vec![],
+    };
+    match n.add_media(&editor(), m.clone()).await {
+        Err(Error::Invalid(p)) => {
+            assert_eq!(p, vec![Problem::BadMediaPath("../../etc/passwd".into())])
+        }
+        other => panic!("{other:?}"),
+    }
+    m.file = "photos/harbour.jpg".into();
+    assert!(n.add_media(&editor(), m).await?.id > 0);
+    let empty =
+        n.create_tag(&editor(), Tag { id: 0, name: "  ".into(), slug: "blank".into() }).await;
+    assert!(
+        matches!(&empty, Err(Error::Invalid(p)) if p == &vec![Problem::Missing("name")]),
+        "{empty:?}"
+    );
+    assert!(n.db().list_tags().await?.is_empty());
+    Ok(())
+});
+
+db_test!(
+    a_scheduled_article_that_became_unpublishable_goes_back_to_review,
+    |t: TestDb| async move {
+        let n = newsroom(&t);
+        let s = section(&n, "world").await?;
+        let d = n.create_draft(&editor(), article("Embargoed", s)).await?;
+        let when = Utc::now() + Duration::milliseconds(400);
+        let sch = n.schedule(&editor(), d.article.id, when, None).await?;
+        // Saving it into an unpublishable state is refused...
+        let mut broken = sch.article.clone();
+        broken.bylines.clear();
+        assert!(matches!(
+            n.save(&editor(), broken, sch.version).await,
+            Err(Error::Unpublishable(_))
+        ));
+        // ...but something outside the newsroom's control can still break it.
+        n.db().execute_sql("UPDATE articles SET bylines = '[]' WHERE status = 'scheduled'").await?;
+        let before = n.db().last_event_id().await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        drain(&n).await?;
+        let a = n.db().find_article(d.article.id).await?;
+        assert_eq!(a.status, ArticleStatus::Review, "not left scheduled forever");
+        assert_eq!(a.scheduled_at, None);
+        let events = n.db().events_after(before, 10).await?;
+        match events
+            .iter()
+            .map(Event::from_stored)
+            .find(|e| matches!(e, Event::ScheduleFailed { .. }))
+        {
+            Some(Event::ScheduleFailed { id, problems }) => {
+                assert_eq!(id, d.article.id);
+                assert_eq!(problems, vec!["there is no byline: add an author or a credit line"]);
+            }
+            other => panic!("expected article.schedule_failed, got {other:?}"),
+        }
+        assert_eq!(n.db().job_counts().await?, (0, 0, 0), "no job left to retry for hours");
+        Ok(())
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() -> anyhow::Result<()>
+{
+    for kind in [newsdesk_test_support::Kind::Sqlite, newsdesk_test_support::Kind::Postgres] {
+        // An archive as the previous release left it: schema version 2, two
+        // published articles on one story, no postings.
+        let Some(t) = TestDb::at_version(kind, 2).await? else { continue };
+        t.db.execute_sql(
+            "INSERT INTO sections (id, name, slug, position) VALUES (1, 'World', 'world', 1)",
+        )
+        .await?;
+        t.db.execute_sql(
+            "INSERT INTO articles (id, slug, headline, section_id, body, bylines, status, first_published_at, \
+             updated_at, path, terms) VALUES \
+             (1, 'a', 'Dock strike spreads', 1, '[]', '[]', 'published', '2026-03-01 09:00:00+00:00', \
+              '2026-03-01 09:00:00+00:00', '/world/2026/03/01/a', '[[\"dock\",2.0],[\"strike\",2.0]]'), \
+             (2, 'b', 'Dock strike ends', 1, '[]', '[]', 'published', '2026-03-02 09:00:00+00:00', \
+              '2026-03-02 09:00:00+00:00', '/world/2026/03/02/b', '[[\"dock\",2.0],[\"strike\",2.0],[\"end\",1.0]]')",
+        )
+        .await?;
+        assert_eq!(t.db.migrate().await?, 1);
+        let jobs = t.db.list_jobs(None, 10).await?;
+        assert_eq!(
+            jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),
+            vec!["related.rebuild"]
+        );
+        let n = newsroom(&t);
+        drain(&n).await?;
+        assert_eq!(t.db.related_footprint(1).await?, (2, true, 2));
+        assert_eq!(t.db.related_ids(1).await?.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(t.db.job_counts().await?, (0, 0, 0));
+    }
+    Ok(())
+}

@@ -238,3 +238,29 @@ db_test!(a_running_worker_is_woken_by_a_local_enqueue, |t: TestDb| async move {
     task.await?;
     Ok(())
 });
+
+db_test!(a_worker_that_loses_its_lease_stops_the_job, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let finished = Arc::new(AtomicUsize::new(0));
+    let mut r = Registry::new();
+    let done = finished.clone();
+    r.register("test.long", move |_| {
+        let done = done.clone();
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            done.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+    });
+    let w = Worker::new(n.clone(), r, quick(300));
+    enqueue(&n, "test.long", "{}".into(), 3).await?;
+    let running = tokio::spawn(async move { w.run_once().await });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Another worker took it over (as after a lease that ran out).
+    n.db().execute_sql("UPDATE jobs SET locked_by = 'another worker'").await?;
+    let outcome = tokio::time::timeout(Duration::from_secs(1), running).await???;
+    assert!(matches!(outcome, Some(Outcome::Lost { .. })), "{outcome:?}");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(finished.load(Ordering::SeqCst), 0, "the handler was stopped, not left running");
+    Ok(())
+});

@@ -102,5 +102,5 @@ INSERT INTO counters (name, value) SELECT 'published_articles', COUNT(*) FROM ar
 -- Existing archives get their postings from one bulk rebuild, run by the
 -- first worker; until then the stored rails keep serving.
 INSERT INTO jobs (kind, payload, dedupe_key, state, run_at, max_attempts, created_at, updated_at)
-SELECT 'related.rebuild', '{}', 'all', 'queued', now(), 5, now(), now()
+SELECT 'related.rebuild', '{"kind":"related.rebuild"}', 'all', 'queued', now(), 5, now(), now()
 WHERE EXISTS (SELECT 1 FROM articles WHERE status = 'published');

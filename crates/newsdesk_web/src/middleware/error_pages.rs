@@ -19,7 +19,8 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 /// page, or into the JSON error envelope under `/api/`.
 pub async fn error_pages(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let head = req.method() == Method::HEAD;
-    let api = req.uri().path().starts_with("/api/");
+    let path = req.uri().path();
+    let api = path == "/api" || path.starts_with("/api/");
     // Only what the error page needs, and only cheap reference-counted
     // copies: this runs on every request.
     let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();

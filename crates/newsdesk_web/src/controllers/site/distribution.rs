@@ -378,6 +378,18 @@ pub async fn oembed(State(app): State<AppState>, RawQuery(query): RawQuery) -> R
     let article = match app.db.find_article_by_path(path).await {
         Ok(Some(a)) if a.status.is_public() => a,
         Ok(_) => return not_found(),
+        Err(e) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "oembed lookup: database unavailable");
+            let mut res = json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({"error": "temporarily unavailable"}),
+            );
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::middleware::error_pages::RETRY_AFTER_SECS),
+            );
+            return res;
+        }
         Err(e) => {
             tracing::error!(error = %e, "oembed lookup failed");
             return json_response(

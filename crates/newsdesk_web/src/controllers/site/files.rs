@@ -18,17 +18,7 @@ pub async fn asset(
     Ok(page.respond(req.headers(), is_head(req.method())))
 }
 
-/// Whether every segment of a media path is a plain file or folder name:
-/// no `..`, no hidden files, no separators or encoded tricks.
-pub fn safe_media_path(path: &str) -> bool {
-    !path.is_empty()
-        && path.len() <= 255
-        && path.split('/').all(|seg| {
-            !seg.is_empty()
-                && !seg.starts_with('.')
-                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
-}
+pub use newsdesk_core::safe_media_path;
 
 /// `GET /media/{*path}`: files of the media library.
 pub async fn media(
