@@ -1,5 +1,7 @@
 //! The `newsdesk` binary: commands only. The work happens in the crates.
 
+mod logging;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use newsdesk_app::worker::{Worker, WorkerConfig};
@@ -241,20 +243,25 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+fn init_logging() -> logging::FlushGuard {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     // Lines are written by a background thread, so a request never waits
-    // on standard output; if that thread falls far behind (128k lines),
-    // lines are dropped rather than requests slowed.
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("NEWSDESK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error")),
-        )
+    // on standard output (see `logging`). Request lines, one per request,
+    // take a cheaper path than the rest.
+    let (writer, guard) = logging::BufferedStdout::start();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NEWSDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error"));
+    let is_request = |m: &tracing::Metadata<'_>| m.target() == logging::REQUEST_TARGET;
+    let general = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_ansi(std::io::stdout().is_terminal())
-        .with_writer(writer)
-        .init();
+        .with_writer(writer.clone())
+        .with_filter(tracing_subscriber::filter::filter_fn(move |m| !is_request(m)));
+    let requests = logging::RequestLines::new(writer)
+        .with_filter(tracing_subscriber::filter::filter_fn(is_request));
+    tracing_subscriber::registry().with(filter).with(general).with(requests).init();
     guard
 }
 
