@@ -53,6 +53,9 @@ for i in $(seq "$ROUNDS"); do
   # Cache the new state before the next change.
   code "$path" >/dev/null
 done
+if [ ! -s "$OUT/events.md" ]; then
+  { echo "| backend | changes | p50 ms | max ms |"; echo "|---|---:|---:|---:|"; } > "$OUT/events.md"
+fi
 sort -n "$WORK/delays" | awk -v b="$backend" -v r="$ROUNDS" '{a[NR]=$1} END {
   m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2
   printf "| %s | %d | %.0f | %d |\n", b, r, m, a[NR] }' | tee -a "$OUT/events.md"
