@@ -84,6 +84,16 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ArticleAction {
+    /// List the most recently changed articles with their ids.
+    List {
+        /// Only articles in this status: draft, review, scheduled,
+        /// published or unpublished.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// Publish an article now.
     Publish {
         /// The article's id.
@@ -343,8 +353,28 @@ async fn jobs(config: &Config, action: JobsAction) -> anyhow::Result<()> {
 async fn article(config: &Config, action: ArticleAction) -> anyhow::Result<()> {
     let db = open(config).await?;
     let newsroom = Newsroom::new(db.clone(), config.timezone()?);
-    let base = config.base_url();
+    // The public address is known only when the site's URL is configured;
+    // otherwise the command reports the path.
+    let base =
+        config.site.url.clone().map(|u| u.trim_end_matches('/').to_owned()).unwrap_or_default();
     match action {
+        ArticleAction::List { status, limit } => {
+            let status = status
+                .as_deref()
+                .map(|s| s.parse::<newsdesk_core::ArticleStatus>().map_err(anyhow::Error::msg))
+                .transpose()?;
+            let rows = db.recent_articles(status, limit).await?;
+            if rows.is_empty() {
+                println!("No articles.");
+            }
+            for (id, status, path, headline, updated) in rows {
+                println!(
+                    "{id:>8}  {status:<11} {}  {headline}\n          {}",
+                    updated.format("%Y-%m-%d %H:%M"),
+                    path.unwrap_or_else(|| "(no public path yet)".into())
+                );
+            }
+        }
         ArticleAction::Publish { id, version } => {
             let saved = newsroom.publish(&operator(), id, version).await?;
             println!(
@@ -366,22 +396,44 @@ async fn article(config: &Config, action: ArticleAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let _log = init_logging();
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let log = init_logging();
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run(cli)));
+    drop(log);
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes, for people; never a backtrace.
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { common, listen, theme, demo } => {
             let config = load_config(&common, listen, theme)?;
-            let db = open(&config).await?;
-            let newsroom = Newsroom::new(db.clone(), config.timezone()?);
-            if demo && is_empty(&db).await? {
-                seed_demo(&newsroom, &config, 320, 2026).await?;
-            }
+            // The address first: a port in use is reported before anything
+            // is created on disk.
             let addr = config.listen_addr()?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("listening on {addr}"))?;
+            let db = open(&config).await?;
+            let newsroom = Newsroom::new(db.clone(), config.timezone()?);
+            if demo {
+                if is_empty(&db).await? {
+                    seed_demo(&newsroom, &config, 320, 2026).await?;
+                } else {
+                    println!("The database already has content; the demo newsroom is not seeded.");
+                }
+            }
             let local = listener.local_addr()?;
             let app = Arc::new(newsdesk_web::App::new(config.clone(), db.clone()).await?);
             if !app.renderer.overridden().is_empty() {

@@ -198,9 +198,8 @@ fn changes_from_the_command_line_reach_a_running_server(
     };
     let said = cli("unpublish")?;
     let path = said
-        .split("127.0.0.1:8080")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
+        .split(' ')
+        .find(|w| w.starts_with('/'))
         .ok_or_else(|| format!("no path in {said:?}"))?
         .to_owned();
     let gone = wait_for(&addr, &path, "410")?;
@@ -280,5 +279,39 @@ fn a_job_outlives_the_worker_killed_while_running_it() -> Result<(), Box<dyn std
     second.stdout.take().ok_or("no stdout")?.read_to_string(&mut out)?;
     second.wait()?;
     assert!(out.contains("pong") && out.contains("attempt=2"), "{out}");
+    Ok(())
+}
+
+#[test]
+fn article_commands_list_ids_and_report_errors_in_one_line()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let seeded =
+        newsdesk().args(["demo", "--articles", "12", "--data-dir"]).arg(dir.path()).output()?;
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let out = newsdesk()
+        .args(["article", "list", "--limit", "3", "--data-dir"])
+        .arg(dir.path())
+        .output()?;
+    assert!(out.status.success());
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listing.lines().filter(|l| l.contains("published")).count(), 3, "{listing}");
+    let out = newsdesk()
+        .env("RUST_BACKTRACE", "1")
+        .args(["article", "publish", "999999", "--data-dir"])
+        .arg(dir.path())
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error: article 999999 not found\n",
+        "no backtrace"
+    );
+    let out = newsdesk()
+        .args(["article", "list", "--status", "live", "--data-dir"])
+        .arg(dir.path())
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown article status `live`"));
     Ok(())
 }

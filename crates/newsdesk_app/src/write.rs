@@ -286,6 +286,11 @@ impl Write {
     ) -> Result<Saved> {
         let (mut a, v) = self.load(id, expected).await?;
         self.allow(Action::PublishArticle, owner(&a))?;
+        if a.status == ArticleStatus::Published {
+            // Already public: publishing again changes nothing (a retried
+            // job, a second click).
+            return Ok(Saved { article: a, version: v });
+        }
         a.status.transition(ArticleStatus::Published)?;
         let problems = self.publish_problems(&a).await?;
         if !problems.is_empty() {
@@ -395,6 +400,9 @@ impl Write {
     pub async fn unpublish(&mut self, id: Id) -> Result<Saved> {
         let (mut a, v) = self.load(id, None).await?;
         self.allow(Action::UnpublishArticle, owner(&a))?;
+        if a.status == ArticleStatus::Unpublished {
+            return Ok(Saved { article: a, version: v });
+        }
         let version = self.set_status(&mut a, v, ArticleStatus::Unpublished).await?;
         self.tx.lock_related().await?;
         self.tx.unindex_terms(id).await?;

@@ -723,6 +723,20 @@ impl Database {
         Ok(rows.into_iter().collect())
     }
 
+    /// The most recently changed articles in any status, newest first, as
+    /// (id, status, path, headline, last update), for operators.
+    #[allow(clippy::type_complexity)]
+    pub async fn recent_articles(
+        &self,
+        status: Option<ArticleStatus>,
+        limit: i64,
+    ) -> Result<Vec<(Id, String, Option<String>, String, DateTime<Utc>)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, status, path, headline, updated_at FROM articles \
+             WHERE ($1 IS NULL OR status = $1) ORDER BY updated_at DESC, id DESC LIMIT $2",
+        ).bind(status.map(ArticleStatus::as_str)).bind(limit).fetch_all(p).await)?)
+    }
+
     /// Number of published articles.
     pub async fn count_published(&self) -> Result<i64> {
         let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(

@@ -98,7 +98,9 @@ impl Database {
         let complete = STEPS.last().is_none_or(|s| s.version <= last);
         if reindex_search && complete {
             let n = self.rebuild_search_index().await?;
-            tracing::info!(articles = n, "indexed existing articles for search");
+            if n > 0 {
+                tracing::info!(articles = n, "indexed existing articles for search");
+            }
         }
         Ok(ran)
     }

@@ -557,3 +557,19 @@ async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() ->
     }
     Ok(())
 }
+
+db_test!(publishing_or_unpublishing_twice_changes_nothing, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let d = n.create_draft(&editor(), article("Twice", s)).await?;
+    let p = n.publish(&editor(), d.article.id, None).await?;
+    let before = n.db().last_event_id().await?;
+    let again = n.publish(&editor(), d.article.id, None).await?;
+    assert_eq!(again.version, p.version);
+    let u = n.unpublish(&editor(), d.article.id).await?;
+    let u2 = n.unpublish(&editor(), d.article.id).await?;
+    assert_eq!(u2.version, u.version);
+    assert_eq!(event_kinds(&n, before).await?, vec!["article.unpublished"]);
+    assert_eq!(n.db().list_revisions(d.article.id).await?.len(), 3, "create, publish, unpublish");
+    Ok(())
+});

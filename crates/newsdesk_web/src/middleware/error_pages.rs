@@ -25,7 +25,18 @@ pub async fn error_pages(State(app): State<AppState>, req: Request, next: Next) 
     // copies: this runs on every request.
     let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
     let mut res = next.run(req).await;
-    let Some(mark) = res.extensions_mut().remove::<ErrorMark>() else { return res };
+    let mark = match res.extensions_mut().remove::<ErrorMark>() {
+        Some(m) => m,
+        // The router's own refusal of a method (`Allow` says which).
+        None if res.status() == StatusCode::METHOD_NOT_ALLOWED => ErrorMark {
+            heading: "That cannot be done here",
+            message: "This address only answers requests to read it.".into(),
+            store_ok: false,
+            detail: "method not allowed".into(),
+        },
+        None => return res,
+    };
+    let allow = res.headers().get(header::ALLOW).cloned();
     let status = res.status();
     let mut dressed = if api {
         json_error(status, &mark.detail)
@@ -38,6 +49,9 @@ pub async fn error_pages(State(app): State<AppState>, req: Request, next: Next) 
     };
     if status == StatusCode::SERVICE_UNAVAILABLE {
         dressed.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    if let Some(a) = allow {
+        dressed.headers_mut().insert(header::ALLOW, a);
     }
     dressed
 }

@@ -5,6 +5,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
 
+/// Longest path logged, in bytes; longer ones are cut.
+pub const MAX_LOGGED_PATH: usize = 256;
+
 /// Logs method, path, status and time taken, at `info` on the target
 /// `newsdesk::request`. Costs nothing when that level is off; when it is on,
 /// it copies no strings (the method and URI are reference-counted) and the
@@ -17,10 +20,16 @@ pub async fn request_log(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let uri = req.uri().clone();
     let res = next.run(req).await;
+    // An attacker's megabyte of path is not worth a megabyte of log.
+    let path = uri.path();
+    let mut cut = path.len().min(MAX_LOGGED_PATH);
+    while !path.is_char_boundary(cut) {
+        cut -= 1;
+    }
     tracing::info!(
         target: "newsdesk::request",
         method = method.as_str(),
-        path = uri.path(),
+        path = &path[..cut],
         status = res.status().as_u16(),
         micros = start.elapsed().as_micros() as u64,
         "request"

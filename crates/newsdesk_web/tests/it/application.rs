@@ -155,6 +155,10 @@ db_test!(errors_are_dressed_for_their_audience, |t: TestDb| async move {
     let r = app.get("/world/").await?;
     assert_eq!(r.status(), 308);
     assert!(r.headers().contains_key(header::CONTENT_SECURITY_POLICY), "and on redirects");
+    let r = app.client.post(format!("{}/world", app.base)).body("x").send().await?;
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()[header::ALLOW], "GET,HEAD");
+    assert!(r.text().await?.contains("That cannot be done here"), "a themed page");
     let r = app.get("/api/v1/nothing").await?;
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");

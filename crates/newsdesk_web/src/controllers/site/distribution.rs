@@ -257,8 +257,17 @@ pub async fn sitemap(
                     &entries,
                     since,
                 );
-                Ok(CachedPage::new(StatusCode::OK, XML, "public, max-age=300", body, None, vec![])
-                    .respond(&headers, head(&method)))
+                // Not kept here (its window moves with the clock), but a CDN
+                // may keep it a few minutes: the key lets a publish purge it.
+                Ok(CachedPage::new(
+                    StatusCode::OK,
+                    XML,
+                    "public, max-age=300",
+                    body,
+                    None,
+                    vec!["sitemaps".into()],
+                )
+                .respond(&headers, head(&method)))
             }
             Err(e) => Err(e.into()),
         };
@@ -347,6 +356,8 @@ pub async fn robots(State(app): State<AppState>, method: Method, headers: Header
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
     let mut res = (status, body.to_string()).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let cache = if status.is_success() { PAGE_CACHE_CONTROL } else { "no-store" };
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     res
 }
 
