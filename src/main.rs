@@ -154,11 +154,34 @@ fn load_config(
     Ok(config)
 }
 
+/// How long `serve` keeps trying to reach a database that is not up yet
+/// (a server often starts before its database).
+const STARTUP_PATIENCE: Duration = Duration::from_secs(30);
+
 async fn open(config: &Config) -> anyhow::Result<Database> {
+    open_with_patience(config, Duration::ZERO).await
+}
+
+/// Connects and migrates; while the database cannot be reached, retries
+/// with growing pauses for up to `patience`, saying why each time.
+async fn open_with_patience(config: &Config, patience: Duration) -> anyhow::Result<Database> {
     let url = config.database_url();
-    let db = Database::connect(&url)
-        .await
-        .with_context(|| format!("opening the database at `{}`", redact(&url)))?;
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(500);
+    let db = loop {
+        match Database::connect(&url).await {
+            Ok(db) => break db,
+            Err(e) if e.is_unavailable() && started.elapsed() + pause <= patience => {
+                tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "database not reachable yet");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(8));
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e))
+                    .with_context(|| format!("opening the database at `{}`", redact(&url)));
+            }
+        }
+    };
     let ran = db.migrate().await.context("migrating the database")?;
     if ran > 0 {
         tracing::info!(migrations = ran, "database migrated");
@@ -425,7 +448,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("listening on {addr}"))?;
-            let db = open(&config).await?;
+            let db = open_with_patience(&config, STARTUP_PATIENCE).await?;
             let newsroom = Newsroom::new(db.clone(), config.timezone()?);
             if demo {
                 if is_empty(&db).await? {
@@ -435,6 +458,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             let local = listener.local_addr()?;
+            let files = newsdesk_web::server::raise_file_limit();
+            tracing::debug!(open_files = files, "open-file limit");
             let app = Arc::new(newsdesk_web::App::new(config.clone(), db.clone()).await?);
             if !app.renderer.overridden().is_empty() {
                 println!("Theme overrides: {}", app.renderer.overridden().join(", "));

@@ -315,3 +315,60 @@ fn article_commands_list_ids_and_report_errors_in_one_line()
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown article status `live`"));
     Ok(())
 }
+
+#[test]
+fn an_unreachable_database_is_named_with_its_cause() -> Result<(), Box<dyn std::error::Error>> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let dir = tempfile::tempdir()?;
+    let out = newsdesk()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .arg("--database")
+        .arg(format!("postgres://postgres@127.0.0.1:{port}/nothing"))
+        .output()?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot reach the database at 127.0.0.1:{port}")), "{err}");
+    assert!(err.to_lowercase().contains("refused"), "the cause: {err}");
+    Ok(())
+}
+
+/// `serve --demo` killed while it seeds leaves nothing half-done: started
+/// again, it seeds the whole newsroom.
+#[cfg(unix)]
+#[test]
+fn a_demo_seed_killed_half_way_is_redone_whole() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut first = newsdesk()
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    // Seeding takes seconds in a test build; the database exists at once.
+    let started = Instant::now();
+    while !dir.path().join("newsdesk.db").is_file() {
+        assert!(started.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    first.kill()?;
+    first.wait()?;
+    let mut out = String::new();
+    first.stdout.take().ok_or("no stdout")?.read_to_string(&mut out)?;
+    assert!(!out.contains("Seeded the demo newsroom"), "killed before the end: {out}");
+    let (mut again, addr) = serve(&["--demo", "--data-dir", &dir.path().display().to_string()])?;
+    let home = http_get(&addr, "/sitemap.xml")?;
+    assert!(home.starts_with("HTTP/1.1 200"));
+    let listing = newsdesk()
+        .args(["article", "list", "--limit", "1000", "--data-dir"])
+        .arg(dir.path())
+        .output()?;
+    let published = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter(|l| l.contains(" published "))
+        .count();
+    assert_eq!(published, 320, "the whole newsroom, not what the first run had written");
+    Command::new("kill").args(["-TERM", &again.id().to_string()]).status()?;
+    again.wait()?;
+    Ok(())
+}

@@ -79,6 +79,14 @@ pub struct ServerConfig {
     /// scripts alone, so audit tools that inject scripts keep working; a site
     /// can tighten it, e.g. by adding `script-src 'self'`.
     pub content_security_policy: String,
+    /// Seconds a connection may take to send a complete request head, and
+    /// may stay idle between requests; slower or silent connections are
+    /// closed. Default 5.
+    pub request_header_timeout_seconds: u64,
+    /// Connections served at once; more wait until one closes. Default 0:
+    /// derived from the open-file limit, leaving room for the database and
+    /// files.
+    pub max_connections: usize,
 }
 
 /// `[database]`
@@ -142,6 +150,8 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             page_cache_entries: 2000,
             content_security_policy: DEFAULT_CSP.into(),
+            request_header_timeout_seconds: 5,
+            max_connections: 0,
         }
     }
 }
@@ -245,6 +255,12 @@ impl Config {
         }
         if self.server.page_cache_entries == 0 {
             return Err(invalid("server.page_cache_entries", "must be at least 1".into()));
+        }
+        if !(1..=300).contains(&self.server.request_header_timeout_seconds) {
+            return Err(invalid(
+                "server.request_header_timeout_seconds",
+                "must be between 1 and 300".into(),
+            ));
         }
         if self.jobs.lease_seconds == 0 || self.jobs.lease_seconds > 86_400 {
             return Err(invalid("jobs.lease_seconds", "must be between 1 and 86400".into()));

@@ -44,6 +44,14 @@ pub enum DbError {
     /// pages answer 503.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The database server could not be reached at all when connecting.
+    #[error("cannot reach the database at {target}: {source}")]
+    Unreachable {
+        /// `host:port` (or the socket) tried.
+        target: String,
+        /// Why, from the operating system or the server.
+        source: sqlx::Error,
+    },
     /// Any other database error.
     #[error(transparent)]
     Other(sqlx::Error),
@@ -60,15 +68,17 @@ impl DbError {
 
     /// Whether this error means "try again later" rather than "this is wrong".
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, DbError::Unavailable(_))
+        matches!(self, DbError::Unavailable(_) | DbError::Unreachable { .. })
     }
 }
 
-/// PostgreSQL error codes that mean the server is going away or refusing
-/// connections: class 08 (connection exception), 53300 (too many
-/// connections), 57P01–57P03 (shutdown, crash, not yet accepting).
+/// PostgreSQL error codes that mean "not now": class 08 (connection
+/// exception), 53300 (too many connections), 57P01–57P03 (shutdown, crash,
+/// not yet accepting), 57014 (statement timeout), 55P03 (lock timeout:
+/// another transaction, a bulk rebuild say, holds what this one needs).
 fn pg_unavailable(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "53300" | "57P01" | "57P02" | "57P03")
+    code.starts_with("08")
+        || matches!(code, "53300" | "57P01" | "57P02" | "57P03" | "57014" | "55P03")
 }
 
 /// SQLite's busy and locked results (another writer held the lock past the

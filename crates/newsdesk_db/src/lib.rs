@@ -11,6 +11,7 @@
 //! Migrations live in `migrations/sqlite` and `migrations/postgres`, one file
 //! per step, embedded in the binary.
 
+use sqlx::postgres::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
@@ -164,13 +165,39 @@ impl Database {
     /// Connects to PostgreSQL with ready-made options (tests use this to set
     /// a per-test `search_path`).
     pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Database> {
-        let opts = opts.disable_statement_logging();
+        // The server cuts off a runaway statement or a wait for a lock; bulk
+        // work that needs longer says so (`SET LOCAL statement_timeout`).
+        let opts = opts
+            .disable_statement_logging()
+            .options([("statement_timeout", "30s"), ("lock_timeout", "10s")]);
+        // One plain connection first: when the server cannot be reached,
+        // the pool would only say "timed out"; this says why and where.
+        let target = match opts.get_socket() {
+            Some(socket) => socket.display().to_string(),
+            None => format!("{}:{}", opts.get_host(), opts.get_port()),
+        };
+        let first = <PgConnection as sqlx::Connection>::connect_with(&opts).await.map_err(|e| {
+            match DbError::from(e) {
+                DbError::Unavailable(source) => DbError::Unreachable { target, source },
+                other => other,
+            }
+        })?;
+        let _ = sqlx::Connection::close(first).await;
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(PG_ACQUIRE_TIMEOUT)
             .connect_with(opts)
             .await?;
         Ok(Database { pool: Pool::Postgres(pool), stats: Arc::default() })
+    }
+
+    /// Connections the pool opens at most.
+    pub fn pool_size(&self) -> usize {
+        let n = match &self.pool {
+            Pool::Sqlite(p) => p.options().get_max_connections(),
+            Pool::Postgres(p) => p.options().get_max_connections(),
+        };
+        n as usize
     }
 
     /// Which engine this is.

@@ -323,6 +323,8 @@ impl Tx {
             // its lock only holds back publishes, which wait for the rebuild
             // anyway. Rails are read by pages: DELETE keeps them readable.
             Backend::Postgres => &[
+                // A rebuild of a big archive outlasts the usual limit.
+                "SET LOCAL statement_timeout = 0",
                 "TRUNCATE related_postings, related_profiles, related_terms",
                 "DROP INDEX related_postings_article",
                 "DELETE FROM article_related",

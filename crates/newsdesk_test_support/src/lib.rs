@@ -266,6 +266,32 @@ impl PrivatePostgres {
         self.run(&["pg_ctl", "-D", &data, "-l", &log, "-o", &opts, "-w", "start"])
     }
 
+    /// Freezes the server and every backend (SIGSTOP), as a hung machine
+    /// would: connections stay open and nothing answers.
+    pub fn freeze(&self) -> anyhow::Result<()> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a frozen server run again (SIGCONT).
+    pub fn thaw(&self) -> anyhow::Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, sig: &str) -> anyhow::Result<()> {
+        let pid_file = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid"))?;
+        let pid = pid_file.lines().next().unwrap_or_default().trim().to_owned();
+        anyhow::ensure!(!pid.is_empty(), "no postmaster pid");
+        let children = std::process::Command::new("pgrep").args(["-P", &pid]).output()?;
+        let mut pids: Vec<String> = String::from_utf8_lossy(&children.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        pids.push(pid);
+        let status = std::process::Command::new("kill").arg(sig).args(&pids).status()?;
+        anyhow::ensure!(status.success(), "kill {sig} failed");
+        Ok(())
+    }
+
     /// Stops the server at once, as a crash or an operator would: clients
     /// lose their connections.
     pub fn stop(&self) -> anyhow::Result<()> {

@@ -85,6 +85,8 @@ pub struct App {
     pub csp: axum::http::HeaderValue,
     /// Fingerprinted static assets by file name.
     pub assets: HashMap<String, Arc<CachedPage>>,
+    /// The bounded wait in front of database work.
+    pub gate: Arc<crate::gate::DbGate>,
     /// Values every template receives (navigation filled per render).
     site: SiteView,
     taxonomy: Arc<SharedTaxonomy>,
@@ -144,7 +146,9 @@ impl App {
         };
         let assets = HashMap::from([(css_name, css), (js_name, js), (logo_name, logo)]);
         let csp = axum::http::HeaderValue::from_str(&config.server.content_security_policy)?;
+        let gate = Arc::new(crate::gate::DbGate::new(db.pool_size(), crate::gate::QUEUE_DEADLINE));
         Ok(App {
+            gate,
             csp,
             cache,
             follower,

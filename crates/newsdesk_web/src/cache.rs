@@ -47,8 +47,34 @@ pub struct CachedPage {
     pub keys: Vec<String>,
     surrogate: Option<HeaderValue>,
     last_modified_header: Option<HeaderValue>,
+    compression: Compression,
     gzip: OnceLock<Option<Bytes>>,
     brotli: OnceLock<Option<Bytes>>,
+}
+
+/// How hard a body is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Never: images, fonts and archives are compressed already, and a
+    /// second pass only burns CPU.
+    Never,
+    /// Fast levels, for responses made for one request (search results).
+    Cheap,
+    /// The best levels, for cached pages compressed once and sent often.
+    Best,
+}
+
+impl Compression {
+    /// What suits `content_type`: text, JSON, XML, JavaScript and SVG are
+    /// worth compressing; everything else is not.
+    pub fn for_type(content_type: &str) -> Compression {
+        let t = content_type.split(';').next().unwrap_or_default().trim();
+        let textual = t.starts_with("text/")
+            || matches!(t, "application/json" | "application/xml" | "application/javascript")
+            || t.ends_with("+json")
+            || t.ends_with("+xml");
+        if textual { Compression::Best } else { Compression::Never }
+    }
 }
 
 impl CachedPage {
@@ -80,19 +106,44 @@ impl CachedPage {
             keys,
             surrogate,
             last_modified_header,
+            compression: Compression::for_type(content_type),
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
+        }
+    }
+
+    /// The same page, compressed at fast levels (for a response made for
+    /// one request only).
+    pub fn cheap(mut self) -> CachedPage {
+        if self.compression == Compression::Best {
+            self.compression = Compression::Cheap;
+        }
+        self
+    }
+
+    /// Compresses now for the encoding `headers` ask for, so that the work
+    /// can be done off the async threads (`spawn_blocking`) for big bodies.
+    pub fn prepare(&self, headers: &HeaderMap) {
+        match preferred_encoding(headers) {
+            Encoding::Brotli => {
+                self.brotli();
+            }
+            Encoding::Gzip => {
+                self.gzip();
+            }
+            Encoding::Identity => {}
         }
     }
 
     fn gzip(&self) -> Option<&Bytes> {
         self.gzip
             .get_or_init(|| {
-                if self.body.len() < MIN_COMPRESS_BYTES {
+                if self.body.len() < MIN_COMPRESS_BYTES || self.compression == Compression::Never {
                     return None;
                 }
+                let level = if self.compression == Compression::Cheap { 1 } else { 6 };
                 let mut enc =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
                 enc.write_all(&self.body).ok()?;
                 enc.finish().ok().map(Bytes::from)
             })
@@ -102,15 +153,14 @@ impl CachedPage {
     fn brotli(&self) -> Option<&Bytes> {
         self.brotli
             .get_or_init(|| {
-                if self.body.len() < MIN_COMPRESS_BYTES {
+                if self.body.len() < MIN_COMPRESS_BYTES || self.compression == Compression::Never {
                     return None;
                 }
                 let mut out = Vec::with_capacity(self.body.len() / 4);
-                let params = brotli::enc::BrotliEncoderParams {
-                    quality: 9,
-                    lgwin: 22,
-                    ..Default::default()
-                };
+                let (quality, lgwin) =
+                    if self.compression == Compression::Cheap { (4, 20) } else { (9, 22) };
+                let params =
+                    brotli::enc::BrotliEncoderParams { quality, lgwin, ..Default::default() };
                 brotli::BrotliCompress(&mut &self.body[..], &mut out, &params).ok()?;
                 Some(Bytes::from(out))
             })
@@ -149,7 +199,9 @@ impl CachedPage {
         let h = res.headers_mut();
         h.insert(header::ETAG, self.etag.clone());
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static(self.cache_control));
-        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if self.compression != Compression::Never {
+            h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        }
         if let Some(lm) = &self.last_modified_header {
             h.insert(header::LAST_MODIFIED, lm.clone());
         }
@@ -372,6 +424,39 @@ mod tests {
         assert_eq!(preferred_encoding(&h("gzip, br;q=0")), Encoding::Gzip);
         assert_eq!(preferred_encoding(&h("identity")), Encoding::Identity);
         assert_eq!(preferred_encoding(&h("*")), Encoding::Brotli);
+    }
+
+    #[test]
+    fn images_are_never_compressed_again() {
+        let img = CachedPage::new(
+            StatusCode::OK,
+            "image/jpeg",
+            PAGE_CACHE_CONTROL,
+            vec![0u8; 50_000],
+            None,
+            vec![],
+        );
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip"));
+        let r = img.respond(&h, false);
+        assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+        assert!(r.headers().get(header::VARY).is_none());
+        assert_eq!(Compression::for_type("image/svg+xml"), Compression::Best);
+        assert_eq!(
+            Compression::for_type("application/feed+json; charset=utf-8"),
+            Compression::Best
+        );
+        assert_eq!(Compression::for_type("font/woff2"), Compression::Never);
+        let text = CachedPage::new(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            "no-store",
+            "x".repeat(2000),
+            None,
+            vec![],
+        )
+        .cheap();
+        assert_eq!(text.respond(&h, false).headers()[header::CONTENT_ENCODING], "br");
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub mod cache;
 pub mod controllers;
 pub mod error;
 pub mod events;
+pub mod gate;
 pub mod middleware;
 pub mod router;
+pub mod server;
 pub mod views;
 
 pub use app::App;
@@ -39,11 +41,13 @@ pub async fn serve(
     let notifications = tokio::spawn(newsdesk_app::listen(
         state.db.with_own_counter(),
         state.newsroom.signals().clone(),
-        stop_rx,
+        stop_rx.clone(),
     ));
-    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    let gate_log = tokio::spawn(gate::report(state.gate.clone(), stop_rx.clone()));
+    let result = server::run(state.clone(), router(state), listener, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = follower.await;
     let _ = notifications.await;
+    let _ = gate_log.await;
     result
 }

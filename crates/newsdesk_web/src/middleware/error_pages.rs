@@ -82,14 +82,25 @@ pub async fn themed(
     }
     let generation = app.cache.generation();
     let t = app.taxonomy();
-    let latest = if mark.store_ok {
-        match app.db.list_cards(ArticleFilter::All, 6, 0).await {
-            Ok(rows) => views::cards(app, &t, &rows).await.unwrap_or_default(),
-            Err(_) => Vec::new(),
+    // Only when the database is free right now: an error page must never
+    // wait, and a flood of 404s must not crowd out real pages.
+    let turn = if mark.store_ok { app.gate.try_enter() } else { None };
+    let latest = match turn {
+        Some(_turn) => {
+            let work = async {
+                let rows = app.db.list_cards(ArticleFilter::All, 6, 0).await.ok()?;
+                views::cards(app, &t, &rows).await.ok()
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(1), work)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default()
         }
-    } else {
-        Vec::new()
+        None => Vec::new(),
     };
+    // A page missing its latest stories is not kept.
+    let cacheable = cacheable && (!latest.is_empty() || !mark.store_ok);
     let heading = mark.heading;
     let message = mark.message.as_str();
     let mut meta = views::page_meta(

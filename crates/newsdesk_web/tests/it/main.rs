@@ -5,6 +5,7 @@
 mod application;
 mod distribution;
 mod fixtures;
+mod hostile;
 mod http;
 mod pages;
 

@@ -241,7 +241,11 @@ pub async fn sitemap(
     if file == "news.xml" {
         // Not cached: its two-day window moves with the clock, not with edits.
         let since = Utc::now() - Duration::hours(NEWS_WINDOW_HOURS);
-        return match a.db.published_since(since, newsdesk_feeds::NEWS_MAX_URLS as i64).await {
+        let rows = super::with_database(&app, async {
+            Ok(a.db.published_since(since, newsdesk_feeds::NEWS_MAX_URLS as i64).await?)
+        })
+        .await;
+        return match rows {
             Ok(rows) => {
                 let entries: Vec<NewsEntry> = rows
                     .into_iter()
@@ -269,7 +273,7 @@ pub async fn sitemap(
                 )
                 .respond(&headers, head(&method)))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
     }
     let key = format!("/sitemaps/{file}");
@@ -386,11 +390,12 @@ pub async fn oembed(State(app): State<AppState>, RawQuery(query): RawQuery) -> R
         return not_found();
     };
     let path = path.split(['?', '#']).next().unwrap_or_default();
-    let article = match app.db.find_article_by_path(path).await {
+    let found =
+        super::with_database(&app, async { Ok(app.db.find_article_by_path(path).await?) }).await;
+    let article = match found {
         Ok(Some(a)) if a.status.is_public() => a,
         Ok(_) => return not_found(),
-        Err(e) if e.is_unavailable() => {
-            tracing::warn!(error = %e, "oembed lookup: database unavailable");
+        Err(AppError::Unavailable) => {
             let mut res = json_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 serde_json::json!({"error": "temporarily unavailable"}),

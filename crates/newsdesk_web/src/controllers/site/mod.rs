@@ -21,8 +21,29 @@ pub(crate) fn is_head(method: &Method) -> bool {
     method == Method::HEAD
 }
 
+/// Longest the database work of one page may take; past it the page is a
+/// 503 (a database that froze must not hold requests for minutes).
+pub const BUILD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs a page's database work: through the [`crate::gate::DbGate`], within
+/// [`BUILD_DEADLINE`].
+pub(crate) async fn with_database<T>(
+    app: &AppState,
+    work: impl Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let _turn = app.gate.enter().await?;
+    match tokio::time::timeout(BUILD_DEADLINE, work).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::warn!("a page's database work took longer than {BUILD_DEADLINE:?}");
+            Err(AppError::Unavailable)
+        }
+    }
+}
+
 /// Serves `key` from the cache, or builds, stores and serves it. A hit
-/// copies nothing: the key is borrowed, the body reference-counted.
+/// copies nothing: the key is borrowed, the body reference-counted. A
+/// build waits its turn at the database gate.
 pub(crate) async fn cached<F, Fut>(
     app: &AppState,
     key: &str,
@@ -38,7 +59,7 @@ where
         return Ok(page.respond(headers, head));
     }
     let generation = app.cache.generation();
-    let page = Arc::new(build().await?);
+    let page = Arc::new(with_database(app, build()).await?);
     app.cache.insert(key.to_owned(), page.clone(), generation);
     Ok(page.respond(headers, head))
 }

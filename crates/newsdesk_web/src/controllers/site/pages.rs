@@ -32,9 +32,11 @@ pub fn page_number(query: Option<&str>) -> Result<u32, AppError> {
     for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == "page" {
+            // One spelling per page: `page=01` would duplicate page 1.
             if found.is_some()
                 || v.is_empty()
                 || v.len() > 5
+                || v.starts_with('0')
                 || !v.bytes().all(|b| b.is_ascii_digit())
             {
                 return Err(AppError::NotFound);
@@ -354,6 +356,8 @@ mod tests {
             "page=2&page=3",
             "page=10001",
             "page=%32",
+            "page=01",
+            "page=007",
         ] {
             assert!(page_number(Some(bad)).is_err(), "{bad}");
         }

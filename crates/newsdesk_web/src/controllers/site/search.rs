@@ -19,6 +19,9 @@ use newsdesk_render::{OptionView, Pagination, SearchPage, SearchResultView};
 /// Results per page.
 pub const RESULTS_PER_PAGE: i64 = 20;
 
+/// Pages bigger than this are compressed on the blocking thread pool.
+pub const BLOCKING_COMPRESS_BYTES: usize = 64 * 1024;
+
 /// Longest query kept, in characters; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 256;
 
@@ -113,7 +116,12 @@ pub async fn search(
     let params = SearchParams::parse(raw.as_deref());
     let page = match params.page.as_deref() {
         None => 1,
-        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+        Some(p)
+            if !p.is_empty()
+                && p.len() <= 5
+                && !p.starts_with('0')
+                && p.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             match p.parse::<u32>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
                 _ => return Err(AppError::NotFound),
@@ -163,7 +171,7 @@ pub async fn search(
         limit: RESULTS_PER_PAGE,
         offset: i64::from(page - 1) * RESULTS_PER_PAGE,
     };
-    let found = app.db.search(&query).await?;
+    let found = super::with_database(&app, async { Ok(app.db.search(&query).await?) }).await?;
     let pages = u32::try_from((found.total + RESULTS_PER_PAGE - 1) / RESULTS_PER_PAGE)
         .unwrap_or(u32::MAX)
         .max(1);
@@ -228,7 +236,7 @@ pub async fn search(
         },
     };
     let body = app.renderer.render("search.html", &view)?;
-    Ok(CachedPage::new(
+    let page = CachedPage::new(
         StatusCode::OK,
         "text/html; charset=utf-8",
         "public, max-age=60",
@@ -236,7 +244,16 @@ pub async fn search(
         None,
         vec![],
     )
-    .respond(&headers, head))
+    .cheap();
+    // Made for this request only: fast compression levels, and off the
+    // async threads when the page is big.
+    if page.body.len() > BLOCKING_COMPRESS_BYTES {
+        let page = std::sync::Arc::new(page);
+        let (p, h) = (page.clone(), headers.clone());
+        let _ = tokio::task::spawn_blocking(move || p.prepare(&h)).await;
+        return Ok(page.respond(&headers, head));
+    }
+    Ok(page.respond(&headers, head))
 }
 
 #[cfg(test)]

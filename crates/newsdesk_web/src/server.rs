@@ -1,0 +1,133 @@
+//! The connection loop: HTTP/1.1 over hyper with the limits a public server
+//! needs.
+//!
+//! - A connection that has not sent a complete request head within
+//!   `server.request_header_timeout_seconds` (5 s by default), or that stays
+//!   idle that long between requests, is closed: slow-header ("slowloris")
+//!   and silent clients cannot hold file descriptors.
+//! - At most [`connection_cap`] connections are served at once; past that,
+//!   new ones wait in the kernel's backlog until one closes, so the process
+//!   never runs out of file descriptors for its database and files.
+//! - On shutdown it stops accepting and lets the requests in flight finish.
+
+use crate::app::AppState;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// File descriptors kept for everything but connections: the database
+/// pool, its listener, media files, logs.
+pub const RESERVED_FILES: u64 = 128;
+
+/// Longest a graceful shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Raises the soft limit on open files to the hard limit (a default of
+/// 1,024 would let a thousand idle clients lock everyone else out); returns
+/// the soft limit now in force.
+pub fn raise_file_limit() -> u64 {
+    #[cfg(unix)]
+    {
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(n) => n,
+            Err(_) => rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        1024
+    }
+}
+
+/// Connections served at once: `configured`, or (when 0) what the current
+/// soft limit on open files leaves after [`RESERVED_FILES`], at least 64.
+pub fn connection_cap(configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
+    }
+    #[cfg(unix)]
+    let soft = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft);
+    #[cfg(not(unix))]
+    let soft = 1024u64;
+    usize::try_from(soft.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX).clamp(64, 1 << 20)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn run(
+    state: AppState,
+    app: axum::Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let cap = connection_cap(state.config.server.max_connections);
+    let header_timeout = Duration::from_secs(state.config.server.request_header_timeout_seconds);
+    tracing::info!(
+        connections = cap,
+        header_timeout_s = header_timeout.as_secs(),
+        "accepting at most this many connections at once; slower request heads are cut off"
+    );
+    let slots = Arc::new(Semaphore::new(cap));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let at_cap = Arc::new(AtomicU64::new(0));
+    let mut last_cap_log: Option<Instant> = None;
+    let service = TowerToHyperService::new(app);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                at_cap.fetch_add(1, Ordering::Relaxed);
+                if last_cap_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                    last_cap_log = Some(Instant::now());
+                    tracing::warn!(
+                        connections = cap,
+                        "connection limit reached; new connections wait until one closes"
+                    );
+                }
+                tokio::select! {
+                    p = slots.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        let (stream, _peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(s) => s,
+                Err(e) => {
+                    // Out of file descriptors or a connection reset before
+                    // it was accepted: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service.clone());
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("requests still running after the grace period were cut off");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! The public server under hostile traffic: slow and silent clients, too
+//! many connections, compressed files, a frozen database, tricky URLs.
+
+use crate::{TestApp, raw_status};
+use newsdesk_test_support::{PrivatePostgres, TestDb, db_test};
+use reqwest::header;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Whether the server closed `s` (reads end of file or a reset) within
+/// `within`.
+async fn closed_within(s: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 1024];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+fn addr(app: &TestApp) -> String {
+    app.base.trim_start_matches("http://").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_slow_and_idle_connections_are_closed() -> anyhow::Result<()> {
+    let app = TestApp::start_with(TestDb::sqlite().await?, |c| {
+        c.server.request_header_timeout_seconds = 1;
+    })
+    .await?;
+    let a = addr(&app);
+    // Silent: connects and says nothing.
+    let mut silent = tokio::net::TcpStream::connect(&a).await?;
+    // Slowloris: one header byte at a time, never finishing.
+    let mut slow = tokio::net::TcpStream::connect(&a).await?;
+    let started = Instant::now();
+    let trickle = async {
+        for b in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaa".iter() {
+            if slow.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(4), trickle).await.ok();
+    assert!(closed_within(&mut slow, Duration::from_secs(2)).await, "slow header cut off");
+    assert!(closed_within(&mut silent, Duration::from_secs(1)).await, "silent connection closed");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Idle keep-alive: one request, then nothing.
+    let mut idle = tokio::net::TcpStream::connect(&a).await?;
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {a}\r\n\r\n").as_bytes()).await?;
+    let mut buf = [0u8; 4096];
+    let n = idle.read(&mut buf).await?;
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    assert!(closed_within(&mut idle, Duration::from_secs(3)).await, "idle keep-alive closed");
+    app.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_silent_connections_do_not_lock_out_a_reader() -> anyhow::Result<()> {
+    let app = TestApp::start_with(TestDb::sqlite().await?, |c| {
+        c.server.request_header_timeout_seconds = 2;
+    })
+    .await?;
+    let a = addr(&app);
+    let mut hold = Vec::new();
+    for _ in 0..300 {
+        hold.push(tokio::net::TcpStream::connect(&a).await?);
+    }
+    let started = Instant::now();
+    assert_eq!(app.get("/").await?.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(1), "served in {:?}", started.elapsed());
+    drop(hold);
+    app.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_cap_new_clients_wait_instead_of_failing() -> anyhow::Result<()> {
+    let app = TestApp::start_with(TestDb::sqlite().await?, |c| {
+        c.server.request_header_timeout_seconds = 1;
+        c.server.max_connections = 8;
+    })
+    .await?;
+    let a = addr(&app);
+    let mut hold = Vec::new();
+    for _ in 0..8 {
+        hold.push(tokio::net::TcpStream::connect(&a).await?);
+    }
+    // All slots taken by silent clients: the reader waits in the backlog
+    // until the header timeout frees a slot, then is served.
+    let started = Instant::now();
+    assert_eq!(app.get("/").await?.status(), 200);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(500) && waited < Duration::from_secs(4), "{waited:?}");
+    drop(hold);
+    app.stop().await
+}
+
+db_test!(media_files_are_streamed_with_ranges_and_never_compressed, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let url = format!("{}/media/fx/lead-1200.jpg", app.base);
+    let full = app.client.get(&url).header(header::ACCEPT_ENCODING, "br, gzip").send().await?;
+    assert_eq!(full.status(), 200);
+    assert!(
+        full.headers().get(header::CONTENT_ENCODING).is_none(),
+        "a JPEG is not compressed again"
+    );
+    assert_eq!(full.headers()[header::ACCEPT_RANGES], "bytes");
+    let etag = full.headers()[header::ETAG].clone();
+    let bytes = full.bytes().await?;
+    assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    let part = app.client.get(&url).header(header::RANGE, "bytes=2-9").send().await?;
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()[header::CONTENT_RANGE], format!("bytes 2-9/{}", bytes.len()));
+    assert_eq!(part.bytes().await?, bytes.slice(2..10));
+    let tail = app.client.get(&url).header(header::RANGE, "bytes=-4").send().await?;
+    assert_eq!(tail.bytes().await?, bytes.slice(bytes.len() - 4..));
+    let beyond = app
+        .client
+        .get(&url)
+        .header(header::RANGE, format!("bytes={}-", bytes.len()))
+        .send()
+        .await?;
+    assert_eq!(beyond.status(), 416);
+    assert_eq!(beyond.headers()[header::CONTENT_RANGE], format!("bytes */{}", bytes.len()));
+    let stale = app
+        .client
+        .get(&url)
+        .header(header::RANGE, "bytes=0-1")
+        .header(header::IF_RANGE, "\"another-version\"")
+        .send()
+        .await?;
+    assert_eq!(stale.status(), 200, "If-Range of another version: the whole file");
+    let same = app.client.get(&url).header(header::IF_NONE_MATCH, etag).send().await?;
+    assert_eq!(same.status(), 304);
+    let head = app.client.head(&url).send().await?;
+    assert_eq!(head.headers()[header::CONTENT_LENGTH], bytes.len().to_string().as_str());
+    assert!(head.bytes().await?.is_empty());
+    app.stop().await
+});
+
+db_test!(search_pages_are_compressed_cheaply_and_still_decode, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let plain = app.text("/search?q=water").await?.1;
+    let br = app
+        .client
+        .get(format!("{}/search?q=water", app.base))
+        .header(header::ACCEPT_ENCODING, "br")
+        .send()
+        .await?;
+    assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(
+        &mut brotli::Decompressor::new(&br.bytes().await?[..], 4096),
+        &mut out,
+    )?;
+    assert_eq!(String::from_utf8(out)?, plain);
+    app.stop().await
+});
+
+db_test!(urls_that_trick_parsers_get_plain_answers, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    // A backslash reads as a slash in browsers: `/\evil.example` would be
+    // another site. No redirect, just a 404.
+    assert_eq!(raw_status(&app.base, "/\\evil.example/").await?, 404);
+    assert_eq!(raw_status(&app.base, "/%5Cevil.example/").await?, 308, "encoded, it is only text");
+    for bad in ["/%C0%AF", "/world/%FF", "/tag/%FF/feed.xml", "/media/%FF.jpg"] {
+        let r = app.get(bad).await?;
+        assert_eq!(r.status(), 404, "{bad}");
+        let html = r.text().await?;
+        assert!(html.contains("We could not find that page"), "{bad}: themed");
+        assert!(!html.contains("Invalid URL") && !html.contains("UTF-8"), "{bad}: no internals");
+    }
+    assert_eq!(app.get("/world?page=01").await?.status(), 404, "one spelling per page");
+    assert_eq!(app.get("/search?q=water&page=01").await?.status(), 404);
+    app.stop().await
+});
+
+db_test!(http_1_1_needs_exactly_one_host, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let a = addr(&app);
+    let send = |head: String| {
+        let a = a.clone();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&a).await?;
+            s.write_all(head.as_bytes()).await?;
+            let mut buf = Vec::new();
+            s.read_to_end(&mut buf).await?;
+            anyhow::Ok(String::from_utf8_lossy(&buf).into_owned())
+        }
+    };
+    let none = send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".into()).await?;
+    assert!(none.starts_with("HTTP/1.1 400"), "{}", &none[..none.len().min(80)]);
+    let two =
+        send(format!("GET / HTTP/1.1\r\nHost: {a}\r\nHost: other\r\nConnection: close\r\n\r\n"))
+            .await?;
+    assert!(two.starts_with("HTTP/1.1 400"), "{}", &two[..two.len().min(80)]);
+    assert!(two.to_lowercase().contains("x-content-type-options: nosniff"));
+    let one = send(format!("GET / HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\n\r\n")).await?;
+    assert!(one.starts_with("HTTP/1.1 200"));
+    let old = send("GET / HTTP/1.0\r\n\r\n".into()).await?;
+    assert!(
+        old.starts_with("HTTP/1.0 200") || old.starts_with("HTTP/1.1 200"),
+        "HTTP/1.0 needs no Host"
+    );
+    app.stop().await
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_database_gives_quick_503s_and_the_server_thaws_with_it() -> anyhow::Result<()> {
+    let Some(pg) = PrivatePostgres::start()? else { return Ok(()) };
+    let db = newsdesk_db::Database::connect(&pg.url()).await?;
+    db.migrate().await?;
+    let t = TestDb { db, dir: tempfile::tempdir()?, url: pg.url(), pg_schema: None };
+    let app = TestApp::start(t).await?;
+    let cached = app.ids.main_path.clone();
+    assert_eq!(app.get(&cached).await?.status(), 200);
+    pg.freeze()?;
+    let started = Instant::now();
+    assert_eq!(app.get(&cached).await?.status(), 200, "cached pages need no database");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let started = Instant::now();
+    let r = app.get("/healthz").await?;
+    assert_eq!(r.status(), 503);
+    assert!(started.elapsed() < Duration::from_millis(1500), "health in {:?}", started.elapsed());
+    let started = Instant::now();
+    let r = app.get("/sports").await?;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+    assert!(started.elapsed() < Duration::from_secs(7), "page in {:?}", started.elapsed());
+    pg.thaw()?;
+    let started = Instant::now();
+    while app.get("/sports").await?.status() != 200 {
+        assert!(started.elapsed() < Duration::from_secs(15), "did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get("/healthz").await?.status(), 200);
+    app.stop().await
+}
