@@ -146,7 +146,10 @@ impl App {
         };
         let assets = HashMap::from([(css_name, css), (js_name, js), (logo_name, logo)]);
         let csp = axum::http::HeaderValue::from_str(&config.server.content_security_policy)?;
-        let gate = Arc::new(crate::gate::DbGate::new(db.pool_size(), crate::gate::QUEUE_DEADLINE));
+        let gate = Arc::new(crate::gate::DbGate::new(
+            crate::gate::permits_for(db.pool_size()),
+            crate::gate::QUEUE_DEADLINE,
+        ));
         Ok(App {
             gate,
             csp,

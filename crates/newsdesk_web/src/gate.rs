@@ -24,6 +24,15 @@ pub const QUEUE_FACTOR: usize = 4;
 /// How often refusals are reported.
 pub const REPORT_EVERY: Duration = Duration::from_secs(10);
 
+/// Requests let in at once: two per CPU this process may use, and never
+/// more than the pool's connections. Database work is CPU work too (SQLite
+/// runs in this process; rendering follows every query), and more of it at
+/// once than the CPUs can run only makes cached pages wait behind it.
+pub fn permits_for(pool_size: usize) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (2 * cpus).clamp(2, pool_size.max(2))
+}
+
 /// The gate.
 #[derive(Debug)]
 pub struct DbGate {

@@ -75,7 +75,9 @@ pub async fn themed(
     headers: &HeaderMap,
     head: bool,
 ) -> Response {
-    let cacheable = mark.store_ok && matches!(status.as_u16(), 404 | 410 | 414);
+    // Pages whose words do not depend on the request are rendered once and
+    // kept: a flood of 503s or 404s must not render a template each.
+    let cacheable = matches!(status.as_u16(), 404 | 405 | 410 | 414 | 503);
     let key = format!("!{}", status.as_u16());
     if cacheable && let Some(page) = app.cache.get(&key) {
         return page.respond(headers, head);
@@ -101,6 +103,9 @@ pub async fn themed(
     };
     // A page missing its latest stories is not kept.
     let cacheable = cacheable && (!latest.is_empty() || !mark.store_ok);
+    // Browsers and CDNs may keep a missing page a little; never a refusal
+    // that says "try again".
+    let public = matches!(status.as_u16(), 404 | 410 | 414);
     let heading = mark.heading;
     let message = mark.message.as_str();
     let mut meta = views::page_meta(
@@ -131,7 +136,7 @@ pub async fn themed(
             )
         }
     };
-    let cache_control = if cacheable { ERROR_CACHE_CONTROL } else { "no-store" };
+    let cache_control = if public { ERROR_CACHE_CONTROL } else { "no-store" };
     let page = Arc::new(CachedPage::new(
         status,
         "text/html; charset=utf-8",

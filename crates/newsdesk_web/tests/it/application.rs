@@ -188,8 +188,16 @@ async fn a_server_that_loses_its_database_serves_what_it_has_and_recovers() -> a
     let r = app.get("/sports").await?;
     assert_eq!(r.status(), 503);
     assert_eq!(r.headers()[header::RETRY_AFTER], "5");
-    assert!(r.text().await?.contains("busy for a moment"));
+    // A refusal that says "try again" is never kept by browsers or CDNs.
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    let first = r.text().await?;
+    assert!(first.contains("busy for a moment"));
     assert!(started.elapsed() < Duration::from_secs(5), "answered in {:?}", started.elapsed());
+    // Another unreachable page gets the same refusal, rendered once.
+    let r = app.get("/world").await?;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+    assert_eq!(r.text().await?, first);
     // ...and the health check says so within about a second.
     let started = Instant::now();
     let r = app.get("/healthz").await?;
