@@ -9,7 +9,10 @@
 #    URLs (home, 20 articles, sections, a feed, searches), while a probe of
 #    4 connections measures a cached article page. Reports wrk's socket
 #    errors (timeouts above all), non-2xx answers (503s), the probe's p50 and
-#    p99, and the server's RSS before, at its peak and 10 s after.
+#    p99, and the server's RSS before, at its peak and 10 s after. Then the
+#    same flood and probe against nginx (if installed) serving the same
+#    bytes as files on the same CPU: the baseline for the probe's p50 and
+#    p99.
 # 2. Silent: 1,100 connections that never send a byte; a normal client asks
 #    for the home page every 100 ms for 15 s; reports the slowest answer.
 # 3. Media: a JPEG with and without `Accept-Encoding: br` (req/s ratio).
@@ -29,6 +32,7 @@ ARTICLES=${ARTICLES:-1000}
 FREEZE=${FREEZE:-40}
 OUT=${OUT:-bench/out}
 PORT=18095
+NGINX_PORT=18097
 mkdir -p "$OUT"
 for tool in wrk curl taskset python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
@@ -38,9 +42,10 @@ cargo build --release --quiet
 BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/newsdesk
 WORK=$(mktemp -d /tmp/newsdesk-abuse.XXXXXX)
 chmod 755 "$WORK"
-PID=""; PGDIR=""; PGBIN=""
+PID=""; PGDIR=""; PGBIN=""; NGINX_PID=""
 cleanup() {
   [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
   if [ -n "$PGDIR" ]; then
     pkill -CONT -f "$PGDIR" 2>/dev/null || true
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
@@ -92,7 +97,22 @@ request = function()
   return wrk.format("GET", paths[(i % #paths) + 1])
 end
 LUA
-for p in $(cat "$WORK/paths"); do curl -fsS -o /dev/null "$base$p" || true; done
+# Warm the cache; keep answer N as the file pN.html for nginx, the baseline,
+# which then serves the same bytes for the same mix.
+mkdir -p "$WORK/www"; chmod 755 "$WORK/www"
+n=0
+for p in $(cat "$WORK/paths"); do
+  n=$((n+1))
+  curl -sS -o "$WORK/www/p$n.html" "$base$p" || true
+done
+chmod a+r "$WORK/www"/*
+cat > "$WORK/nginx.lua" <<LUA
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/p" .. ((i % $n) + 1) .. ".html")
+end
+LUA
 
 # 1. Flood.
 rss_before=$(rss_kb "$PID")
@@ -111,6 +131,42 @@ unit() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (
 p50=$(awk '$1=="50%" {print $2}' "$WORK/probe.txt" | unit)
 p99=$(awk '$1=="99%" {print $2}' "$WORK/probe.txt" | unit)
 refused=$({ grep -o 'refused=[0-9]*' "$WORK/serve.log" || true; } | awk -F= '{s+=$2} END {print s+0}')
+
+# The same flood against nginx serving the same bytes on the same CPU: what
+# a static file server's cached page p99 is under 1,000 connections.
+nginx_p50="-"; nginx_p99="-"
+if command -v nginx >/dev/null; then
+  cat > "$WORK/nginx.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile 8192;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  types { text/html html; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/www;
+  }
+}
+CONF
+  taskset -c 0 nginx -c "$WORK/nginx.conf" -p "$WORK" &
+  NGINX_PID=$!
+  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/p2.html" 2>/dev/null && break; sleep 0.05; done
+  nbase="http://127.0.0.1:$NGINX_PORT"
+  taskset -c 1 wrk -t1 -c4 -d"$DURATION"s --latency "$nbase/p2.html" > "$WORK/nprobe.txt" &
+  probe=$!
+  taskset -c 1 wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s --timeout 2s -s "$WORK/nginx.lua" "$nbase" > "$WORK/nflood.txt" || true
+  wait "$probe" || true
+  kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=""
+  nginx_p50=$(awk '$1=="50%" {print $2}' "$WORK/nprobe.txt" | unit)
+  nginx_p99=$(awk '$1=="99%" {print $2}' "$WORK/nprobe.txt" | unit)
+fi
 
 # 2. Silent connections.
 python3 - "$PORT" > "$WORK/silent.txt" <<'PY' &
@@ -146,12 +202,12 @@ stop_server
 
 if [ ! -s "$OUT/abuse.md" ]; then
   {
-    echo "| backend | flood | requests | socket timeouts | non-2xx | refused by the gate | cached page p50 / p99 ms | RSS before / peak / after MiB | silent connections | slowest normal request ms | media req/s, br / plain |"
-    echo "|---|---|---:|---:|---:|---:|---|---|---:|---:|---|"
+    echo "| backend | flood | requests | socket timeouts | non-2xx | refused by the gate | cached page p50 / p99 ms | nginx, same flood, p50 / p99 ms | RSS before / peak / after MiB | silent connections | slowest normal request ms | media req/s, br / plain |"
+    echo "|---|---|---:|---:|---:|---:|---|---|---|---:|---:|---|"
   } > "$OUT/abuse.md"
 fi
-printf '| %s | %s × %ss | %s | %s | %s | %s | %s / %s | %.0f / %.0f / %.0f | %s | %.0f | %s (%.0f / %.0f) |\n' \
-  "$backend" "$CONNECTIONS" "$DURATION" "$reqs" "$timeouts" "$non2xx" "$refused" "$p50" "$p99" \
+printf '| %s | %s × %ss | %s | %s | %s | %s | %s / %s | %s / %s | %.0f / %.0f / %.0f | %s | %.0f | %s (%.0f / %.0f) |\n' \
+  "$backend" "$CONNECTIONS" "$DURATION" "$reqs" "$timeouts" "$non2xx" "$refused" "$p50" "$p99" "$nginx_p50" "$nginx_p99" \
   "$(echo "$rss_before / 1024" | awk '{print $1/1024}')" "$(echo "$rss_peak" | awk '{print $1/1024}')" "$(echo "$rss_after" | awk '{print $1/1024}')" \
   "$opened" "$worst" "$media_ratio" "$br" "$plain" | tee -a "$OUT/abuse.md"
 
@@ -179,7 +235,7 @@ if [ -n "${DATABASE:-}" ]; then
   done
   kill -CONT "$pm" $(pgrep -P "$pm")
   thawed_at=$(ms)
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/sports?page=3")" = 200 ]; do
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/sports")" = 200 ]; do
     if [ $(( $(ms) - thawed_at )) -gt 60000 ]; then echo "bench: no recovery within 60 s" >&2; break; fi
     sleep 0.05
   done

@@ -333,6 +333,30 @@ fn an_unreachable_database_is_named_with_its_cause() -> Result<(), Box<dyn std::
     Ok(())
 }
 
+#[test]
+fn a_database_that_accepts_but_never_answers_is_given_up_on()
+-> Result<(), Box<dyn std::error::Error>> {
+    // Accepts connections (the kernel's backlog does) and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = silent.local_addr()?.port();
+    let dir = tempfile::tempdir()?;
+    let started = std::time::Instant::now();
+    let out = newsdesk()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .arg("--database")
+        .arg(format!("postgres://postgres@127.0.0.1:{port}/nothing"))
+        .output()?;
+    let took = started.elapsed();
+    drop(silent);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot reach the database at 127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("no answer within"), "the cause: {err}");
+    assert!(took < std::time::Duration::from_secs(20), "gave up after {took:?}");
+    Ok(())
+}
+
 /// `serve --demo` killed while it seeds leaves nothing half-done: started
 /// again, it seeds the whole newsroom.
 #[cfg(unix)]
@@ -344,13 +368,17 @@ fn a_demo_seed_killed_half_way_is_redone_whole() -> Result<(), Box<dyn std::erro
         .arg(dir.path())
         .stdout(Stdio::piped())
         .spawn()?;
-    // Seeding takes seconds in a test build; the database exists at once.
+    // Seeding takes seconds in a test build. Its first drawn photographs
+    // show it has begun (migrations are done, the transaction is open);
+    // kill it a moment later, well before its end.
     let started = Instant::now();
-    while !dir.path().join("newsdesk.db").is_file() {
-        assert!(started.elapsed() < Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(20));
+    let photos = dir.path().join("media").join("demo");
+    let drawing = || std::fs::read_dir(&photos).is_ok_and(|mut d| d.next().is_some());
+    while !drawing() {
+        assert!(started.elapsed() < Duration::from_secs(60), "seeding never began");
+        std::thread::sleep(Duration::from_millis(10));
     }
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_millis(300));
     first.kill()?;
     first.wait()?;
     let mut out = String::new();

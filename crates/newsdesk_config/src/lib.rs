@@ -83,6 +83,10 @@ pub struct ServerConfig {
     /// may stay idle between requests; slower or silent connections are
     /// closed. Default 5.
     pub request_header_timeout_seconds: u64,
+    /// Seconds a client may go without taking any byte of an answer (a
+    /// reader that stopped reading) before its connection is closed.
+    /// Default 30.
+    pub send_timeout_seconds: u64,
     /// Connections served at once; more wait until one closes. Default 0:
     /// derived from the open-file limit, leaving room for the database and
     /// files.
@@ -151,6 +155,7 @@ impl Default for ServerConfig {
             page_cache_entries: 2000,
             content_security_policy: DEFAULT_CSP.into(),
             request_header_timeout_seconds: 5,
+            send_timeout_seconds: 30,
             max_connections: 0,
         }
     }
@@ -260,6 +265,12 @@ impl Config {
             return Err(invalid(
                 "server.request_header_timeout_seconds",
                 "must be between 1 and 300".into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.server.send_timeout_seconds) {
+            return Err(invalid(
+                "server.send_timeout_seconds",
+                "must be between 1 and 3600".into(),
             ));
         }
         if self.jobs.lease_seconds == 0 || self.jobs.lease_seconds > 86_400 {

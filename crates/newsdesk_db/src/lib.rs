@@ -119,6 +119,9 @@ impl Stats {
 /// down turns into a quick 503 rather than a hung page.
 pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long opening the first PostgreSQL connection may take.
+pub const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A connection pool to the store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -176,12 +179,25 @@ impl Database {
             Some(socket) => socket.display().to_string(),
             None => format!("{}:{}", opts.get_host(), opts.get_port()),
         };
-        let first = <PgConnection as sqlx::Connection>::connect_with(&opts).await.map_err(|e| {
-            match DbError::from(e) {
-                DbError::Unavailable(source) => DbError::Unreachable { target, source },
-                other => other,
+        // Bounded: a host that drops packets, or a server that accepts and
+        // never answers, would otherwise stall the start for minutes.
+        let connect = <PgConnection as sqlx::Connection>::connect_with(&opts);
+        let first = match tokio::time::timeout(PG_CONNECT_TIMEOUT, connect).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                return Err(match DbError::from(e) {
+                    DbError::Unavailable(source) => DbError::Unreachable { target, source },
+                    other => other,
+                });
             }
-        })?;
+            Err(_) => {
+                let waited = std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", PG_CONNECT_TIMEOUT.as_secs()),
+                );
+                return Err(DbError::Unreachable { target, source: sqlx::Error::Io(waited) });
+            }
+        };
         let _ = sqlx::Connection::close(first).await;
         let pool = PgPoolOptions::new()
             .max_connections(10)

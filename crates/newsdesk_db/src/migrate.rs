@@ -66,6 +66,11 @@ impl Database {
                 // once from both running the step; SQLite's write lock does the
                 // same job there once the INSERT below runs.
                 if self.backend() == crate::Backend::Postgres {
+                    // A schema change on a big archive (an index, a new
+                    // column filled in) may outlast the 30 s any other
+                    // statement gets, and may have to wait for readers.
+                    sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
+                    sqlx::query("SET LOCAL lock_timeout = 0").execute(&mut *tx).await?;
                     sqlx::query("SELECT pg_advisory_xact_lock(7362)").execute(&mut *tx).await?;
                 }
                 let done: Option<(i64,)> =

@@ -320,8 +320,10 @@ impl Tx {
                 "DELETE FROM article_related",
             ],
             // TRUNCATE is instant; pages never read these three tables, so
-            // its lock only holds back publishes, which wait for the rebuild
-            // anyway. Rails are read by pages: DELETE keeps them readable.
+            // its lock only holds back publishes, which give up after the
+            // connection's 10 s lock timeout as "unavailable, try again"
+            // (a job retries by itself). Rails are read by pages: DELETE
+            // keeps them readable.
             Backend::Postgres => &[
                 // A rebuild of a big archive outlasts the usual limit.
                 "SET LOCAL statement_timeout = 0",

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Longest a request waits for its turn at the database.
 pub const QUEUE_DEADLINE: Duration = Duration::from_millis(1000);
@@ -36,7 +36,7 @@ pub fn permits_for(pool_size: usize) -> usize {
 /// The gate.
 #[derive(Debug)]
 pub struct DbGate {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     size: usize,
     waiting: AtomicUsize,
     refused: AtomicU64,
@@ -48,7 +48,7 @@ impl DbGate {
     /// would only wait inside the pool, unbounded).
     pub fn new(permits: usize, deadline: Duration) -> DbGate {
         DbGate {
-            permits: Semaphore::new(permits.max(1)),
+            permits: Arc::new(Semaphore::new(permits.max(1))),
             size: permits.max(1),
             waiting: AtomicUsize::new(0),
             refused: AtomicU64::new(0),
@@ -63,17 +63,21 @@ impl DbGate {
 
     /// Waits for a turn; [`AppError::Unavailable`] at once when too many
     /// already wait, or after the deadline.
-    pub async fn enter(&self) -> Result<SemaphorePermit<'_>, AppError> {
-        if let Ok(p) = self.permits.try_acquire() {
+    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        if let Ok(p) = Arc::clone(&self.permits).try_acquire_owned() {
             return Ok(p);
         }
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.size * QUEUE_FACTOR {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        // Counted as waiting until this function returns or its caller
+        // gives up on it (a client that hangs up drops the request's future
+        // here): the guard uncounts it either way.
+        let in_line = InLine::join(&self.waiting);
+        if in_line.ahead >= self.size * QUEUE_FACTOR {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(AppError::Unavailable);
         }
-        let got = tokio::time::timeout(self.deadline, self.permits.acquire()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let got =
+            tokio::time::timeout(self.deadline, Arc::clone(&self.permits).acquire_owned()).await;
+        drop(in_line);
         match got {
             Ok(Ok(p)) => Ok(p),
             _ => {
@@ -85,13 +89,32 @@ impl DbGate {
 
     /// A turn only if one is free now (for work that is nice to have, such
     /// as the latest stories on an error page).
-    pub fn try_enter(&self) -> Option<SemaphorePermit<'_>> {
-        self.permits.try_acquire().ok()
+    pub fn try_enter(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.permits).try_acquire_owned().ok()
     }
 
     /// Refusals since the last call.
     pub fn take_refused(&self) -> u64 {
         self.refused.swap(0, Ordering::AcqRel)
+    }
+}
+
+/// One place in the waiting line, given up when dropped.
+struct InLine<'a> {
+    waiting: &'a AtomicUsize,
+    ahead: usize,
+}
+
+impl<'a> InLine<'a> {
+    fn join(waiting: &'a AtomicUsize) -> InLine<'a> {
+        let ahead = waiting.fetch_add(1, Ordering::AcqRel);
+        InLine { waiting, ahead }
+    }
+}
+
+impl Drop for InLine<'_> {
+    fn drop(&mut self) {
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -130,6 +153,29 @@ mod tests {
         assert_eq!(gate.take_refused(), 5);
         drop(held);
         assert!(gate.enter().await.is_ok(), "free again");
+        assert_eq!(gate.take_refused(), 0);
+    }
+
+    #[tokio::test]
+    async fn waiters_whose_clients_hang_up_give_their_place_back() {
+        let gate = Arc::new(DbGate::new(1, Duration::from_secs(60)));
+        let held = gate.permits.try_acquire().ok();
+        assert!(held.is_some());
+        // Many more requests than the line holds start waiting and are then
+        // abandoned, as hyper drops a request whose client went away.
+        for _ in 0..50 {
+            let waiting = tokio::time::timeout(Duration::from_millis(5), gate.enter()).await;
+            assert!(waiting.is_err(), "still waiting when abandoned");
+        }
+        assert_eq!(gate.waiting.load(Ordering::Acquire), 0, "nobody left in line");
+        // So the next request waits for the permit instead of being refused.
+        let next = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move { gate.enter().await.is_ok() }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(held);
+        assert!(next.await.unwrap_or(false), "admitted once the permit is free");
         assert_eq!(gate.take_refused(), 0);
     }
 }

@@ -14,6 +14,7 @@ pub mod controllers;
 pub mod error;
 pub mod events;
 pub mod gate;
+pub mod lane;
 pub mod middleware;
 pub mod router;
 pub mod server;

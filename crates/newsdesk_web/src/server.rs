@@ -5,6 +5,9 @@
 //!   `server.request_header_timeout_seconds` (5 s by default), or that stays
 //!   idle that long between requests, is closed: slow-header ("slowloris")
 //!   and silent clients cannot hold file descriptors.
+//! - A connection whose client stops taking the answer (no byte accepted
+//!   for `server.send_timeout_seconds`, 30 s by default) is closed too: a
+//!   slow reader cannot hold a connection and an open file for ever.
 //! - At most [`connection_cap`] connections are served at once; past that,
 //!   new ones wait in the kernel's backlog until one closes, so the process
 //!   never runs out of file descriptors for its database and files.
@@ -14,9 +17,13 @@ use crate::app::AppState;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Semaphore;
 
 /// File descriptors kept for everything but connections: the database
@@ -43,8 +50,9 @@ pub fn raise_file_limit() -> u64 {
     }
 }
 
-/// Connections served at once: `configured`, or (when 0) what the current
-/// soft limit on open files leaves after [`RESERVED_FILES`], at least 64.
+/// Connections served at once: `configured`, or (when 0) half of what the
+/// current soft limit on open files leaves after [`RESERVED_FILES`] (a
+/// connection may hold a media file open too), at least 64.
 pub fn connection_cap(configured: usize) -> usize {
     if configured > 0 {
         return configured;
@@ -53,7 +61,9 @@ pub fn connection_cap(configured: usize) -> usize {
     let soft = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft);
     #[cfg(not(unix))]
     let soft = 1024u64;
-    usize::try_from(soft.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX).clamp(64, 1 << 20)
+    usize::try_from(soft.saturating_sub(RESERVED_FILES) / 2)
+        .unwrap_or(usize::MAX)
+        .clamp(64, 1 << 20)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.
@@ -65,6 +75,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let cap = connection_cap(state.config.server.max_connections);
     let header_timeout = Duration::from_secs(state.config.server.request_header_timeout_seconds);
+    let send_timeout = Duration::from_secs(state.config.server.send_timeout_seconds);
     tracing::info!(
         connections = cap,
         header_timeout_s = header_timeout.as_secs(),
@@ -115,7 +126,7 @@ pub async fn run(
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
             .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service.clone());
+            .serve_connection(TokioIo::new(SendStall::new(stream, send_timeout)), service.clone());
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;
@@ -130,4 +141,92 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// A connection whose writes must make progress: when the client has not
+/// taken a single byte for `limit`, writing fails and the connection ends.
+struct SendStall<S> {
+    inner: S,
+    limit: Duration,
+    /// Started when a write first found the socket full; cleared by any
+    /// write that goes through.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> SendStall<S> {
+    fn new(inner: S, limit: Duration) -> SendStall<S> {
+        SendStall { inner, limit, stalled: None }
+    }
+
+    /// After a write came back pending: pending still, or an error once
+    /// the client has taken nothing for the whole limit.
+    fn pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        let limit = self.limit;
+        let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped taking the answer",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progress<T>(&mut self, r: Poll<io::Result<T>>, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        match r {
+            Poll::Ready(r) => {
+                self.stalled = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.pending(cx),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for SendStall<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for SendStall<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.progress(r, cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.progress(r, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_flush(cx);
+        this.progress(r, cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.progress(r, cx)
+    }
 }

@@ -135,6 +135,27 @@ db_test!(media_files_are_streamed_with_ranges_and_never_compressed, |t: TestDb| 
         .send()
         .await?;
     assert_eq!(stale.status(), 200, "If-Range of another version: the whole file");
+    assert_eq!(beyond.headers()[header::CACHE_CONTROL], "no-store", "a 416 is not kept");
+    let weak = format!("W/{}", etag.to_str()?);
+    let weak = app
+        .client
+        .get(&url)
+        .header(header::RANGE, "bytes=0-1")
+        .header(header::IF_RANGE, weak)
+        .send()
+        .await?;
+    assert_eq!(weak.status(), 200, "a weak tag never validates a range");
+    let current = app
+        .client
+        .get(&url)
+        .header(header::RANGE, "bytes=0-1")
+        .header(header::IF_RANGE, etag.clone())
+        .send()
+        .await?;
+    assert_eq!(current.status(), 206, "If-Range of this version: the range");
+    let several = app.client.get(&url).header(header::RANGE, "bytes=0-1,4-5").send().await?;
+    assert_eq!(several.status(), 200, "several ranges: the whole file");
+    assert_eq!(several.bytes().await?.len(), bytes.len());
     let same = app.client.get(&url).header(header::IF_NONE_MATCH, etag).send().await?;
     assert_eq!(same.status(), 304);
     let head = app.client.head(&url).send().await?;
@@ -142,6 +163,48 @@ db_test!(media_files_are_streamed_with_ranges_and_never_compressed, |t: TestDb| 
     assert!(head.bytes().await?.is_empty());
     app.stop().await
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_files_stream_and_a_reader_that_stops_reading_is_cut_off() -> anyhow::Result<()> {
+    let app = TestApp::start_with(TestDb::sqlite().await?, |c| {
+        c.server.send_timeout_seconds = 1;
+    })
+    .await?;
+    // Bigger than what the kernel buffers on both sides of a loopback
+    // connection, so the server must wait for the reader.
+    const SIZE: usize = 48 << 20;
+    let media = newsdesk_config::Config::default_for_test(app.t.dir.path()).media_dir();
+    std::fs::create_dir_all(media.join("big"))?;
+    let mut data = vec![0u8; SIZE];
+    data[..2].copy_from_slice(&[0xFF, 0xD8]);
+    data[SIZE - 1] = 0xD9;
+    std::fs::write(media.join("big/poster.jpg"), &data)?;
+    // A reader that reads gets every byte, streamed.
+    let all = app.client.get(format!("{}/media/big/poster.jpg", app.base)).send().await?;
+    assert_eq!(all.status(), 200);
+    assert_eq!(all.bytes().await?.len(), SIZE);
+    // One that asks and then stops reading is cut off: reading afterwards
+    // ends well short of the file.
+    let a = addr(&app);
+    let mut s = tokio::net::TcpStream::connect(&a).await?;
+    s.write_all(format!("GET /media/big/poster.jpg HTTP/1.1\r\nHost: {a}\r\n\r\n").as_bytes())
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let drained = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the server closed the connection");
+    assert!(got < SIZE, "cut off after {got} of {SIZE} bytes");
+    app.stop().await
+}
 
 db_test!(search_pages_are_compressed_cheaply_and_still_decode, |t: TestDb| async move {
     let app = TestApp::start(t).await?;

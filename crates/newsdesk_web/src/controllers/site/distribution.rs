@@ -193,7 +193,7 @@ async fn cached_xml(
     key: &str,
     headers: &HeaderMap,
     method: &Method,
-    build: impl std::future::Future<Output = Result<Option<String>, AppError>>,
+    build: impl std::future::Future<Output = Result<Option<String>, AppError>> + Send + 'static,
 ) -> Result<Response, AppError> {
     super::cached(app, key, headers, head(method), || async move {
         let body = build.await?.ok_or(AppError::NotFound)?;
@@ -241,8 +241,9 @@ pub async fn sitemap(
     if file == "news.xml" {
         // Not cached: its two-day window moves with the clock, not with edits.
         let since = Utc::now() - Duration::hours(NEWS_WINDOW_HOURS);
-        let rows = super::with_database(&app, async {
-            Ok(a.db.published_since(since, newsdesk_feeds::NEWS_MAX_URLS as i64).await?)
+        let db = a.db.clone();
+        let rows = super::with_database(&app, async move {
+            Ok(db.published_since(since, newsdesk_feeds::NEWS_MAX_URLS as i64).await?)
         })
         .await;
         return match rows {
@@ -389,9 +390,12 @@ pub async fn oembed(State(app): State<AppState>, RawQuery(query): RawQuery) -> R
     else {
         return not_found();
     };
-    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let path = path.split(['?', '#']).next().unwrap_or_default().to_owned();
+    let db = app.db.clone();
+    let wanted = path.clone();
     let found =
-        super::with_database(&app, async { Ok(app.db.find_article_by_path(path).await?) }).await;
+        super::with_database(&app, async move { Ok(db.find_article_by_path(&wanted).await?) })
+            .await;
     let article = match found {
         Ok(Some(a)) if a.status.is_public() => a,
         Ok(_) => return not_found(),
@@ -415,7 +419,7 @@ pub async fn oembed(State(app): State<AppState>, RawQuery(query): RawQuery) -> R
         }
     };
     let t = app.taxonomy();
-    let url = app.absolute(path);
+    let url = app.absolute(&path);
     let esc = newsdesk_content::escape_html;
     let author = article.bylines.iter().find_map(|b| match b {
         Byline::Author { author_id } => t

@@ -107,9 +107,8 @@ pub async fn media(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    if let Some(m) = modified
-        && let Ok(v) = HeaderValue::from_str(&m.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-    {
+    let last_modified = modified.map(|m| m.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    if let Some(v) = last_modified.as_deref().and_then(|m| HeaderValue::from_str(m).ok()) {
         h.insert(header::LAST_MODIFIED, v);
     }
     let not_modified = match headers.get(header::IF_NONE_MATCH) {
@@ -126,9 +125,13 @@ pub async fn media(
         *res.status_mut() = StatusCode::NOT_MODIFIED;
         return Ok(res);
     }
-    // `If-Range`: a range only of the version the client has.
+    // `If-Range`: a range only of the version the client has, compared
+    // strongly (RFC 9110 §13.1.5): the exact tag, or the exact date.
+    let same_version = |v: &HeaderValue| {
+        v.to_str().is_ok_and(|s| s.trim() == etag || Some(s.trim()) == last_modified.as_deref())
+    };
     let range_header = match headers.get(header::IF_RANGE) {
-        Some(v) if !matches_etag(v) => None,
+        Some(v) if !same_version(v) => None,
         _ => headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
     };
     let (start, end) = match byte_range(range_header, len) {
@@ -142,6 +145,8 @@ pub async fn media(
         }
         Err(Unsatisfiable) => {
             *res.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            // About this request, not the file: nothing to keep.
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 res.headers_mut().insert(header::CONTENT_RANGE, v);
             }

@@ -25,19 +25,28 @@ pub(crate) fn is_head(method: &Method) -> bool {
 /// 503 (a database that froze must not hold requests for minutes).
 pub const BUILD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Runs a page's database work: through the [`crate::gate::DbGate`], within
-/// [`BUILD_DEADLINE`].
-pub(crate) async fn with_database<T>(
-    app: &AppState,
-    work: impl Future<Output = Result<T, AppError>>,
-) -> Result<T, AppError> {
-    let _turn = app.gate.enter().await?;
-    match tokio::time::timeout(BUILD_DEADLINE, work).await {
-        Ok(r) => r,
-        Err(_) => {
+/// Runs a page's database work: through the [`crate::gate::DbGate`], on
+/// the [`crate::lane`], within [`BUILD_DEADLINE`]. The turn at the gate is
+/// held until the work ends, even when the client hangs up first.
+pub(crate) async fn with_database<T, F>(app: &AppState, work: F) -> Result<T, AppError>
+where
+    F: Future<Output = Result<T, AppError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let turn = app.gate.enter().await?;
+    let job = crate::lane::spawn(async move {
+        let r = tokio::time::timeout(BUILD_DEADLINE, work).await;
+        drop(turn);
+        r
+    });
+    match job.await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => {
             tracing::warn!("a page's database work took longer than {BUILD_DEADLINE:?}");
             Err(AppError::Unavailable)
         }
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(AppError::Unavailable),
     }
 }
 
@@ -53,7 +62,7 @@ pub(crate) async fn cached<F, Fut>(
 ) -> Result<Response, AppError>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<CachedPage, AppError>>,
+    Fut: Future<Output = Result<CachedPage, AppError>> + Send + 'static,
 {
     if let Some(page) = app.cache.get(key) {
         return Ok(page.respond(headers, head));
@@ -73,7 +82,7 @@ pub(crate) async fn cached_for<F, Fut>(
 ) -> Result<Response, AppError>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<CachedPage, AppError>>,
+    Fut: Future<Output = Result<CachedPage, AppError>> + Send + 'static,
 {
     cached(app, key, &parts.headers, is_head(&parts.method), build).await
 }

@@ -126,10 +126,11 @@ pub async fn home(State(app): State<AppState>, req: Request) -> Result<Response,
 /// `GET /{section}/{yyyy}/{mm}/{dd}/{slug}`
 pub async fn article(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
-    let path = parts.uri.path();
+    let key = parts.uri.path();
+    let path = key.to_owned();
     let a = app.clone();
-    cached_for(&app, path, &parts, || async move {
-        let Some(article) = a.db.find_article_by_path(path).await? else {
+    cached_for(&app, key, &parts, || async move {
+        let Some(article) = a.db.find_article_by_path(&path).await? else {
             return Err(AppError::NotFound);
         };
         match article.status {

@@ -171,7 +171,9 @@ pub async fn search(
         limit: RESULTS_PER_PAGE,
         offset: i64::from(page - 1) * RESULTS_PER_PAGE,
     };
-    let found = super::with_database(&app, async { Ok(app.db.search(&query).await?) }).await?;
+    let db = app.db.clone();
+    let q = query.clone();
+    let found = super::with_database(&app, async move { Ok(db.search(&q).await?) }).await?;
     let pages = u32::try_from((found.total + RESULTS_PER_PAGE - 1) / RESULTS_PER_PAGE)
         .unwrap_or(u32::MAX)
         .max(1);
