@@ -2,7 +2,7 @@
 # The public server under hostile traffic.
 #
 #   bench/abuse.sh                                             # SQLite
-#   DATABASE=postgres://postgres@127.0.0.1:5432 bench/abuse.sh # PostgreSQL (database bench_abuse)
+#   DATABASE=postgres bench/abuse.sh                           # PostgreSQL
 #   DURATION=60 CONNECTIONS=1000 ARTICLES=1000 bench/abuse.sh
 #
 # 1. Flood: CONNECTIONS connections for DURATION seconds over a mixed set of
@@ -16,13 +16,14 @@
 # 2. Silent: 1,100 connections that never send a byte; a normal client asks
 #    for the home page every 100 ms for 15 s; reports the slowest answer.
 # 3. Media: a JPEG with and without `Accept-Encoding: br` (req/s ratio).
-# 4. Frozen database (PostgreSQL only, on a cluster of its own): the server
+# 4. Frozen database (PostgreSQL only): the database server
 #    and every backend stopped with SIGSTOP for FREEZE seconds (40); reports
 #    the longest request, /healthz latency while frozen, and the time from
 #    SIGCONT to the first uncached page served.
 #
-# Needs wrk, curl, taskset, python3 and, for part 4, PostgreSQL's server
-# binaries. The server runs on CPU 0, the load on CPU 1.
+# Needs wrk, curl, taskset, python3 and, for PostgreSQL, its server
+# binaries: the bench starts a cluster of its own. The server (and its
+# PostgreSQL) runs on CPU 0, the load on CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,9 +68,20 @@ start_server() { # data dir, extra args...
 }
 stop_server() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 
+# PostgreSQL: a cluster of its own, pinned to the server's CPU like the
+# server (a database machine shares nothing with the load generator), and
+# frozen in part 4.
+start_pg() {
+  PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
+  PGDIR="$WORK/pg"; mkdir -p "$PGDIR"; chown postgres "$PGDIR"
+  pgport=18096
+  runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+  taskset -c 0 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -o "-p $pgport -k $PGDIR -c listen_addresses=127.0.0.1" -w start >/dev/null
+}
 if [ -n "${DATABASE:-}" ]; then
-  psql "$DATABASE/postgres" -qc "DROP DATABASE IF EXISTS bench_abuse" -c "CREATE DATABASE bench_abuse" >/dev/null
-  db=(--database "$DATABASE/bench_abuse"); backend=postgres
+  start_pg
+  psql "postgres://postgres@127.0.0.1:$pgport/postgres" -qc "CREATE DATABASE bench_abuse" >/dev/null
+  db=(--database "postgres://postgres@127.0.0.1:$pgport/bench_abuse"); backend=postgres
 else
   db=(); backend=sqlite
 fi
@@ -211,13 +223,8 @@ printf '| %s | %s × %ss | %s | %s | %s | %s | %s / %s | %s / %s | %.0f / %.0f /
   "$(echo "$rss_before / 1024" | awk '{print $1/1024}')" "$(echo "$rss_peak" | awk '{print $1/1024}')" "$(echo "$rss_after" | awk '{print $1/1024}')" \
   "$opened" "$worst" "$media_ratio" "$br" "$plain" | tee -a "$OUT/abuse.md"
 
-# 4. A frozen PostgreSQL, on a cluster of its own.
+# 4. A frozen PostgreSQL.
 if [ -n "${DATABASE:-}" ]; then
-  PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
-  PGDIR="$WORK/pg"; mkdir -p "$PGDIR"; chown postgres "$PGDIR"
-  pgport=18096
-  runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -o "-p $pgport -k $PGDIR -c listen_addresses=127.0.0.1" -w start >/dev/null
   url="postgres://postgres@127.0.0.1:$pgport/postgres"
   NEWSDESK_LOG=warn "$BIN" demo --articles 200 --seed 7 --data-dir "$WORK/frozen" --database "$url" >/dev/null
   start_server "$WORK/frozen" --database "$url"

@@ -160,7 +160,13 @@ impl Database {
                 // Slow statements are the bulk loads' business; logging
                 // their SQL (thousands of placeholders) helps nobody.
                 .disable_statement_logging();
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            // Waits for a connection are bounded by the web gate, which
+            // reports its refusals itself: no line per slow acquire.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_slow_level(log::LevelFilter::Off)
+                .connect_with(opts)
+                .await?;
             Ok(Database { pool: Pool::Sqlite(pool), stats: Arc::default() })
         }
     }
@@ -202,6 +208,7 @@ impl Database {
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(PG_ACQUIRE_TIMEOUT)
+            .acquire_slow_level(log::LevelFilter::Off)
             .connect_with(opts)
             .await?;
         Ok(Database { pool: Pool::Postgres(pool), stats: Arc::default() })

@@ -86,12 +86,42 @@ impl AppError {
     }
 }
 
+/// How often a database outage is logged while it lasts.
+pub const OUTAGE_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Logs a database outage once per [`OUTAGE_LOG_EVERY`] with the number of
+/// requests it failed meanwhile, not once per request: under load a
+/// refused connection fails thousands of requests a second.
+struct OutageLog {
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+    since: std::sync::atomic::AtomicU64,
+}
+
+static OUTAGE_LOG: OutageLog =
+    OutageLog { last: std::sync::Mutex::new(None), since: std::sync::atomic::AtomicU64::new(0) };
+
+impl OutageLog {
+    /// Counts one failed request; whether this one was logged.
+    fn note(&self, e: &newsdesk_db::DbError) -> bool {
+        use std::sync::atomic::Ordering;
+        self.since.fetch_add(1, Ordering::AcqRel);
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_none_or(|t| t.elapsed() >= OUTAGE_LOG_EVERY) {
+            *last = Some(std::time::Instant::now());
+            let failed = self.since.swap(0, Ordering::AcqRel);
+            tracing::warn!(error = %e, requests = failed, "database unavailable");
+            return true;
+        }
+        false
+    }
+}
+
 impl From<newsdesk_db::DbError> for AppError {
     fn from(e: newsdesk_db::DbError) -> Self {
         match e {
             newsdesk_db::DbError::NotFound { .. } => AppError::NotFound,
             e if e.is_unavailable() => {
-                tracing::warn!(error = %e, "database unavailable");
+                OUTAGE_LOG.note(&e);
                 AppError::Unavailable
             }
             e => AppError::Internal(e.into()),
@@ -149,5 +179,27 @@ impl IntoResponse for AppError {
         let mut res = self.status().into_response();
         res.extensions_mut().insert(ErrorMark { heading, message, store_ok, detail });
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_is_logged_once_per_interval_not_once_per_request() {
+        let log = OutageLog {
+            last: std::sync::Mutex::new(None),
+            since: std::sync::atomic::AtomicU64::new(0),
+        };
+        let e = newsdesk_db::DbError::Invalid("the database went away".into());
+        let logged = (0..10_000).filter(|_| log.note(&e)).count();
+        assert_eq!(logged, 1, "the first failure is logged, the rest counted");
+        assert_eq!(log.since.load(std::sync::atomic::Ordering::Acquire), 9_999);
+        // Once the interval has passed, one line with the count.
+        *log.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            std::time::Instant::now().checked_sub(OUTAGE_LOG_EVERY);
+        assert!(log.note(&e));
+        assert_eq!(log.since.load(std::sync::atomic::Ordering::Acquire), 0);
     }
 }

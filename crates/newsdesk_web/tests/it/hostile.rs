@@ -289,12 +289,13 @@ async fn a_frozen_database_gives_quick_503s_and_the_server_thaws_with_it() -> an
     let started = Instant::now();
     let r = app.get("/healthz").await?;
     assert_eq!(r.status(), 503);
-    assert!(started.elapsed() < Duration::from_millis(1500), "health in {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_millis(1200), "health in {:?}", started.elapsed());
     let started = Instant::now();
     let r = app.get("/sports").await?;
     assert_eq!(r.status(), 503);
     assert_eq!(r.headers()[header::RETRY_AFTER], "5");
-    assert!(started.elapsed() < Duration::from_secs(7), "page in {:?}", started.elapsed());
+    // The pool gives up on a connection after 3 s.
+    assert!(started.elapsed() < Duration::from_millis(4500), "page in {:?}", started.elapsed());
     pg.thaw()?;
     let started = Instant::now();
     while app.get("/sports").await?.status() != 200 {
