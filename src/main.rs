@@ -80,6 +80,59 @@ enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Manage the back office's accounts (the first owner is made here).
+    User {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Create an account. Asks for the password on a terminal; reads it
+    /// from standard input with --password-stdin.
+    Add {
+        /// Sign-in address.
+        #[arg(long)]
+        email: String,
+        /// Name shown in the back office.
+        #[arg(long)]
+        name: String,
+        /// contributor, author, editor, administrator or owner.
+        #[arg(long)]
+        role: String,
+        /// The author profile (its slug) the user writes as.
+        #[arg(long)]
+        author: Option<String>,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set an account's password.
+    SetPassword {
+        /// Sign-in address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every account.
+    List,
+    /// Stop an account from signing in (its history stays).
+    Disable {
+        /// Sign-in address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled account sign in again.
+    Enable {
+        /// Sign-in address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -511,7 +564,102 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&common, None, None)?;
             jobs(&config, action).await
         }
+        Command::User { common, action } => {
+            let config = load_config(&common, None, None)?;
+            user(&config, action).await
+        }
     }
+}
+
+/// A password from standard input (`--password-stdin`: its first line) or
+/// typed twice on the terminal without echo.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        std::io::stdin().is_terminal(),
+        "no terminal to ask for the password on; pass it on standard input with --password-stdin"
+    );
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Again: ")?;
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok(first)
+}
+
+async fn user(config: &Config, action: UserAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let newsroom = Newsroom::new(db.clone(), config.timezone()?);
+    let by_email = |email: String| {
+        let db = db.clone();
+        async move {
+            let e = newsdesk_app::accounts::normalize_email(&email)?;
+            db.find_user_by_email(&e)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account with the address {e}"))
+        }
+    };
+    match action {
+        UserAction::Add { email, name, role, author, password_stdin } => {
+            let role = newsdesk_core::Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown role `{role}`: contributor, author, editor, administrator or owner"
+                )
+            })?;
+            let author_id = match author {
+                Some(slug) => Some(
+                    db.list_authors()
+                        .await?
+                        .into_iter()
+                        .find(|a| a.slug == slug)
+                        .ok_or_else(|| anyhow::anyhow!("no author with the slug `{slug}`"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let password = read_password(password_stdin)?;
+            let u = newsroom
+                .add_user(
+                    &operator(),
+                    newsdesk_app::accounts::NewAccount { email, name, role, author_id, password },
+                )
+                .await?;
+            println!("Added {} <{}> as {} (user {}).", u.name, u.email, u.role, u.id);
+        }
+        UserAction::SetPassword { email, password_stdin } => {
+            let row = by_email(email).await?;
+            let password = read_password(password_stdin)?;
+            newsroom.set_password(&operator(), row.id, &password).await?;
+            println!("Password changed for {}.", row.email);
+        }
+        UserAction::List => {
+            let users = newsroom.users().await?;
+            if users.is_empty() {
+                println!(
+                    "No accounts. Make the first owner with `newsdesk user add --role owner`."
+                );
+            }
+            for u in users {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{:>6}  {:<13} {:<8}  {} <{}>", u.id, u.role, state, u.name, u.email);
+            }
+        }
+        UserAction::Disable { email } => {
+            let row = by_email(email).await?;
+            newsroom.set_user_disabled(&operator(), row.id, true).await?;
+            println!("{} can no longer sign in.", row.email);
+        }
+        UserAction::Enable { email } => {
+            let row = by_email(email).await?;
+            newsroom.set_user_disabled(&operator(), row.id, false).await?;
+            println!("{} can sign in again.", row.email);
+        }
+    }
+    db.close().await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -400,3 +400,80 @@ fn a_demo_seed_killed_half_way_is_redone_whole() -> Result<(), Box<dyn std::erro
     again.wait()?;
     Ok(())
 }
+
+/// Runs `newsdesk user …` in `dir` with `stdin` as standard input.
+fn user_cmd(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> Result<std::process::Output, Box<dyn std::error::Error>> {
+    use std::io::Write as _;
+    let mut child = newsdesk()
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    child.stdin.take().ok_or("no stdin")?.write_all(stdin.as_bytes())?;
+    Ok(child.wait_with_output()?)
+}
+
+#[test]
+fn the_first_owner_and_other_accounts_are_made_from_the_command_line()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let out = user_cmd(dir.path(), &["list"], "")?;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No accounts."));
+    let add = ["add", "--email", "Chief@Example.org", "--name", "Chief", "--role", "owner"];
+    let out =
+        user_cmd(dir.path(), &[&add[..], &["--password-stdin"]].concat(), "owner password 1\n")?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Added Chief <chief@example.org> as owner")
+    );
+    // Without a terminal and without --password-stdin: a clear refusal.
+    let ed = ["add", "--email", "ed@example.org", "--name", "Ed", "--role", "editor"];
+    let out = user_cmd(dir.path(), &ed, "")?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--password-stdin"));
+    let out =
+        user_cmd(dir.path(), &[&ed[..], &["--password-stdin"]].concat(), "editor password\n")?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Mistakes name themselves.
+    let bad_role =
+        ["add", "--email", "x@example.org", "--name", "X", "--role", "chief", "--password-stdin"];
+    let err = String::from_utf8_lossy(&user_cmd(dir.path(), &bad_role, "long enough pw\n")?.stderr)
+        .into_owned();
+    assert!(err.contains("unknown role `chief`"), "{err}");
+    let dup = [&ed[..], &["--password-stdin"]].concat();
+    let err = String::from_utf8_lossy(&user_cmd(dir.path(), &dup, "editor password\n")?.stderr)
+        .into_owned();
+    assert!(err.contains("ed@example.org exists"), "{err}");
+    let short =
+        ["add", "--email", "s@example.org", "--name", "S", "--role", "author", "--password-stdin"];
+    let err =
+        String::from_utf8_lossy(&user_cmd(dir.path(), &short, "short\n")?.stderr).into_owned();
+    assert!(err.contains("at least 10 characters"), "{err}");
+    // Disable, list, and the last owner stays.
+    let out = user_cmd(dir.path(), &["disable", "--email", "ed@example.org"], "")?;
+    assert!(out.status.success());
+    let list = String::from_utf8_lossy(&user_cmd(dir.path(), &["list"], "")?.stdout).into_owned();
+    assert!(list.contains("editor        disabled  Ed <ed@example.org>"), "{list}");
+    assert!(list.contains("owner         active    Chief <chief@example.org>"), "{list}");
+    let out = user_cmd(dir.path(), &["disable", "--email", "chief@example.org"], "")?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the last owner cannot be disabled"));
+    let out = user_cmd(
+        dir.path(),
+        &["set-password", "--email", "nobody@example.org", "--password-stdin"],
+        "x\n",
+    )?;
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no account with the address nobody@example.org")
+    );
+    Ok(())
+}

@@ -12,6 +12,7 @@
 //! let saved = newsroom.publish(&actor, id, Some(version)).await?;
 //! ```
 
+pub mod accounts;
 mod error;
 pub mod events;
 pub mod jobs;
@@ -292,7 +293,7 @@ impl Newsroom {
 
     /// Queues a diagnostic job that a worker answers with "pong" in its log.
     pub async fn ping_workers(&self, actor: &Actor, sleep_ms: u64) -> Result<()> {
-        newsdesk_core::authorize(actor, newsdesk_core::Action::Maintain, None)?;
+        newsdesk_core::authorize(actor, newsdesk_core::Action::Maintain, &[])?;
         let mut tx = self.db.begin().await?;
         tx.enqueue_job(&jobs::Job::Ping { sleep_ms }.to_new(Utc::now())).await?;
         let done = tx.commit().await?;

@@ -41,12 +41,16 @@ pub struct Write {
     signals: Arc<Signals>,
 }
 
-/// The author of an article, for permission checks that look at ownership.
-fn owner(a: &Article) -> Option<Id> {
-    a.bylines.iter().find_map(|b| match b {
-        Byline::Author { author_id } => Some(*author_id),
-        Byline::Credit { .. } => None,
-    })
+/// The authors of an article, for permission checks that look at
+/// ownership.
+fn owner(a: &Article) -> Vec<Id> {
+    a.bylines
+        .iter()
+        .filter_map(|b| match b {
+            Byline::Author { author_id } => Some(*author_id),
+            Byline::Credit { .. } => None,
+        })
+        .collect()
 }
 
 fn media_ids(a: &Article) -> Vec<Id> {
@@ -83,8 +87,8 @@ impl Write {
         &mut self.tx
     }
 
-    fn allow(&self, action: Action, owner: Option<Id>) -> Result<()> {
-        authorize(&self.actor, action, owner)?;
+    fn allow(&self, action: Action, bylines: Vec<Id>) -> Result<()> {
+        authorize(&self.actor, action, &bylines)?;
         Ok(())
     }
 
@@ -489,7 +493,7 @@ impl Write {
 
     /// Adds a section.
     pub async fn create_section(&mut self, s: &Section) -> Result<Section> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(s.problems())?;
         let s = self.tx.create_section(s).await?;
         self.taxonomy_changed("section", s.id);
@@ -498,7 +502,7 @@ impl Write {
 
     /// Changes a section. Published articles keep their paths.
     pub async fn update_section(&mut self, s: &Section) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(s.problems())?;
         self.tx.update_section(s).await?;
         self.taxonomy_changed("section", s.id);
@@ -507,7 +511,7 @@ impl Write {
 
     /// Removes a section that no article uses.
     pub async fn delete_section(&mut self, id: Id) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         self.tx.delete_section(id).await?;
         self.taxonomy_changed("section", id);
         Ok(())
@@ -515,7 +519,7 @@ impl Write {
 
     /// Adds a tag.
     pub async fn create_tag(&mut self, t: &Tag) -> Result<Tag> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(t.problems())?;
         let t = self.tx.create_tag(t).await?;
         self.taxonomy_changed("tag", t.id);
@@ -524,7 +528,7 @@ impl Write {
 
     /// Renames a tag.
     pub async fn update_tag(&mut self, t: &Tag) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(t.problems())?;
         self.tx.update_tag(t).await?;
         self.taxonomy_changed("tag", t.id);
@@ -533,7 +537,7 @@ impl Write {
 
     /// Removes a tag that no article carries.
     pub async fn delete_tag(&mut self, id: Id) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         self.tx.delete_tag(id).await?;
         self.taxonomy_changed("tag", id);
         Ok(())
@@ -541,7 +545,7 @@ impl Write {
 
     /// Adds an author.
     pub async fn create_author(&mut self, a: &Author) -> Result<Author> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(a.problems())?;
         let a = self.tx.create_author(a).await?;
         self.taxonomy_changed("author", a.id);
@@ -550,7 +554,7 @@ impl Write {
 
     /// Changes an author's page.
     pub async fn update_author(&mut self, a: &Author) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(a.problems())?;
         self.tx.update_author(a).await?;
         self.taxonomy_changed("author", a.id);
@@ -559,7 +563,7 @@ impl Write {
 
     /// Removes an author no byline names.
     pub async fn delete_author(&mut self, id: Id) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         self.tx.delete_author(id).await?;
         self.taxonomy_changed("author", id);
         Ok(())
@@ -567,7 +571,7 @@ impl Write {
 
     /// Adds a running story.
     pub async fn create_story(&mut self, s: &Story) -> Result<Story> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(s.problems())?;
         let s = self.tx.create_story(s).await?;
         self.taxonomy_changed("story", s.id);
@@ -576,7 +580,7 @@ impl Write {
 
     /// Renames a running story.
     pub async fn update_story(&mut self, s: &Story) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         Self::check(s.problems())?;
         self.tx.update_story(s).await?;
         self.taxonomy_changed("story", s.id);
@@ -585,7 +589,7 @@ impl Write {
 
     /// Removes a story no article follows.
     pub async fn delete_story(&mut self, id: Id) -> Result<()> {
-        self.allow(Action::EditTaxonomy, None)?;
+        self.allow(Action::EditTaxonomy, Vec::new())?;
         self.tx.delete_story(id).await?;
         self.taxonomy_changed("story", id);
         Ok(())
@@ -593,7 +597,7 @@ impl Write {
 
     /// Adds a media item whose files are already in the media folder.
     pub async fn add_media(&mut self, m: &Media) -> Result<Media> {
-        self.allow(Action::EditMedia, None)?;
+        self.allow(Action::EditMedia, Vec::new())?;
         Self::check(m.problems())?;
         let m = self.tx.create_media(m).await?;
         self.record(Event::MediaAdded { id: m.id });
@@ -603,7 +607,7 @@ impl Write {
     /// Rebuilds every related rail from scratch in this transaction; returns
     /// how many articles were indexed.
     pub async fn rebuild_related(&mut self) -> Result<usize> {
-        self.allow(Action::Maintain, None)?;
+        self.allow(Action::Maintain, Vec::new())?;
         let n = related::rebuild_all(&mut self.tx).await?;
         self.tx
             .record_event(Event::SiteChanged { reason: "related stories rebuilt".into() }.to_new());
@@ -613,7 +617,7 @@ impl Write {
     /// Asks for a rebuild of every rail by a worker (after a migration or an
     /// import); a rebuild already waiting makes this a no-op.
     pub async fn request_related_rebuild(&mut self) -> Result<()> {
-        self.allow(Action::Maintain, None)?;
+        self.allow(Action::Maintain, Vec::new())?;
         self.enqueue(&Job::RelatedRebuild, self.now).await
     }
 

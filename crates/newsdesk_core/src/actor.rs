@@ -1,10 +1,10 @@
 //! Who acts, and what they may do.
 //!
 //! Every use case of the application layer takes an [`Actor`] and asks
-//! [`authorize`] before it changes anything. Roles (contributor, author,
-//! editor, administrator, owner) arrive with the back office; today the
-//! table knows system jobs, operators at the command line, and read-only
-//! actors (an API key, say), which may change nothing.
+//! [`authorize`] before it changes anything. System jobs and operators at
+//! the command line may do everything, read-only actors (an API key, say)
+//! nothing, and signed-in users what their [`Role`] allows, decided by one
+//! table: [`role_may`].
 
 use crate::Id;
 use std::fmt;
@@ -16,6 +16,9 @@ pub struct Actor {
     pub kind: ActorKind,
     /// The acting user's id, when a signed-in user acts.
     pub user_id: Option<Id>,
+    /// The author profile the user writes as: articles with this author in
+    /// their bylines are the user's own.
+    pub author_id: Option<Id>,
     /// The name shown in revisions and the audit log.
     pub name: String,
 }
@@ -30,22 +33,90 @@ pub enum ActorKind {
     Operator,
     /// A client that may read but never write.
     ReadOnly,
+    /// A signed-in user with a role.
+    User(Role),
+}
+
+/// What a user may do in the newsroom, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Writes drafts of their own and submits them for review; cannot
+    /// publish.
+    Contributor,
+    /// Also publishes, unpublishes and corrects their own articles.
+    Author,
+    /// Every article: edit, publish, schedule, unpublish, correct; changes
+    /// a published article's address.
+    Editor,
+    /// Also users (below administrator), sections, tags, authors, stories,
+    /// settings, the audit log and maintenance.
+    Administrator,
+    /// Also administrators. The first account; cannot be removed.
+    Owner,
+}
+
+impl Role {
+    /// Every role, least first.
+    pub const ALL: [Role; 5] =
+        [Role::Contributor, Role::Author, Role::Editor, Role::Administrator, Role::Owner];
+
+    /// The name stored and typed (`contributor`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Contributor => "contributor",
+            Role::Author => "author",
+            Role::Editor => "editor",
+            Role::Administrator => "administrator",
+            Role::Owner => "owner",
+        }
+    }
+
+    /// The role named `s`.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 impl Actor {
     /// Newsdesk itself, doing `what` ("scheduler", "demo", "import").
     pub fn system(what: &str) -> Actor {
-        Actor { kind: ActorKind::System, user_id: None, name: format!("system: {what}") }
+        Actor {
+            kind: ActorKind::System,
+            user_id: None,
+            author_id: None,
+            name: format!("system: {what}"),
+        }
     }
 
     /// An operator at the command line, named after the OS user when known.
     pub fn operator(name: &str) -> Actor {
-        Actor { kind: ActorKind::Operator, user_id: None, name: format!("operator: {name}") }
+        Actor {
+            kind: ActorKind::Operator,
+            user_id: None,
+            author_id: None,
+            name: format!("operator: {name}"),
+        }
     }
 
     /// A client that may only read.
     pub fn read_only(name: &str) -> Actor {
-        Actor { kind: ActorKind::ReadOnly, user_id: None, name: name.to_owned() }
+        Actor { kind: ActorKind::ReadOnly, user_id: None, author_id: None, name: name.to_owned() }
+    }
+
+    /// A signed-in user.
+    pub fn user(user_id: Id, name: &str, role: Role, author_id: Option<Id>) -> Actor {
+        Actor {
+            kind: ActorKind::User(role),
+            user_id: Some(user_id),
+            author_id,
+            name: name.to_owned(),
+        }
     }
 }
 
@@ -76,6 +147,36 @@ pub enum Action {
     EditMedia,
     /// Rebuild derived data, run jobs.
     Maintain,
+    /// Change the address of an article already published.
+    ChangePublishedSlug,
+    /// Add, change or disable contributors, authors and editors.
+    ManageUsers,
+    /// Add, change or disable administrators.
+    ManageAdministrators,
+    /// Change the site's settings.
+    EditSettings,
+    /// Read the audit log.
+    ReadAuditLog,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 14] = [
+        Action::CreateArticle,
+        Action::EditArticle,
+        Action::SubmitArticle,
+        Action::PublishArticle,
+        Action::UnpublishArticle,
+        Action::CorrectArticle,
+        Action::EditTaxonomy,
+        Action::EditMedia,
+        Action::Maintain,
+        Action::ChangePublishedSlug,
+        Action::ManageUsers,
+        Action::ManageAdministrators,
+        Action::EditSettings,
+        Action::ReadAuditLog,
+    ];
 }
 
 impl fmt::Display for Action {
@@ -90,6 +191,11 @@ impl fmt::Display for Action {
             Action::EditTaxonomy => "change sections, tags, authors or stories",
             Action::EditMedia => "change the media library",
             Action::Maintain => "run maintenance",
+            Action::ChangePublishedSlug => "change the address of a published article",
+            Action::ManageUsers => "manage users",
+            Action::ManageAdministrators => "manage administrators",
+            Action::EditSettings => "change the site's settings",
+            Action::ReadAuditLog => "read the audit log",
         })
     }
 }
@@ -104,14 +210,39 @@ pub struct Denied {
     pub action: Action,
 }
 
+/// Whether a user with `role` may take `action`; `own` when the article
+/// concerned is theirs (their author profile is in its bylines). The whole
+/// permission table of the newsroom.
+pub fn role_may(role: Role, action: Action, own: bool) -> bool {
+    use Action as A;
+    use Role as R;
+    match action {
+        A::CreateArticle => true,
+        A::EditArticle | A::SubmitArticle => own || role >= R::Editor,
+        A::PublishArticle | A::UnpublishArticle | A::CorrectArticle => {
+            (own && role >= R::Author) || role >= R::Editor
+        }
+        // Pictures are part of writing: everyone adds and describes them.
+        A::EditMedia => true,
+        A::ChangePublishedSlug => role >= R::Editor,
+        A::EditTaxonomy | A::ManageUsers | A::EditSettings | A::ReadAuditLog | A::Maintain => {
+            role >= R::Administrator
+        }
+        A::ManageAdministrators => role >= R::Owner,
+    }
+}
+
 /// Decides whether `actor` may take `action`; the one place every use case
-/// asks. `owner` is the author of the article concerned, when there is one
-/// (roles such as "author publishes own" will look at it).
-pub fn authorize(actor: &Actor, action: Action, owner: Option<Id>) -> Result<(), Denied> {
-    let _ = owner;
+/// asks. `bylines` are the author ids of the article concerned (empty for
+/// actions on no article).
+pub fn authorize(actor: &Actor, action: Action, bylines: &[Id]) -> Result<(), Denied> {
     let allowed = match actor.kind {
         ActorKind::System | ActorKind::Operator => true,
         ActorKind::ReadOnly => false,
+        ActorKind::User(role) => {
+            let own = actor.author_id.is_some_and(|me| bylines.contains(&me));
+            role_may(role, action, own)
+        }
     };
     if allowed { Ok(()) } else { Err(Denied { actor: actor.name.clone(), action }) }
 }
@@ -120,18 +251,6 @@ pub fn authorize(actor: &Actor, action: Action, owner: Option<Id>) -> Result<(),
 mod tests {
     use super::*;
 
-    const ALL: [Action; 9] = [
-        Action::CreateArticle,
-        Action::EditArticle,
-        Action::SubmitArticle,
-        Action::PublishArticle,
-        Action::UnpublishArticle,
-        Action::CorrectArticle,
-        Action::EditTaxonomy,
-        Action::EditMedia,
-        Action::Maintain,
-    ];
-
     #[test]
     fn every_actor_kind_against_every_action() {
         for (actor, allowed) in [
@@ -139,14 +258,65 @@ mod tests {
             (Actor::operator("root"), true),
             (Actor::read_only("content key"), false),
         ] {
-            for action in ALL {
-                assert_eq!(authorize(&actor, action, None).is_ok(), allowed, "{actor} {action}");
+            for action in Action::ALL {
+                assert_eq!(authorize(&actor, action, &[]).is_ok(), allowed, "{actor} {action}");
             }
         }
-        let denied = authorize(&Actor::read_only("key 3"), Action::PublishArticle, Some(4));
+        let denied = authorize(&Actor::read_only("key 3"), Action::PublishArticle, &[4]);
         assert_eq!(
             denied.map_err(|e| e.to_string()),
             Err("key 3 may not publish this article".into())
         );
+    }
+
+    /// Every cell of the table: role × action × own/other, written out so
+    /// that a change to the rules shows up here as a changed line.
+    #[test]
+    fn the_permission_table_cell_by_cell() {
+        use Action as A;
+        // Columns: contributor, author, editor, administrator, owner;
+        // each cell "own/other" (Y = allowed, n = refused).
+        let table: [(Action, [&str; 5]); 14] = [
+            (A::CreateArticle, ["Y/Y", "Y/Y", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::EditArticle, ["Y/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::SubmitArticle, ["Y/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::PublishArticle, ["n/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::UnpublishArticle, ["n/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::CorrectArticle, ["n/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::EditMedia, ["Y/Y", "Y/Y", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::ChangePublishedSlug, ["n/n", "n/n", "Y/Y", "Y/Y", "Y/Y"]),
+            (A::EditTaxonomy, ["n/n", "n/n", "n/n", "Y/Y", "Y/Y"]),
+            (A::ManageUsers, ["n/n", "n/n", "n/n", "Y/Y", "Y/Y"]),
+            (A::EditSettings, ["n/n", "n/n", "n/n", "Y/Y", "Y/Y"]),
+            (A::ReadAuditLog, ["n/n", "n/n", "n/n", "Y/Y", "Y/Y"]),
+            (A::Maintain, ["n/n", "n/n", "n/n", "Y/Y", "Y/Y"]),
+            (A::ManageAdministrators, ["n/n", "n/n", "n/n", "n/n", "Y/Y"]),
+        ];
+        assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
+        for (action, cells) in table {
+            for (role, cell) in Role::ALL.into_iter().zip(cells) {
+                let (own, other) = cell.split_once('/').unwrap_or(("?", "?"));
+                assert_eq!(role_may(role, action, true), own == "Y", "{role} {action} own");
+                assert_eq!(role_may(role, action, false), other == "Y", "{role} {action} other");
+            }
+        }
+    }
+
+    #[test]
+    fn ownership_comes_from_the_bylines() {
+        let writer = Actor::user(7, "Ana", Role::Author, Some(30));
+        assert!(authorize(&writer, Action::PublishArticle, &[12, 30]).is_ok(), "co-bylined");
+        assert!(authorize(&writer, Action::PublishArticle, &[12]).is_err(), "someone else's");
+        let unlinked = Actor::user(8, "Bo", Role::Author, None);
+        assert!(authorize(&unlinked, Action::PublishArticle, &[12]).is_err());
+        assert!(authorize(&unlinked, Action::CreateArticle, &[]).is_ok());
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("admin"), None);
     }
 }

@@ -2,6 +2,7 @@
 //! transaction, its jobs and events, the workers and the event follower.
 #![allow(missing_docs, reason = "test harness, not a public API")]
 
+mod accounts;
 mod architecture;
 mod atomicity;
 mod follower;

@@ -1,0 +1,276 @@
+//! Newsroom accounts: who may sign in, with which role, and their
+//! passwords (Argon2id, hashed off the async threads).
+
+use crate::{Error, Newsroom, Result};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use chrono::Utc;
+use newsdesk_core::{Action, Actor, Id, Role, authorize};
+use newsdesk_db::{NewUser, UserRow};
+
+/// Shortest password accepted, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Longest password accepted, in bytes (hashing is deliberately slow; an
+/// unbounded input would make it slower still).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// An account as the rest of the program sees it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Id.
+    pub id: Id,
+    /// Sign-in address, lowercase.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The author profile the user writes as.
+    pub author_id: Option<Id>,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+}
+
+impl User {
+    fn from_row(r: &UserRow) -> Result<User> {
+        let role = Role::parse(&r.role).ok_or_else(|| {
+            Error::Refused(format!("user {} has an unknown role `{}`", r.id, r.role))
+        })?;
+        Ok(User {
+            id: r.id,
+            email: r.email.clone(),
+            name: r.name.clone(),
+            role,
+            author_id: r.author_id,
+            disabled: r.disabled_at.is_some(),
+        })
+    }
+
+    /// The actor this user acts as.
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.id, &self.name, self.role, self.author_id)
+    }
+}
+
+/// What a new account needs.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Sign-in address.
+    pub email: String,
+    /// Name shown in the back office.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The author profile the user writes as.
+    pub author_id: Option<Id>,
+    /// The password in clear; hashed before it is stored.
+    pub password: String,
+}
+
+/// The address as stored: trimmed and lowercased, or why it cannot be one.
+pub fn normalize_email(email: &str) -> Result<String> {
+    let e = email.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && e.matches('@').count() == 1
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(e)
+    } else {
+        Err(Error::Refused(format!("`{}` is not an email address", email.trim())))
+    }
+}
+
+fn check_name(name: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+        return Err(Error::Refused(
+            "a name needs 1 to 200 characters, without control characters".into(),
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::Refused(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::Refused(format!(
+            "a password may have at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Hashes `password` with Argon2id and a random salt (PHC string), on the
+/// blocking pool: a hash takes tens of milliseconds of CPU on purpose.
+pub async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    let hashed = tokio::task::spawn_blocking(move || {
+        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+    })
+    .await;
+    match hashed {
+        Ok(Ok(h)) => Ok(h),
+        Ok(Err(e)) => Err(Error::Refused(format!("cannot hash the password: {e}"))),
+        Err(e) => Err(Error::Refused(format!("cannot hash the password: {e}"))),
+    }
+}
+
+/// Whether `password` matches the stored `hash` (false for a malformed
+/// hash), on the blocking pool.
+pub async fn verify_password(hash: &str, password: &str) -> bool {
+    let (hash, password) = (hash.to_owned(), password.to_owned());
+    tokio::task::spawn_blocking(move || {
+        Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// The action managing an account with `role` needs.
+fn managing(role: Role) -> Action {
+    if role >= Role::Administrator { Action::ManageAdministrators } else { Action::ManageUsers }
+}
+
+impl Newsroom {
+    /// Creates an account. Operators at the command line may create any;
+    /// administrators users below them; owners anyone.
+    pub async fn add_user(&self, actor: &Actor, new: NewAccount) -> Result<User> {
+        authorize(actor, managing(new.role), &[])?;
+        let email = normalize_email(&new.email)?;
+        let name = check_name(&new.name)?;
+        check_password(&new.password)?;
+        let hash = hash_password(&new.password).await?;
+        let mut tx = self.db().begin().await?;
+        let id = tx
+            .insert_user(&NewUser {
+                email: &email,
+                name: &name,
+                role: new.role.as_str(),
+                author_id: new.author_id,
+                password_hash: &hash,
+                at: Utc::now(),
+            })
+            .await?;
+        let row = tx.find_user(id).await?;
+        tx.commit().await?;
+        User::from_row(&row)
+    }
+
+    /// Sets a new password: the user's own, or another's for those who
+    /// manage accounts with that role.
+    pub async fn set_password(&self, actor: &Actor, user_id: Id, password: &str) -> Result<()> {
+        check_password(password)?;
+        let hash = hash_password(password).await?;
+        let mut tx = self.db().begin().await?;
+        let target = User::from_row(&tx.find_user(user_id).await?)?;
+        if actor.user_id != Some(user_id) {
+            authorize(actor, managing(target.role), &[])?;
+        }
+        tx.set_password_hash(user_id, &hash, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Disables an account (it can no longer sign in; its history stays),
+    /// or enables it again. The last active owner cannot be disabled.
+    pub async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        user_id: Id,
+        disabled: bool,
+    ) -> Result<()> {
+        let mut tx = self.db().begin().await?;
+        let target = User::from_row(&tx.find_user(user_id).await?)?;
+        authorize(actor, managing(target.role), &[])?;
+        if disabled
+            && target.role == Role::Owner
+            && !target.disabled
+            && tx.count_active_users_with_role(Role::Owner.as_str()).await? <= 1
+        {
+            return Err(Error::Refused("the last owner cannot be disabled".into()));
+        }
+        tx.set_user_disabled(user_id, disabled.then(Utc::now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every account, by address.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        self.db().list_users().await?.iter().map(User::from_row).collect()
+    }
+
+    /// The account `email` signs in as, when the password matches and the
+    /// account is enabled. Unknown addresses cost as much time as known
+    /// ones, so answers do not tell which addresses exist.
+    pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok(None);
+        }
+        let row = match normalize_email(email) {
+            Ok(e) => self.db().find_user_by_email(&e).await?,
+            Err(_) => None,
+        };
+        let Some(row) = row else {
+            verify_password(decoy_hash(), password).await;
+            return Ok(None);
+        };
+        if !verify_password(&row.password_hash, password).await || row.disabled_at.is_some() {
+            return Ok(None);
+        }
+        User::from_row(&row).map(Some)
+    }
+}
+
+/// A valid Argon2id hash of a random string, for unknown addresses.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        Argon2::default()
+            .hash_password(b"no account has this password")
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_trimmed_lowercased_and_checked() {
+        assert_eq!(normalize_email("  Ana@Example.ORG ").ok().as_deref(), Some("ana@example.org"));
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.org",
+            "ana@example",
+            "a b@example.org",
+            "a@b@c.org",
+            "ana@.org",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_password_hash_verifies_only_its_password() {
+        let h = hash_password("correct horse battery").await.unwrap_or_default();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password(&h, "correct horse battery").await);
+        assert!(!verify_password(&h, "correct horse battery!").await);
+        assert!(!verify_password("not a hash", "correct horse battery").await);
+        let again = hash_password("correct horse battery").await.unwrap_or_default();
+        assert_ne!(h, again, "a fresh salt each time");
+    }
+}

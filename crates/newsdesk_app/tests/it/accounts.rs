@@ -1,0 +1,142 @@
+//! Accounts and roles: who may sign in, and what each role may change.
+
+use crate::{article, editor, newsroom, section};
+use newsdesk_app::Error;
+use newsdesk_app::accounts::NewAccount;
+use newsdesk_core::{Author, Byline, Role};
+use newsdesk_test_support::{TestDb, db_test};
+
+fn account(email: &str, role: Role, author_id: Option<i64>) -> NewAccount {
+    NewAccount {
+        email: email.into(),
+        name: format!("{role} {email}"),
+        role,
+        author_id,
+        password: "a long enough password".into(),
+    }
+}
+
+db_test!(accounts_sign_in_with_their_password_only, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let owner = n.add_user(&editor(), account(" Owner@Example.org ", Role::Owner, None)).await?;
+    assert_eq!(owner.email, "owner@example.org", "stored trimmed and lowercased");
+    let found = n.authenticate("OWNER@example.org", "a long enough password").await?;
+    assert_eq!(found.map(|u| u.id), Some(owner.id));
+    assert!(n.authenticate("owner@example.org", "a long enough passwore").await?.is_none());
+    assert!(n.authenticate("nobody@example.org", "a long enough password").await?.is_none());
+    assert!(n.authenticate("not an address", "a long enough password").await?.is_none());
+    let huge = "x".repeat(1 << 20);
+    assert!(n.authenticate("owner@example.org", &huge).await?.is_none(), "no megabyte hashing");
+    // The hash is Argon2id, never the password.
+    let row = n
+        .db()
+        .find_user_by_email("owner@example.org")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("stored"))?;
+    assert!(row.password_hash.starts_with("$argon2id$"));
+    assert!(!row.password_hash.contains("a long enough password"));
+    // A new password replaces the old one.
+    n.set_password(&owner.actor(), owner.id, "another long password").await?;
+    assert!(n.authenticate("owner@example.org", "a long enough password").await?.is_none());
+    assert!(n.authenticate("owner@example.org", "another long password").await?.is_some());
+    Ok(())
+});
+
+db_test!(bad_accounts_are_refused_with_the_reason, |t: TestDb| async move {
+    let n = newsroom(&t);
+    n.add_user(&editor(), account("ana@example.org", Role::Author, None)).await?;
+    let again = n.add_user(&editor(), account("ANA@example.org", Role::Editor, None)).await;
+    assert!(
+        matches!(&again, Err(Error::Conflict { message, .. }) if message.contains("ana@example.org")),
+        "{again:?}"
+    );
+    let mut short = account("bo@example.org", Role::Author, None);
+    short.password = "short".into();
+    let e = n.add_user(&editor(), short).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("at least 10 characters"), "{e}");
+    let e = n
+        .add_user(&editor(), account("bo(at)example.org", Role::Author, None))
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("not an email address"), "{e}");
+    let mut nameless = account("cy@example.org", Role::Author, None);
+    nameless.name = " \u{7} ".into();
+    assert!(matches!(n.add_user(&editor(), nameless).await, Err(Error::Refused(_))));
+    assert_eq!(n.users().await?.len(), 1, "nothing else stored");
+    Ok(())
+});
+
+db_test!(disabled_accounts_cannot_sign_in_and_the_last_owner_stays, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let owner = n.add_user(&editor(), account("owner@example.org", Role::Owner, None)).await?;
+    let ed = n.add_user(&editor(), account("ed@example.org", Role::Editor, None)).await?;
+    n.set_user_disabled(&editor(), ed.id, true).await?;
+    assert!(n.authenticate("ed@example.org", "a long enough password").await?.is_none());
+    assert!(n.users().await?.iter().any(|u| u.id == ed.id && u.disabled), "kept, disabled");
+    n.set_user_disabled(&editor(), ed.id, false).await?;
+    assert!(n.authenticate("ed@example.org", "a long enough password").await?.is_some());
+    let last = n.set_user_disabled(&editor(), owner.id, true).await;
+    assert!(matches!(&last, Err(Error::Refused(m)) if m.contains("last owner")), "{last:?}");
+    let second = n.add_user(&editor(), account("two@example.org", Role::Owner, None)).await?;
+    n.set_user_disabled(&second.actor(), owner.id, true).await?;
+    Ok(())
+});
+
+db_test!(roles_decide_who_manages_whom, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let admin =
+        n.add_user(&editor(), account("admin@example.org", Role::Administrator, None)).await?;
+    let author = n.add_user(&editor(), account("au@example.org", Role::Author, None)).await?;
+    // An administrator adds editors but not administrators.
+    n.add_user(&admin.actor(), account("ed@example.org", Role::Editor, None)).await?;
+    let up =
+        n.add_user(&admin.actor(), account("boss@example.org", Role::Administrator, None)).await;
+    assert!(matches!(up, Err(Error::Forbidden(_))), "{up:?}");
+    // An author manages nobody, but changes their own password.
+    let e = n.add_user(&author.actor(), account("x@example.org", Role::Contributor, None)).await;
+    assert!(matches!(e, Err(Error::Forbidden(_))));
+    n.set_password(&author.actor(), author.id, "my own new password").await?;
+    let other = n.set_password(&author.actor(), admin.id, "taking over the admin").await;
+    assert!(matches!(other, Err(Error::Forbidden(_))), "{other:?}");
+    assert!(n.authenticate("admin@example.org", "a long enough password").await?.is_some());
+    Ok(())
+});
+
+db_test!(a_contributor_writes_but_cannot_publish_an_author_publishes_own, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let s = section(&n, "world").await?;
+    let mine = n
+        .create_author(
+            &editor(),
+            Author {
+                id: 0,
+                name: "Ana Ruiz".into(),
+                slug: "ana-ruiz".into(),
+                title: None,
+                bio: String::new(),
+                photo_media_id: None,
+            },
+        )
+        .await?;
+    let contributor =
+        n.add_user(&editor(), account("c@example.org", Role::Contributor, Some(mine.id))).await?;
+    let author =
+        n.add_user(&editor(), account("a@example.org", Role::Author, Some(mine.id))).await?;
+    let other = n.add_user(&editor(), account("o@example.org", Role::Author, None)).await?;
+    let mut a = article("Harbour strike ends", s);
+    a.bylines = vec![Byline::Author { author_id: mine.id }];
+    let draft = n.create_draft(&contributor.actor(), a).await?;
+    let id = draft.article.id;
+    let refused = n.publish(&contributor.actor(), id, None).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let not_theirs = n.publish(&other.actor(), id, None).await;
+    assert!(matches!(not_theirs, Err(Error::Forbidden(_))), "{not_theirs:?}");
+    let published = n.publish(&author.actor(), id, None).await?;
+    assert_eq!(published.article.status, newsdesk_core::ArticleStatus::Published);
+    let revs = n.db().list_revisions(id).await?;
+    let publish = revs.iter().find(|r| r.reason == "publish").map(|r| r.actor_id);
+    assert_eq!(publish, Some(Some(author.id)), "the revision names the user");
+    Ok(())
+});
