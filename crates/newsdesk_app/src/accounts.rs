@@ -5,7 +5,7 @@ use crate::{Error, Newsroom, Result};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::Utc;
 use newsdesk_core::{Action, Actor, Id, Role, authorize};
-use newsdesk_db::{NewUser, UserRow};
+use newsdesk_db::{NewAudit, NewUser, UserRow};
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -32,7 +32,7 @@ pub struct User {
 }
 
 impl User {
-    fn from_row(r: &UserRow) -> Result<User> {
+    pub(crate) fn from_row(r: &UserRow) -> Result<User> {
         let role = Role::parse(&r.role).ok_or_else(|| {
             Error::Refused(format!("user {} has an unknown role `{}`", r.id, r.role))
         })?;
@@ -162,6 +162,8 @@ impl Newsroom {
             })
             .await?;
         let row = tx.find_user(id).await?;
+        let detail = format!("role {}", new.role);
+        tx.audit(&audit(actor, "user_added", &email, &detail)).await?;
         tx.commit().await?;
         User::from_row(&row)
     }
@@ -177,6 +179,9 @@ impl Newsroom {
             authorize(actor, managing(target.role), &[])?;
         }
         tx.set_password_hash(user_id, &hash, Utc::now()).await?;
+        // Whoever knew the old password is signed out everywhere.
+        tx.delete_user_sessions(user_id, None).await?;
+        tx.audit(&audit(actor, "password_changed", &target.email, "")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -200,6 +205,11 @@ impl Newsroom {
             return Err(Error::Refused("the last owner cannot be disabled".into()));
         }
         tx.set_user_disabled(user_id, disabled.then(Utc::now)).await?;
+        if disabled {
+            tx.delete_user_sessions(user_id, None).await?;
+        }
+        let action = if disabled { "user_disabled" } else { "user_enabled" };
+        tx.audit(&audit(actor, action, &target.email, "")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -228,6 +238,19 @@ impl Newsroom {
             return Ok(None);
         }
         User::from_row(&row).map(Some)
+    }
+}
+
+/// An audit entry for a change made by `actor` outside a web request.
+fn audit<'a>(actor: &'a Actor, action: &'a str, subject: &'a str, detail: &'a str) -> NewAudit<'a> {
+    NewAudit {
+        at: Utc::now(),
+        user_id: actor.user_id,
+        actor: &actor.name,
+        action,
+        subject,
+        ip: "",
+        detail,
     }
 }
 

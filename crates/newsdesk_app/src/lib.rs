@@ -17,6 +17,7 @@ mod error;
 pub mod events;
 pub mod jobs;
 pub mod related;
+pub mod sessions;
 pub mod worker;
 mod write;
 

@@ -40,7 +40,7 @@ pub use related::{PostingRow, ProfileRow, RelatedFeatures, TermStat};
 pub use revisions::{NewRevision, Revision};
 pub use search::{MARK_END, MARK_START, SearchHit, SearchQuery, search_terms};
 pub use tx::{Committed, Tx};
-pub use users::{NewUser, UserRow};
+pub use users::{AuditRow, NewAudit, NewSession, NewUser, SessionRow, UserRow};
 
 /// Runs `$body` with `$pool` bound to whichever pool the database has. The
 /// body is compiled once per backend, so it must be valid for both. Counts

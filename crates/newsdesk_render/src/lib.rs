@@ -54,6 +54,17 @@ pub enum RenderError {
     Template(#[from] minijinja::Error),
 }
 
+/// The back office's templates: loaded after the theme, so a theme folder
+/// changes the public site only.
+pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
+    ("admin/base.html", include_str!("../templates/admin/base.html")),
+    ("admin/sign_in.html", include_str!("../templates/admin/sign_in.html")),
+    ("admin/home.html", include_str!("../templates/admin/home.html")),
+];
+
+/// The back office's stylesheet.
+pub const ADMIN_STYLESHEET: &str = include_str!("../assets/admin.css");
+
 /// The template environment of a site.
 pub struct Renderer {
     env: Environment<'static>,
@@ -103,6 +114,9 @@ impl Renderer {
                 })?;
                 overridden.push(name);
             }
+        }
+        for (name, src) in ADMIN_TEMPLATES {
+            env.add_template(name, src)?;
         }
         Ok(Renderer { env, overridden })
     }

@@ -87,6 +87,8 @@ pub struct App {
     pub assets: HashMap<String, Arc<CachedPage>>,
     /// The bounded wait in front of database work.
     pub gate: Arc<crate::gate::DbGate>,
+    /// The back office's stylesheet, fingerprinted.
+    pub admin_stylesheet_url: String,
     /// Values every template receives (navigation filled per render).
     site: SiteView,
     taxonomy: Arc<SharedTaxonomy>,
@@ -133,6 +135,9 @@ impl App {
         let (js_name, js) =
             asset("share", "js", "text/javascript; charset=utf-8", newsdesk_render::SCRIPT);
         let (logo_name, logo) = asset("logo", "svg", "image/svg+xml", newsdesk_render::LOGO_SVG);
+        let (admin_css_name, admin_css) =
+            asset("admin", "css", "text/css; charset=utf-8", newsdesk_render::ADMIN_STYLESHEET);
+        let admin_stylesheet_url = format!("/assets/{admin_css_name}");
         let base_url = config.base_url();
         let site = SiteView {
             title: config.site.title.clone(),
@@ -144,7 +149,12 @@ impl App {
             script_url: format!("/assets/{js_name}"),
             logo_url: format!("/assets/{logo_name}"),
         };
-        let assets = HashMap::from([(css_name, css), (js_name, js), (logo_name, logo)]);
+        let assets = HashMap::from([
+            (css_name, css),
+            (js_name, js),
+            (logo_name, logo),
+            (admin_css_name, admin_css),
+        ]);
         let csp = axum::http::HeaderValue::from_str(&config.server.content_security_policy)?;
         let gate = Arc::new(crate::gate::DbGate::new(
             crate::gate::permits_for(db.pool_size()),
@@ -152,6 +162,7 @@ impl App {
         ));
         Ok(App {
             gate,
+            admin_stylesheet_url,
             csp,
             cache,
             follower,

@@ -25,6 +25,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Semaphore;
+use tower::Layer;
 
 /// File descriptors kept for everything but connections: the database
 /// pool, its listener, media files, logs.
@@ -85,7 +86,6 @@ pub async fn run(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let at_cap = Arc::new(AtomicU64::new(0));
     let mut last_cap_log: Option<Instant> = None;
-    let service = TowerToHyperService::new(app);
     tokio::pin!(shutdown);
     loop {
         let permit = match slots.clone().try_acquire_owned() {
@@ -108,7 +108,7 @@ pub async fn run(
                 }
             }
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(s) => s,
                 Err(e) => {
@@ -126,7 +126,14 @@ pub async fn run(
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
             .keep_alive(true)
-            .serve_connection(TokioIo::new(SendStall::new(stream, send_timeout)), service.clone());
+            .serve_connection(
+                TokioIo::new(SendStall::new(stream, send_timeout)),
+                // Each request learns the client's address (sign-in
+                // throttling, the audit log).
+                TowerToHyperService::new(
+                    axum::Extension(axum::extract::ConnectInfo(peer)).layer(app.clone()),
+                ),
+            );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;

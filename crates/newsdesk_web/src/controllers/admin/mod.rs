@@ -2,11 +2,361 @@
 //! beside the site; every change they make goes through
 //! [`newsdesk_app::Newsroom`], followed by [`crate::App::catch_up`] so the
 //! editor's next page already shows it.
+//!
+//! Sessions: a random token in the `newsdesk_session` cookie (`HttpOnly`,
+//! `SameSite=Lax`, `Secure` when the site's URL is https, path `/admin`),
+//! looked up in the database on every request, so every node sharing it
+//! knows the session. Every form that changes something carries the
+//! session's CSRF token, checked here; the sign-in form, before there is a
+//! session, carries a token that must match a cookie of its own. Requests
+//! whose `Origin` (or `Sec-Fetch-Site`) says another site sent them are
+//! refused as well. Back-office pages are never cached.
 
 use crate::app::AppState;
+use crate::error::AppError;
 use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use newsdesk_app::sessions::{self, Origin, Session, SignIn, same_secret};
+use serde::Serialize;
+use std::net::SocketAddr;
 
-/// The back office's routes (none yet: sign-in and the editor come next).
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "newsdesk_session";
+/// The sign-in form's own CSRF cookie.
+pub const SIGN_IN_COOKIE: &str = "newsdesk_signin";
+/// Largest form body read.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// The back office's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin", get(home))
+        .route("/admin/sign-in", get(sign_in_form).post(sign_in))
+        .route("/admin/sign-out", post(sign_out))
+}
+
+#[derive(Serialize)]
+struct UserView {
+    name: String,
+    role: String,
+    email: String,
+}
+
+#[derive(Serialize)]
+struct AdminPage {
+    language: String,
+    title: String,
+    site_title: String,
+    stylesheet_url: String,
+    user: Option<UserView>,
+    csrf: String,
+    error: Option<String>,
+    email: String,
+    next: String,
+    expires: String,
+    expires_iso: String,
+    idle_hours: i64,
+}
+
+impl AdminPage {
+    fn new(app: &AppState, title: &str) -> AdminPage {
+        AdminPage {
+            language: app.config.site.language.clone(),
+            title: title.to_owned(),
+            site_title: app.config.site.title.clone(),
+            stylesheet_url: app.admin_stylesheet_url.clone(),
+            user: None,
+            csrf: String::new(),
+            error: None,
+            email: String::new(),
+            next: "/admin".into(),
+            expires: String::new(),
+            expires_iso: String::new(),
+            idle_hours: sessions::IDLE.num_hours(),
+        }
+    }
+
+    fn signed_in(mut self, s: &Session) -> AdminPage {
+        self.user = Some(UserView {
+            name: s.user.name.clone(),
+            role: s.user.role.to_string(),
+            email: s.user.email.clone(),
+        });
+        self.csrf = s.csrf_token.clone();
+        self
+    }
+}
+
+/// A back-office page: never cached, never indexed.
+fn page(
+    app: &AppState,
+    status: StatusCode,
+    template: &str,
+    view: &AdminPage,
+) -> Result<Response, AppError> {
+    let body = app.renderer.render(template, view).map_err(anyhow::Error::from)?;
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    Ok(res)
+}
+
+fn see_other(to: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The value of cookie `name`, if the request carries it.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value for the back office.
+fn set_cookie(
+    app: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+) -> Option<HeaderValue> {
+    let secure = if app.base_url.starts_with("https://") { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
+}
+
+/// Where the request came from, for sessions and the audit log.
+fn origin_of(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>) -> Origin {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
+    Origin { ip: peer.map(|p| p.0.ip().to_string()).unwrap_or_default(), user_agent }
+}
+
+/// Whether a state-changing request comes from this site: browsers say
+/// where a form was sent from in `Sec-Fetch-Site` and `Origin`.
+fn same_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .is_some_and(|(_, h)| !host.is_empty() && h == host)
+}
+
+/// Where to go after signing in: a back-office path of this site only.
+fn safe_next(next: &str) -> String {
+    let ok = (next == "/admin" || next.starts_with("/admin/") || next.starts_with("/admin?"))
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && next.len() <= 2048;
+    if ok { next.to_owned() } else { "/admin".into() }
+}
+
+/// The signed-in session of a request, if any.
+async fn current(app: &AppState, headers: &HeaderMap) -> Result<Option<Session>, AppError> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(token) => Ok(app.newsroom.session(token).await?),
+        None => Ok(None),
+    }
+}
+
+/// A form body as fields; [`AppError::BadRequest`] when it is not one.
+async fn form(
+    req: Request,
+) -> Result<(HeaderMap, Option<ConnectInfo<SocketAddr>>, Vec<(String, String)>), AppError> {
+    let (parts, body) = req.into_parts();
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| AppError::BadRequest("The form is too large.".into()))?;
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+    Ok((parts.headers, peer, fields))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// `GET /admin`: the signed-in user's home, or the way to sign in.
+async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let Some(s) = current(&app, &headers).await? else {
+        return Ok(see_other("/admin/sign-in?next=/admin"));
+    };
+    let mut view = AdminPage::new(&app, "Back office").signed_in(&s);
+    let expires = s.expires_at.with_timezone(&app.tz);
+    view.expires = expires.format("%-d %B %Y, %H:%M").to_string();
+    view.expires_iso = s.expires_at.to_rfc3339();
+    page(&app, StatusCode::OK, "admin/home.html", &view)
+}
+
+/// `GET /admin/sign-in`: the form, with a fresh CSRF cookie.
+async fn sign_in_form(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let next = req
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .and_then(|q| q.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v))
+        .unwrap_or_default();
+    if current(&app, req.headers()).await?.is_some() {
+        return Ok(see_other(&safe_next(&next)));
+    }
+    sign_in_page(&app, StatusCode::OK, &next, "", None)
+}
+
+fn sign_in_page(
+    app: &AppState,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let token = sessions::new_token().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let mut view = AdminPage::new(app, "Sign in");
+    view.csrf = token.clone();
+    view.next = safe_next(next);
+    view.email = email.to_owned();
+    view.error = error;
+    let mut res = page(app, status, "admin/sign_in.html", &view)?;
+    if let Some(c) = set_cookie(app, SIGN_IN_COOKIE, &token, "/admin/sign-in", 3600) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+/// `POST /admin/sign-in`.
+async fn sign_in(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (headers, peer, fields) = form(req).await?;
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if !same_site(&headers) || expected.is_empty() || !same_secret(expected, field(&fields, "csrf"))
+    {
+        return Err(AppError::Forbidden(
+            "This sign-in form has expired or was sent from another site. Please sign in again."
+                .into(),
+        ));
+    }
+    let (email, next) = (field(&fields, "email"), field(&fields, "next"));
+    let from = origin_of(&headers, peer.as_ref());
+    match app.newsroom.sign_in(email, field(&fields, "password"), &from).await? {
+        SignIn::Done { token, session } => {
+            let mut res = see_other(&safe_next(next));
+            let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
+            if let Some(c) = set_cookie(&app, SESSION_COOKIE, &token, "/admin", max_age) {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+            if let Some(c) = set_cookie(&app, SIGN_IN_COOKIE, "", "/admin/sign-in", 0) {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+            Ok(res)
+        }
+        SignIn::Wrong => sign_in_page(
+            &app,
+            StatusCode::OK,
+            next,
+            email,
+            Some(
+                "That email address and password do not match an account that may sign in.".into(),
+            ),
+        ),
+        SignIn::Held { minutes } => {
+            let mut res = sign_in_page(
+                &app,
+                StatusCode::TOO_MANY_REQUESTS,
+                next,
+                email,
+                Some(format!(
+                    "Too many failed sign-ins for this account or from this address. Try again in {minutes} minutes."
+                )),
+            )?;
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(minutes * 60));
+            Ok(res)
+        }
+    }
+}
+
+/// `POST /admin/sign-out` (`everywhere=1`: every session of the user).
+async fn sign_out(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (headers, peer, fields) = form(req).await?;
+    let Some(s) = current(&app, &headers).await? else {
+        return Ok(see_other("/admin/sign-in"));
+    };
+    if !same_site(&headers) || !same_secret(&s.csrf_token, field(&fields, "csrf")) {
+        return Err(AppError::Forbidden(
+            "This form has expired or was sent from another site; nothing was changed.".into(),
+        ));
+    }
+    let everywhere = field(&fields, "everywhere") == "1";
+    app.newsroom.sign_out(&s, everywhere, &origin_of(&headers, peer.as_ref())).await?;
+    let mut res = see_other("/admin/sign-in");
+    if let Some(c) = set_cookie(&app, SESSION_COOKIE, "", "/admin", 0) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_sign_in_only_back_office_paths_of_this_site() {
+        assert_eq!(safe_next("/admin/articles?status=draft"), "/admin/articles?status=draft");
+        assert_eq!(safe_next("/admin"), "/admin");
+        for bad in [
+            "//evil.example/admin",
+            "https://evil.example/admin",
+            "/\\evil.example",
+            "/admin\\..\\x",
+            "/administrator",
+            "/world",
+            "",
+            "/admin/\n",
+        ] {
+            assert_eq!(safe_next(bad), "/admin", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn forms_from_other_sites_are_told_apart() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("news.example"));
+        assert!(same_site(&h), "no Origin: a non-browser client");
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://news.example"));
+        assert!(same_site(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!same_site(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!same_site(&h));
+        h.remove(header::ORIGIN);
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_site(&h));
+    }
 }

@@ -1,0 +1,273 @@
+//! The back office's front door: sign-in, sessions, CSRF, throttling.
+
+use crate::TestApp;
+use newsdesk_app::accounts::NewAccount;
+use newsdesk_core::{Actor, Role};
+use newsdesk_test_support::{TestDb, db_test};
+use reqwest::header;
+
+const PASSWORD: &str = "a long enough password";
+
+async fn add(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+) -> anyhow::Result<newsdesk_app::accounts::User> {
+    let new = NewAccount {
+        email: email.into(),
+        name: format!("Test {role}"),
+        role,
+        author_id: None,
+        password: PASSWORD.into(),
+    };
+    Ok(app.app.newsroom.add_user(&Actor::operator("test"), new).await?)
+}
+
+/// The value of cookie `name` set by `r`, with its attributes.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default()
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split_once(&marker)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(v, _)| v.to_owned())
+        .unwrap_or_default()
+}
+
+/// The sign-in form: its CSRF cookie value and hidden token.
+async fn form(app: &TestApp) -> anyhow::Result<(String, String)> {
+    let r = app.get("/admin/sign-in").await?;
+    let cookie = cookie_value(&set_cookie(&r, "newsdesk_signin").unwrap_or_default());
+    let csrf = hidden(&r.text().await?, "csrf");
+    Ok((cookie, csrf))
+}
+
+async fn post_sign_in(
+    app: &TestApp,
+    cookie: &str,
+    csrf: &str,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> anyhow::Result<reqwest::Response> {
+    let body = serde_urlencoded::to_string([
+        ("csrf", csrf),
+        ("email", email),
+        ("password", password),
+        ("next", next),
+    ])?;
+    Ok(app
+        .client
+        .post(format!("{}/admin/sign-in", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("newsdesk_signin={cookie}"))
+        .body(body)
+        .send()
+        .await?)
+}
+
+/// Signs in and returns the session cookie's value.
+async fn sign_in(app: &TestApp, email: &str) -> anyhow::Result<String> {
+    let (cookie, csrf) = form(app).await?;
+    let r = post_sign_in(app, &cookie, &csrf, email, PASSWORD, "/admin").await?;
+    anyhow::ensure!(r.status() == 303, "signed in: {}", r.status());
+    Ok(cookie_value(&set_cookie(&r, "newsdesk_session").unwrap_or_default()))
+}
+
+async fn admin_get(app: &TestApp, path: &str, session: &str) -> anyhow::Result<reqwest::Response> {
+    Ok(app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::COOKIE, format!("newsdesk_session={session}"))
+        .send()
+        .await?)
+}
+
+async fn sign_out(
+    app: &TestApp,
+    session: &str,
+    csrf: &str,
+    everywhere: bool,
+) -> anyhow::Result<u16> {
+    let body = serde_urlencoded::to_string([
+        ("csrf", csrf),
+        ("everywhere", if everywhere { "1" } else { "" }),
+    ])?;
+    let r = app
+        .client
+        .post(format!("{}/admin/sign-out", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("newsdesk_session={session}"))
+        .body(body)
+        .send()
+        .await?;
+    Ok(r.status().as_u16())
+}
+
+db_test!(signing_in_opens_the_back_office_with_a_safe_cookie, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    add(&app, "ed@example.org", Role::Editor).await?;
+    let r = app.get("/admin").await?;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[header::LOCATION], "/admin/sign-in?next=/admin");
+    let r = app.get("/admin/sign-in").await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    let html = r.text().await?;
+    assert!(html.contains("autocomplete=\"current-password\""));
+    let (cookie, csrf) = form(&app).await?;
+    assert_eq!(csrf.len(), 64);
+    assert_eq!(cookie, csrf, "the form's token matches its cookie");
+    let r = post_sign_in(&app, &cookie, &csrf, "ED@example.org", PASSWORD, "/admin").await?;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[header::LOCATION], "/admin");
+    let set = set_cookie(&r, "newsdesk_session").unwrap_or_default();
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/admin", "Secure", "Max-Age="] {
+        assert!(set.contains(attr), "{attr} in {set}");
+    }
+    let session = cookie_value(&set);
+    let home = admin_get(&app, "/admin", &session).await?;
+    assert_eq!(home.status(), 200);
+    assert_eq!(home.headers()[header::CACHE_CONTROL], "no-store");
+    let html = home.text().await?;
+    assert!(html.contains("Signed in as Test editor"), "{html}");
+    // The session is in the database: another process on it knows it.
+    let other = newsdesk_app::Newsroom::new(app.t.db.clone(), chrono_tz::UTC);
+    assert!(other.session(&session).await?.is_some());
+    // Sign out with the page's token: the cookie no longer opens anything.
+    let csrf = hidden(&html, "csrf");
+    assert_eq!(sign_out(&app, &session, &csrf, false).await?, 303);
+    assert_eq!(admin_get(&app, "/admin", &session).await?.status(), 303);
+    let log = app.t.db.audit_log(10).await?;
+    let actions: Vec<&str> = log.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions[..2], ["sign_out", "sign_in"]);
+    assert_eq!(log[1].ip, "127.0.0.1", "from where");
+    app.stop().await
+});
+
+db_test!(forged_replayed_and_cross_site_forms_are_refused, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    add(&app, "ed@example.org", Role::Editor).await?;
+    let (cookie, csrf) = form(&app).await?;
+    // No cookie, a wrong token, another site's form.
+    let r = post_sign_in(&app, "", &csrf, "ed@example.org", PASSWORD, "/admin").await?;
+    assert_eq!(r.status(), 403);
+    let r =
+        post_sign_in(&app, &cookie, &"0".repeat(64), "ed@example.org", PASSWORD, "/admin").await?;
+    assert_eq!(r.status(), 403);
+    let body = serde_urlencoded::to_string([
+        ("csrf", csrf.as_str()),
+        ("email", "ed@example.org"),
+        ("password", PASSWORD),
+    ])?;
+    let r = app
+        .client
+        .post(format!("{}/admin/sign-in", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("newsdesk_signin={cookie}"))
+        .header(header::ORIGIN, "https://evil.example")
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await?.contains("sent from another site"));
+    // Signed in, a sign-out without the session's token changes nothing.
+    let session = sign_in(&app, "ed@example.org").await?;
+    assert_eq!(sign_out(&app, &session, "", false).await?, 403);
+    assert_eq!(sign_out(&app, &session, &csrf, false).await?, 403, "another form's token");
+    assert_eq!(admin_get(&app, "/admin", &session).await?.status(), 200, "still signed in");
+    // A made-up or malformed session cookie opens nothing.
+    for fake in ["0".repeat(64), "x".into(), "../../etc".into()] {
+        assert_eq!(admin_get(&app, "/admin", &fake).await?.status(), 303);
+    }
+    // After signing in, `next` never leaves the back office.
+    let (cookie, csrf) = form(&app).await?;
+    let r = post_sign_in(&app, &cookie, &csrf, "ed@example.org", PASSWORD, "//evil.example/admin")
+        .await?;
+    assert_eq!(r.headers()[header::LOCATION], "/admin");
+    app.stop().await
+});
+
+db_test!(wrong_passwords_are_throttled_per_account, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    add(&app, "ed@example.org", Role::Editor).await?;
+    for _ in 0..newsdesk_app::sessions::MAX_FAILURES_PER_ACCOUNT {
+        let (cookie, csrf) = form(&app).await?;
+        let r = post_sign_in(&app, &cookie, &csrf, "ed@example.org", "a wrong password", "/admin")
+            .await?;
+        assert_eq!(r.status(), 200);
+        assert!(set_cookie(&r, "newsdesk_session").is_none());
+        let html = r.text().await?;
+        assert!(html.contains("do not match"), "a clear message");
+        assert!(html.contains("value=\"ed@example.org\""), "the address is kept");
+    }
+    // Now even the right password waits.
+    let (cookie, csrf) = form(&app).await?;
+    let r = post_sign_in(&app, &cookie, &csrf, "ed@example.org", PASSWORD, "/admin").await?;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()[header::RETRY_AFTER], "900");
+    assert!(r.text().await?.contains("Try again in 15 minutes"));
+    // Other accounts are not held by it.
+    add(&app, "au@example.org", Role::Author).await?;
+    sign_in(&app, "au@example.org").await?;
+    let log = app.t.db.audit_log(20).await?;
+    assert_eq!(log.iter().filter(|a| a.action == "sign_in_failed").count(), 5);
+    assert_eq!(log.iter().filter(|a| a.action == "sign_in_held").count(), 1);
+    app.stop().await
+});
+
+db_test!(password_changes_disabling_and_idleness_end_sessions, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let ed = add(&app, "ed@example.org", Role::Editor).await?;
+    let first = sign_in(&app, "ed@example.org").await?;
+    let second = sign_in(&app, "ed@example.org").await?;
+    let operator = Actor::operator("test");
+    app.app.newsroom.set_password(&operator, ed.id, "a brand new password").await?;
+    assert_eq!(admin_get(&app, "/admin", &first).await?.status(), 303);
+    assert_eq!(admin_get(&app, "/admin", &second).await?.status(), 303);
+    app.app.newsroom.set_password(&operator, ed.id, PASSWORD).await?;
+    let third = sign_in(&app, "ed@example.org").await?;
+    app.app.newsroom.set_user_disabled(&operator, ed.id, true).await?;
+    assert_eq!(admin_get(&app, "/admin", &third).await?.status(), 303);
+    let (cookie, csrf) = form(&app).await?;
+    let r = post_sign_in(&app, &cookie, &csrf, "ed@example.org", PASSWORD, "/admin").await?;
+    assert!(set_cookie(&r, "newsdesk_session").is_none(), "a disabled account cannot sign in");
+    app.app.newsroom.set_user_disabled(&operator, ed.id, false).await?;
+    // Idle past the limit: over.
+    let idle = sign_in(&app, "ed@example.org").await?;
+    assert_eq!(admin_get(&app, "/admin", &idle).await?.status(), 200);
+    age_sessions(&app).await?;
+    assert_eq!(admin_get(&app, "/admin", &idle).await?.status(), 303);
+    // Sign out everywhere ends every session of the user.
+    let a = sign_in(&app, "ed@example.org").await?;
+    let b = sign_in(&app, "ed@example.org").await?;
+    let html = admin_get(&app, "/admin", &a).await?.text().await?;
+    assert_eq!(sign_out(&app, &a, &hidden(&html, "csrf"), true).await?, 303);
+    assert_eq!(admin_get(&app, "/admin", &b).await?.status(), 303);
+    app.stop().await
+});
+
+/// Makes every session look unused for a day.
+async fn age_sessions(app: &TestApp) -> anyhow::Result<()> {
+    let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    let mut tx = app.t.db.begin().await?;
+    tx.set_sessions_last_seen(day_ago).await?;
+    tx.commit().await?;
+    Ok(())
+}
