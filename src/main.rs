@@ -475,13 +475,16 @@ async fn article(config: &Config, action: ArticleAction) -> anyhow::Result<()> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let log = init_logging();
-    // Fair turns for every connection: when more connections are ready than
-    // a worker's local queue holds (256), tokio moves the rest to a shared
+    // Fairer turns for connections: when more connections are ready than a
+    // worker's local queue holds (256), tokio moves the rest to a shared
     // queue that, by default, a worker looks at only every few dozen tasks,
-    // so under a thousand busy connections some wait 160 ms while others go
-    // round again and again. Looking at the shared queue first on every
-    // turn serves them in order (cached page p99 under 1,000 connections on
-    // one CPU: 163 ms → 4 ms, with no loss of throughput; `bench/abuse.sh`).
+    // so under a thousand busy connections some waited 160 ms while others
+    // went round again and again. Looking at the shared queue first on
+    // every turn took a cached page's p99 under 1,000 connections on one
+    // CPU from 163 ms to 4 ms at the same request rate (a flood of cached
+    // pages; `bench/abuse.sh` for the mixed flood). The cost: tasks in the
+    // local queue run only when the shared one is empty, which tokio's own
+    // tuning avoids; the benchmarks show no starvation from it.
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .global_queue_interval(1)

@@ -341,12 +341,23 @@ fn a_database_that_accepts_but_never_answers_is_given_up_on()
     let port = silent.local_addr()?.port();
     let dir = tempfile::tempdir()?;
     let started = std::time::Instant::now();
-    let out = newsdesk()
+    let mut child = newsdesk()
         .args(["migrate", "--data-dir"])
         .arg(dir.path())
         .arg("--database")
         .arg(format!("postgres://postgres@127.0.0.1:{port}/nothing"))
-        .output()?;
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // A regression would hang: give up on it rather than wait for ever.
+    while child.try_wait()?.is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill()?;
+            panic!("still connecting after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output()?;
     let took = started.elapsed();
     drop(silent);
     assert!(!out.status.success());

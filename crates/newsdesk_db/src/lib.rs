@@ -162,8 +162,9 @@ impl Database {
                 // Slow statements are the bulk loads' business; logging
                 // their SQL (thousands of placeholders) helps nobody.
                 .disable_statement_logging();
-            // Waits for a connection are bounded by the web gate, which
-            // reports its refusals itself: no line per slow acquire.
+            // No line per slow acquire: under load that is thousands of
+            // lines; the web gate reports its refusals and outages are
+            // logged once per interval.
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_slow_level(log::LevelFilter::Off)

@@ -74,9 +74,11 @@ impl Database {
                 if self.backend() == crate::Backend::Postgres {
                     // A schema change on a big archive (an index, a new
                     // column filled in) may outlast the 30 s any other
-                    // statement gets, and may have to wait for readers.
+                    // statement gets. Its wait for a lock keeps the usual
+                    // 10 s: readers queue behind a waiting schema change, so
+                    // it had better give up (and name the cause) than hold
+                    // the site.
                     sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
-                    sqlx::query("SET LOCAL lock_timeout = 0").execute(&mut *tx).await?;
                     sqlx::query("SELECT pg_advisory_xact_lock(7362)").execute(&mut *tx).await?;
                 }
                 let done: Option<(i64,)> =

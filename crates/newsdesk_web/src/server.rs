@@ -7,7 +7,9 @@
 //!   and silent clients cannot hold file descriptors.
 //! - A connection whose client stops taking the answer (no byte accepted
 //!   for `server.send_timeout_seconds`, 30 s by default) is closed too: a
-//!   slow reader cannot hold a connection and an open file for ever.
+//!   reader that stopped cannot hold a connection and an open file for
+//!   ever (one that trickles a byte now and then still can: the
+//!   connection cap bounds those).
 //! - At most [`connection_cap`] connections are served at once; past that,
 //!   new ones wait in the kernel's backlog until one closes, so the process
 //!   never runs out of file descriptors for its database and files.

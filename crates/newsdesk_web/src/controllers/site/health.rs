@@ -22,7 +22,7 @@ pub async fn healthz(State(app): State<AppState>) -> Response {
             false
         }
         Err(_) => {
-            tracing::warn!("health check: the database did not answer within a second");
+            tracing::warn!("health check: the database did not answer within {HEALTH_TIMEOUT:?}");
             false
         }
     };

@@ -68,8 +68,15 @@ where
         return Ok(page.respond(headers, head));
     }
     let generation = app.cache.generation();
-    let page = Arc::new(with_database(app, build()).await?);
-    app.cache.insert(key.to_owned(), page.clone(), generation);
+    // Stored by the build itself, so a page whose client hung up meanwhile
+    // is still kept for the next reader.
+    let (cache, key, work) = (app.cache.clone(), key.to_owned(), build());
+    let page = with_database(app, async move {
+        let page = Arc::new(work.await?);
+        cache.insert(key, page.clone(), generation);
+        Ok(page)
+    })
+    .await?;
     Ok(page.respond(headers, head))
 }
 
