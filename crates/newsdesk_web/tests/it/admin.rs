@@ -147,6 +147,9 @@ db_test!(signing_in_opens_the_back_office_with_a_safe_cookie, |t: TestDb| async 
     assert_eq!(home.headers()[header::CACHE_CONTROL], "no-store");
     let html = home.text().await?;
     assert!(html.contains("Signed in as Test editor"), "{html}");
+    // A `datetime` the HTML checker accepts: whole seconds, UTC.
+    let stamp = html.split_once("datetime=\"").and_then(|(_, r)| r.split_once('"')).map(|(v, _)| v);
+    assert!(stamp.is_some_and(|v| v.len() == 20 && v.ends_with('Z')), "{stamp:?}");
     // The session is in the database: another process on it knows it.
     let other = newsdesk_app::Newsroom::new(app.t.db.clone(), chrono_tz::UTC);
     assert!(other.session(&session).await?.is_some());

@@ -214,7 +214,7 @@ async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Respons
     let mut view = AdminPage::new(&app, "Back office").signed_in(&s);
     let expires = s.expires_at.with_timezone(&app.tz);
     view.expires = expires.format("%-d %B %Y, %H:%M").to_string();
-    view.expires_iso = s.expires_at.to_rfc3339();
+    view.expires_iso = s.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     page(&app, StatusCode::OK, "admin/home.html", &view)
 }
 
