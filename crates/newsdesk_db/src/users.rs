@@ -318,6 +318,30 @@ impl Database {
         Ok((by_email, by_ip))
     }
 
+    /// Audit entries older than `before` (an id; all when `None`), only
+    /// `action` when given, newest first: one page of the log.
+    pub async fn audit_page(
+        &self,
+        action: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>> {
+        let rows = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, at, user_id, actor, action, subject, ip, detail FROM audit_log \
+             WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR id < $2) \
+             ORDER BY id DESC LIMIT $3",
+        ).bind(action).bind(before).bind(limit).fetch_all(p).await)?;
+        Ok(rows)
+    }
+
+    /// The actions the audit log holds, sorted.
+    pub async fn audit_actions(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT DISTINCT action FROM audit_log ORDER BY action",
+        ).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// The newest audit entries, newest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>> {
         let rows = on_pool!(self, p => sqlx::query_as(

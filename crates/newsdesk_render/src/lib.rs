@@ -60,6 +60,8 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/base.html", include_str!("../templates/admin/base.html")),
     ("admin/sign_in.html", include_str!("../templates/admin/sign_in.html")),
     ("admin/home.html", include_str!("../templates/admin/home.html")),
+    ("admin/audit.html", include_str!("../templates/admin/audit.html")),
+    ("admin/users.html", include_str!("../templates/admin/users.html")),
 ];
 
 /// The back office's stylesheet.

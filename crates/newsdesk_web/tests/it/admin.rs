@@ -274,3 +274,64 @@ async fn age_sessions(app: &TestApp) -> anyhow::Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+db_test!(the_audit_log_and_users_are_for_administrators_only, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    add(&app, "admin@example.org", Role::Administrator).await?;
+    add(&app, "ed@example.org", Role::Editor).await?;
+    // Signed out: to the sign-in page, and back here afterwards.
+    let r = app.get("/admin/audit?action=sign_in").await?;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()[header::LOCATION],
+        "/admin/sign-in?next=%2Fadmin%2Faudit%3Faction%3Dsign_in"
+    );
+    // An editor is refused, and the refusal is audited.
+    let editor = sign_in(&app, "ed@example.org").await?;
+    let home = admin_get(&app, "/admin", &editor).await?.text().await?;
+    assert!(!home.contains("/admin/audit"), "no link to what the role may not see");
+    for path in ["/admin/audit", "/admin/users"] {
+        let r = admin_get(&app, path, &editor).await?;
+        assert_eq!(r.status(), 403, "{path}");
+        assert!(r.text().await?.contains("Your role (editor) may not"));
+    }
+    // The administrator sees both, and the editor's refusals in the log.
+    let admin = sign_in(&app, "admin@example.org").await?;
+    let users = admin_get(&app, "/admin/users", &admin).await?.text().await?;
+    assert!(users.contains("ed@example.org") && users.contains("administrator"), "{users}");
+    let log = admin_get(&app, "/admin/audit", &admin).await?;
+    assert_eq!(log.headers()[header::CACHE_CONTROL], "no-store");
+    let log = log.text().await?;
+    assert!(log.contains("forbidden") && log.contains("may not read the audit log"), "{log}");
+    // Filtered by action, a page of 50 at a time, older ones behind a link.
+    let mut tx = app.t.db.begin().await?;
+    for i in 0..60 {
+        let subject = format!("probe {i}");
+        tx.audit(&newsdesk_db::NewAudit {
+            at: chrono::Utc::now(),
+            user_id: None,
+            actor: "test",
+            action: "probe",
+            subject: &subject,
+            ip: "",
+            detail: "",
+        })
+        .await?;
+    }
+    tx.commit().await?;
+    let page = admin_get(&app, "/admin/audit?action=probe", &admin).await?.text().await?;
+    assert_eq!(page.matches("<td>probe</td>").count(), 50);
+    assert!(page.contains("probe 59") && !page.contains("probe 9<"), "newest first");
+    let older = page
+        .split_once("href=\"/admin/audit?action=probe&amp;before=")
+        .and_then(|(_, r)| r.split_once('"'))
+        .map(|(id, _)| id.to_owned())
+        .ok_or_else(|| anyhow::anyhow!("a link to older entries"))?;
+    let rest =
+        admin_get(&app, &format!("/admin/audit?action=probe&before={older}"), &admin).await?;
+    let rest = rest.text().await?;
+    assert_eq!(rest.matches("<td>probe</td>").count(), 10);
+    assert!(rest.contains("probe 0<") && !rest.contains("Older entries"));
+    assert_eq!(admin_get(&app, "/admin/audit?before=x", &admin).await?.status(), 400);
+    app.stop().await
+});

@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -36,6 +37,48 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(home))
         .route("/admin/sign-in", get(sign_in_form).post(sign_in))
         .route("/admin/sign-out", post(sign_out))
+        .route("/admin/audit", get(audit))
+        .route("/admin/users", get(users))
+}
+
+/// Audit entries a page.
+pub const AUDIT_PAGE: i64 = 50;
+
+#[derive(Serialize)]
+struct NavLink {
+    name: &'static str,
+    url: &'static str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct AuditEntry {
+    at: String,
+    at_iso: String,
+    actor: String,
+    action: String,
+    subject: String,
+    ip: String,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct AccountRow {
+    name: String,
+    email: String,
+    role: String,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct ListPage<T: Serialize> {
+    #[serde(flatten)]
+    page: AdminPage,
+    action: String,
+    actions: Vec<String>,
+    entries: Vec<T>,
+    users: Vec<AccountRow>,
+    older: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -52,6 +95,7 @@ struct AdminPage {
     site_title: String,
     stylesheet_url: String,
     user: Option<UserView>,
+    nav: Vec<NavLink>,
     csrf: String,
     error: Option<String>,
     email: String,
@@ -69,6 +113,7 @@ impl AdminPage {
             site_title: app.config.site.title.clone(),
             stylesheet_url: app.admin_stylesheet_url.clone(),
             user: None,
+            nav: Vec::new(),
             csrf: String::new(),
             error: None,
             email: String::new(),
@@ -86,16 +131,37 @@ impl AdminPage {
             email: s.user.email.clone(),
         });
         self.csrf = s.csrf_token.clone();
+        let actor = s.user.actor();
+        let may = |a| newsdesk_core::authorize(&actor, a, &[]).is_ok();
+        self.nav.push(NavLink {
+            name: "Home",
+            url: "/admin",
+            current: self.title == "Back office",
+        });
+        if may(newsdesk_core::Action::ManageUsers) {
+            self.nav.push(NavLink {
+                name: "Users",
+                url: "/admin/users",
+                current: self.title == "Users",
+            });
+        }
+        if may(newsdesk_core::Action::ReadAuditLog) {
+            self.nav.push(NavLink {
+                name: "Audit log",
+                url: "/admin/audit",
+                current: self.title == "Audit log",
+            });
+        }
         self
     }
 }
 
 /// A back-office page: never cached, never indexed.
-fn page(
+fn page<V: Serialize>(
     app: &AppState,
     status: StatusCode,
     template: &str,
-    view: &AdminPage,
+    view: &V,
 ) -> Result<Response, AppError> {
     let body = app.renderer.render(template, view).map_err(anyhow::Error::from)?;
     let mut res = (status, body).into_response();
@@ -216,6 +282,110 @@ async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Respons
     view.expires = expires.format("%-d %B %Y, %H:%M").to_string();
     view.expires_iso = s.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     page(&app, StatusCode::OK, "admin/home.html", &view)
+}
+
+/// The signed-in session allowed to take `action`: a redirect to sign in
+/// when there is none, a 403 (audited) when the role does not allow it.
+async fn signed_in_for(
+    app: &AppState,
+    req: &Parts,
+    action: newsdesk_core::Action,
+) -> Result<Result<Session, Response>, AppError> {
+    let Some(s) = current(app, &req.headers).await? else {
+        let here = req.uri.path_and_query().map_or("/admin", |p| p.as_str());
+        let next = serde_urlencoded::to_string([("next", safe_next(here))]).unwrap_or_default();
+        return Ok(Err(see_other(&format!("/admin/sign-in?{next}"))));
+    };
+    let from = origin_of(&req.headers, req.extensions.get::<ConnectInfo<SocketAddr>>());
+    if !app.newsroom.allowed(&s, action, &from).await? {
+        return Err(AppError::Forbidden(format!("Your role ({}) may not {action}.", s.user.role)));
+    }
+    Ok(Ok(s))
+}
+
+/// The query string's fields.
+fn query(req: &Parts) -> Vec<(String, String)> {
+    req.uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default()
+}
+
+/// `GET /admin/audit?action=…&before=ID`: the audit log, newest first, a
+/// page at a time (administrators).
+async fn audit(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (req, _) = req.into_parts();
+    let s = match signed_in_for(&app, &req, newsdesk_core::Action::ReadAuditLog).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let q = query(&req);
+    let action = field(&q, "action").to_owned();
+    let before = match field(&q, "before") {
+        "" => None,
+        b => Some(
+            b.parse::<i64>()
+                .map_err(|_| AppError::BadRequest("`before` is an entry number.".into()))?,
+        ),
+    };
+    let filter = (!action.is_empty()).then_some(action.as_str());
+    let rows = app.db.audit_page(filter, before, AUDIT_PAGE).await?;
+    let older = (rows.len() as i64 == AUDIT_PAGE).then(|| {
+        let last = rows.last().map_or(0, |r| r.id);
+        let mut q = vec![("before", last.to_string())];
+        if !action.is_empty() {
+            q.insert(0, ("action", action.clone()));
+        }
+        format!("/admin/audit?{}", serde_urlencoded::to_string(q).unwrap_or_default())
+    });
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            at: r.at.with_timezone(&app.tz).format("%-d %b %Y %H:%M:%S").to_string(),
+            at_iso: r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            ip: r.ip,
+            detail: r.detail,
+        })
+        .collect();
+    let view = ListPage {
+        page: AdminPage::new(&app, "Audit log").signed_in(&s),
+        actions: app.db.audit_actions().await?,
+        action,
+        entries,
+        users: Vec::new(),
+        older,
+    };
+    page(&app, StatusCode::OK, "admin/audit.html", &view)
+}
+
+/// `GET /admin/users`: every account (administrators).
+async fn users(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (req, _) = req.into_parts();
+    let s = match signed_in_for(&app, &req, newsdesk_core::Action::ManageUsers).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let users = app
+        .newsroom
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| AccountRow {
+            name: u.name,
+            email: u.email,
+            role: u.role.to_string(),
+            status: if u.disabled { "disabled" } else { "active" },
+        })
+        .collect();
+    let view = ListPage::<AuditEntry> {
+        page: AdminPage::new(&app, "Users").signed_in(&s),
+        action: String::new(),
+        actions: Vec::new(),
+        entries: Vec::new(),
+        users,
+        older: None,
+    };
+    page(&app, StatusCode::OK, "admin/users.html", &view)
 }
 
 /// `GET /admin/sign-in`: the form, with a fresh CSRF cookie.
