@@ -96,7 +96,7 @@ fn check_name(name: &str) -> Result<String> {
     Ok(n.to_owned())
 }
 
-fn check_password(password: &str) -> Result<()> {
+pub(crate) fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::Refused(format!(
             "a password needs at least {MIN_PASSWORD_CHARS} characters"

@@ -203,7 +203,67 @@ impl Newsroom {
     }
 }
 
+/// How a change of one's own password went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// Changed; every other session of the user has ended.
+    Done,
+    /// The current password given was not right (counted like a failed
+    /// sign-in).
+    WrongCurrent,
+    /// Too many failures lately.
+    Held {
+        /// Minutes to wait.
+        minutes: i64,
+    },
+}
+
 impl Newsroom {
+    /// Changes the signed-in user's own password after checking the
+    /// current one; this session goes on, every other one ends.
+    pub async fn change_own_password(
+        &self,
+        session: &Session,
+        current: &str,
+        new: &str,
+        from: &Origin,
+    ) -> Result<PasswordChange> {
+        let now = Utc::now();
+        let u = &session.user;
+        let (by_account, by_address) =
+            self.db().sign_in_failures(&u.email, &from.ip, now - THROTTLE_WINDOW).await?;
+        if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+            return Ok(PasswordChange::Held { minutes: THROTTLE_WINDOW.num_minutes() });
+        }
+        if self.authenticate(&u.email, current).await?.is_none() {
+            let mut tx = self.db().begin().await?;
+            tx.record_sign_in_failure(&u.email, &from.ip, now).await?;
+            let what = "wrong current password";
+            tx.audit(&audit(
+                now,
+                Some(u.id),
+                &u.name,
+                "password_change_failed",
+                &u.email,
+                from,
+                what,
+            ))
+            .await?;
+            tx.commit().await?;
+            return Ok(PasswordChange::WrongCurrent);
+        }
+        crate::accounts::check_password(new)?;
+        let hash = crate::accounts::hash_password(new).await?;
+        let mut tx = self.db().begin().await?;
+        tx.set_password_hash(u.id, &hash, now).await?;
+        let ended = tx.delete_user_sessions(u.id, Some(session.id)).await?;
+        let detail = format!("other sessions ended: {ended}");
+        tx.audit(&audit(now, Some(u.id), &u.name, "password_changed", &u.email, from, &detail))
+            .await?;
+        tx.commit().await?;
+        Ok(PasswordChange::Done)
+    }
+
     /// Whether the signed-in user may take `action` (on no article); a
     /// refusal is written to the audit log with what was asked and where
     /// from.

@@ -62,6 +62,7 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/home.html", include_str!("../templates/admin/home.html")),
     ("admin/audit.html", include_str!("../templates/admin/audit.html")),
     ("admin/users.html", include_str!("../templates/admin/users.html")),
+    ("admin/password.html", include_str!("../templates/admin/password.html")),
 ];
 
 /// The back office's stylesheet.

@@ -335,3 +335,75 @@ db_test!(the_audit_log_and_users_are_for_administrators_only, |t: TestDb| async 
     assert_eq!(admin_get(&app, "/admin/audit?before=x", &admin).await?.status(), 400);
     app.stop().await
 });
+
+async fn post_password(
+    app: &TestApp,
+    session: &str,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<reqwest::Response> {
+    Ok(app
+        .client
+        .post(format!("{}/admin/password", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("newsdesk_session={session}"))
+        .body(serde_urlencoded::to_string(fields)?)
+        .send()
+        .await?)
+}
+
+db_test!(changing_ones_password_keeps_this_session_and_ends_the_others, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    add(&app, "ed@example.org", Role::Editor).await?;
+    let here = sign_in(&app, "ed@example.org").await?;
+    let elsewhere = sign_in(&app, "ed@example.org").await?;
+    let r = admin_get(&app, "/admin/password", &here).await?;
+    assert_eq!(r.status(), 200);
+    let csrf = hidden(&r.text().await?, "csrf");
+    let new = "a fresh long password";
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (
+            &[("csrf", &csrf), ("current", PASSWORD), ("new", new), ("again", "something else")],
+            "differ",
+        ),
+        (
+            &[("csrf", &csrf), ("current", "not my password"), ("new", new), ("again", new)],
+            "not right",
+        ),
+        (
+            &[("csrf", &csrf), ("current", PASSWORD), ("new", "short"), ("again", "short")],
+            "at least 10",
+        ),
+    ];
+    for (fields, says) in cases {
+        let r = post_password(&app, &here, fields).await?;
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await?.contains(says), "{says}");
+    }
+    let forged =
+        post_password(&app, &here, &[("current", PASSWORD), ("new", new), ("again", new)]).await?;
+    assert_eq!(forged.status(), 403);
+    assert!(
+        app.app.newsroom.authenticate("ed@example.org", PASSWORD).await?.is_some(),
+        "unchanged so far"
+    );
+    let r = post_password(
+        &app,
+        &here,
+        &[("csrf", &csrf), ("current", PASSWORD), ("new", new), ("again", new)],
+    )
+    .await?;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[header::LOCATION], "/admin?changed=password");
+    let home = admin_get(&app, "/admin?changed=password", &here).await?;
+    assert_eq!(home.status(), 200, "this session goes on");
+    assert!(home.text().await?.contains("every other device was signed out"));
+    assert_eq!(admin_get(&app, "/admin", &elsewhere).await?.status(), 303, "the other one ended");
+    assert!(app.app.newsroom.authenticate("ed@example.org", new).await?.is_some());
+    assert!(app.app.newsroom.authenticate("ed@example.org", PASSWORD).await?.is_none());
+    let log = app.t.db.audit_log(20).await?;
+    assert!(log.iter().any(|a| a.action == "password_change_failed"));
+    assert!(
+        log.iter().any(|a| a.action == "password_changed" && a.detail == "other sessions ended: 1")
+    );
+    app.stop().await
+});

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sign-out", post(sign_out))
         .route("/admin/audit", get(audit))
         .route("/admin/users", get(users))
+        .route("/admin/password", get(password_form).post(change_password))
 }
 
 /// Audit entries a page.
@@ -98,6 +99,7 @@ struct AdminPage {
     nav: Vec<NavLink>,
     csrf: String,
     error: Option<String>,
+    notice: Option<String>,
     email: String,
     next: String,
     expires: String,
@@ -116,6 +118,7 @@ impl AdminPage {
             nav: Vec::new(),
             csrf: String::new(),
             error: None,
+            notice: None,
             email: String::new(),
             next: "/admin".into(),
             expires: String::new(),
@@ -273,11 +276,16 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// `GET /admin`: the signed-in user's home, or the way to sign in.
-async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let Some(s) = current(&app, &headers).await? else {
+async fn home(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let Some(s) = current(&app, &parts.headers).await? else {
         return Ok(see_other("/admin/sign-in?next=/admin"));
     };
     let mut view = AdminPage::new(&app, "Back office").signed_in(&s);
+    if field(&query(&parts), "changed") == "password" {
+        view.notice =
+            Some("Your password was changed, and every other device was signed out.".into());
+    }
     let expires = s.expires_at.with_timezone(&app.tz);
     view.expires = expires.format("%-d %B %Y, %H:%M").to_string();
     view.expires_iso = s.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -386,6 +394,54 @@ async fn users(State(app): State<AppState>, req: Request) -> Result<Response, Ap
         older: None,
     };
     page(&app, StatusCode::OK, "admin/users.html", &view)
+}
+
+/// `GET /admin/password`: the form to change one's own password.
+async fn password_form(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(s) = current(&app, &headers).await? else {
+        return Ok(see_other("/admin/sign-in?next=/admin/password"));
+    };
+    let view = AdminPage::new(&app, "Change your password").signed_in(&s);
+    page(&app, StatusCode::OK, "admin/password.html", &view)
+}
+
+/// `POST /admin/password`: checks the current password, sets the new
+/// one, keeps this session and ends every other.
+async fn change_password(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (headers, peer, fields) = form(req).await?;
+    let Some(s) = current(&app, &headers).await? else {
+        return Ok(see_other("/admin/sign-in?next=/admin/password"));
+    };
+    if !same_site(&headers) || !same_secret(&s.csrf_token, field(&fields, "csrf")) {
+        return Err(AppError::Forbidden(
+            "This form has expired or was sent from another site; nothing was changed.".into(),
+        ));
+    }
+    let again = |status: StatusCode, error: String| {
+        let mut view = AdminPage::new(&app, "Change your password").signed_in(&s);
+        view.error = Some(error);
+        page(&app, status, "admin/password.html", &view)
+    };
+    let (new, repeat) = (field(&fields, "new"), field(&fields, "again"));
+    if new != repeat {
+        return again(StatusCode::OK, "The two new passwords differ.".into());
+    }
+    let from = origin_of(&headers, peer.as_ref());
+    match app.newsroom.change_own_password(&s, field(&fields, "current"), new, &from).await {
+        Ok(sessions::PasswordChange::Done) => Ok(see_other("/admin?changed=password")),
+        Ok(sessions::PasswordChange::WrongCurrent) => {
+            again(StatusCode::OK, "Your current password is not right.".into())
+        }
+        Ok(sessions::PasswordChange::Held { minutes }) => again(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many wrong passwords lately. Try again in {minutes} minutes."),
+        ),
+        Err(newsdesk_app::Error::Refused(why)) => again(StatusCode::OK, why),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /admin/sign-in`: the form, with a fresh CSRF cookie.
