@@ -110,9 +110,31 @@ pub(crate) fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// Password hashes computed at once: each takes 19 MiB and tens of
+/// milliseconds of CPU on purpose, so a flood of sign-ins must queue here
+/// rather than take every blocking thread and gigabytes of memory.
+fn hashing() -> &'static tokio::sync::Semaphore {
+    static HASHING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    HASHING.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cpus)
+    })
+}
+
+/// Longest a sign-in waits for its turn to hash.
+pub const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>> {
+    match tokio::time::timeout(HASHING_WAIT, hashing().acquire()).await {
+        Ok(Ok(p)) => Ok(p),
+        _ => Err(Error::Refused("Too many sign-ins at once; try again in a moment.".into())),
+    }
+}
+
 /// Hashes `password` with Argon2id and a random salt (PHC string), on the
 /// blocking pool: a hash takes tens of milliseconds of CPU on purpose.
 pub async fn hash_password(password: &str) -> Result<String> {
+    let _turn = hashing_turn().await?;
     let password = password.to_owned();
     let hashed = tokio::task::spawn_blocking(move || {
         Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
@@ -126,14 +148,16 @@ pub async fn hash_password(password: &str) -> Result<String> {
 }
 
 /// Whether `password` matches the stored `hash` (false for a malformed
-/// hash), on the blocking pool.
-pub async fn verify_password(hash: &str, password: &str) -> bool {
+/// hash), on the blocking pool; [`Error::Refused`] when too many are
+/// being checked at once.
+pub async fn verify_password(hash: &str, password: &str) -> Result<bool> {
+    let _turn = hashing_turn().await?;
     let (hash, password) = (hash.to_owned(), password.to_owned());
-    tokio::task::spawn_blocking(move || {
+    Ok(tokio::task::spawn_blocking(move || {
         Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 /// The action managing an account with `role` needs.
@@ -168,16 +192,20 @@ impl Newsroom {
         User::from_row(&row)
     }
 
-    /// Sets a new password: the user's own, or another's for those who
-    /// manage accounts with that role.
+    /// Sets a new password for an account, as those who manage accounts
+    /// with its role do (operators at the command line, administrators for
+    /// the roles below them). Users change their own with
+    /// [`Newsroom::change_own_password`], which asks for the current one.
     pub async fn set_password(&self, actor: &Actor, user_id: Id, password: &str) -> Result<()> {
         check_password(password)?;
+        let Some(row) = self.db().find_user_by_id(user_id).await? else {
+            return Err(Error::NotFound { what: format!("user {user_id}") });
+        };
+        authorize(actor, managing(User::from_row(&row)?.role), &[])?;
         let hash = hash_password(password).await?;
         let mut tx = self.db().begin().await?;
         let target = User::from_row(&tx.find_user(user_id).await?)?;
-        if actor.user_id != Some(user_id) {
-            authorize(actor, managing(target.role), &[])?;
-        }
+        authorize(actor, managing(target.role), &[])?;
         tx.set_password_hash(user_id, &hash, Utc::now()).await?;
         // Whoever knew the old password is signed out everywhere.
         tx.delete_user_sessions(user_id, None).await?;
@@ -231,10 +259,10 @@ impl Newsroom {
             Err(_) => None,
         };
         let Some(row) = row else {
-            verify_password(decoy_hash(), password).await;
+            verify_password(decoy_hash(), password).await?;
             return Ok(None);
         };
-        if !verify_password(&row.password_hash, password).await || row.disabled_at.is_some() {
+        if !verify_password(&row.password_hash, password).await? || row.disabled_at.is_some() {
             return Ok(None);
         }
         User::from_row(&row).map(Some)
@@ -290,9 +318,9 @@ mod tests {
     async fn a_password_hash_verifies_only_its_password() {
         let h = hash_password("correct horse battery").await.unwrap_or_default();
         assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(verify_password(&h, "correct horse battery").await);
-        assert!(!verify_password(&h, "correct horse battery!").await);
-        assert!(!verify_password("not a hash", "correct horse battery").await);
+        assert!(verify_password(&h, "correct horse battery").await.unwrap_or(false));
+        assert!(!verify_password(&h, "correct horse battery!").await.unwrap_or(true));
+        assert!(!verify_password("not a hash", "correct horse battery").await.unwrap_or(true));
         let again = hash_password("correct horse battery").await.unwrap_or_default();
         assert_ne!(h, again, "a fresh salt each time");
     }

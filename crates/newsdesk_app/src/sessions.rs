@@ -31,6 +31,10 @@ pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 /// write a minute per session, not one per request).
 pub const TOUCH_EVERY: Duration = Duration::seconds(60);
 
+/// Who the audit log names for attempts by someone not signed in (the
+/// address typed is the entry's subject, never its actor).
+pub const ANONYMOUS: &str = "not signed in";
+
 /// A signed-in session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -58,7 +62,8 @@ pub enum SignIn {
     Wrong,
     /// Too many failures lately; try again after `minutes`.
     Held {
-        /// Minutes until the oldest counted failure leaves the window.
+        /// The length of the window failures are counted over: waiting that
+        /// long always lifts the hold.
         minutes: i64,
     },
 }
@@ -109,19 +114,24 @@ impl Newsroom {
         let now = Utc::now();
         let key = normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
         let key: String = key.chars().take(254).collect();
+        // Every attempt is written down before the password is checked, and
+        // counts itself: many attempts at once cannot all see a count under
+        // the limit. A successful one removes it again below.
+        let mut tx = self.db().begin().await?;
+        tx.record_sign_in_failure(&key, &from.ip, now).await?;
+        tx.commit().await?;
         let (by_account, by_address) =
             self.db().sign_in_failures(&key, &from.ip, now - THROTTLE_WINDOW).await?;
-        if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+        if by_account > MAX_FAILURES_PER_ACCOUNT || by_address > MAX_FAILURES_PER_ADDRESS {
             let mut tx = self.db().begin().await?;
-            tx.audit(&audit(now, None, &key, "sign_in_held", &key, from, "too many failures"))
-                .await?;
+            let why = "too many failures";
+            tx.audit(&audit(now, None, ANONYMOUS, "sign_in_held", &key, from, why)).await?;
             tx.commit().await?;
             return Ok(SignIn::Held { minutes: THROTTLE_WINDOW.num_minutes() });
         }
         let Some(user) = self.authenticate(&key, password).await? else {
             let mut tx = self.db().begin().await?;
-            tx.record_sign_in_failure(&key, &from.ip, now).await?;
-            tx.audit(&audit(now, None, &key, "sign_in_failed", &key, from, "")).await?;
+            tx.audit(&audit(now, None, ANONYMOUS, "sign_in_failed", &key, from, "")).await?;
             tx.commit().await?;
             return Ok(SignIn::Wrong);
         };

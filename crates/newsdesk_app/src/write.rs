@@ -12,8 +12,8 @@ use crate::jobs::Job;
 use crate::{Error, Result, Signals, related};
 use chrono::{DateTime, SubsecRound, Utc};
 use newsdesk_core::{
-    Action, Actor, Article, ArticleStatus, Author, Block, Byline, Correction, Id, Media, Problem,
-    Section, Story, Tag, article_path, authorize, slugify,
+    Action, Actor, Article, ArticleStatus, Author, Block, Correction, Id, Media, Problem, Section,
+    Story, Tag, article_path, authorize, slugify,
 };
 use newsdesk_db::{ArticleState, Committed, NewRevision, Tx};
 use std::sync::Arc;
@@ -39,18 +39,6 @@ pub struct Write {
     now: DateTime<Utc>,
     bulk: bool,
     signals: Arc<Signals>,
-}
-
-/// The authors of an article, for permission checks that look at
-/// ownership.
-fn owner(a: &Article) -> Vec<Id> {
-    a.bylines
-        .iter()
-        .filter_map(|b| match b {
-            Byline::Author { author_id } => Some(*author_id),
-            Byline::Credit { .. } => None,
-        })
-        .collect()
 }
 
 fn media_ids(a: &Article) -> Vec<Id> {
@@ -85,6 +73,11 @@ impl Write {
     /// The transaction, for reads that must see this write's own changes.
     pub fn tx(&mut self) -> &mut Tx {
         &mut self.tx
+    }
+
+    fn allow_on(&self, action: Action, article: &Article) -> Result<()> {
+        newsdesk_core::authorize_article(&self.actor, action, article)?;
+        Ok(())
     }
 
     fn allow(&self, action: Action, bylines: Vec<Id>) -> Result<()> {
@@ -168,7 +161,7 @@ impl Write {
     /// An empty slug is made from the headline. Drafts may be incomplete;
     /// only oversized fields and a malformed slug are refused.
     pub async fn create_draft(&mut self, mut a: Article) -> Result<Saved> {
-        self.allow(Action::CreateArticle, owner(&a))?;
+        self.allow_on(Action::CreateArticle, &a)?;
         if a.slug.is_empty() {
             a.slug = slugify(&a.headlines.display);
         }
@@ -191,7 +184,7 @@ impl Write {
     /// (its own rail now, the others' in a job).
     pub async fn save(&mut self, mut a: Article, expected_version: i32) -> Result<Saved> {
         let (before, version) = self.load(a.id, None).await?;
-        self.allow(Action::EditArticle, owner(&before))?;
+        self.allow_on(Action::EditArticle, &before)?;
         if version != expected_version {
             return Err(Error::Stale { current_version: version });
         }
@@ -260,7 +253,7 @@ impl Write {
     /// Sends an article to an editor's review.
     pub async fn submit_for_review(&mut self, id: Id, expected: Option<i32>) -> Result<Saved> {
         let (mut a, v) = self.load(id, expected).await?;
-        self.allow(Action::SubmitArticle, owner(&a))?;
+        self.allow_on(Action::SubmitArticle, &a)?;
         a.scheduled_at = None;
         let version = self.set_status(&mut a, v, ArticleStatus::Review).await?;
         self.revision(&a, version, "submit", false).await?;
@@ -289,7 +282,7 @@ impl Write {
         reason: &str,
     ) -> Result<Saved> {
         let (mut a, v) = self.load(id, expected).await?;
-        self.allow(Action::PublishArticle, owner(&a))?;
+        self.allow_on(Action::PublishArticle, &a)?;
         if a.status == ArticleStatus::Published {
             // Already public: publishing again changes nothing (a retried
             // job, a second click).
@@ -337,7 +330,7 @@ impl Write {
         // was queued for with the stored one, so they must be equal.
         let at = at.trunc_subsecs(6);
         let (mut a, v) = self.load(id, expected).await?;
-        self.allow(Action::PublishArticle, owner(&a))?;
+        self.allow_on(Action::PublishArticle, &a)?;
         a.status.transition(ArticleStatus::Scheduled)?;
         if at <= self.now {
             return Err(Error::Refused(format!(
@@ -403,7 +396,7 @@ impl Write {
     /// refilled by a job.
     pub async fn unpublish(&mut self, id: Id) -> Result<Saved> {
         let (mut a, v) = self.load(id, None).await?;
-        self.allow(Action::UnpublishArticle, owner(&a))?;
+        self.allow_on(Action::UnpublishArticle, &a)?;
         if a.status == ArticleStatus::Unpublished {
             return Ok(Saved { article: a, version: v });
         }
@@ -428,7 +421,7 @@ impl Write {
     /// it was updated.
     pub async fn correct(&mut self, id: Id, text: &str) -> Result<Saved> {
         let (before, v) = self.load(id, None).await?;
-        self.allow(Action::CorrectArticle, owner(&before))?;
+        self.allow_on(Action::CorrectArticle, &before)?;
         if !before.status.is_public() {
             return Err(Error::Refused(
                 "only a published article takes a correction; edit the draft instead".into(),
@@ -467,7 +460,7 @@ impl Write {
         expected: Option<i32>,
     ) -> Result<Saved> {
         let (before, v) = self.load(id, expected).await?;
-        self.allow(Action::EditArticle, owner(&before))?;
+        self.allow_on(Action::EditArticle, &before)?;
         let mut a = self.tx.revision_content(id, revision).await?;
         a.id = id;
         a.status = before.status;

@@ -6,7 +6,7 @@
 //! nothing, and signed-in users what their [`Role`] allows, decided by one
 //! table: [`role_may`].
 
-use crate::Id;
+use crate::{Article, ArticleStatus, Byline, Id};
 use std::fmt;
 
 /// Who performs a change.
@@ -247,6 +247,29 @@ pub fn authorize(actor: &Actor, action: Action, bylines: &[Id]) -> Result<(), De
     if allowed { Ok(()) } else { Err(Denied { actor: actor.name.clone(), action }) }
 }
 
+/// [`authorize`] for `action` on `article`: ownership from its bylines,
+/// and a contributor touches only drafts and articles in review; what is
+/// scheduled or live changes through an author or an editor.
+pub fn authorize_article(actor: &Actor, action: Action, article: &Article) -> Result<(), Denied> {
+    let bylines: Vec<Id> = article
+        .bylines
+        .iter()
+        .filter_map(|b| match b {
+            Byline::Author { author_id } => Some(*author_id),
+            Byline::Credit { .. } => None,
+        })
+        .collect();
+    authorize(actor, action, &bylines)?;
+    if let ActorKind::User(role) = actor.kind
+        && role < Role::Author
+        && matches!(action, Action::EditArticle | Action::SubmitArticle)
+        && !matches!(article.status, ArticleStatus::Draft | ArticleStatus::Review)
+    {
+        return Err(Denied { actor: actor.name.clone(), action });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +333,28 @@ mod tests {
         let unlinked = Actor::user(8, "Bo", Role::Author, None);
         assert!(authorize(&unlinked, Action::PublishArticle, &[12]).is_err());
         assert!(authorize(&unlinked, Action::CreateArticle, &[]).is_ok());
+    }
+
+    #[test]
+    fn a_contributor_touches_only_drafts_and_articles_in_review() {
+        let me = Actor::user(3, "Cy", Role::Contributor, Some(30));
+        let author = Actor::user(4, "Di", Role::Author, Some(30));
+        let mut a = Article::draft("Harbour strike", chrono::DateTime::UNIX_EPOCH);
+        a.bylines = vec![Byline::Author { author_id: 30 }];
+        for (status, contributor_may) in [
+            (ArticleStatus::Draft, true),
+            (ArticleStatus::Review, true),
+            (ArticleStatus::Scheduled, false),
+            (ArticleStatus::Published, false),
+            (ArticleStatus::Unpublished, false),
+        ] {
+            a.status = status;
+            for action in [Action::EditArticle, Action::SubmitArticle] {
+                let ok = authorize_article(&me, action, &a).is_ok();
+                assert_eq!(ok, contributor_may, "{status:?} {action}");
+                assert!(authorize_article(&author, action, &a).is_ok(), "{status:?} {action}");
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod body;
 mod slug;
 mod status;
 
-pub use actor::{Action, Actor, ActorKind, Denied, Role, authorize, role_may};
+pub use actor::{Action, Actor, ActorKind, Denied, Role, authorize, authorize_article, role_may};
 pub use article::{
     Article, Author, Byline, Correction, Figure, HeadlineSet, MAX_BODY_BLOCKS, MAX_BODY_CHARS,
     MAX_DEK_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADLINE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS,

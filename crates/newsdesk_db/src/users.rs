@@ -91,12 +91,22 @@ impl Tx {
         Ok(())
     }
 
-    /// Accounts with `role` that are not disabled.
+    /// Accounts with `role` that are not disabled, locked until the
+    /// transaction ends (two owners disabling each other at once on
+    /// PostgreSQL must not both see the other still active; SQLite's
+    /// writers take turns anyway).
     pub async fn count_active_users_with_role(&mut self, role: &str) -> Result<i64> {
-        let (n,): (i64,) = on_tx!(self, c => sqlx::query_as(
-            "SELECT COUNT(*) FROM users WHERE role = $1 AND disabled_at IS NULL",
-        ).bind(role).fetch_one(&mut *c).await)?;
-        Ok(n)
+        let sql = match self.backend() {
+            crate::Backend::Sqlite => {
+                "SELECT id FROM users WHERE role = $1 AND disabled_at IS NULL"
+            }
+            crate::Backend::Postgres => {
+                "SELECT id FROM users WHERE role = $1 AND disabled_at IS NULL FOR UPDATE"
+            }
+        };
+        let rows: Vec<(i64,)> = on_tx!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(role).fetch_all(&mut *c).await)?;
+        Ok(rows.len() as i64)
     }
 }
 

@@ -94,10 +94,20 @@ db_test!(roles_decide_who_manages_whom, |t: TestDb| async move {
     let up =
         n.add_user(&admin.actor(), account("boss@example.org", Role::Administrator, None)).await;
     assert!(matches!(up, Err(Error::Forbidden(_))), "{up:?}");
-    // An author manages nobody, but changes their own password.
+    // An author manages nobody (their own password changes only through
+    // the form that asks for the current one).
     let e = n.add_user(&author.actor(), account("x@example.org", Role::Contributor, None)).await;
     assert!(matches!(e, Err(Error::Forbidden(_))));
-    n.set_password(&author.actor(), author.id, "my own new password").await?;
+    let own = n.set_password(&author.actor(), author.id, "my own new password").await;
+    assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
+    // An administrator resets an editor's password, not an owner's.
+    let ed = n.add_user(&editor(), account("ed2@example.org", Role::Editor, None)).await?;
+    n.set_password(&admin.actor(), ed.id, "reset by the admin").await?;
+    let owner = n.add_user(&editor(), account("own@example.org", Role::Owner, None)).await?;
+    let up = n.set_password(&admin.actor(), owner.id, "taking over the owner").await;
+    assert!(matches!(up, Err(Error::Forbidden(_))), "{up:?}");
+    let off = n.set_user_disabled(&admin.actor(), owner.id, true).await;
+    assert!(matches!(off, Err(Error::Forbidden(_))), "{off:?}");
     let other = n.set_password(&author.actor(), admin.id, "taking over the admin").await;
     assert!(matches!(other, Err(Error::Forbidden(_))), "{other:?}");
     assert!(n.authenticate("admin@example.org", "a long enough password").await?.is_some());
@@ -135,6 +145,12 @@ db_test!(a_contributor_writes_but_cannot_publish_an_author_publishes_own, |t: Te
     assert!(matches!(not_theirs, Err(Error::Forbidden(_))), "{not_theirs:?}");
     let published = n.publish(&author.actor(), id, None).await?;
     assert_eq!(published.article.status, newsdesk_core::ArticleStatus::Published);
+    // Live now: the contributor's byline no longer lets them change it.
+    let mut edit = published.article.clone();
+    edit.dek = "Unnamed sources say the strike ends tonight.".into();
+    let late = n.save(&contributor.actor(), edit.clone(), published.version).await;
+    assert!(matches!(late, Err(Error::Forbidden(_))), "{late:?}");
+    n.save(&author.actor(), edit, published.version).await?;
     let revs = n.db().list_revisions(id).await?;
     let publish = revs.iter().find(|r| r.reason == "publish").map(|r| r.actor_id);
     assert_eq!(publish, Some(Some(author.id)), "the revision names the user");

@@ -244,6 +244,8 @@ fn same_site(headers: &HeaderMap) -> bool {
 fn safe_next(next: &str) -> String {
     let ok = (next == "/admin" || next.starts_with("/admin/") || next.starts_with("/admin?"))
         && !next.contains('\\')
+        && !next.contains("..")
+        && !next.to_ascii_lowercase().contains("%2e")
         && !next.chars().any(char::is_control)
         && next.len() <= 2048;
     if ok { next.to_owned() } else { "/admin".into() }
@@ -491,7 +493,16 @@ async fn sign_in(State(app): State<AppState>, req: Request) -> Result<Response, 
     }
     let (email, next) = (field(&fields, "email"), field(&fields, "next"));
     let from = origin_of(&headers, peer.as_ref());
-    match app.newsroom.sign_in(email, field(&fields, "password"), &from).await? {
+    let outcome = match app.newsroom.sign_in(email, field(&fields, "password"), &from).await {
+        Err(newsdesk_app::Error::Refused(why)) => {
+            let mut res =
+                sign_in_page(&app, StatusCode::SERVICE_UNAVAILABLE, next, email, Some(why))?;
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(5));
+            return Ok(res);
+        }
+        other => other?,
+    };
+    match outcome {
         SignIn::Done { token, session } => {
             let mut res = see_other(&safe_next(next));
             let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
@@ -565,6 +576,8 @@ mod tests {
             "/world",
             "",
             "/admin/\n",
+            "/admin/../world",
+            "/admin/%2E%2E/world",
         ] {
             assert_eq!(safe_next(bad), "/admin", "{bad:?}");
         }
