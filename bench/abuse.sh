@@ -35,6 +35,7 @@ OUT=${OUT:-bench/out}
 PORT=18095
 NGINX_PORT=18097
 mkdir -p "$OUT"
+. bench/nginx.sh
 for tool in wrk curl taskset python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
 done
@@ -148,28 +149,7 @@ refused=$({ grep -o 'refused=[0-9]*' "$WORK/serve.log" || true; } | awk -F= '{s+
 # a static file server's cached page p99 is under 1,000 connections.
 nginx_p50="-"; nginx_p99="-"
 if command -v nginx >/dev/null; then
-  cat > "$WORK/nginx.conf" <<CONF
-worker_processes 1;
-worker_rlimit_nofile 8192;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  types { text/html html; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/www;
-  }
-}
-CONF
-  taskset -c 0 nginx -c "$WORK/nginx.conf" -p "$WORK" &
-  NGINX_PID=$!
-  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/p2.html" 2>/dev/null && break; sleep 0.05; done
+  start_nginx "$WORK" "$WORK/www" "$NGINX_PORT" p2.html 4096
   nbase="http://127.0.0.1:$NGINX_PORT"
   taskset -c 1 wrk -t1 -c4 -d"$DURATION"s --latency "$nbase/p2.html" > "$WORK/nprobe.txt" &
   probe=$!

@@ -60,32 +60,7 @@ run_wrk() {
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
-start_nginx() {
-  local root=$1
-  cat > "$WORK/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  types { text/html html; }
-  server {
-    listen 127.0.0.1:$PORT_NGINX;
-    root $root;
-    location / { try_files \$uri =404; }
-  }
-}
-CONF
-  taskset -c 0 nginx -c "$WORK/nginx.conf" -p "$WORK" &
-  NGINX_PID=$!
-  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT_NGINX/article.html" 2>/dev/null && return; sleep 0.05; done
-  echo "bench: nginx did not start" >&2; exit 1
-}
+. bench/nginx.sh
 
 {
 echo "# Newsdesk article page vs nginx static file"
@@ -120,7 +95,7 @@ for n in $SIZES; do
   mkdir -p "$WORK/www" && chmod 755 "$WORK/www"
   curl -fsS "http://127.0.0.1:$PORT_ND$article" -o "$WORK/www/article.html"
   bytes=$(stat -c %s "$WORK/www/article.html")
-  start_nginx "$WORK/www"
+  start_nginx "$WORK" "$WORK/www" "$PORT_NGINX" article.html
   cmp -s <(curl -fsS "http://127.0.0.1:$PORT_NGINX/article.html") <(curl -fsS "http://127.0.0.1:$PORT_ND$article") \
     || { echo "bench: nginx and newsdesk bytes differ" >&2; exit 1; }
 

@@ -198,14 +198,15 @@ impl Newsroom {
     /// [`Newsroom::change_own_password`], which asks for the current one.
     pub async fn set_password(&self, actor: &Actor, user_id: Id, password: &str) -> Result<()> {
         check_password(password)?;
+        // Checked before hashing (deliberately slow) and outside the write
+        // transaction, which the hash must not hold up; roles never change.
         let Some(row) = self.db().find_user_by_id(user_id).await? else {
             return Err(Error::NotFound { what: format!("user {user_id}") });
         };
-        authorize(actor, managing(User::from_row(&row)?.role), &[])?;
+        let target = User::from_row(&row)?;
+        authorize(actor, managing(target.role), &[])?;
         let hash = hash_password(password).await?;
         let mut tx = self.db().begin().await?;
-        let target = User::from_row(&tx.find_user(user_id).await?)?;
-        authorize(actor, managing(target.role), &[])?;
         tx.set_password_hash(user_id, &hash, Utc::now()).await?;
         // Whoever knew the old password is signed out everywhere.
         tx.delete_user_sessions(user_id, None).await?;

@@ -46,6 +46,17 @@ pub struct UserRow {
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
+/// The account columns of [`UserRow`] from `users`, then `$tail`.
+macro_rules! select_users {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, email, name, role, author_id, password_hash, password_changed_at, ",
+            "created_at, disabled_at FROM users ",
+            $tail
+        )
+    };
+}
+
 impl Tx {
     /// Stores a new account; [`DbError::Conflict`] when the address is taken.
     pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<Id> {
@@ -64,8 +75,7 @@ impl Tx {
     /// The account `id`, read inside the transaction.
     pub async fn find_user(&mut self, id: Id) -> Result<UserRow> {
         let row: Option<UserRow> = on_tx!(self, c => sqlx::query_as(
-            "SELECT id, email, name, role, author_id, password_hash, password_changed_at, created_at, \
-             disabled_at FROM users WHERE id = $1",
+            select_users!("WHERE id = $1"),
         ).bind(id).fetch_optional(&mut *c).await)?;
         row.ok_or_else(|| DbError::not_found(format!("user {id}")))
     }
@@ -114,8 +124,7 @@ impl Database {
     /// The account signing in as `email` (lowercase), if any.
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
         let row = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, email, name, role, author_id, password_hash, password_changed_at, created_at, \
-             disabled_at FROM users WHERE email = $1",
+            select_users!("WHERE email = $1"),
         ).bind(email).fetch_optional(p).await)?;
         Ok(row)
     }
@@ -123,8 +132,7 @@ impl Database {
     /// Every account, by address.
     pub async fn list_users(&self) -> Result<Vec<UserRow>> {
         let rows = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, email, name, role, author_id, password_hash, password_changed_at, created_at, \
-             disabled_at FROM users ORDER BY email",
+            select_users!("ORDER BY email"),
         ).fetch_all(p).await)?;
         Ok(rows)
     }
@@ -294,8 +302,7 @@ impl Database {
     /// The account `id`, if any.
     pub async fn find_user_by_id(&self, id: Id) -> Result<Option<UserRow>> {
         let row = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, email, name, role, author_id, password_hash, password_changed_at, created_at, \
-             disabled_at FROM users WHERE id = $1",
+            select_users!("WHERE id = $1"),
         ).bind(id).fetch_optional(p).await)?;
         Ok(row)
     }

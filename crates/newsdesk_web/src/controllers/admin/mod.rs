@@ -72,14 +72,20 @@ struct AccountRow {
 }
 
 #[derive(Serialize)]
-struct ListPage<T: Serialize> {
+struct AuditPage {
     #[serde(flatten)]
     page: AdminPage,
     action: String,
     actions: Vec<String>,
-    entries: Vec<T>,
-    users: Vec<AccountRow>,
+    entries: Vec<AuditEntry>,
     older: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UsersPage {
+    #[serde(flatten)]
+    page: AdminPage,
+    users: Vec<AccountRow>,
 }
 
 #[derive(Serialize)]
@@ -357,12 +363,11 @@ async fn audit(State(app): State<AppState>, req: Request) -> Result<Response, Ap
             detail: r.detail,
         })
         .collect();
-    let view = ListPage {
+    let view = AuditPage {
         page: AdminPage::new(&app, "Audit log").signed_in(&s),
         actions: app.db.audit_actions().await?,
         action,
         entries,
-        users: Vec::new(),
         older,
     };
     page(&app, StatusCode::OK, "admin/audit.html", &view)
@@ -387,14 +392,7 @@ async fn users(State(app): State<AppState>, req: Request) -> Result<Response, Ap
             status: if u.disabled { "disabled" } else { "active" },
         })
         .collect();
-    let view = ListPage::<AuditEntry> {
-        page: AdminPage::new(&app, "Users").signed_in(&s),
-        action: String::new(),
-        actions: Vec::new(),
-        entries: Vec::new(),
-        users,
-        older: None,
-    };
+    let view = UsersPage { page: AdminPage::new(&app, "Users").signed_in(&s), users };
     page(&app, StatusCode::OK, "admin/users.html", &view)
 }
 
@@ -448,13 +446,9 @@ async fn change_password(State(app): State<AppState>, req: Request) -> Result<Re
 
 /// `GET /admin/sign-in`: the form, with a fresh CSRF cookie.
 async fn sign_in_form(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let next = req
-        .uri()
-        .query()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|q| q.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v))
-        .unwrap_or_default();
-    if current(&app, req.headers()).await?.is_some() {
+    let (parts, _) = req.into_parts();
+    let next = field(&query(&parts), "next").to_owned();
+    if current(&app, &parts.headers).await?.is_some() {
         return Ok(see_other(&safe_next(&next)));
     }
     sign_in_page(&app, StatusCode::OK, &next, "", None)
