@@ -89,6 +89,8 @@ pub struct App {
     pub gate: Arc<crate::gate::DbGate>,
     /// The back office's stylesheet, fingerprinted.
     pub admin_stylesheet_url: String,
+    /// The site's logo, fingerprinted (the back office's icon).
+    pub logo_url: String,
     /// Values every template receives (navigation filled per render).
     site: SiteView,
     taxonomy: Arc<SharedTaxonomy>,
@@ -163,6 +165,7 @@ impl App {
         Ok(App {
             gate,
             admin_stylesheet_url,
+            logo_url: site.logo_url.clone(),
             csp,
             cache,
             follower,

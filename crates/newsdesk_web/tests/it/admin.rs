@@ -131,6 +131,13 @@ db_test!(signing_in_opens_the_back_office_with_a_safe_cookie, |t: TestDb| async 
     assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
     let html = r.text().await?;
     assert!(html.contains("autocomplete=\"current-password\""));
+    // An icon of its own, so browsers do not ask for a missing favicon.
+    let icon = html
+        .split_once("rel=\"icon\" href=\"")
+        .and_then(|(_, r)| r.split_once('"'))
+        .map(|(u, _)| u.to_owned())
+        .unwrap_or_default();
+    assert_eq!(app.get(&icon).await?.status(), 200, "{icon}");
     let (cookie, csrf) = form(&app).await?;
     assert_eq!(csrf.len(), 64);
     assert_eq!(cookie, csrf, "the form's token matches its cookie");
