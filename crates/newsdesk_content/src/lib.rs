@@ -5,6 +5,7 @@
 //! Pure functions over [`newsdesk_core`] types: no database, no HTTP.
 
 mod html;
+pub mod markdown;
 pub mod related;
 pub mod structured;
 mod text;

@@ -54,6 +54,9 @@ db_test!(demo_newsroom_has_the_promised_shape_and_related_precision, |t: TestDb|
             .iter()
             .find(|m| Some(m.id) == a.lead.as_ref().map(|f| f.media_id))
             .expect("lead media");
+        // The editor's text form reads back to the very same body.
+        let text = newsdesk_content::markdown::from_blocks(&a.body);
+        assert_eq!(newsdesk_content::markdown::to_blocks(&text).as_ref(), Ok(&a.body), "{text}");
         let subheads =
             a.body.iter().filter(|b| matches!(b, newsdesk_core::Block::Subhead { .. })).count();
         assert!((2..=3).contains(&subheads), "{} has {subheads} subheads", a.headlines.display);
