@@ -195,6 +195,9 @@ impl Write {
         if a.slug.is_empty() {
             a.slug = before.slug.clone();
         }
+        // Whoever edits as the owner must stay a byline: an author cannot
+        // hand a story to a colleague's name.
+        self.allow_on(Action::EditArticle, &a)?;
         // Readers are told a story changed only by the time the editor sets,
         // never earlier than before and never in the future.
         a.updated_at = a.updated_at.clamp(before.updated_at, self.now.max(before.updated_at));

@@ -79,11 +79,7 @@ fn list_marker(line: &str) -> Option<(bool, &str)> {
 
 fn heading(line: &str) -> Option<&str> {
     let hashes = line.bytes().take_while(|b| *b == b'#').count();
-    if (1..=6).contains(&hashes) {
-        line[hashes..].strip_prefix(' ').map(str::trim)
-    } else {
-        None
-    }
+    if (1..=6).contains(&hashes) { line[hashes..].strip_prefix(' ').map(str::trim) } else { None }
 }
 
 fn collapse(s: &str) -> String {

@@ -9,6 +9,7 @@
 mod actor;
 mod article;
 mod body;
+mod merge;
 mod slug;
 mod status;
 
@@ -20,6 +21,7 @@ pub use article::{
     safe_media_path,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
+pub use merge::{MergeConflict, three_way};
 pub use slug::{SlugError, article_path, slugify, validate_slug};
 pub use status::{ArticleStatus, TransitionError};
 

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 mod articles;
+mod desk;
 mod error;
 mod events;
 mod jobs;
@@ -33,6 +34,7 @@ mod tx;
 mod users;
 
 pub use articles::{ArticleCard, ArticleFilter, ArticleState, Page, SitemapRow};
+pub use desk::{DeskFilter, DeskRow};
 pub use error::{DbError, Result};
 pub use events::{EVENTS_CHANNEL, Listener, NewEvent, StoredEvent};
 pub use jobs::{ClaimedJob, JOBS_CHANNEL, JobRow, JobState, NewJob};

@@ -150,7 +150,12 @@ db_test!(a_contributor_writes_but_cannot_publish_an_author_publishes_own, |t: Te
     edit.dek = "Unnamed sources say the strike ends tonight.".into();
     let late = n.save(&contributor.actor(), edit.clone(), published.version).await;
     assert!(matches!(late, Err(Error::Forbidden(_))), "{late:?}");
-    n.save(&author.actor(), edit, published.version).await?;
+    let saved = n.save(&author.actor(), edit, published.version).await?;
+    // An author cannot hand the story to a colleague's byline.
+    let mut handed = saved.article.clone();
+    handed.bylines = vec![Byline::Credit { text: "A colleague".into() }];
+    let handed = n.save(&author.actor(), handed, saved.version).await;
+    assert!(matches!(handed, Err(Error::Forbidden(_))), "{handed:?}");
     let revs = n.db().list_revisions(id).await?;
     let publish = revs.iter().find(|r| r.reason == "publish").map(|r| r.actor_id);
     assert_eq!(publish, Some(Some(author.id)), "the revision names the user");
