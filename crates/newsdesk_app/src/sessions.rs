@@ -283,13 +283,26 @@ impl Newsroom {
         if newsdesk_core::authorize(&actor, action, &[]).is_ok() {
             return Ok(true);
         }
+        self.audit_refusal(session, &format!("may not {action}"), &session.user.email, from)
+            .await?;
+        Ok(false)
+    }
+
+    /// Writes a refusal to the audit log: what was asked (`detail`), of
+    /// what (`subject`: an article, an account), and where from.
+    pub async fn audit_refusal(
+        &self,
+        session: &Session,
+        detail: &str,
+        subject: &str,
+        from: &Origin,
+    ) -> Result<()> {
         let u = &session.user;
-        let detail = format!("may not {action}");
         let mut tx = self.db().begin().await?;
-        tx.audit(&audit(Utc::now(), Some(u.id), &u.name, "forbidden", &u.email, from, &detail))
+        tx.audit(&audit(Utc::now(), Some(u.id), &u.name, "forbidden", subject, from, detail))
             .await?;
         tx.commit().await?;
-        Ok(false)
+        Ok(())
     }
 }
 

@@ -53,6 +53,23 @@ pub struct DeskRow {
     pub version: i32,
 }
 
+/// One change in the newsroom's recent activity.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Activity {
+    /// The article.
+    pub article_id: i64,
+    /// Its headline now.
+    pub headline: String,
+    /// The version the change made.
+    pub version: i32,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// Why: `save`, `publish`, …
+    pub reason: String,
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
@@ -185,5 +202,14 @@ impl Database {
                 })
             })
             .collect()
+    }
+
+    /// The newest `limit` changes to any article, newest first.
+    pub async fn recent_activity(&self, limit: i64) -> Result<Vec<Activity>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT r.article_id, a.headline, r.version, r.created_at, r.actor, r.reason \
+             FROM article_revisions r JOIN articles a ON a.id = r.article_id \
+             ORDER BY r.id DESC LIMIT $1",
+        ).bind(limit).fetch_all(p).await)?)
     }
 }

@@ -34,7 +34,7 @@ mod tx;
 mod users;
 
 pub use articles::{ArticleCard, ArticleFilter, ArticleState, Page, SitemapRow};
-pub use desk::{DeskFilter, DeskRow};
+pub use desk::{Activity, DeskFilter, DeskRow};
 pub use error::{DbError, Result};
 pub use events::{EVENTS_CHANNEL, Listener, NewEvent, StoredEvent};
 pub use jobs::{ClaimedJob, JOBS_CHANNEL, JobRow, JobState, NewJob};

@@ -59,7 +59,10 @@ pub enum RenderError {
 pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/base.html", include_str!("../templates/admin/base.html")),
     ("admin/sign_in.html", include_str!("../templates/admin/sign_in.html")),
-    ("admin/home.html", include_str!("../templates/admin/home.html")),
+    ("admin/dashboard.html", include_str!("../templates/admin/dashboard.html")),
+    ("admin/articles.html", include_str!("../templates/admin/articles.html")),
+    ("admin/editor.html", include_str!("../templates/admin/editor.html")),
+    ("admin/revisions.html", include_str!("../templates/admin/revisions.html")),
     ("admin/audit.html", include_str!("../templates/admin/audit.html")),
     ("admin/users.html", include_str!("../templates/admin/users.html")),
     ("admin/password.html", include_str!("../templates/admin/password.html")),

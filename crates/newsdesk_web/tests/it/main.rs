@@ -4,6 +4,7 @@
 
 mod admin;
 mod application;
+mod desk;
 mod distribution;
 mod fixtures;
 mod hostile;

@@ -24,6 +24,8 @@ use newsdesk_app::sessions::{self, Origin, Session, SignIn, same_secret};
 use serde::Serialize;
 use std::net::SocketAddr;
 
+mod articles;
+
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "newsdesk_session";
 /// The sign-in form's own CSRF cookie.
@@ -34,7 +36,7 @@ pub const MAX_FORM_BYTES: usize = 16 * 1024;
 /// The back office's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(home))
+        .merge(articles::routes())
         .route("/admin/sign-in", get(sign_in_form).post(sign_in))
         .route("/admin/sign-out", post(sign_out))
         .route("/admin/audit", get(audit))
@@ -148,6 +150,16 @@ impl AdminPage {
             name: "Home",
             url: "/admin",
             current: self.title == "Back office",
+        });
+        self.nav.push(NavLink {
+            name: "Articles",
+            url: "/admin/articles",
+            current: self.title == "Articles",
+        });
+        self.nav.push(NavLink {
+            name: "New article",
+            url: "/admin/articles/new",
+            current: self.title == "New article",
         });
         if may(newsdesk_core::Action::ManageUsers) {
             self.nav.push(NavLink {
@@ -268,12 +280,17 @@ async fn current(app: &AppState, headers: &HeaderMap) -> Result<Option<Session>,
 }
 
 /// A form body as fields; [`AppError::BadRequest`] when it is not one.
-async fn form(
-    req: Request,
-) -> Result<(HeaderMap, Option<ConnectInfo<SocketAddr>>, Vec<(String, String)>), AppError> {
+async fn form(req: Request) -> Result<FormParts, AppError> {
+    form_limited(req, MAX_FORM_BYTES).await
+}
+
+type FormParts = (HeaderMap, Option<ConnectInfo<SocketAddr>>, Vec<(String, String)>);
+
+/// [`form`] with a size limit of its own.
+async fn form_limited(req: Request, limit: usize) -> Result<FormParts, AppError> {
     let (parts, body) = req.into_parts();
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| AppError::BadRequest("The form is too large.".into()))?;
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
@@ -283,23 +300,6 @@ async fn form(
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
-}
-
-/// `GET /admin`: the signed-in user's home, or the way to sign in.
-async fn home(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let (parts, _) = req.into_parts();
-    let Some(s) = current(&app, &parts.headers).await? else {
-        return Ok(see_other("/admin/sign-in?next=/admin"));
-    };
-    let mut view = AdminPage::new(&app, "Back office").signed_in(&s);
-    if field(&query(&parts), "changed") == "password" {
-        view.notice =
-            Some("Your password was changed, and every other device was signed out.".into());
-    }
-    let expires = s.expires_at.with_timezone(&app.tz);
-    view.expires = expires.format("%-d %B %Y, %H:%M").to_string();
-    view.expires_iso = s.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    page(&app, StatusCode::OK, "admin/home.html", &view)
 }
 
 /// The signed-in session allowed to take `action`: a redirect to sign in

@@ -1,0 +1,1321 @@
+//! The desk: the dashboard, the article list, the editor and its workflow
+//! buttons, revisions and the preview.
+//!
+//! The editor is a plain form that works without JavaScript: the body is
+//! edited as text in [`newsdesk_content::markdown`]'s dialect. Every save
+//! carries the version it was based on; a save over someone else's newer
+//! version is merged when the two touched different fields or blocks, and
+//! otherwise answered with both versions side by side and the editor's
+//! text kept in the form. No refusal loses what was typed: every error
+//! answers with the editor filled with what was sent.
+
+use super::{
+    AdminPage, field, form_limited, origin_of, page, query, same_site, see_other, signed_in_for,
+};
+use crate::app::{AppState, Taxonomy};
+use crate::error::AppError;
+use crate::views;
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use newsdesk_app::sessions::{Origin, Session, same_secret};
+use newsdesk_app::{Error as UseCaseError, Saved};
+use newsdesk_content::markdown;
+use newsdesk_core::{
+    Action, Article, ArticleStatus, Byline, Figure, HeadlineSet, Id, Problem, Source, SourceKind,
+    Tag, authorize, authorize_article, slugify, three_way,
+};
+use newsdesk_db::{DeskFilter, DeskRow, NewAudit};
+use serde::Serialize;
+
+/// Largest editor form read (a long article with every field).
+pub const MAX_EDITOR_BYTES: usize = 2 * 1024 * 1024;
+/// Articles a page of the list.
+pub const LIST_PAGE: i64 = 50;
+/// Articles in each list of the dashboard.
+pub const DASHBOARD_LIST: i64 = 8;
+
+/// The desk's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(dashboard))
+        .route("/admin/articles", get(list))
+        .route("/admin/articles/new", get(new_form).post(create))
+        .route("/admin/articles/{id}", get(edit_form).post(update))
+        .route("/admin/articles/{id}/preview", get(preview))
+        .route("/admin/articles/{id}/revisions", get(revisions))
+        .route("/admin/articles/{id}/restore", post(restore))
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: Id,
+    url: String,
+    headline: String,
+    status: &'static str,
+    section: String,
+    bylines: String,
+    when: String,
+    when_iso: String,
+    public_url: Option<String>,
+}
+
+fn byline_names(t: &Taxonomy, bylines: &[Byline]) -> String {
+    bylines
+        .iter()
+        .map(|b| match b {
+            Byline::Author { author_id } => t
+                .authors
+                .get(author_id)
+                .map_or_else(|| format!("author {author_id}"), |a| a.name.clone()),
+            Byline::Credit { text } => text.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn status_label(s: ArticleStatus) -> &'static str {
+    match s {
+        ArticleStatus::Draft => "Draft",
+        ArticleStatus::Review => "In review",
+        ArticleStatus::Scheduled => "Scheduled",
+        ArticleStatus::Published => "Published",
+        ArticleStatus::Unpublished => "Unpublished",
+    }
+}
+
+fn local(app: &AppState, at: DateTime<Utc>) -> String {
+    at.with_timezone(&app.tz).format("%-d %b %Y %H:%M").to_string()
+}
+
+fn iso(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn row(app: &AppState, t: &Taxonomy, r: &DeskRow) -> Row {
+    let when = match r.status {
+        ArticleStatus::Scheduled => r.scheduled_at.unwrap_or(r.updated_at),
+        ArticleStatus::Published => r.first_published_at.unwrap_or(r.updated_at),
+        _ => r.updated_at,
+    };
+    Row {
+        id: r.id,
+        url: format!("/admin/articles/{}", r.id),
+        headline: if r.headline.trim().is_empty() {
+            "(no headline)".into()
+        } else {
+            r.headline.clone()
+        },
+        status: status_label(r.status),
+        section: t.section(r.section_id).map(|s| s.name.clone()).unwrap_or_default(),
+        bylines: byline_names(t, &r.bylines),
+        when: local(app, when),
+        when_iso: iso(when),
+        public_url: r.path.clone().filter(|_| r.status == ArticleStatus::Published),
+    }
+}
+
+#[derive(Serialize)]
+struct DashList {
+    title: &'static str,
+    more: String,
+    rows: Vec<Row>,
+}
+
+#[derive(Serialize)]
+struct ActivityRow {
+    url: String,
+    headline: String,
+    what: String,
+    who: String,
+    when: String,
+    when_iso: String,
+}
+
+#[derive(Serialize)]
+struct DashboardView {
+    #[serde(flatten)]
+    page: AdminPage,
+    lists: Vec<DashList>,
+    activity: Vec<ActivityRow>,
+    expires: String,
+    expires_iso: String,
+}
+
+/// `GET /admin`: my drafts, what waits for review, what is scheduled, what
+/// went out last, and the newsroom's latest changes.
+async fn dashboard(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let s = match signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let t = app.taxonomy();
+    let mut view = AdminPage::new(&app, "Back office").signed_in(&s);
+    if field(&query(&parts), "changed") == "password" {
+        view.notice =
+            Some("Your password was changed, and every other device was signed out.".into());
+    }
+    let mine = Some((s.user.id, s.user.author_id));
+    let specs: [(&'static str, DeskFilter, &str); 4] = [
+        (
+            "My drafts",
+            DeskFilter { status: Some(ArticleStatus::Draft), mine, ..DeskFilter::default() },
+            "status=draft&mine=1",
+        ),
+        (
+            "Waiting for review",
+            DeskFilter { status: Some(ArticleStatus::Review), ..DeskFilter::default() },
+            "status=review",
+        ),
+        (
+            "Scheduled",
+            DeskFilter {
+                status: Some(ArticleStatus::Scheduled),
+                by_schedule: true,
+                ..DeskFilter::default()
+            },
+            "status=scheduled",
+        ),
+        (
+            "Recently published",
+            DeskFilter {
+                status: Some(ArticleStatus::Published),
+                by_publication: true,
+                ..DeskFilter::default()
+            },
+            "status=published",
+        ),
+    ];
+    let mut lists = Vec::new();
+    for (title, filter, q) in specs {
+        let rows = app.db.desk_articles(&filter, DASHBOARD_LIST).await?;
+        lists.push(DashList {
+            title,
+            more: format!("/admin/articles?{q}"),
+            rows: rows.iter().map(|r| row(&app, &t, r)).collect(),
+        });
+    }
+    let activity = app
+        .db
+        .recent_activity(15)
+        .await?
+        .into_iter()
+        .map(|a| ActivityRow {
+            url: format!("/admin/articles/{}", a.article_id),
+            headline: a.headline,
+            what: a.reason,
+            who: a.actor,
+            when: local(&app, a.created_at),
+            when_iso: iso(a.created_at),
+        })
+        .collect();
+    let view = DashboardView {
+        page: view,
+        lists,
+        activity,
+        expires: local(&app, s.expires_at),
+        expires_iso: iso(s.expires_at),
+    };
+    page(&app, StatusCode::OK, "admin/dashboard.html", &view)
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    name: String,
+    selected: bool,
+}
+
+fn choices<'a>(
+    items: impl Iterator<Item = (Id, &'a str)>,
+    selected: &str,
+    none: &str,
+) -> Vec<Choice> {
+    let mut out =
+        vec![Choice { value: String::new(), name: none.to_owned(), selected: selected.is_empty() }];
+    let mut items: Vec<(Id, &str)> = items.collect();
+    items.sort_by_key(|a| a.1.to_lowercase());
+    out.extend(items.into_iter().map(|(id, name)| Choice {
+        value: id.to_string(),
+        name: name.to_owned(),
+        selected: id.to_string() == selected,
+    }));
+    out
+}
+
+#[derive(Serialize)]
+struct ListView {
+    #[serde(flatten)]
+    page: AdminPage,
+    rows: Vec<Row>,
+    statuses: Vec<Choice>,
+    sections: Vec<Choice>,
+    authors: Vec<Choice>,
+    tags: Vec<Choice>,
+    q: String,
+    mine: bool,
+    older: Option<String>,
+}
+
+fn id_param(q: &[(String, String)], name: &str) -> Result<Option<Id>, AppError> {
+    match field(q, name) {
+        "" => Ok(None),
+        v => v
+            .parse::<Id>()
+            .map(Some)
+            .map_err(|_| AppError::BadRequest(format!("`{name}` is a number."))),
+    }
+}
+
+/// `GET /admin/articles?status=&section=&author=&tag=&q=&mine=1&before=ID`
+async fn list(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let s = match signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let q = query(&parts);
+    let status = match field(&q, "status") {
+        "" => None,
+        v => Some(
+            v.parse::<ArticleStatus>()
+                .map_err(|_| AppError::BadRequest(format!("There is no status “{v}”.")))?,
+        ),
+    };
+    let mine = field(&q, "mine") == "1";
+    let filter = DeskFilter {
+        status,
+        section_id: id_param(&q, "section")?,
+        author_id: id_param(&q, "author")?,
+        tag_id: id_param(&q, "tag")?,
+        mine: mine.then_some((s.user.id, s.user.author_id)),
+        query: field(&q, "q").chars().take(200).collect(),
+        before: id_param(&q, "before")?,
+        ..DeskFilter::default()
+    };
+    let rows = app.db.desk_articles(&filter, LIST_PAGE).await?;
+    let t = app.taxonomy();
+    let older = (rows.len() as i64 == LIST_PAGE).then(|| {
+        let mut next: Vec<(String, String)> =
+            q.iter().filter(|(k, v)| k != "before" && !v.is_empty()).cloned().collect();
+        next.push(("before".into(), rows.last().map_or(0, |r| r.id).to_string()));
+        format!("/admin/articles?{}", serde_urlencoded::to_string(next).unwrap_or_default())
+    });
+    let status_value = field(&q, "status");
+    let statuses = std::iter::once(Choice {
+        value: String::new(),
+        name: "Any status".into(),
+        selected: status_value.is_empty(),
+    })
+    .chain(
+        [
+            ArticleStatus::Draft,
+            ArticleStatus::Review,
+            ArticleStatus::Scheduled,
+            ArticleStatus::Published,
+            ArticleStatus::Unpublished,
+        ]
+        .into_iter()
+        .map(|st| Choice {
+            value: st.as_str().into(),
+            name: status_label(st).into(),
+            selected: st.as_str() == status_value,
+        }),
+    )
+    .collect();
+    let view = ListView {
+        page: AdminPage::new(&app, "Articles").signed_in(&s),
+        rows: rows.iter().map(|r| row(&app, &t, r)).collect(),
+        statuses,
+        sections: choices(
+            t.sections.iter().map(|x| (x.id, x.name.as_str())),
+            field(&q, "section"),
+            "Any section",
+        ),
+        authors: choices(
+            t.authors.values().map(|x| (x.id, x.name.as_str())),
+            field(&q, "author"),
+            "Any author",
+        ),
+        tags: choices(
+            t.tags.values().map(|x| (x.id, x.name.as_str())),
+            field(&q, "tag"),
+            "Any tag",
+        ),
+        q: filter.query,
+        mine,
+        older,
+    };
+    page(&app, StatusCode::OK, "admin/articles.html", &view)
+}
+
+/// The editor's fields, as text: what the form shows and what it sent.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+struct Fields {
+    headline: String,
+    headline_seo: String,
+    headline_social: String,
+    headline_teaser: String,
+    dek: String,
+    slug: String,
+    section: String,
+    story: String,
+    tags: String,
+    bylines: String,
+    lead_media: String,
+    lead_alt: String,
+    lead_caption: String,
+    lead_credit: String,
+    body: String,
+    sources: String,
+    canonical_url: String,
+    top_rank: String,
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl Fields {
+    fn of(t: &Taxonomy, a: &Article) -> Fields {
+        let lead = a.lead.as_ref();
+        Fields {
+            headline: a.headlines.display.clone(),
+            headline_seo: opt(&a.headlines.seo),
+            headline_social: opt(&a.headlines.social),
+            headline_teaser: opt(&a.headlines.teaser),
+            dek: a.dek.clone(),
+            slug: a.slug.clone(),
+            section: a.section_id.map(|i| i.to_string()).unwrap_or_default(),
+            story: a.story_id.map(|i| i.to_string()).unwrap_or_default(),
+            tags: a
+                .tags
+                .iter()
+                .filter_map(|id| t.tags.get(id).map(|t| t.name.clone()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            bylines: a
+                .bylines
+                .iter()
+                .map(|b| byline_names(t, std::slice::from_ref(b)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            lead_media: lead.map(|f| f.media_id.to_string()).unwrap_or_default(),
+            lead_alt: lead.map(|f| opt(&f.alt)).unwrap_or_default(),
+            lead_caption: lead.map(|f| opt(&f.caption)).unwrap_or_default(),
+            lead_credit: lead.map(|f| opt(&f.credit)).unwrap_or_default(),
+            body: markdown::from_blocks(&a.body),
+            sources: a
+                .sources
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} | {} | {} | {}",
+                        s.name,
+                        kind_name(s.kind),
+                        s.url.clone().unwrap_or_default(),
+                        s.attributed
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            canonical_url: opt(&a.canonical_url),
+            top_rank: a.top_rank.map(|r| r.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn sent(f: &[(String, String)]) -> Fields {
+        let g = |k: &str| field(f, k).replace("\r\n", "\n");
+        Fields {
+            headline: g("headline"),
+            headline_seo: g("headline_seo"),
+            headline_social: g("headline_social"),
+            headline_teaser: g("headline_teaser"),
+            dek: g("dek"),
+            slug: g("slug"),
+            section: g("section"),
+            story: g("story"),
+            tags: g("tags"),
+            bylines: g("bylines"),
+            lead_media: g("lead_media"),
+            lead_alt: g("lead_alt"),
+            lead_caption: g("lead_caption"),
+            lead_credit: g("lead_credit"),
+            body: g("body"),
+            sources: g("sources"),
+            canonical_url: g("canonical_url"),
+            top_rank: g("top_rank"),
+        }
+    }
+}
+
+const KINDS: [SourceKind; 7] = [
+    SourceKind::Wire,
+    SourceKind::Agency,
+    SourceKind::Official,
+    SourceKind::Press,
+    SourceKind::Interview,
+    SourceKind::Anonymous,
+    SourceKind::Document,
+];
+
+fn kind_name(k: SourceKind) -> &'static str {
+    match k {
+        SourceKind::Wire => "wire",
+        SourceKind::Agency => "agency",
+        SourceKind::Official => "official",
+        SourceKind::Press => "press",
+        SourceKind::Interview => "interview",
+        SourceKind::Anonymous => "anonymous",
+        SourceKind::Document => "document",
+    }
+}
+
+/// The article the fields describe, over `base` (which gives the id and
+/// the workflow fields). Tags not yet known are returned by name, to be
+/// created if the user may. Every problem is named.
+fn read_fields(
+    t: &Taxonomy,
+    f: &Fields,
+    base: &Article,
+) -> Result<(Article, Vec<String>), Vec<String>> {
+    let mut errors = Vec::new();
+    let mut a = base.clone();
+    a.headlines = HeadlineSet {
+        display: f.headline.trim().to_owned(),
+        seo: non_empty(&f.headline_seo),
+        social: non_empty(&f.headline_social),
+        teaser: non_empty(&f.headline_teaser),
+    };
+    a.dek = f.dek.trim().to_owned();
+    a.slug = match f.slug.trim() {
+        "" => base.slug.clone(),
+        slug => slug.to_owned(),
+    };
+    let id_of = |v: &str, what: &str, errors: &mut Vec<String>| match v.trim() {
+        "" => None,
+        v => match v.parse::<Id>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(format!("The {what} must be chosen from the list."));
+                None
+            }
+        },
+    };
+    a.section_id = id_of(&f.section, "section", &mut errors);
+    a.story_id = id_of(&f.story, "running story", &mut errors);
+    let mut new_tags = Vec::new();
+    a.tags = Vec::new();
+    for name in f.tags.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let known = t
+            .tags
+            .values()
+            .find(|tag| tag.name.eq_ignore_ascii_case(name) || tag.slug.eq_ignore_ascii_case(name));
+        match known {
+            Some(tag) => a.tags.push(tag.id),
+            None => new_tags.push(name.to_owned()),
+        }
+    }
+    a.bylines = f
+        .bylines
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            match t
+                .authors
+                .values()
+                .find(|au| au.name.eq_ignore_ascii_case(l) || au.slug.eq_ignore_ascii_case(l))
+            {
+                Some(au) => Byline::Author { author_id: au.id },
+                None => Byline::Credit { text: l.to_owned() },
+            }
+        })
+        .collect();
+    a.lead = match f.lead_media.trim() {
+        "" => None,
+        v => match v.parse::<Id>() {
+            Ok(media_id) => Some(Figure {
+                media_id,
+                alt: non_empty(&f.lead_alt),
+                caption: non_empty(&f.lead_caption),
+                credit: non_empty(&f.lead_credit),
+            }),
+            Err(_) => {
+                errors.push("The lead image is a media item's number.".into());
+                None
+            }
+        },
+    };
+    match markdown::to_blocks(&f.body) {
+        Ok(body) => a.body = body,
+        Err(e) => errors.push(format!("In the body, line {}: {}.", e.line, e.message)),
+    }
+    a.sources = Vec::new();
+    for (n, line) in f.sources.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let kind = parts.get(1).and_then(|k| KINDS.into_iter().find(|x| kind_name(*x) == *k));
+        match (parts.len(), kind) {
+            (4, Some(kind)) => a.sources.push(Source {
+                name: parts[0].to_owned(),
+                kind,
+                url: non_empty(parts[2]),
+                attributed: parts[3].to_owned(),
+            }),
+            _ => errors.push(format!(
+                "Source {} is not “name | kind | address | what it says”, kind being one of {}.",
+                n + 1,
+                KINDS.map(kind_name).join(", ")
+            )),
+        }
+    }
+    a.canonical_url = non_empty(&f.canonical_url);
+    a.top_rank = match f.top_rank.trim() {
+        "" => None,
+        v => match v.parse::<i32>() {
+            Ok(r) if (1..=100).contains(&r) => Some(r),
+            _ => {
+                errors.push("The top-story rank is a number from 1 to 100.".into());
+                None
+            }
+        },
+    };
+    if errors.is_empty() { Ok((a, new_tags)) } else { Err(errors) }
+}
+
+#[derive(Serialize)]
+struct Check {
+    field: String,
+    message: String,
+}
+
+#[derive(Serialize, Default)]
+struct Buttons {
+    submit: bool,
+    publish: bool,
+    schedule: bool,
+    unpublish: bool,
+    correct: bool,
+}
+
+#[derive(Serialize)]
+struct ConflictView {
+    items: Vec<ConflictItem>,
+    by: String,
+}
+
+#[derive(Serialize)]
+struct ConflictItem {
+    field: &'static str,
+    theirs: String,
+}
+
+/// Their value of each field in conflict, as the form shows it.
+fn conflict_items(fields: &[&'static str], theirs: &Fields) -> Vec<ConflictItem> {
+    fields
+        .iter()
+        .map(|&field| {
+            let v = match field {
+                "headlines.display" => &theirs.headline,
+                "headlines.seo" => &theirs.headline_seo,
+                "headlines.social" => &theirs.headline_social,
+                "headlines.teaser" => &theirs.headline_teaser,
+                "dek" => &theirs.dek,
+                "slug" => &theirs.slug,
+                "section" => &theirs.section,
+                "story" => &theirs.story,
+                "tags" => &theirs.tags,
+                "bylines" => &theirs.bylines,
+                "lead" => &theirs.lead_media,
+                "sources" => &theirs.sources,
+                "canonical_url" => &theirs.canonical_url,
+                "top_rank" => &theirs.top_rank,
+                _ => &theirs.body,
+            };
+            ConflictItem { field, theirs: v.clone() }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct EditorView {
+    #[serde(flatten)]
+    page: AdminPage,
+    action_url: String,
+    id: Option<Id>,
+    version: i32,
+    status: &'static str,
+    f: Fields,
+    sections: Vec<Choice>,
+    stories: Vec<Choice>,
+    problems: Vec<String>,
+    checklist: Vec<Check>,
+    buttons: Buttons,
+    conflict: Option<ConflictView>,
+    public_url: Option<String>,
+    scheduled: Option<String>,
+    schedule_at: String,
+    tz: String,
+    kinds: String,
+    corrections: Vec<String>,
+}
+
+struct Editing<'a> {
+    app: &'a AppState,
+    session: &'a Session,
+    t: &'a Taxonomy,
+    /// The stored article and its version (`None` for a new one).
+    stored: Option<(Article, i32)>,
+}
+
+impl Editing<'_> {
+    async fn view(
+        &self,
+        f: Fields,
+        version: i32,
+        problems: Vec<String>,
+    ) -> Result<EditorView, AppError> {
+        let actor = self.session.user.actor();
+        let stored = self.stored.as_ref().map(|(a, _)| a);
+        let may = |action| match stored {
+            Some(a) => authorize_article(&actor, action, a).is_ok(),
+            None => authorize(&actor, action, &[]).is_ok(),
+        };
+        let status = stored.map_or(ArticleStatus::Draft, |a| a.status);
+        let buttons = Buttons {
+            submit: matches!(status, ArticleStatus::Draft) && may(Action::SubmitArticle),
+            publish: !matches!(status, ArticleStatus::Published) && may(Action::PublishArticle),
+            schedule: matches!(
+                status,
+                ArticleStatus::Draft | ArticleStatus::Review | ArticleStatus::Scheduled
+            ) && may(Action::PublishArticle),
+            unpublish: matches!(status, ArticleStatus::Published | ArticleStatus::Scheduled)
+                && may(Action::UnpublishArticle),
+            correct: matches!(status, ArticleStatus::Published) && may(Action::CorrectArticle),
+        };
+        let checklist = match stored {
+            Some(a) => {
+                let ids: Vec<Id> = a
+                    .lead
+                    .iter()
+                    .map(|f| f.media_id)
+                    .chain(a.body.iter().filter_map(|b| match b {
+                        newsdesk_core::Block::Figure(f) => Some(f.media_id),
+                        _ => None,
+                    }))
+                    .collect();
+                let media = self.app.db.media_by_ids(&ids).await?;
+                a.publishable(|id| media.iter().find(|m| m.id == id))
+                    .iter()
+                    .map(|p| Check { field: p.field(), message: p.to_string() })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let title = match stored {
+            Some(a) if !a.headlines.display.is_empty() => format!("Edit: {}", a.headlines.display),
+            Some(_) => "Edit article".into(),
+            None => "New article".into(),
+        };
+        let id = stored.map(|a| a.id);
+        Ok(EditorView {
+            page: AdminPage::new(self.app, &title).signed_in(self.session),
+            action_url: id
+                .map_or("/admin/articles/new".into(), |id| format!("/admin/articles/{id}")),
+            id,
+            version,
+            status: status_label(status),
+            sections: choices(
+                self.t.sections.iter().map(|x| (x.id, x.name.as_str())),
+                &f.section,
+                "No section",
+            ),
+            stories: choices(
+                self.t.stories.values().map(|x| (x.id, x.name.as_str())),
+                &f.story,
+                "No running story",
+            ),
+            f,
+            problems,
+            checklist,
+            buttons,
+            conflict: None,
+            public_url: stored
+                .filter(|a| a.status == ArticleStatus::Published)
+                .and_then(|a| a.path.clone()),
+            scheduled: stored.and_then(|a| a.scheduled_at).map(|at| local(self.app, at)),
+            schedule_at: String::new(),
+            tz: self.app.tz.name().to_owned(),
+            kinds: KINDS.map(kind_name).join(", "),
+            corrections: stored
+                .map(|a| {
+                    a.corrections
+                        .iter()
+                        .map(|c| format!("{}: {}", local(self.app, c.at), c.text))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn render(
+        &self,
+        status: StatusCode,
+        f: Fields,
+        version: i32,
+        problems: Vec<String>,
+    ) -> Result<Response, AppError> {
+        let view = self.view(f, version, problems).await?;
+        page(self.app, status, "admin/editor.html", &view)
+    }
+}
+
+async fn stored_article(app: &AppState, id: Id) -> Result<(Article, i32), AppError> {
+    match app.db.find_article_versioned(id).await {
+        Ok(found) => Ok(found),
+        Err(newsdesk_db::DbError::NotFound { .. }) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /admin/articles/new`
+async fn new_form(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let s = match signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let t = app.taxonomy();
+    let mut f = Fields::default();
+    if let Some(me) = s.user.author_id.and_then(|id| t.authors.get(&id)) {
+        f.bylines = me.name.clone();
+    }
+    let e = Editing { app: &app, session: &s, t: &t, stored: None };
+    e.render(StatusCode::OK, f, 0, Vec::new()).await
+}
+
+/// `GET /admin/articles/{id}`
+async fn edit_form(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let s = match signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (article, version) = stored_article(&app, id).await?;
+    let t = app.taxonomy();
+    let f = Fields::of(&t, &article);
+    let notice = match field(&query(&parts), "done") {
+        "saved" => Some("Saved."),
+        "merged" => Some("Saved, merged with changes someone else made meanwhile."),
+        "submit" => Some("Saved and sent for review."),
+        "publish" => Some("Published."),
+        "schedule" => Some("Scheduled."),
+        "unpublish" => Some("Taken down: readers now get “gone”."),
+        "correct" => Some("Correction added."),
+        "restore" => Some("The old version was restored as a new revision."),
+        "unchanged" => Some("Nothing had changed; nothing was saved."),
+        _ => None,
+    };
+    let e = Editing { app: &app, session: &s, t: &t, stored: Some((article, version)) };
+    let mut view = e.view(f, version, Vec::new()).await?;
+    view.page.notice = notice.map(str::to_owned);
+    page(&app, StatusCode::OK, "admin/editor.html", &view)
+}
+
+/// What a form does besides saving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Save,
+    Submit,
+    Publish,
+    Schedule,
+    Unpublish,
+    Correct,
+}
+
+impl Step {
+    fn parse(s: &str) -> Option<Step> {
+        Some(match s {
+            "" | "save" => Step::Save,
+            "submit" => Step::Submit,
+            "publish" => Step::Publish,
+            "schedule" => Step::Schedule,
+            "unpublish" => Step::Unpublish,
+            "correct" => Step::Correct,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Step::Save => "saved",
+            Step::Submit => "submit",
+            Step::Publish => "publish",
+            Step::Schedule => "schedule",
+            Step::Unpublish => "unpublish",
+            Step::Correct => "correct",
+        }
+    }
+
+    /// The audit log's name for the step, when it is one to record.
+    fn audited(self) -> Option<&'static str> {
+        match self {
+            Step::Save | Step::Submit => None,
+            Step::Publish => Some("article_published"),
+            Step::Schedule => Some("article_scheduled"),
+            Step::Unpublish => Some("article_unpublished"),
+            Step::Correct => Some("article_corrected"),
+        }
+    }
+}
+
+/// A schedule time typed in the site's time zone.
+fn schedule_time(app: &AppState, v: &str) -> Result<DateTime<Utc>, String> {
+    let naive = NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| "Give the time to publish as a date and a time.".to_owned())?;
+    app.tz
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| format!("{v} does not exist in {} (the clocks skip it).", app.tz.name()))
+}
+
+fn problem_messages(e: &UseCaseError) -> Vec<String> {
+    let named =
+        |ps: &[Problem]| ps.iter().map(|p| format!("{}: {p}.", p.field())).collect::<Vec<_>>();
+    match e {
+        UseCaseError::Invalid(ps) => named(ps),
+        UseCaseError::Unpublishable(ps) => {
+            let mut out = vec!["Not published: the article is not ready.".to_owned()];
+            out.extend(named(ps));
+            out
+        }
+        other => vec![format!("{}.", capitalise(&other.to_string()))],
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// The article's public fields the same, whatever the time stamp.
+fn same_content(a: &Article, b: &Article) -> bool {
+    let mut a = a.clone();
+    a.updated_at = b.updated_at;
+    a == *b
+}
+
+/// `POST /admin/articles/new`
+async fn create(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    submit_editor(app, None, req).await
+}
+
+/// `POST /admin/articles/{id}`
+async fn update(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    submit_editor(app, Some(id), req).await
+}
+
+struct Sent {
+    headers: HeaderMap,
+    from: Origin,
+    fields: Vec<(String, String)>,
+}
+
+async fn read_form(req: Request) -> Result<Sent, AppError> {
+    let (headers, peer, fields) = form_limited(req, MAX_EDITOR_BYTES).await?;
+    let from = origin_of(&headers, peer.as_ref());
+    Ok(Sent { headers, from, fields })
+}
+
+async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Response, AppError> {
+    let sent = read_form(req).await?;
+    if !same_site(&sent.headers) {
+        return Err(AppError::Forbidden(
+            "This form was sent from another site; nothing was changed.".into(),
+        ));
+    }
+    let t = app.taxonomy();
+    let fields = Fields::sent(&sent.fields);
+    let sent_version: i32 = field(&sent.fields, "version").parse().unwrap_or(0);
+    let Some(s) = super::current(&app, &sent.headers).await? else {
+        // The session ended while the editor typed: show the text back,
+        // unsaved, with the way to sign in again in another tab.
+        let view = EditorView {
+            page: AdminPage::new(&app, "Sign in to save"),
+            action_url: id.map_or("/admin/articles/new".into(), |id| format!("/admin/articles/{id}")),
+            id,
+            version: sent_version,
+            status: "Not saved",
+            sections: choices(t.sections.iter().map(|x| (x.id, x.name.as_str())), &fields.section, "No section"),
+            stories: choices(t.stories.values().map(|x| (x.id, x.name.as_str())), &fields.story, "No running story"),
+            f: fields,
+            problems: vec!["You were signed out, so nothing was saved. Your text is below: sign in again in another tab (the link opens one), then press Save here.".into()],
+            checklist: Vec::new(),
+            buttons: Buttons::default(),
+            conflict: None,
+            public_url: None,
+            scheduled: None,
+            schedule_at: String::new(),
+            tz: app.tz.name().to_owned(),
+            kinds: KINDS.map(kind_name).join(", "),
+            corrections: Vec::new(),
+        };
+        return page(&app, StatusCode::UNAUTHORIZED, "admin/editor.html", &view);
+    };
+    let stored = match id {
+        Some(id) => Some(stored_article(&app, id).await?),
+        None => None,
+    };
+    let e = Editing { app: &app, session: &s, t: &t, stored: stored.clone() };
+    if !same_secret(&s.csrf_token, field(&sent.fields, "csrf")) {
+        return e
+            .render(
+                StatusCode::FORBIDDEN,
+                fields,
+                sent_version,
+                vec!["This form belongs to an earlier session, so nothing was saved. Your text is below: check it and save again.".into()],
+            )
+            .await;
+    }
+    let Some(step) = Step::parse(field(&sent.fields, "do")) else {
+        return Err(AppError::BadRequest("Unknown button.".into()));
+    };
+    let base = match &stored {
+        Some((a, _)) => a.clone(),
+        None => Article::draft("", Utc::now()),
+    };
+    let (mut mine, new_tags) = match read_fields(&t, &fields, &base) {
+        Ok(read) => read,
+        Err(problems) => {
+            return e
+                .render(StatusCode::UNPROCESSABLE_ENTITY, fields, sent_version, problems)
+                .await;
+        }
+    };
+    let actor = s.user.actor();
+    if !new_tags.is_empty() && authorize(&actor, Action::EditTaxonomy, &[]).is_err() {
+        let problem = format!(
+            "No tag is called {}; an administrator adds new tags.",
+            new_tags.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ")
+        );
+        return e
+            .render(StatusCode::UNPROCESSABLE_ENTITY, fields, sent_version, vec![problem])
+            .await;
+    }
+    // Readers are told a story changed only when the editor says so.
+    let public = base.status.is_public();
+    mine.updated_at =
+        if public && field(&sent.fields, "bump") != "1" { base.updated_at } else { Utc::now() };
+    let schedule_at = if step == Step::Schedule {
+        match schedule_time(&app, field(&sent.fields, "schedule_at")) {
+            Ok(at) => Some(at),
+            Err(problem) => {
+                return e
+                    .render(StatusCode::UNPROCESSABLE_ENTITY, fields, sent_version, vec![problem])
+                    .await;
+            }
+        }
+    } else {
+        None
+    };
+    let correction = field(&sent.fields, "correction").trim().to_owned();
+    let mut merged = false;
+    let mut conflict = None;
+    // Based on an older version: merge with what was saved meanwhile.
+    if let Some((theirs, current)) = &stored
+        && *current != sent_version
+    {
+        let mut tx = app.db.begin().await?;
+        let base_content = tx.revision_content(theirs.id, sent_version).await;
+        drop(tx);
+        let merge = match base_content {
+            Ok(old) => three_way(&old, &mine, theirs).map_err(|c| c.fields),
+            Err(_) => Err(vec!["the whole article"]),
+        };
+        match merge {
+            Ok(m) => {
+                mine = m;
+                merged = true;
+            }
+            Err(fields_in_conflict) => conflict = Some(fields_in_conflict),
+        }
+    }
+    if let (Some(in_conflict), Some((theirs, current))) = (conflict, &stored) {
+        let who = app
+            .db
+            .list_revisions(theirs.id)
+            .await?
+            .first()
+            .map(|r| r.actor.clone())
+            .unwrap_or_default();
+        let mut view = e
+            .view(fields, *current, vec![
+                "Someone else saved this article while you were editing it. Your version is in the form; theirs is shown beside it. Nothing was saved: settle the differences, then save (your save will replace theirs).".into(),
+            ])
+            .await?;
+        let items = conflict_items(&in_conflict, &Fields::of(&t, theirs));
+        view.conflict = Some(ConflictView { items, by: who });
+        return page(&app, StatusCode::CONFLICT, "admin/editor.html", &view);
+    }
+    let result = run_step(
+        &app,
+        &s,
+        &sent.from,
+        stored.as_ref(),
+        mine,
+        &new_tags,
+        step,
+        schedule_at,
+        &correction,
+        merged,
+    )
+    .await;
+    match result {
+        Ok((id, done)) => {
+            app.catch_up().await?;
+            Ok(see_other(&format!("/admin/articles/{id}?done={done}")))
+        }
+        Err(UseCaseError::Forbidden(d)) => {
+            let subject = id.map_or("new article".into(), |id| format!("article {id}"));
+            app.newsroom.audit_refusal(&s, &format!("may not {}", d.action), &subject, &sent.from).await?;
+            e.render(StatusCode::FORBIDDEN, fields, sent_version, vec![format!("Your role ({}) may not {}. Nothing was saved; your text is below.", s.user.role, d.action)]).await
+        }
+        Err(UseCaseError::Stale { current_version }) => {
+            e.render(StatusCode::CONFLICT, fields, sent_version, vec![format!("Someone saved this article at the same moment (it is now at version {current_version}). Nothing was saved; press Save again to merge.")]).await
+        }
+        Err(err @ (UseCaseError::Invalid(_) | UseCaseError::Unpublishable(_) | UseCaseError::Transition(_) | UseCaseError::Refused(_) | UseCaseError::Conflict { .. })) => {
+            e.render(StatusCode::UNPROCESSABLE_ENTITY, fields, sent_version, problem_messages(&err)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Saves (when something changed) and takes the step, in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn run_step(
+    app: &AppState,
+    s: &Session,
+    from: &Origin,
+    stored: Option<&(Article, i32)>,
+    mut mine: Article,
+    new_tags: &[String],
+    step: Step,
+    schedule_at: Option<DateTime<Utc>>,
+    correction: &str,
+    merged: bool,
+) -> Result<(Id, &'static str), UseCaseError> {
+    let actor = s.user.actor();
+    let mut w = app.newsroom.begin(&actor).await?;
+    for name in new_tags {
+        let tag = w.create_tag(&Tag { id: 0, name: name.clone(), slug: slugify(name) }).await?;
+        mine.tags.push(tag.id);
+    }
+    let (id, version, changed) = match stored {
+        None => {
+            let saved: Saved = w.create_draft(mine).await?;
+            (saved.article.id, saved.version, true)
+        }
+        Some((theirs, current)) => {
+            if same_content(&mine, theirs) {
+                (theirs.id, *current, false)
+            } else {
+                let saved = w.save(mine, *current).await?;
+                (saved.article.id, saved.version, true)
+            }
+        }
+    };
+    let v = Some(version);
+    match step {
+        Step::Save => {}
+        Step::Submit => {
+            w.submit_for_review(id, v).await?;
+        }
+        Step::Publish => {
+            w.publish(id, v).await?;
+        }
+        Step::Schedule => {
+            let at = schedule_at.ok_or_else(|| UseCaseError::Refused("no time given".into()))?;
+            w.schedule(id, at, v).await?;
+        }
+        Step::Unpublish => {
+            w.unpublish(id).await?;
+        }
+        Step::Correct => {
+            if correction.is_empty() {
+                return Err(UseCaseError::Refused("the correction is empty".into()));
+            }
+            w.correct(id, correction).await?;
+        }
+    }
+    if let Some(action) = step.audited() {
+        let detail = match (step, schedule_at) {
+            (Step::Schedule, Some(at)) => format!("for {}", iso(at)),
+            (Step::Correct, _) => correction.chars().take(200).collect(),
+            _ => String::new(),
+        };
+        let subject = format!("article {id}");
+        w.tx()
+            .audit(&NewAudit {
+                at: Utc::now(),
+                user_id: Some(s.user.id),
+                actor: &s.user.name,
+                action,
+                subject: &subject,
+                ip: &from.ip,
+                detail: &detail,
+            })
+            .await?;
+    }
+    w.commit().await?;
+    let done = match step {
+        Step::Save if !changed => "unchanged",
+        Step::Save if merged => "merged",
+        _ => step.name(),
+    };
+    Ok((id, done))
+}
+
+#[derive(Serialize)]
+struct RevisionRow {
+    version: i32,
+    when: String,
+    when_iso: String,
+    who: String,
+    why: String,
+    status: String,
+    restorable: bool,
+}
+
+#[derive(Serialize)]
+struct RevisionsView {
+    #[serde(flatten)]
+    page: AdminPage,
+    id: Id,
+    headline: String,
+    version: i32,
+    may_edit: bool,
+    revisions: Vec<RevisionRow>,
+}
+
+/// `GET /admin/articles/{id}/revisions`: every change, newest first.
+async fn revisions(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let s = match signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (article, version) = stored_article(&app, id).await?;
+    let may_edit = authorize_article(&s.user.actor(), Action::EditArticle, &article).is_ok();
+    let revisions = app
+        .db
+        .list_revisions(id)
+        .await?
+        .into_iter()
+        .map(|r| RevisionRow {
+            version: r.version,
+            when: local(&app, r.created_at),
+            when_iso: iso(r.created_at),
+            who: r.actor,
+            why: r.reason,
+            status: r.status,
+            restorable: r.has_content && r.version != version,
+        })
+        .collect();
+    let view = RevisionsView {
+        page: AdminPage::new(&app, "Revisions").signed_in(&s),
+        id,
+        headline: article.headlines.display,
+        version,
+        may_edit,
+        revisions,
+    };
+    page(&app, StatusCode::OK, "admin/revisions.html", &view)
+}
+
+/// `POST /admin/articles/{id}/restore`: an old version back, as a new
+/// revision.
+async fn restore(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let sent = read_form(req).await?;
+    let Some(s) = super::current(&app, &sent.headers).await? else {
+        return Ok(see_other(&format!("/admin/sign-in?next=/admin/articles/{id}/revisions")));
+    };
+    if !same_site(&sent.headers) || !same_secret(&s.csrf_token, field(&sent.fields, "csrf")) {
+        return Err(AppError::Forbidden(
+            "This form has expired or was sent from another site; nothing was changed.".into(),
+        ));
+    }
+    let revision: i32 = field(&sent.fields, "revision")
+        .parse()
+        .map_err(|_| AppError::BadRequest("`revision` is a number.".into()))?;
+    let expected: Option<i32> = field(&sent.fields, "version").parse().ok();
+    match app.newsroom.restore_revision(&s.user.actor(), id, revision, expected).await {
+        Ok(_) => {
+            app.catch_up().await?;
+            Ok(see_other(&format!("/admin/articles/{id}?done=restore")))
+        }
+        Err(UseCaseError::Forbidden(d)) => {
+            app.newsroom
+                .audit_refusal(
+                    &s,
+                    &format!("may not {}", d.action),
+                    &format!("article {id}"),
+                    &sent.from,
+                )
+                .await?;
+            Err(AppError::Forbidden(format!("Your role ({}) may not {}.", s.user.role, d.action)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /admin/articles/{id}/preview`: the article as readers would see
+/// it, in the public theme, whatever its status.
+async fn preview(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    if let Err(redirect) = signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        return Ok(redirect);
+    }
+    let (article, _) = stored_article(&app, id).await?;
+    let t = app.taxonomy();
+    let r = views::article(&app, &t, &article).await?;
+    let view =
+        newsdesk_render::ArticlePage { site: app.site_view(&t), meta: r.meta, article: r.view };
+    let body = app.renderer.render("article.html", &view).map_err(anyhow::Error::from)?;
+    let mut res = (StatusCode::OK, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    Ok(res)
+}
