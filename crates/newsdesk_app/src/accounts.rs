@@ -174,13 +174,38 @@ impl Newsroom {
         let name = check_name(&new.name)?;
         check_password(&new.password)?;
         let hash = hash_password(&new.password).await?;
+        // Contributors and authors own what their byline names: one who
+        // writes as nobody yet gets an author profile of their own.
+        let taken: Vec<String> = if new.author_id.is_none() && new.role < Role::Editor {
+            self.db().list_authors().await?.into_iter().map(|a| a.slug).collect()
+        } else {
+            Vec::new()
+        };
         let mut tx = self.db().begin().await?;
+        let mut author_id = new.author_id;
+        if author_id.is_none() && new.role < Role::Editor {
+            let base = newsdesk_core::slugify(&name);
+            let base = if base.is_empty() { "author".to_owned() } else { base };
+            let slug = (1..)
+                .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
+                .find(|s| !taken.contains(s))
+                .unwrap_or(base);
+            let profile = newsdesk_core::Author {
+                id: 0,
+                name: name.clone(),
+                slug,
+                title: None,
+                bio: String::new(),
+                photo_media_id: None,
+            };
+            author_id = Some(tx.create_author(&profile).await?.id);
+        }
         let id = tx
             .insert_user(&NewUser {
                 email: &email,
                 name: &name,
                 role: new.role.as_str(),
-                author_id: new.author_id,
+                author_id,
                 password_hash: &hash,
                 at: Utc::now(),
             })

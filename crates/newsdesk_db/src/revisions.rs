@@ -80,6 +80,19 @@ impl Tx {
 }
 
 impl Database {
+    /// [`Tx::revision_content`], read on the pool (the editor's merge base).
+    pub async fn revision_content(&self, article_id: Id, version: i32) -> Result<Article> {
+        let row: Option<(Option<String>,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT (SELECT content FROM article_revisions WHERE article_id = $1 \
+             AND version <= $2 AND content IS NOT NULL ORDER BY version DESC LIMIT 1) \
+             FROM article_revisions WHERE article_id = $1 AND version = $2",
+        ).bind(article_id).bind(version).fetch_optional(p).await)?;
+        let json = row.and_then(|(c,)| c).ok_or_else(|| {
+            DbError::not_found(format!("revision {version} of article {article_id}"))
+        })?;
+        from_json(|| format!("revision {version} of article {article_id}"), &json)
+    }
+
     /// Every revision of an article, newest first.
     pub async fn list_revisions(&self, article_id: Id) -> Result<Vec<Revision>> {
         Ok(on_pool!(self, p => sqlx::query_as(

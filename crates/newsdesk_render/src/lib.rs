@@ -71,6 +71,10 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
 /// The back office's stylesheet.
 pub const ADMIN_STYLESHEET: &str = include_str!("../assets/admin.css");
 
+/// The back office's script: length hints and a local copy of unsaved
+/// text. Every page works without it.
+pub const ADMIN_SCRIPT: &str = include_str!("../assets/admin.js");
+
 /// The template environment of a site.
 pub struct Renderer {
     env: Environment<'static>,

@@ -89,6 +89,8 @@ pub struct App {
     pub gate: Arc<crate::gate::DbGate>,
     /// The back office's stylesheet, fingerprinted.
     pub admin_stylesheet_url: String,
+    /// The back office's script.
+    pub admin_script_url: String,
     /// The site's logo, fingerprinted (the back office's icon).
     pub logo_url: String,
     /// Values every template receives (navigation filled per render).
@@ -140,6 +142,9 @@ impl App {
         let (admin_css_name, admin_css) =
             asset("admin", "css", "text/css; charset=utf-8", newsdesk_render::ADMIN_STYLESHEET);
         let admin_stylesheet_url = format!("/assets/{admin_css_name}");
+        let (admin_js_name, admin_js) =
+            asset("admin", "js", "text/javascript; charset=utf-8", newsdesk_render::ADMIN_SCRIPT);
+        let admin_script_url = format!("/assets/{admin_js_name}");
         let base_url = config.base_url();
         let site = SiteView {
             title: config.site.title.clone(),
@@ -156,6 +161,7 @@ impl App {
             (js_name, js),
             (logo_name, logo),
             (admin_css_name, admin_css),
+            (admin_js_name, admin_js),
         ]);
         let csp = axum::http::HeaderValue::from_str(&config.server.content_security_policy)?;
         let gate = Arc::new(crate::gate::DbGate::new(
@@ -165,6 +171,7 @@ impl App {
         Ok(App {
             gate,
             admin_stylesheet_url,
+            admin_script_url,
             logo_url: site.logo_url.clone(),
             csp,
             cache,

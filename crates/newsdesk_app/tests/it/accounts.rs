@@ -135,6 +135,11 @@ db_test!(a_contributor_writes_but_cannot_publish_an_author_publishes_own, |t: Te
     let author =
         n.add_user(&editor(), account("a@example.org", Role::Author, Some(mine.id))).await?;
     let other = n.add_user(&editor(), account("o@example.org", Role::Author, None)).await?;
+    // An author who writes as nobody yet gets a profile of their own.
+    let own = other.author_id.expect("a profile was made");
+    assert_ne!(own, mine.id);
+    let profile = n.db().list_authors().await?.into_iter().find(|a| a.id == own);
+    assert_eq!(profile.map(|p| p.name), Some(other.name.clone()));
     let mut a = article("Harbour strike ends", s);
     a.bylines = vec![Byline::Author { author_id: mine.id }];
     let draft = n.create_draft(&contributor.actor(), a).await?;

@@ -86,6 +86,15 @@ db_test!(
         let (csrf, version, html) = open(&app, &session, "/admin/articles/new").await?;
         assert_eq!(version, "0");
         assert!(html.contains(">Ann Lee</textarea>"), "bylines start with the user's own name");
+        // The editor's helper script is this site's own file.
+        let script = html
+            .split_once("<script src=\"")
+            .and_then(|(_, r)| r.split_once('"'))
+            .map(|(u, _)| u.to_owned())
+            .unwrap_or_default();
+        let r = app.get(&script).await?;
+        assert_eq!(r.status(), 200, "{script}");
+        assert!(r.text().await?.contains("newsdesk:unsaved:"));
         let lead_s = lead.to_string();
         let figure =
             format!("{BODY}\n::: figure {lead}\nalt: Delegates at a table\ncredit: Pool\n:::\n");
@@ -130,6 +139,8 @@ db_test!(
         assert!(html.contains("Ready: nothing is missing."), "{html}");
         let r = admin_get(&app, &format!("/admin/articles/{id}/preview"), &session).await?;
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+        let csp = r.headers()[header::CONTENT_SECURITY_POLICY].to_str()?.to_owned();
+        assert!(csp.starts_with("script-src 'self'"), "{csp}");
         assert!(r.text().await?.contains("What comes next"));
 
         // Saving with no change writes no revision.

@@ -1044,9 +1044,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
     if let Some((theirs, current)) = &stored
         && *current != sent_version
     {
-        let mut tx = app.db.begin().await?;
-        let base_content = tx.revision_content(theirs.id, sent_version).await;
-        drop(tx);
+        let base_content = app.db.revision_content(theirs.id, sent_version).await;
         let merge = match base_content {
             Ok(old) => three_way(&old, &mine, theirs).map_err(|c| c.fields),
             Err(_) => Err(vec!["the whole article"]),
@@ -1317,5 +1315,6 @@ async fn preview(
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::ADMIN_CSP));
     Ok(res)
 }
