@@ -4,6 +4,7 @@
 //!
 //! Pure functions over [`newsdesk_core`] types: no database, no HTTP.
 
+pub mod diff;
 mod html;
 pub mod markdown;
 pub mod related;

@@ -63,6 +63,7 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/articles.html", include_str!("../templates/admin/articles.html")),
     ("admin/editor.html", include_str!("../templates/admin/editor.html")),
     ("admin/revisions.html", include_str!("../templates/admin/revisions.html")),
+    ("admin/diff.html", include_str!("../templates/admin/diff.html")),
     ("admin/audit.html", include_str!("../templates/admin/audit.html")),
     ("admin/users.html", include_str!("../templates/admin/users.html")),
     ("admin/password.html", include_str!("../templates/admin/password.html")),

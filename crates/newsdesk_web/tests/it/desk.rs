@@ -353,6 +353,11 @@ db_test!(
         )
         .await?;
         assert!(location(&r).ends_with("done=merged"), "{}", location(&r));
+        // The revision history shows A's change word by word.
+        let d = admin_get(&app, &format!("{path}/diff?from=1&to=2"), &sa).await?.text().await?;
+        assert!(d.contains("First <del>paragraph.</del><ins>paragraph, by A.</ins>"), "{d}");
+        let revs = admin_get(&app, &format!("{path}/revisions"), &sa).await?.text().await?;
+        assert!(revs.contains(&format!("{path}/diff?from=1&amp;to=2")), "{revs}");
         let body = app.t.db.find_article(id).await?.body;
         assert_eq!(
             body,

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/articles/{id}", get(edit_form).post(update))
         .route("/admin/articles/{id}/preview", get(preview))
         .route("/admin/articles/{id}/revisions", get(revisions))
+        .route("/admin/articles/{id}/diff", get(diff))
         .route("/admin/articles/{id}/restore", post(restore))
 }
 
@@ -1194,6 +1195,7 @@ async fn run_step(
 
 #[derive(Serialize)]
 struct RevisionRow {
+    compare: Option<String>,
     version: i32,
     when: String,
     when_iso: String,
@@ -1227,12 +1229,18 @@ async fn revisions(
     };
     let (article, version) = stored_article(&app, id).await?;
     let may_edit = authorize_article(&s.user.actor(), Action::EditArticle, &article).is_ok();
-    let revisions = app
-        .db
-        .list_revisions(id)
-        .await?
-        .into_iter()
+    let stored = app.db.list_revisions(id).await?;
+    // Each revision that changed the text compares with the one before it
+    // that did.
+    let older_content =
+        |v: i32| stored.iter().find(|r| r.version < v && r.has_content).map(|r| r.version);
+    let revisions = stored
+        .iter()
+        .cloned()
         .map(|r| RevisionRow {
+            compare: older_content(r.version)
+                .filter(|_| r.has_content)
+                .map(|from| format!("/admin/articles/{id}/diff?from={from}&to={}", r.version)),
             version: r.version,
             when: local(&app, r.created_at),
             when_iso: iso(r.created_at),
@@ -1317,4 +1325,57 @@ async fn preview(
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::ADMIN_CSP));
     Ok(res)
+}
+
+#[derive(Serialize)]
+struct DiffView {
+    #[serde(flatten)]
+    page: AdminPage,
+    id: Id,
+    from: i32,
+    to: i32,
+    fields: Vec<newsdesk_content::diff::FieldDiff>,
+}
+
+/// `GET /admin/articles/{id}/diff?from=A&to=B`: what changed between two
+/// versions, word by word.
+async fn diff(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let s = match signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (_, current) = stored_article(&app, id).await?;
+    let q = query(&parts);
+    let version = |name: &str, default: i32| match field(&q, name) {
+        "" => Ok(default),
+        v => v
+            .parse::<i32>()
+            .map_err(|_| AppError::BadRequest(format!("`{name}` is a version number."))),
+    };
+    let to = version("to", current)?;
+    let from = version("from", (to - 1).max(1))?;
+    let read = |v: i32| {
+        let app = app.clone();
+        async move {
+            match app.db.revision_content(id, v).await {
+                Ok(a) => Ok(a),
+                Err(newsdesk_db::DbError::NotFound { .. }) => Err(AppError::NotFound),
+                Err(e) => Err(AppError::from(e)),
+            }
+        }
+    };
+    let (old, new) = (read(from).await?, read(to).await?);
+    let view = DiffView {
+        page: AdminPage::new(&app, "Changes").signed_in(&s),
+        id,
+        from,
+        to,
+        fields: newsdesk_content::diff::articles(&old, &new),
+    };
+    page(&app, StatusCode::OK, "admin/diff.html", &view)
 }
