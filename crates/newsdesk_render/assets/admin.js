@@ -64,6 +64,7 @@
         if (el && "value" in el) el.value = saved.fields[name];
       });
       box.remove();
+      form.dispatchEvent(new CustomEvent("newsdesk:restored"));
       form.elements.namedItem("headline").focus();
     });
     discard.addEventListener("click", function () { store.removeItem(key); box.remove(); });

@@ -76,6 +76,10 @@ pub const ADMIN_STYLESHEET: &str = include_str!("../assets/admin.css");
 /// text. Every page works without it.
 pub const ADMIN_SCRIPT: &str = include_str!("../assets/admin.js");
 
+/// The body editor (ProseMirror), built from `admin-ui/` by its `npm run
+/// build`; only the editor page loads it.
+pub const EDITOR_SCRIPT: &str = include_str!("../assets/editor.js");
+
 /// The template environment of a site.
 pub struct Renderer {
     env: Environment<'static>,

@@ -91,6 +91,8 @@ pub struct App {
     pub admin_stylesheet_url: String,
     /// The back office's script.
     pub admin_script_url: String,
+    /// The body editor's script.
+    pub editor_script_url: String,
     /// The site's logo, fingerprinted (the back office's icon).
     pub logo_url: String,
     /// Values every template receives (navigation filled per render).
@@ -145,6 +147,9 @@ impl App {
         let (admin_js_name, admin_js) =
             asset("admin", "js", "text/javascript; charset=utf-8", newsdesk_render::ADMIN_SCRIPT);
         let admin_script_url = format!("/assets/{admin_js_name}");
+        let (editor_js_name, editor_js) =
+            asset("editor", "js", "text/javascript; charset=utf-8", newsdesk_render::EDITOR_SCRIPT);
+        let editor_script_url = format!("/assets/{editor_js_name}");
         let base_url = config.base_url();
         let site = SiteView {
             title: config.site.title.clone(),
@@ -162,6 +167,7 @@ impl App {
             (logo_name, logo),
             (admin_css_name, admin_css),
             (admin_js_name, admin_js),
+            (editor_js_name, editor_js),
         ]);
         let csp = axum::http::HeaderValue::from_str(&config.server.content_security_policy)?;
         let gate = Arc::new(crate::gate::DbGate::new(
@@ -172,6 +178,7 @@ impl App {
             gate,
             admin_stylesheet_url,
             admin_script_url,
+            editor_script_url,
             logo_url: site.logo_url.clone(),
             csp,
             cache,

@@ -4,6 +4,7 @@
 
 mod admin;
 mod application;
+mod browser;
 mod desk;
 mod distribution;
 mod fixtures;

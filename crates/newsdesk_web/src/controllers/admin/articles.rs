@@ -436,6 +436,12 @@ impl Fields {
 
     fn sent(f: &[(String, String)]) -> Fields {
         let g = |k: &str| field(f, k).replace("\r\n", "\n");
+        // The rich-text editor sends the body as blocks; the plain form as
+        // text. Either way the form shows it back as text.
+        let body = match sent_blocks(f) {
+            Some(blocks) => markdown::from_blocks(&blocks),
+            None => g("body"),
+        };
         Fields {
             headline: g("headline"),
             headline_seo: g("headline_seo"),
@@ -451,7 +457,7 @@ impl Fields {
             lead_alt: g("lead_alt"),
             lead_caption: g("lead_caption"),
             lead_credit: g("lead_credit"),
-            body: g("body"),
+            body,
             sources: g("sources"),
             canonical_url: g("canonical_url"),
             top_rank: g("top_rank"),
@@ -478,6 +484,25 @@ fn kind_name(k: SourceKind) -> &'static str {
         SourceKind::Interview => "interview",
         SourceKind::Anonymous => "anonymous",
         SourceKind::Document => "document",
+    }
+}
+
+/// The body the rich-text editor sent, if it sent one that reads.
+fn sent_blocks(f: &[(String, String)]) -> Option<Vec<newsdesk_core::Block>> {
+    match field(f, "body_blocks") {
+        "" => None,
+        json => serde_json::from_str(json).ok(),
+    }
+}
+
+/// The body as JSON for the rich-text editor, or nothing when the text
+/// does not read (the editor then stays off and the text field shows).
+fn body_json(text: &str) -> String {
+    match markdown::to_blocks(text) {
+        Ok(blocks) => serde_json::to_value(&blocks)
+            .map(|v| newsdesk_content::json_for_script(&v))
+            .unwrap_or_default(),
+        Err(_) => String::new(),
     }
 }
 
@@ -668,6 +693,10 @@ struct EditorView {
     tz: String,
     kinds: String,
     corrections: Vec<String>,
+    /// The body as blocks, for the rich-text editor (JSON, safe inside a
+    /// `<script>` element).
+    body_blocks: String,
+    editor_script_url: String,
 }
 
 struct Editing<'a> {
@@ -728,6 +757,7 @@ impl Editing<'_> {
             None => "New article".into(),
         };
         let id = stored.map(|a| a.id);
+        let body_blocks = body_json(&f.body);
         Ok(EditorView {
             page: AdminPage::new(self.app, &title).signed_in(self.session),
             action_url: id
@@ -757,6 +787,8 @@ impl Editing<'_> {
             schedule_at: String::new(),
             tz: self.app.tz.name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
+            body_blocks,
+            editor_script_url: self.app.editor_script_url.clone(),
             corrections: stored
                 .map(|a| {
                     a.corrections
@@ -978,6 +1010,8 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             schedule_at: String::new(),
             tz: app.tz.name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
+            body_blocks: String::new(),
+            editor_script_url: app.editor_script_url.clone(),
             corrections: Vec::new(),
         };
         return page(&app, StatusCode::UNAUTHORIZED, "admin/editor.html", &view);
@@ -996,6 +1030,11 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
                 vec!["This form belongs to an earlier session, so nothing was saved. Your text is below: check it and save again.".into()],
             )
             .await;
+    }
+    if !field(&sent.fields, "body_blocks").is_empty() && sent_blocks(&sent.fields).is_none() {
+        return Err(AppError::BadRequest(
+            "The body sent by the editor could not be read; nothing was saved.".into(),
+        ));
     }
     let Some(step) = Step::parse(field(&sent.fields, "do")) else {
         return Err(AppError::BadRequest("Unknown button.".into()));

@@ -1,0 +1,362 @@
+//! The back office in a real browser: Debian's Chromium, driven over the
+//! WebDriver protocol by `chromedriver` (both installed by `.ci/run`).
+//! Without a `chromedriver` these tests say so and pass, except under
+//! `CI=true`, where a missing browser fails the run.
+
+use crate::TestApp;
+use crate::admin::PASSWORD;
+use newsdesk_app::accounts::NewAccount;
+use newsdesk_core::{Actor, Block, Inline, Role};
+use newsdesk_test_support::TestDb;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// One browser session.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+fn chromedriver() -> Option<&'static str> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium, or `None` when the
+    /// machine has none (an error under CI).
+    async fn start() -> anyhow::Result<Option<Browser>> {
+        let Some(bin) = chromedriver() else {
+            anyhow::ensure!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but no chromedriver: .ci/run installs chromium-driver"
+            );
+            eprintln!("no chromedriver here: browser test skipped");
+            return Ok(None);
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let driver = Command::new(bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut b = Browser {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            session: String::new(),
+            http: reqwest::Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = b.call("GET", "/status", None).await.ok();
+            if ready.is_some_and(|v| v["ready"] == true) {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,1000"]
+            }
+        }}});
+        let v = b.call("POST", "/session", Some(caps)).await?;
+        b.session = v["sessionId"].as_str().unwrap_or_default().to_owned();
+        anyhow::ensure!(!b.session.is_empty(), "no session: {v}");
+        Ok(Some(b))
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let req = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self
+                .http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.unwrap_or_else(|| json!({})).to_string()),
+        };
+        let text = req.send().await?.text().await?;
+        let v: Value = serde_json::from_str(&text)?;
+        if let Some(err) = v["value"]["error"].as_str() {
+            anyhow::bail!("webdriver {path}: {err}: {}", v["value"]["message"]);
+        }
+        Ok(v["value"].clone())
+    }
+
+    async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        self.call(method, &format!("/session/{}{path}", self.session), body).await
+    }
+
+    async fn goto(&self, url: &str) -> anyhow::Result<()> {
+        self.cmd("POST", "/url", Some(json!({ "url": url }))).await.map(|_| ())
+    }
+
+    async fn url(&self) -> anyhow::Result<String> {
+        Ok(self.cmd("GET", "/url", None).await?.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The element matching `css`, waiting up to five seconds for it.
+    async fn find(&self, css: &str) -> anyhow::Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = self
+                .cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})))
+                .await;
+            match found {
+                Ok(v) => return Ok(v[ELEMENT].as_str().unwrap_or_default().to_owned()),
+                Err(e) if Instant::now() > deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let el = self.find(css).await?;
+        self.cmd("POST", &format!("/element/{el}/click"), None).await.map(|_| ())
+    }
+
+    /// Types `text` into the element (WebDriver key codes allowed).
+    async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let el = self.find(css).await?;
+        self.cmd("POST", &format!("/element/{el}/value"), Some(json!({ "text": text })))
+            .await
+            .map(|_| ())
+    }
+
+    async fn run(&self, script: &str, args: Value) -> anyhow::Result<Value> {
+        self.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": args }))).await
+    }
+
+    /// Waits until the page's address satisfies `ok`.
+    async fn wait_url(&self, ok: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let u = self.url().await?;
+            if ok(&u) {
+                return Ok(u);
+            }
+            anyhow::ensure!(Instant::now() < deadline, "still at {u}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn sign_in(&self, site: &str, email: &str) -> anyhow::Result<()> {
+        self.goto(&format!("{site}/admin/sign-in")).await?;
+        self.type_into("#email", email).await?;
+        self.type_into("#password", PASSWORD).await?;
+        self.click("form button[type=submit]").await?;
+        self.wait_url(|u| !u.contains("sign-in")).await?;
+        Ok(())
+    }
+
+    async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.cmd("DELETE", "", None).await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+async fn site() -> anyhow::Result<TestApp> {
+    let t = TestDb::sqlite().await?;
+    // Plain http on loopback: the session cookie must not be `Secure`.
+    let app = TestApp::start_with(t, |c| c.site.url = Some("http://127.0.0.1".into())).await?;
+    let ann = app.t.db.list_authors().await?.into_iter().find(|a| a.slug == "ann-lee");
+    let new = NewAccount {
+        email: "ed@example.org".into(),
+        name: "Eda Editor".into(),
+        role: Role::Editor,
+        author_id: ann.map(|a| a.id),
+        password: PASSWORD.into(),
+    };
+    app.app.newsroom.add_user(&Actor::operator("test"), new).await?;
+    Ok(app)
+}
+
+/// The editor's current body, as the blocks it would send.
+async fn blocks(b: &Browser) -> anyhow::Result<Vec<Block>> {
+    let v = b.run("return window.newsdeskEditor.toBlocks();", json!([])).await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+const CTRL: &str = "\u{E009}";
+const RELEASE: &str = "\u{E000}";
+const ENTER: &str = "\u{E007}";
+
+/// Fills the open dialog's fields in order, then presses Done.
+async fn dialog(b: &Browser, values: &[&str]) -> anyhow::Result<()> {
+    for (i, v) in values.iter().enumerate() {
+        b.type_into(&format!("dialog #pm-field-{i}"), v).await?;
+    }
+    b.click("dialog button[value=ok]").await
+}
+
+#[tokio::test]
+async fn an_editor_writes_formats_illustrates_pastes_and_publishes_in_the_browser()
+-> anyhow::Result<()> {
+    let Some(b) = Browser::start().await? else { return Ok(()) };
+    let app = site().await?;
+    let lead = app.t.db.find_article(app.ids.main).await?.lead.map_or(0, |f| f.media_id);
+    b.sign_in(&app.base, "ed@example.org").await?;
+    b.goto(&format!("{}/admin/articles/new", app.base)).await?;
+    b.type_into("#headline", "Deal reached after all-night talks").await?;
+    b.type_into("#dek", "Both sides claim victory.").await?;
+    b.run(
+        "const s = document.getElementById('section'); \
+         s.value = [...s.options].find(o => o.text === 'World').value;",
+        json!([]),
+    )
+    .await?;
+    b.type_into("#sources", "Arland ministry | official | https://example.org/m | the quotas")
+        .await?;
+    // Typing: an input rule makes the subhead, Ctrl+B makes strong text.
+    b.click(".pm-body").await?;
+    b.type_into(".pm-body", &format!("## What was agreed{ENTER}Ministers met ")).await?;
+    b.type_into(
+        ".pm-body",
+        &format!("{CTRL}b{RELEASE}late{CTRL}b{RELEASE} into the night.{ENTER}"),
+    )
+    .await?;
+    // An empty item ends the list.
+    b.type_into(".pm-body", &format!("- water quotas{ENTER}dams{ENTER}{ENTER}")).await?;
+    // A figure from the library and a timeline, through their dialogs.
+    b.click(".pm-toolbar button[data-command=figure]").await?;
+    dialog(&b, &[&lead.to_string(), "Delegates at a table", "The closing session.", "Pool"])
+        .await?;
+    b.click(".pm-toolbar button[data-command=timeline]").await?;
+    dialog(&b, &["How the talks went", "2026-07-01: Talks set.\n2026-07-14: Talks resume."])
+        .await?;
+    // A paste from a word processor: only what the body model holds stays,
+    // and nothing in it runs.
+    let html = "<meta charset=\"utf-8\"><b style=\"font-weight:normal;\" id=\"docs-internal-guid-1\">\
+        <p dir=\"ltr\"><span style=\"font-weight:700\">Bold from Docs</span><span> and </span>\
+        <span style=\"font-style:italic\">italic</span><span> with a </span>\
+        <a href=\"javascript:window.pwned=1\">bad link</a> and \
+        <a href=\"https://example.org/x\">good link</a></p>\
+        <table><tr><td>cell text</td></tr></table>\
+        <script>window.pwned=2</script><img src=x onerror=\"window.pwned=3\"></b>";
+    b.run(
+        "const dt = new DataTransfer(); dt.setData('text/html', arguments[0]); \
+         dt.setData('text/plain', 'plain'); \
+         document.querySelector('.pm-body').dispatchEvent(new ClipboardEvent('paste', \
+         {clipboardData: dt, bubbles: true, cancelable: true}));",
+        json!([html]),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(b.run("return window.pwned === undefined;", json!([])).await?, json!(true));
+    let body = blocks(&b).await?;
+    assert_eq!(body[0], Block::Subhead { text: "What was agreed".into() });
+    assert_eq!(
+        body[1],
+        Block::Paragraph {
+            content: vec![
+                Inline::text("Ministers met "),
+                Inline::Strong { children: vec![Inline::text("late")] },
+                Inline::text(" into the night."),
+            ]
+        }
+    );
+    assert!(matches!(&body[2], Block::List { ordered: false, items } if items.len() == 2));
+    assert!(body.iter().any(|x| matches!(x, Block::Figure(f) if f.media_id == lead)), "{body:?}");
+    assert!(
+        body.iter().any(|x| matches!(x, Block::Timeline { entries, .. } if entries.len() == 2))
+    );
+    let pasted = body
+        .iter()
+        .find(|x| {
+            let mut s = String::new();
+            x.push_plain_text(&mut s);
+            s.contains("Bold from Docs")
+        })
+        .cloned();
+    let Some(Block::Paragraph { content }) = pasted else {
+        anyhow::bail!("the pasted paragraph is missing: {body:?}");
+    };
+    assert!(content.contains(&Inline::Strong { children: vec![Inline::text("Bold from Docs")] }));
+    assert!(content.contains(&Inline::Emphasis { children: vec![Inline::text("italic")] }));
+    assert!(content.contains(&Inline::link("https://example.org/x", "good link")));
+    assert!(!format!("{content:?}").contains("javascript"), "{content:?}");
+    b.click("button[name=do][value=save]").await?;
+    let url = b.wait_url(|u| u.contains("done=saved")).await?;
+    let id: i64 = url
+        .split("/admin/articles/")
+        .nth(1)
+        .and_then(|r| r.split('?').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    assert_eq!(app.t.db.find_article(id).await?.body, body, "stored as the editor showed it");
+    // Publish from the editor; the public page has every part.
+    b.click("button[name=do][value=publish]").await?;
+    b.wait_url(|u| u.contains("done=publish")).await?;
+    let path = app.t.db.find_article(id).await?.path.unwrap_or_default();
+    let (status, page) = app.text(&path).await?;
+    assert_eq!(status, 200);
+    for part in [
+        "What was agreed",
+        "<strong>late</strong>",
+        "How the talks went",
+        "Bold from Docs",
+        "Arland ministry",
+        "Pool",
+    ] {
+        assert!(page.contains(part), "{part} on the public page");
+    }
+    b.stop().await?;
+    app.stop().await
+}
+
+#[tokio::test]
+async fn text_typed_before_a_closed_tab_is_offered_back() -> anyhow::Result<()> {
+    let Some(b) = Browser::start().await? else { return Ok(()) };
+    let app = site().await?;
+    b.sign_in(&app.base, "ed@example.org").await?;
+    let editor = format!("{}/admin/articles/{}", app.base, app.ids.draft);
+    b.goto(&editor).await?;
+    b.click(".pm-body").await?;
+    b.run(
+        "const v = window.newsdeskEditor.view; \
+         v.dispatch(v.state.tr.insertText('An unsaved sentence in progr', 1));",
+        json!([]),
+    )
+    .await?;
+    // Gone mid-sentence: the page is left without saving.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    b.goto(&format!("{}/admin", app.base)).await?;
+    b.goto(&editor).await?;
+    b.click(".restore button").await?;
+    let body = blocks(&b).await?;
+    let mut text = String::new();
+    body.iter().for_each(|x| x.push_plain_text(&mut text));
+    assert!(text.contains("An unsaved sentence in progr"), "{text}");
+    // Saved now, the copy is dropped: reopening offers nothing.
+    b.click("button[name=do][value=save]").await?;
+    b.wait_url(|u| u.contains("done=")).await?;
+    let stored = app.t.db.find_article(app.ids.draft).await?;
+    let mut saved = String::new();
+    stored.body.iter().for_each(|x| x.push_plain_text(&mut saved));
+    assert!(saved.contains("An unsaved sentence in progr"));
+    b.goto(&editor).await?;
+    b.find(".pm-body").await?;
+    let offered = b.run("return document.querySelector('.restore') !== null;", json!([])).await?;
+    assert_eq!(offered, json!(false));
+    b.stop().await?;
+    app.stop().await
+}
