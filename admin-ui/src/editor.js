@@ -174,9 +174,15 @@ export const schema = new Schema({
   },
 });
 
+function realDate(s) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(s + "T00:00:00Z");
+  return !isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
 function cleanEntries(entries) {
   return (Array.isArray(entries) ? entries : [])
-    .filter((e) => e && /^\d{4}-\d{2}-\d{2}$/.test(e.date))
+    .filter((e) => e && realDate(e.date))
     .map((e) => {
       const out = { date: e.date, text: String(e.text || "") };
       if (Number.isInteger(e.article_id) && e.article_id > 0) out.article_id = e.article_id;
@@ -396,6 +402,8 @@ function parseTimeline(text) {
   for (const l of lines) {
     const m = /^(\d{4}-\d{2}-\d{2})(?: \((\d+)\))?:\s*(.*)$/.exec(l);
     if (!m) return { problem: "Each line is “YYYY-MM-DD: what happened”: " + l };
+    const d = new Date(m[1] + "T00:00:00Z");
+    if (isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== m[1]) return { problem: "There is no such date: " + m[1] };
     const e = { date: m[1], text: m[3] };
     if (m[2]) e.article_id = Number(m[2]);
     entries.push(e);
@@ -618,8 +626,6 @@ function mount() {
   const holder = document.createElement("div");
   holder.className = "pm-holder";
   textarea.parentNode.insertBefore(holder, textarea);
-  textarea.hidden = true;
-  textarea.disabled = true;
   const hint = document.getElementById("body-hint");
   if (hint) hint.textContent = "Shortcuts: Ctrl+B bold, Ctrl+I italic, Ctrl+K link; ## at the start of a line makes a subhead, > a quote, - or 1. a list. Pasted text keeps only what an article can hold.";
 
@@ -657,15 +663,30 @@ function mount() {
   holder.appendChild(view.dom);
   sync();
   update();
+  // Only now that the editor holds the body does the text field step back.
+  textarea.hidden = true;
+  textarea.disabled = true;
   if (label) label.addEventListener("click", () => view.focus());
   // The unsaved copy put back by the page's other script.
-  form.addEventListener("newsdesk:restored", () => {
-    try {
-      view.updateState(stateOf(JSON.parse(field.value || "[]")));
-      sync();
-      update();
-    } catch (e) {
-      /* keep what is there */
+  form.addEventListener("newsdesk:restored", (ev) => {
+    const fields = (ev && ev.detail) || {};
+    if ("body_blocks" in fields) {
+      try {
+        view.updateState(stateOf(JSON.parse(fields.body_blocks || "[]")));
+        sync();
+        update();
+      } catch (e) {
+        /* keep what is there */
+      }
+    } else if ("body" in fields) {
+      // A copy written in the text field: give the text field back, with
+      // it, rather than lose it.
+      textarea.value = fields.body;
+      textarea.disabled = false;
+      textarea.hidden = false;
+      field.remove();
+      holder.remove();
+      view.destroy();
     }
   });
   window.newsdeskEditor = { view, toBlocks: () => toBlocks(view.state.doc) };

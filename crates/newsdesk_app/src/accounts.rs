@@ -198,7 +198,12 @@ impl Newsroom {
                 bio: String::new(),
                 photo_media_id: None,
             };
-            author_id = Some(tx.create_author(&profile).await?.id);
+            let made = tx.create_author(&profile).await?;
+            tx.record_event(
+                crate::events::Event::TaxonomyChanged { what: "author".into(), id: made.id }
+                    .to_new(),
+            );
+            author_id = Some(made.id);
         }
         let id = tx
             .insert_user(&NewUser {
@@ -213,7 +218,8 @@ impl Newsroom {
         let row = tx.find_user(id).await?;
         let detail = format!("role {}", new.role);
         tx.audit(&audit(actor, "user_added", &email, &detail)).await?;
-        tx.commit().await?;
+        let done = tx.commit().await?;
+        self.signals().committed(&done);
         User::from_row(&row)
     }
 

@@ -471,6 +471,8 @@ impl Write {
         a.first_published_at = before.first_published_at;
         a.scheduled_at = before.scheduled_at;
         a.updated_at = before.updated_at;
+        // An old version bylined to someone else is theirs to restore.
+        self.allow_on(Action::EditArticle, &a)?;
         if a.status.is_public() {
             let problems = self.publish_problems(&a).await?;
             if !problems.is_empty() {

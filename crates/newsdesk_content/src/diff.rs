@@ -31,7 +31,7 @@ pub struct FieldDiff {
 
 /// Longest stretch compared word by word; longer ones are shown as one
 /// removal and one addition (the cost grows with the square of the length).
-const MAX_WORDS: usize = 4_000;
+const MAX_WORDS: usize = 1_500;
 
 fn push(out: &mut Vec<Change>, c: Change) {
     match (out.last_mut(), &c) {

@@ -62,6 +62,9 @@ fn escapable(c: char) -> bool {
 }
 
 fn list_marker(line: &str) -> Option<(bool, &str)> {
+    if matches!(line, "-" | "*" | "+") {
+        return Some((false, ""));
+    }
     for m in ["- ", "* ", "+ "] {
         if let Some(rest) = line.strip_prefix(m) {
             return Some((false, rest));
@@ -79,11 +82,19 @@ fn list_marker(line: &str) -> Option<(bool, &str)> {
 
 fn heading(line: &str) -> Option<&str> {
     let hashes = line.bytes().take_while(|b| *b == b'#').count();
-    if (1..=6).contains(&hashes) { line[hashes..].strip_prefix(' ').map(str::trim) } else { None }
+    if !(1..=6).contains(&hashes) {
+        None
+    } else if hashes == line.len() {
+        Some("")
+    } else {
+        line[hashes..].strip_prefix(' ').map(str::trim)
+    }
 }
 
+/// Runs of ASCII white space as one space; no-break and other special
+/// spaces are the writer's and stay.
 fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    s.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Reads body text into blocks.
@@ -648,6 +659,19 @@ mod tests {
         let e = to_blocks("::: figure 3\nsize: big\n:::").expect_err("bad key");
         assert_eq!(e.line, 2);
         assert!(to_blocks("::: video 3\n:::").is_err());
+    }
+
+    #[test]
+    fn special_spaces_empty_subheads_and_empty_items_survive() {
+        let blocks = vec![
+            p("10\u{a0}km and 5\u{202f}%"),
+            Block::Subhead { text: String::new() },
+            Block::List {
+                ordered: false,
+                items: vec![vec![Inline::text("a")], vec![], vec![Inline::text("c")]],
+            },
+        ];
+        assert_eq!(to_blocks(&from_blocks(&blocks)).expect("reads"), blocks);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use article::{
     safe_media_path,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
-pub use merge::{MergeConflict, three_way};
+pub use merge::{MergeConflict, merge_preferring_mine, three_way};
 pub use slug::{SlugError, article_path, slugify, validate_slug};
 pub use status::{ArticleStatus, TransitionError};
 

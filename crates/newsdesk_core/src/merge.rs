@@ -32,7 +32,7 @@ fn pick<T: PartialEq + Clone>(
         mine.clone()
     } else {
         conflicts.push(field);
-        theirs.clone()
+        mine.clone()
     }
 }
 
@@ -44,6 +44,21 @@ pub fn three_way(
     mine: &Article,
     theirs: &Article,
 ) -> Result<Article, MergeConflict> {
+    let (merged, conflict) = merge_preferring_mine(base, mine, theirs);
+    match conflict {
+        Some(c) => Err(c),
+        None => Ok(merged),
+    }
+}
+
+/// Like [`three_way`], but where both changed the same thing, `mine` is
+/// kept and the field named: what the editor is shown when a merge fails,
+/// so that saving again keeps every change of theirs that did not clash.
+pub fn merge_preferring_mine(
+    base: &Article,
+    mine: &Article,
+    theirs: &Article,
+) -> (Article, Option<MergeConflict>) {
     let mut c = Vec::new();
     let mut out = theirs.clone();
     let (b, m, t) = (&base.headlines, &mine.headlines, &theirs.headlines);
@@ -69,11 +84,13 @@ pub fn three_way(
     );
     out.top_rank = pick("top_rank", &base.top_rank, &mine.top_rank, &theirs.top_rank, &mut c);
     out.updated_at = mine.updated_at.max(theirs.updated_at);
-    match merge_blocks(&base.body, &mine.body, &theirs.body) {
-        Some(body) => out.body = body,
-        None => c.push("body"),
+    let (body, clash) = merge_blocks(&base.body, &mine.body, &theirs.body);
+    out.body = body;
+    if clash {
+        c.push("body");
     }
-    if c.is_empty() { Ok(out) } else { Err(MergeConflict { fields: c }) }
+    let conflict = (!c.is_empty()).then_some(MergeConflict { fields: c });
+    (out, conflict)
 }
 
 /// For each item of `a`, its index in `b` along a longest common
@@ -105,11 +122,13 @@ fn matches(a: &[Block], b: &[Block]) -> Vec<Option<usize>> {
 }
 
 /// The block lists merged (diff3): stretches only one side changed take
-/// that side's blocks; a stretch both changed differently is a conflict.
-fn merge_blocks(base: &[Block], mine: &[Block], theirs: &[Block]) -> Option<Vec<Block>> {
+/// that side's blocks; a stretch both changed differently keeps mine and
+/// counts as a clash.
+fn merge_blocks(base: &[Block], mine: &[Block], theirs: &[Block]) -> (Vec<Block>, bool) {
     let to_mine = matches(base, mine);
     let to_theirs = matches(base, theirs);
     let mut out = Vec::new();
+    let mut clash = false;
     let (mut i, mut j, mut k) = (0, 0, 0);
     loop {
         // The next base block both sides kept (a stable point), or the end.
@@ -120,11 +139,24 @@ fn merge_blocks(base: &[Block], mine: &[Block], theirs: &[Block]) -> Option<Vec<
             out.extend_from_slice(t);
         } else if t == b {
             out.extend_from_slice(m);
+        } else if b.len() == m.len() && b.len() == t.len() {
+            // Edits of the same blocks in place: merge block by block.
+            for ((bx, mx), tx) in b.iter().zip(m).zip(t) {
+                if mx == bx || mx == tx {
+                    out.push(tx.clone());
+                } else if tx == bx {
+                    out.push(mx.clone());
+                } else {
+                    clash = true;
+                    out.push(mx.clone());
+                }
+            }
         } else {
-            return None;
+            clash = true;
+            out.extend_from_slice(m);
         }
         if stable.is_none() {
-            return Some(out);
+            return (out, clash);
         }
         out.push(base[ib].clone());
         (i, j, k) = (ib + 1, jb + 1, kb + 1);
@@ -187,5 +219,19 @@ mod tests {
         // Deleting a block the other side edited is a conflict.
         let theirs = article(&["a", "b", "c edited", "d"]);
         assert!(three_way(&base, &mine, &theirs).is_err());
+    }
+
+    #[test]
+    fn a_failed_merge_keeps_mine_where_they_clash_and_theirs_elsewhere() {
+        let base = article(&["one", "two", "three"]);
+        let mut mine = article(&["one", "two, mine", "three"]);
+        let mut theirs = article(&["one, theirs", "two, theirs", "three"]);
+        theirs.headlines.display = "Their headline".into();
+        mine.dek = "My dek".into();
+        let (merged, conflict) = merge_preferring_mine(&base, &mine, &theirs);
+        assert_eq!(conflict, Some(MergeConflict { fields: vec!["body"] }));
+        assert_eq!(merged.headlines.display, "Their headline");
+        assert_eq!(merged.dek, "My dek");
+        assert_eq!(merged.body, article(&["one, theirs", "two, mine", "three"]).body);
     }
 }

@@ -20,29 +20,52 @@
     show();
   });
 
-  var key = "newsdesk:unsaved:" + form.getAttribute("action");
+  var base = "newsdesk:unsaved:" + form.getAttribute("action");
   var store;
   try { store = window.localStorage; } catch (e) { return; }
+  // A new article's copy is this tab's own, so two new articles in two
+  // tabs never overwrite each other; an existing article has one copy.
+  var isNew = /\/new$/.test(form.getAttribute("action"));
+  var key = base;
+  if (isNew) {
+    key = window.sessionStorage.getItem("newsdesk:tab-key") || base + "#" + Date.now();
+    window.sessionStorage.setItem("newsdesk:tab-key", key);
+  }
   var skip = { csrf: true, version: true, "do": true };
   var values = function () {
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (el.name && !skip[el.name] && el.type !== "submit" && el.type !== "checkbox") out[el.name] = el.value;
+      if (el.name && !skip[el.name] && !el.disabled && el.type !== "submit" && el.type !== "checkbox") out[el.name] = el.value;
     });
     return out;
   };
   var same = function (a, b) {
     return Object.keys(a).every(function (k) { return !(k in b) || a[k] === b[k]; });
   };
+  var read = function (k) {
+    try { return JSON.parse(store.getItem(k) || "null"); } catch (e) { return null; }
+  };
 
   // The page after a successful save: the copy is no longer needed.
   if (/[?&]done=/.test(window.location.search)) {
     var done = window.sessionStorage.getItem("newsdesk:submitted");
     if (done) { store.removeItem(done); window.sessionStorage.removeItem("newsdesk:submitted"); }
+    if (done && done.indexOf("#") > 0) window.sessionStorage.removeItem("newsdesk:tab-key");
   }
 
-  var saved = null;
-  try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
+  // The copy to offer: this article's, or for a new article the newest
+  // one left by any tab.
+  var offerKey = key;
+  var saved = read(key);
+  if (isNew && !saved) {
+    for (var i = 0; i < store.length; i++) {
+      var k = store.key(i);
+      if (k && k.indexOf(base + "#") === 0) {
+        var c = read(k);
+        if (c && (!saved || c.at > saved.at)) { saved = c; offerKey = k; }
+      }
+    }
+  }
   if (saved && saved.fields && !same(saved.fields, values())) {
     var box = document.createElement("div");
     box.className = "notice restore";
@@ -63,21 +86,28 @@
         var el = form.elements.namedItem(name);
         if (el && "value" in el) el.value = saved.fields[name];
       });
+      // Saved over the version the text was written on, so the server
+      // merges in whatever others saved since.
+      var v = form.elements.namedItem("version");
+      if (v && saved.version) v.value = saved.version;
+      form.dispatchEvent(new CustomEvent("newsdesk:restored", { detail: saved.fields }));
+      if (offerKey !== key) store.removeItem(offerKey);
       box.remove();
-      form.dispatchEvent(new CustomEvent("newsdesk:restored"));
+      keep();
       form.elements.namedItem("headline").focus();
     });
-    discard.addEventListener("click", function () { store.removeItem(key); box.remove(); });
-  } else if (saved) {
-    store.removeItem(key);
+    discard.addEventListener("click", function () { store.removeItem(offerKey); box.remove(); });
   }
 
   // Keep a copy at most a second behind the typing.
   var timer = null;
-  var keep = function () {
+  function keep() {
     timer = null;
-    try { store.setItem(key, JSON.stringify({ at: Date.now(), fields: values() })); } catch (e) { /* full */ }
-  };
+    var v = form.elements.namedItem("version");
+    try {
+      store.setItem(key, JSON.stringify({ at: Date.now(), version: v ? v.value : "", fields: values() }));
+    } catch (e) { /* storage full: the form still holds the text */ }
+  }
   form.addEventListener("input", function () { if (!timer) timer = window.setTimeout(keep, 1000); });
   window.addEventListener("pagehide", function () { if (timer) { window.clearTimeout(timer); keep(); } });
   form.addEventListener("submit", function () {

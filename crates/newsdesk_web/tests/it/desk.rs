@@ -86,15 +86,16 @@ db_test!(
         let (csrf, version, html) = open(&app, &session, "/admin/articles/new").await?;
         assert_eq!(version, "0");
         assert!(html.contains(">Ann Lee</textarea>"), "bylines start with the user's own name");
-        // The editor's helper script is this site's own file.
-        let script = html
-            .split_once("<script src=\"")
-            .and_then(|(_, r)| r.split_once('"'))
-            .map(|(u, _)| u.to_owned())
-            .unwrap_or_default();
-        let r = app.get(&script).await?;
-        assert_eq!(r.status(), 200, "{script}");
-        assert!(r.text().await?.contains("newsdesk:unsaved:"));
+        // The editor's scripts are this site's own files: the rich-text
+        // editor and the helper that keeps unsaved text.
+        let mut scripts = String::new();
+        for part in html.split("<script src=\"").skip(1) {
+            let url = part.split_once('"').map(|(u, _)| u).unwrap_or_default();
+            let r = app.get(url).await?;
+            assert_eq!(r.status(), 200, "{url}");
+            scripts.push_str(&r.text().await?);
+        }
+        assert!(scripts.contains("newsdesk:unsaved:") && scripts.contains("body_blocks"));
         let lead_s = lead.to_string();
         let figure =
             format!("{BODY}\n::: figure {lead}\nalt: Delegates at a table\ncredit: Pool\n:::\n");
@@ -275,7 +276,11 @@ db_test!(
 
         // Someone else's article by id: refused and audited too.
         let theirs = app.ids.draft;
-        let (_, v, _) = open(&app, &session, &format!("/admin/articles/{theirs}")).await?;
+        for page in ["", "/revisions", "/preview", "/diff?from=1&to=1"] {
+            let r = admin_get(&app, &format!("/admin/articles/{theirs}{page}"), &session).await?;
+            assert_eq!(r.status(), 403, "{page}: a contributor opens only their own");
+        }
+        let v = app.t.db.find_article_versioned(theirs).await?.1.to_string();
         fields.retain(|(k, _)| !matches!(*k, "do" | "version"));
         fields.extend([("version", v.as_str()), ("do", "save")]);
         let r = post(&app, &session, &format!("/admin/articles/{theirs}"), &fields).await?;
@@ -380,7 +385,7 @@ db_test!(
             &[
                 ("csrf", &ca),
                 ("version", &va),
-                ("headline", "Shared story"),
+                ("headline", "Shared story, retitled by A"),
                 ("body", a_text),
                 ("do", "save"),
             ],
@@ -406,8 +411,11 @@ db_test!(
         assert!(html.contains("<dt>body</dt>"));
         let stored = app.t.db.find_article(id).await?.body;
         assert_eq!(stored[1], Block::paragraph("Second, as A sees it."), "nothing was overwritten");
-        // B's form now carries the current version: saving again is deliberate.
+        // B's form holds A's new headline (no clash) and B's paragraph, at
+        // the current version: saving it again undoes nothing of A's.
         let v = hidden(&html, "version");
+        let headline = hidden(&html, "headline");
+        assert_eq!(headline, "Shared story, retitled by A");
         let r = post(
             &app,
             &sb,
@@ -415,13 +423,17 @@ db_test!(
             &[
                 ("csrf", &cb),
                 ("version", &v),
-                ("headline", "Shared story"),
+                ("headline", &headline),
                 ("body", b_text),
                 ("do", "save"),
             ],
         )
         .await?;
         assert!(location(&r).ends_with("done=saved"));
+        assert_eq!(
+            app.t.db.find_article(id).await?.headlines.display,
+            "Shared story, retitled by A"
+        );
         assert_eq!(
             app.t.db.find_article(id).await?.body[1],
             Block::paragraph("Second, as B sees it.")

@@ -26,7 +26,7 @@ use newsdesk_app::{Error as UseCaseError, Saved};
 use newsdesk_content::markdown;
 use newsdesk_core::{
     Action, Article, ArticleStatus, Byline, Figure, HeadlineSet, Id, Problem, Source, SourceKind,
-    Tag, authorize, authorize_article, slugify, three_way,
+    Tag, authorize, authorize_article, merge_preferring_mine, slugify,
 };
 use newsdesk_db::{DeskFilter, DeskRow, NewAudit};
 use serde::Serialize;
@@ -404,12 +404,7 @@ impl Fields {
                 .filter_map(|id| t.tags.get(id).map(|t| t.name.clone()))
                 .collect::<Vec<_>>()
                 .join(", "),
-            bylines: a
-                .bylines
-                .iter()
-                .map(|b| byline_names(t, std::slice::from_ref(b)))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            bylines: a.bylines.iter().map(|b| byline_line(t, b)).collect::<Vec<_>>().join("\n"),
             lead_media: lead.map(|f| f.media_id.to_string()).unwrap_or_default(),
             lead_alt: lead.map(|f| opt(&f.alt)).unwrap_or_default(),
             lead_caption: lead.map(|f| opt(&f.caption)).unwrap_or_default(),
@@ -487,6 +482,53 @@ fn kind_name(k: SourceKind) -> &'static str {
     }
 }
 
+/// One byline as the form shows it: the author's name, with the slug in
+/// brackets when another author has the same name; `#id` for an author
+/// this server does not know yet; a credit as written.
+fn byline_line(t: &Taxonomy, b: &Byline) -> String {
+    match b {
+        Byline::Author { author_id } => match t.authors.get(author_id) {
+            Some(a) if t.authors.values().filter(|o| o.name == a.name).count() > 1 => {
+                format!("{} ({})", a.name, a.slug)
+            }
+            Some(a) => a.name.clone(),
+            None => format!("#{author_id}"),
+        },
+        Byline::Credit { text } => text.clone(),
+    }
+}
+
+/// Reads one byline line: `#id`, `Name (slug)`, an author's slug or
+/// name (when only one author has it), or else a credit.
+fn read_byline(t: &Taxonomy, line: &str) -> Result<Byline, String> {
+    if let Some(id) = line.strip_prefix('#').and_then(|v| v.trim().parse::<Id>().ok()) {
+        return Ok(Byline::Author { author_id: id });
+    }
+    if let Some((_, rest)) = line.rsplit_once(" (")
+        && let Some(slug) = rest.strip_suffix(')')
+        && let Some(a) = t.authors.values().find(|a| a.slug == slug)
+    {
+        return Ok(Byline::Author { author_id: a.id });
+    }
+    if let Some(a) = t.authors.values().find(|a| a.slug.eq_ignore_ascii_case(line)) {
+        return Ok(Byline::Author { author_id: a.id });
+    }
+    let mut named: Vec<&newsdesk_core::Author> =
+        t.authors.values().filter(|a| a.name.eq_ignore_ascii_case(line)).collect();
+    named.sort_by_key(|a| a.id);
+    match named.as_slice() {
+        [] => Ok(Byline::Credit { text: line.to_owned() }),
+        [one] => Ok(Byline::Author { author_id: one.id }),
+        many => Err(format!(
+            "Several authors are called {line}: write one as {}.",
+            many.iter()
+                .map(|a| format!("“{} ({})”", a.name, a.slug))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )),
+    }
+}
+
 /// The body the rich-text editor sent, if it sent one that reads.
 fn sent_blocks(f: &[(String, String)]) -> Option<Vec<newsdesk_core::Block>> {
     match field(f, "body_blocks") {
@@ -551,22 +593,13 @@ fn read_fields(
             None => new_tags.push(name.to_owned()),
         }
     }
-    a.bylines = f
-        .bylines
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            match t
-                .authors
-                .values()
-                .find(|au| au.name.eq_ignore_ascii_case(l) || au.slug.eq_ignore_ascii_case(l))
-            {
-                Some(au) => Byline::Author { author_id: au.id },
-                None => Byline::Credit { text: l.to_owned() },
-            }
-        })
-        .collect();
+    a.bylines = Vec::new();
+    for line in f.bylines.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match read_byline(t, line) {
+            Ok(b) => a.bylines.push(b),
+            Err(e) => errors.push(e),
+        }
+    }
     a.lead = match f.lead_media.trim() {
         "" => None,
         v => match v.parse::<Id>() {
@@ -690,6 +723,7 @@ struct EditorView {
     public_url: Option<String>,
     scheduled: Option<String>,
     schedule_at: String,
+    correction: String,
     tz: String,
     kinds: String,
     corrections: Vec<String>,
@@ -705,6 +739,9 @@ struct Editing<'a> {
     t: &'a Taxonomy,
     /// The stored article and its version (`None` for a new one).
     stored: Option<(Article, i32)>,
+    /// The schedule time and correction as sent, shown back on refusal.
+    schedule_at: String,
+    correction: String,
 }
 
 impl Editing<'_> {
@@ -722,14 +759,14 @@ impl Editing<'_> {
         };
         let status = stored.map_or(ArticleStatus::Draft, |a| a.status);
         let buttons = Buttons {
-            submit: matches!(status, ArticleStatus::Draft) && may(Action::SubmitArticle),
+            submit: matches!(status, ArticleStatus::Draft | ArticleStatus::Scheduled)
+                && may(Action::SubmitArticle),
             publish: !matches!(status, ArticleStatus::Published) && may(Action::PublishArticle),
             schedule: matches!(
                 status,
                 ArticleStatus::Draft | ArticleStatus::Review | ArticleStatus::Scheduled
             ) && may(Action::PublishArticle),
-            unpublish: matches!(status, ArticleStatus::Published | ArticleStatus::Scheduled)
-                && may(Action::UnpublishArticle),
+            unpublish: matches!(status, ArticleStatus::Published) && may(Action::UnpublishArticle),
             correct: matches!(status, ArticleStatus::Published) && may(Action::CorrectArticle),
         };
         let checklist = match stored {
@@ -784,7 +821,8 @@ impl Editing<'_> {
                 .filter(|a| a.status == ArticleStatus::Published)
                 .and_then(|a| a.path.clone()),
             scheduled: stored.and_then(|a| a.scheduled_at).map(|at| local(self.app, at)),
-            schedule_at: String::new(),
+            schedule_at: self.schedule_at.clone(),
+            correction: self.correction.clone(),
             tz: self.app.tz.name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
             body_blocks,
@@ -812,6 +850,43 @@ impl Editing<'_> {
     }
 }
 
+/// The article and its version, when the session's user may work on it
+/// (whoever may edit it: its own writers, editors and above); a refusal is
+/// a 403 and is audited. Its history and preview are as private.
+async fn openable(
+    app: &AppState,
+    s: &Session,
+    parts: &axum::http::request::Parts,
+    id: Id,
+) -> Result<(Article, i32), AppError> {
+    let (article, version) = stored_article(app, id).await?;
+    let bylines: Vec<Id> = article
+        .bylines
+        .iter()
+        .filter_map(|b| match b {
+            Byline::Author { author_id } => Some(*author_id),
+            Byline::Credit { .. } => None,
+        })
+        .collect();
+    if authorize(&s.user.actor(), Action::EditArticle, &bylines).is_err() {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        let from = origin_of(&parts.headers, peer);
+        app.newsroom
+            .audit_refusal(
+                s,
+                "may not open someone else's article",
+                &format!("article {id}"),
+                &from,
+            )
+            .await?;
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) opens only articles with your byline.",
+            s.user.role
+        )));
+    }
+    Ok((article, version))
+}
+
 async fn stored_article(app: &AppState, id: Id) -> Result<(Article, i32), AppError> {
     match app.db.find_article_versioned(id).await {
         Ok(found) => Ok(found),
@@ -832,7 +907,14 @@ async fn new_form(State(app): State<AppState>, req: Request) -> Result<Response,
     if let Some(me) = s.user.author_id.and_then(|id| t.authors.get(&id)) {
         f.bylines = me.name.clone();
     }
-    let e = Editing { app: &app, session: &s, t: &t, stored: None };
+    let e = Editing {
+        app: &app,
+        session: &s,
+        t: &t,
+        stored: None,
+        schedule_at: String::new(),
+        correction: String::new(),
+    };
     e.render(StatusCode::OK, f, 0, Vec::new()).await
 }
 
@@ -847,7 +929,7 @@ async fn edit_form(
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
     };
-    let (article, version) = stored_article(&app, id).await?;
+    let (article, version) = openable(&app, &s, &parts, id).await?;
     let t = app.taxonomy();
     let f = Fields::of(&t, &article);
     let notice = match field(&query(&parts), "done") {
@@ -862,7 +944,14 @@ async fn edit_form(
         "unchanged" => Some("Nothing had changed; nothing was saved."),
         _ => None,
     };
-    let e = Editing { app: &app, session: &s, t: &t, stored: Some((article, version)) };
+    let e = Editing {
+        app: &app,
+        session: &s,
+        t: &t,
+        stored: Some((article, version)),
+        schedule_at: String::new(),
+        correction: String::new(),
+    };
     let mut view = e.view(f, version, Vec::new()).await?;
     view.page.notice = notice.map(str::to_owned);
     page(&app, StatusCode::OK, "admin/editor.html", &view)
@@ -1007,7 +1096,8 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             conflict: None,
             public_url: None,
             scheduled: None,
-            schedule_at: String::new(),
+            schedule_at: field(&sent.fields, "schedule_at").chars().take(40).collect(),
+            correction: field(&sent.fields, "correction").to_owned(),
             tz: app.tz.name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
             body_blocks: String::new(),
@@ -1020,7 +1110,14 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
         Some(id) => Some(stored_article(&app, id).await?),
         None => None,
     };
-    let e = Editing { app: &app, session: &s, t: &t, stored: stored.clone() };
+    let e = Editing {
+        app: &app,
+        session: &s,
+        t: &t,
+        stored: stored.clone(),
+        schedule_at: field(&sent.fields, "schedule_at").chars().take(40).collect(),
+        correction: field(&sent.fields, "correction").to_owned(),
+    };
     if !same_secret(&s.csrf_token, field(&sent.fields, "csrf")) {
         return e
             .render(
@@ -1031,10 +1128,16 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             )
             .await;
     }
-    if !field(&sent.fields, "body_blocks").is_empty() && sent_blocks(&sent.fields).is_none() {
-        return Err(AppError::BadRequest(
-            "The body sent by the editor could not be read; nothing was saved.".into(),
-        ));
+    let sent_rich = sent.fields.iter().any(|(k, _)| k == "body_blocks");
+    if sent_rich && sent_blocks(&sent.fields).is_none() {
+        return e
+            .render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                fields,
+                sent_version,
+                vec!["The body could not be read (a date that does not exist in a timeline, perhaps); nothing was saved.".into()],
+            )
+            .await;
     }
     let Some(step) = Step::parse(field(&sent.fields, "do")) else {
         return Err(AppError::BadRequest("Unknown button.".into()));
@@ -1085,16 +1188,20 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
         && *current != sent_version
     {
         let base_content = app.db.revision_content(theirs.id, sent_version).await;
-        let merge = match base_content {
-            Ok(old) => three_way(&old, &mine, theirs).map_err(|c| c.fields),
-            Err(_) => Err(vec!["the whole article"]),
-        };
-        match merge {
-            Ok(m) => {
-                mine = m;
-                merged = true;
+        // Where both changed the same thing the editor's version is kept;
+        // everything else of theirs is merged in, so saving the conflict
+        // form again undoes nothing of theirs that did not clash.
+        let (m, clash) = match base_content {
+            Ok(old) => {
+                let (m, c) = merge_preferring_mine(&old, &mine, theirs);
+                (m, c.map(|c| c.fields))
             }
-            Err(fields_in_conflict) => conflict = Some(fields_in_conflict),
+            Err(_) => (mine.clone(), Some(vec!["the whole article"])),
+        };
+        mine = m;
+        match clash {
+            None => merged = true,
+            Some(fields_in_conflict) => conflict = Some(fields_in_conflict),
         }
     }
     if let (Some(in_conflict), Some((theirs, current))) = (conflict, &stored) {
@@ -1105,9 +1212,15 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             .first()
             .map(|r| r.actor.clone())
             .unwrap_or_default();
+        let mut shown = Fields::of(&t, &mine);
+        if !new_tags.is_empty() {
+            let mut tags: Vec<String> = vec![shown.tags.clone()];
+            tags.extend(new_tags.iter().cloned());
+            shown.tags = tags.into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ");
+        }
         let mut view = e
-            .view(fields, *current, vec![
-                "Someone else saved this article while you were editing it. Your version is in the form; theirs is shown beside it. Nothing was saved: settle the differences, then save (your save will replace theirs).".into(),
+            .view(shown, *current, vec![
+                "Someone else saved this article while you were editing it. The form holds your version merged with theirs, with your text wherever you both changed the same thing; theirs is shown beside it. Nothing was saved: settle the differences, then save.".into(),
             ])
             .await?;
         let items = conflict_items(&in_conflict, &Fields::of(&t, theirs));
@@ -1266,7 +1379,7 @@ async fn revisions(
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
     };
-    let (article, version) = stored_article(&app, id).await?;
+    let (article, version) = openable(&app, &s, &parts, id).await?;
     let may_edit = authorize_article(&s.user.actor(), Action::EditArticle, &article).is_ok();
     let stored = app.db.list_revisions(id).await?;
     // Each revision that changed the text compares with the one before it
@@ -1348,10 +1461,11 @@ async fn preview(
     req: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
-    if let Err(redirect) = signed_in_for(&app, &parts, Action::CreateArticle).await? {
-        return Ok(redirect);
-    }
-    let (article, _) = stored_article(&app, id).await?;
+    let s = match signed_in_for(&app, &parts, Action::CreateArticle).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (article, _) = openable(&app, &s, &parts, id).await?;
     let t = app.taxonomy();
     let r = views::article(&app, &t, &article).await?;
     let view =
@@ -1388,7 +1502,7 @@ async fn diff(
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
     };
-    let (_, current) = stored_article(&app, id).await?;
+    let (_, current) = openable(&app, &s, &parts, id).await?;
     let q = query(&parts);
     let version = |name: &str, default: i32| match field(&q, name) {
         "" => Ok(default),
