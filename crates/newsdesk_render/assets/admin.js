@@ -66,7 +66,9 @@
       }
     }
   }
-  if (saved && saved.fields && !same(saved.fields, values())) {
+  // A page answering a refused save already holds the text as sent.
+  var answered = form.hasAttribute("data-answered");
+  if (!answered && saved && saved.fields && !same(saved.fields, values())) {
     var box = document.createElement("div");
     box.className = "notice restore";
     box.setAttribute("role", "status");

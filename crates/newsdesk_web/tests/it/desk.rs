@@ -407,8 +407,8 @@ db_test!(
         assert_eq!(r.status(), 409);
         let html = r.text().await?;
         assert!(html.contains("Second, as B sees it."), "B's text stays in the form");
-        assert!(html.contains("Second, as A sees it."), "A's version is shown beside it");
-        assert!(html.contains("<dt>body</dt>"));
+        assert!(html.contains("<h3>Body, block 2</h3>"), "only the clash is shown");
+        assert!(html.contains("as <del>B </del><ins>A </ins>sees"), "A's words beside B's");
         let stored = app.t.db.find_article(id).await?.body;
         assert_eq!(stored[1], Block::paragraph("Second, as A sees it."), "nothing was overwritten");
         // B's form holds A's new headline (no clash) and B's paragraph, at

@@ -668,41 +668,9 @@ struct Buttons {
 
 #[derive(Serialize)]
 struct ConflictView {
-    items: Vec<ConflictItem>,
+    /// Where the form and the stored version differ: the clashes.
+    items: Vec<newsdesk_content::diff::FieldDiff>,
     by: String,
-}
-
-#[derive(Serialize)]
-struct ConflictItem {
-    field: &'static str,
-    theirs: String,
-}
-
-/// Their value of each field in conflict, as the form shows it.
-fn conflict_items(fields: &[&'static str], theirs: &Fields) -> Vec<ConflictItem> {
-    fields
-        .iter()
-        .map(|&field| {
-            let v = match field {
-                "headlines.display" => &theirs.headline,
-                "headlines.seo" => &theirs.headline_seo,
-                "headlines.social" => &theirs.headline_social,
-                "headlines.teaser" => &theirs.headline_teaser,
-                "dek" => &theirs.dek,
-                "slug" => &theirs.slug,
-                "section" => &theirs.section,
-                "story" => &theirs.story,
-                "tags" => &theirs.tags,
-                "bylines" => &theirs.bylines,
-                "lead" => &theirs.lead_media,
-                "sources" => &theirs.sources,
-                "canonical_url" => &theirs.canonical_url,
-                "top_rank" => &theirs.top_rank,
-                _ => &theirs.body,
-            };
-            ConflictItem { field, theirs: v.clone() }
-        })
-        .collect()
 }
 
 #[derive(Serialize)]
@@ -1204,7 +1172,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             Some(fields_in_conflict) => conflict = Some(fields_in_conflict),
         }
     }
-    if let (Some(in_conflict), Some((theirs, current))) = (conflict, &stored) {
+    if let (Some(_), Some((theirs, current))) = (conflict, &stored) {
         let who = app
             .db
             .list_revisions(theirs.id)
@@ -1223,7 +1191,9 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
                 "Someone else saved this article while you were editing it. The form holds your version merged with theirs, with your text wherever you both changed the same thing; theirs is shown beside it. Nothing was saved: settle the differences, then save.".into(),
             ])
             .await?;
-        let items = conflict_items(&in_conflict, &Fields::of(&t, theirs));
+        // The form holds theirs except where the two clash, so the words
+        // between it and theirs are exactly the clashes.
+        let items = newsdesk_content::diff::articles(&mine, theirs);
         view.conflict = Some(ConflictView { items, by: who });
         return page(&app, StatusCode::CONFLICT, "admin/editor.html", &view);
     }
