@@ -670,7 +670,7 @@ function mount() {
   // The unsaved copy put back by the page's other script.
   form.addEventListener("newsdesk:restored", (ev) => {
     const fields = (ev && ev.detail) || {};
-    if ("body_blocks" in fields) {
+    if (fields.body_blocks) {
       try {
         view.updateState(stateOf(JSON.parse(fields.body_blocks || "[]")));
         sync();

@@ -73,6 +73,9 @@ fn list_marker(line: &str) -> Option<(bool, &str)> {
     let digits = line.bytes().take_while(u8::is_ascii_digit).count();
     if (1..=9).contains(&digits) {
         let rest = &line[digits..];
+        if matches!(rest, "." | ")") {
+            return Some((true, ""));
+        }
         if let Some(r) = rest.strip_prefix(". ").or_else(|| rest.strip_prefix(") ")) {
             return Some((true, r));
         }
@@ -670,6 +673,7 @@ mod tests {
                 ordered: false,
                 items: vec![vec![Inline::text("a")], vec![], vec![Inline::text("c")]],
             },
+            Block::List { ordered: true, items: vec![vec![Inline::text("a")], vec![]] },
         ];
         assert_eq!(to_blocks(&from_blocks(&blocks)).expect("reads"), blocks);
     }

@@ -18,7 +18,8 @@ pub struct DeskFilter {
     pub tag_id: Option<Id>,
     /// Only articles this user created or whose bylines name this author.
     pub mine: Option<(Id, Option<Id>)>,
-    /// Words that must all appear in the headline, dek or slug (any case).
+    /// Words that must all appear in the headline or slug (any case); the
+    /// standfirst stays out, as the list shows only headlines to everyone.
     pub query: String,
     /// Only articles older than this id (the keyset of the next page).
     pub before: Option<Id>,
@@ -151,8 +152,7 @@ impl Database {
         for word in f.query.split_whitespace().take(8) {
             let p = arg(Arg::Text(like_pattern(word)), &mut args);
             cond.push(format!(
-                "(LOWER(a.headline) LIKE {p} ESCAPE '\\' OR LOWER(a.dek) LIKE {p} ESCAPE '\\' \
-                 OR a.slug LIKE {p} ESCAPE '\\')"
+                "(LOWER(a.headline) LIKE {p} ESCAPE '\\' OR a.slug LIKE {p} ESCAPE '\\')"
             ));
         }
         if let Some(before) = f.before {

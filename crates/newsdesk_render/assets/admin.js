@@ -20,7 +20,9 @@
     show();
   });
 
-  var base = "newsdesk:unsaved:" + form.getAttribute("action");
+  // Copies are per user: a shared computer never offers one person's text
+  // to the next (signing out also clears them).
+  var base = "newsdesk:unsaved:" + (form.getAttribute("data-user") || "") + ":" + form.getAttribute("action");
   var store;
   try { store = window.localStorage; } catch (e) { return; }
   // A new article's copy is this tab's own, so two new articles in two
@@ -46,11 +48,15 @@
     try { return JSON.parse(store.getItem(k) || "null"); } catch (e) { return null; }
   };
 
-  // The page after a successful save: the copy is no longer needed.
-  if (/[?&]done=/.test(window.location.search)) {
-    var done = window.sessionStorage.getItem("newsdesk:submitted");
-    if (done) { store.removeItem(done); window.sessionStorage.removeItem("newsdesk:submitted"); }
-    if (done && done.indexOf("#") > 0) window.sessionStorage.removeItem("newsdesk:tab-key");
+  // The page right after a submit: when it says the save went through,
+  // the copy taken at that submit is no longer needed (a newer one stays).
+  var marker = null;
+  try { marker = JSON.parse(window.sessionStorage.getItem("newsdesk:submitted") || "null"); } catch (e) { marker = null; }
+  window.sessionStorage.removeItem("newsdesk:submitted");
+  if (marker && marker.key && /[?&]done=/.test(window.location.search)) {
+    var taken = read(marker.key);
+    if (taken && taken.at <= marker.at) store.removeItem(marker.key);
+    if (marker.key.indexOf("#") > 0) window.sessionStorage.removeItem("newsdesk:tab-key");
   }
 
   // The copy to offer: this article's, or for a new article the newest
@@ -91,7 +97,8 @@
       // Saved over the version the text was written on, so the server
       // merges in whatever others saved since.
       var v = form.elements.namedItem("version");
-      if (v && saved.version) v.value = saved.version;
+      // An old copy without its version is compared in full by the server.
+      if (v) v.value = saved.version || "0";
       form.dispatchEvent(new CustomEvent("newsdesk:restored", { detail: saved.fields }));
       if (offerKey !== key) store.removeItem(offerKey);
       box.remove();
@@ -115,6 +122,6 @@
   form.addEventListener("submit", function () {
     if (timer) { window.clearTimeout(timer); }
     keep();
-    window.sessionStorage.setItem("newsdesk:submitted", key);
+    window.sessionStorage.setItem("newsdesk:submitted", JSON.stringify({ key: key, at: Date.now() }));
   });
 })();

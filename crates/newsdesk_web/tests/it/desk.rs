@@ -286,6 +286,14 @@ db_test!(
         let r = post(&app, &session, &format!("/admin/articles/{theirs}"), &fields).await?;
         assert_eq!(r.status(), 403);
         assert_eq!(app.t.db.audit_log(1).await?[0].subject, format!("article {theirs}"));
+        // Not even a made-up version draws their text into a conflict view.
+        let secret = app.t.db.find_article(theirs).await?.headlines.display;
+        fields.retain(|(k, _)| *k != "version");
+        fields.push(("version", "999999"));
+        let r = post(&app, &session, &format!("/admin/articles/{theirs}"), &fields).await?;
+        assert_eq!(r.status(), 403);
+        let html = r.text().await?;
+        assert!(!html.contains(&secret) && !html.contains("Saved meanwhile"), "{html}");
 
         // A tag that does not exist: contributors cannot make one.
         fields.retain(|(k, _)| *k != "do");

@@ -245,6 +245,14 @@ fn choices<'a>(
         name: name.to_owned(),
         selected: id.to_string() == selected,
     }));
+    // A choice this server does not list yet stays chosen.
+    if !selected.is_empty() && !out.iter().any(|c| c.value == selected) {
+        out.push(Choice {
+            value: selected.to_owned(),
+            name: format!("#{selected}"),
+            selected: true,
+        });
+    }
     out
 }
 
@@ -401,7 +409,7 @@ impl Fields {
             tags: a
                 .tags
                 .iter()
-                .filter_map(|id| t.tags.get(id).map(|t| t.name.clone()))
+                .map(|id| t.tags.get(id).map_or_else(|| format!("#{id}"), |t| t.name.clone()))
                 .collect::<Vec<_>>()
                 .join(", "),
             bylines: a.bylines.iter().map(|b| byline_line(t, b)).collect::<Vec<_>>().join("\n"),
@@ -482,51 +490,73 @@ fn kind_name(k: SourceKind) -> &'static str {
     }
 }
 
-/// One byline as the form shows it: the author's name, with the slug in
-/// brackets when another author has the same name; `#id` for an author
-/// this server does not know yet; a credit as written.
+/// One byline as the form shows it: the author's name, or `Name (slug)`
+/// when another author's name or slug reads the same; `#id` for an author
+/// this server does not know; a credit as written, or as `credit: …` when
+/// it would otherwise read as an author.
 fn byline_line(t: &Taxonomy, b: &Byline) -> String {
     match b {
         Byline::Author { author_id } => match t.authors.get(author_id) {
-            Some(a) if t.authors.values().filter(|o| o.name == a.name).count() > 1 => {
-                format!("{} ({})", a.name, a.slug)
+            Some(a) => {
+                let shared = t.authors.values().any(|o| {
+                    o.id != a.id
+                        && (o.name.eq_ignore_ascii_case(&a.name)
+                            || o.slug.eq_ignore_ascii_case(&a.name))
+                });
+                if shared { format!("{} ({})", a.name, a.slug) } else { a.name.clone() }
             }
-            Some(a) => a.name.clone(),
             None => format!("#{author_id}"),
         },
-        Byline::Credit { text } => text.clone(),
+        Byline::Credit { text } => {
+            let plain = Byline::Credit { text: text.clone() };
+            if read_byline(t, text).as_ref() == Ok(&plain) {
+                text.clone()
+            } else {
+                format!("credit: {text}")
+            }
+        }
     }
 }
 
-/// Reads one byline line: `#id`, `Name (slug)`, an author's slug or
-/// name (when only one author has it), or else a credit.
+/// Reads one byline line: `credit: …` (always a credit), `#id`,
+/// `Name (slug)`, an author's name (when only one author has it) or slug,
+/// or else a credit.
 fn read_byline(t: &Taxonomy, line: &str) -> Result<Byline, String> {
+    if let Some(text) = line.strip_prefix("credit:") {
+        return Ok(Byline::Credit { text: text.trim().to_owned() });
+    }
     if let Some(id) = line.strip_prefix('#').and_then(|v| v.trim().parse::<Id>().ok()) {
-        return Ok(Byline::Author { author_id: id });
+        return match t.authors.get(&id) {
+            Some(_) => Ok(Byline::Author { author_id: id }),
+            None => Err(format!("There is no author #{id}.")),
+        };
     }
-    if let Some((_, rest)) = line.rsplit_once(" (")
+    if let Some((name, rest)) = line.rsplit_once(" (")
         && let Some(slug) = rest.strip_suffix(')')
-        && let Some(a) = t.authors.values().find(|a| a.slug == slug)
+        && let Some(a) = t.authors.values().find(|a| a.slug == slug && a.name == name.trim())
     {
-        return Ok(Byline::Author { author_id: a.id });
-    }
-    if let Some(a) = t.authors.values().find(|a| a.slug.eq_ignore_ascii_case(line)) {
         return Ok(Byline::Author { author_id: a.id });
     }
     let mut named: Vec<&newsdesk_core::Author> =
         t.authors.values().filter(|a| a.name.eq_ignore_ascii_case(line)).collect();
     named.sort_by_key(|a| a.id);
     match named.as_slice() {
-        [] => Ok(Byline::Credit { text: line.to_owned() }),
-        [one] => Ok(Byline::Author { author_id: one.id }),
-        many => Err(format!(
-            "Several authors are called {line}: write one as {}.",
-            many.iter()
-                .map(|a| format!("“{} ({})”", a.name, a.slug))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        )),
+        [one] => return Ok(Byline::Author { author_id: one.id }),
+        [] => {}
+        many => {
+            return Err(format!(
+                "Several authors are called {line}: write one as {}.",
+                many.iter()
+                    .map(|a| format!("“{} ({})”", a.name, a.slug))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
     }
+    if let Some(a) = t.authors.values().find(|a| a.slug.eq_ignore_ascii_case(line)) {
+        return Ok(Byline::Author { author_id: a.id });
+    }
+    Ok(Byline::Credit { text: line.to_owned() })
 }
 
 /// The body the rich-text editor sent, if it sent one that reads.
@@ -584,6 +614,10 @@ fn read_fields(
     let mut new_tags = Vec::new();
     a.tags = Vec::new();
     for name in f.tags.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(id) = name.strip_prefix('#').and_then(|v| v.parse::<Id>().ok()) {
+            a.tags.push(id);
+            continue;
+        }
         let known = t
             .tags
             .values()
@@ -827,6 +861,19 @@ async fn openable(
     parts: &axum::http::request::Parts,
     id: Id,
 ) -> Result<(Article, i32), AppError> {
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    openable_from(app, s, &origin_of(&parts.headers, peer), id).await
+}
+
+/// [`openable`] for a request whose origin is already read.
+async fn openable_from(
+    app: &AppState,
+    s: &Session,
+    from: &Origin,
+    id: Id,
+) -> Result<(Article, i32), AppError> {
+    // Another server may have added the tags, stories or authors it names.
+    app.catch_up().await?;
     let (article, version) = stored_article(app, id).await?;
     let bylines: Vec<Id> = article
         .bylines
@@ -837,15 +884,8 @@ async fn openable(
         })
         .collect();
     if authorize(&s.user.actor(), Action::EditArticle, &bylines).is_err() {
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        let from = origin_of(&parts.headers, peer);
         app.newsroom
-            .audit_refusal(
-                s,
-                "may not open someone else's article",
-                &format!("article {id}"),
-                &from,
-            )
+            .audit_refusal(s, "may not open someone else's article", &format!("article {id}"), from)
             .await?;
         return Err(AppError::Forbidden(format!(
             "Your role ({}) opens only articles with your byline.",
@@ -1074,8 +1114,10 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
         };
         return page(&app, StatusCode::UNAUTHORIZED, "admin/editor.html", &view);
     };
+    // Nothing of an article is shown, not even back in a refusal, to
+    // someone who may not open it.
     let stored = match id {
-        Some(id) => Some(stored_article(&app, id).await?),
+        Some(id) => Some(openable_from(&app, &s, &sent.from, id).await?),
         None => None,
     };
     let e = Editing {
@@ -1096,7 +1138,9 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             )
             .await;
     }
-    let sent_rich = sent.fields.iter().any(|(k, _)| k == "body_blocks");
+    // An editor that failed to start sends no blocks and its text field;
+    // blocks that do not read are refused with the form.
+    let sent_rich = !field(&sent.fields, "body_blocks").is_empty();
     if sent_rich && sent_blocks(&sent.fields).is_none() {
         return e
             .render(
@@ -1164,7 +1208,12 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
                 let (m, c) = merge_preferring_mine(&old, &mine, theirs);
                 (m, c.map(|c| c.fields))
             }
-            Err(_) => (mine.clone(), Some(vec!["the whole article"])),
+            // The version it was based on is unknown (a forged or very old
+            // form): nothing can be merged, so everything is a clash.
+            Err(newsdesk_db::DbError::NotFound { .. }) => {
+                (mine.clone(), Some(vec!["the whole article"]))
+            }
+            Err(other) => return Err(other.into()),
         };
         mine = m;
         match clash {
@@ -1172,7 +1221,8 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             Some(fields_in_conflict) => conflict = Some(fields_in_conflict),
         }
     }
-    if let (Some(_), Some((theirs, current))) = (conflict, &stored) {
+    if let (Some(clashes), Some((theirs, current))) = (conflict, &stored) {
+        let whole = clashes.contains(&"the whole article");
         let who = app
             .db
             .list_revisions(theirs.id)
@@ -1186,14 +1236,29 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             tags.extend(new_tags.iter().cloned());
             shown.tags = tags.into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ");
         }
-        let mut view = e
-            .view(shown, *current, vec![
-                "Someone else saved this article while you were editing it. The form holds your version merged with theirs, with your text wherever you both changed the same thing; theirs is shown beside it. Nothing was saved: settle the differences, then save.".into(),
-            ])
-            .await?;
-        // The form holds theirs except where the two clash, so the words
-        // between it and theirs are exactly the clashes.
-        let items = newsdesk_content::diff::articles(&mine, theirs);
+        let message = if whole {
+            "Someone else saved this article, and the version your form started from is unknown, so nothing could be merged. The form holds your version, and saving it replaces theirs (shown beside it): compare first. Nothing was saved."
+        } else {
+            "Someone else saved this article while you were editing it. The form holds your version merged with theirs, with your text wherever you both changed the same thing; theirs is shown beside it. Nothing was saved: settle the differences, then save."
+        };
+        let mut view = e.view(shown, *current, vec![message.into()]).await?;
+        // Where the form and theirs differ, in the fields that clashed.
+        let label = |field: &str| -> &'static str {
+            match field {
+                "headlines.display" => "Headline",
+                "headlines.seo" => "Headline for search",
+                "headlines.social" => "Headline for social sites",
+                "headlines.teaser" => "Headline on fronts",
+                "dek" => "Standfirst",
+                "slug" => "Slug",
+                "body" => "Body",
+                _ => "Other",
+            }
+        };
+        let items = newsdesk_content::diff::articles(&mine, theirs)
+            .into_iter()
+            .filter(|d| whole || clashes.iter().any(|c| d.field.starts_with(label(c))))
+            .collect();
         view.conflict = Some(ConflictView { items, by: who });
         return page(&app, StatusCode::CONFLICT, "admin/editor.html", &view);
     }
@@ -1501,4 +1566,60 @@ async fn diff(
         fields: newsdesk_content::diff::articles(&old, &new),
     };
     page(&app, StatusCode::OK, "admin/diff.html", &view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use newsdesk_core::Author;
+    use std::collections::HashMap;
+
+    fn author(id: Id, name: &str, slug: &str) -> (Id, Author) {
+        let a = Author {
+            id,
+            name: name.into(),
+            slug: slug.into(),
+            title: None,
+            bio: String::new(),
+            photo_media_id: None,
+        };
+        (id, a)
+    }
+
+    #[test]
+    fn every_byline_reads_back_as_written() {
+        let t = Taxonomy {
+            sections: Vec::new(),
+            tags: HashMap::new(),
+            stories: HashMap::new(),
+            authors: HashMap::from([
+                author(1, "Sam Lee", "sam-lee"),
+                author(2, "sam lee", "sam-lee-2"),
+                author(3, "Reuters", "reuters-staff"),
+                author(4, "Ana Ruiz", "reuters"),
+                author(5, "Bo Chan", "bo-chan"),
+            ]),
+        };
+        let bylines = [
+            Byline::Author { author_id: 1 },
+            Byline::Author { author_id: 2 },
+            Byline::Author { author_id: 3 },
+            Byline::Author { author_id: 4 },
+            Byline::Author { author_id: 5 },
+            Byline::Credit { text: "Meridian Press Agency".into() },
+            Byline::Credit { text: "Bo Chan".into() },
+            Byline::Credit { text: "#5".into() },
+            Byline::Credit { text: "X (bo-chan)".into() },
+            Byline::Credit { text: "credit: y".into() },
+        ];
+        for b in bylines {
+            let line = byline_line(&t, &b);
+            assert_eq!(read_byline(&t, &line), Ok(b.clone()), "{line:?}");
+        }
+        // An author's name wins over another's slug; a shared name must
+        // be told apart; an unknown id is refused.
+        assert_eq!(read_byline(&t, "Reuters"), Ok(Byline::Author { author_id: 3 }));
+        assert!(read_byline(&t, "SAM LEE").is_err());
+        assert!(read_byline(&t, "#99").is_err());
+    }
 }

@@ -558,6 +558,8 @@ async fn sign_out(State(app): State<AppState>, req: Request) -> Result<Response,
     let everywhere = field(&fields, "everywhere") == "1";
     app.newsroom.sign_out(&s, everywhere, &origin_of(&headers, peer.as_ref())).await?;
     let mut res = see_other("/admin/sign-in");
+    // Unsaved copies of text kept in this browser go with the session.
+    res.headers_mut().insert("clear-site-data", HeaderValue::from_static("\"storage\""));
     if let Some(c) = set_cookie(&app, SESSION_COOKIE, "", "/admin", 0) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
