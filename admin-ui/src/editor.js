@@ -156,7 +156,12 @@ export const schema = new Schema({
           },
         },
       ],
-      toDOM: (m) => ["a", { href: m.attrs.href, rel: "noopener noreferrer nofollow" }, 0],
+      // A stored link that is not allowed (it blocks publishing) is shown
+      // marked, never as a working link.
+      toDOM: (m) =>
+        safeHref(m.attrs.href)
+          ? ["a", { href: m.attrs.href, rel: "noopener noreferrer nofollow", title: m.attrs.href }, 0]
+          : ["a", { class: "pm-unsafe-link", title: "Not allowed: " + m.attrs.href }, 0],
     },
     strong: {
       parseDOM: [

@@ -370,3 +370,349 @@ async fn text_typed_before_a_closed_tab_is_offered_back() -> anyhow::Result<()> 
     b.stop().await?;
     app.stop().await
 }
+
+/// Hostile strings in classes: script elements, event handlers, script
+/// and data URLs, SVG and MathML, frames and `srcdoc`, CSS, broken and
+/// mutating markup, breakouts from attributes, JSON and templates, and
+/// Markdown links. Each would run `alert(1)` if it ever became markup.
+fn xss_corpus() -> Vec<String> {
+    let p = "alert(1)";
+    let mut v: Vec<String> = [
+        "<script>§</script>",
+        "<SCRIPT>§</SCRIPT>",
+        "<script src=//x.test/x.js></script>",
+        "<script>/*</script>*/§</script>",
+        "\"><script>§</script>",
+        "'><script>§</script>",
+        "</textarea><script>§</script>",
+        "</title><script>§</script>",
+        "</script><script>§</script>",
+        "<scr<script>ipt>§</scr</script>ipt>",
+        "<script type=module>§</script>",
+        "<svg><script>§</script></svg>",
+        "<svg><animate onbegin=§ attributeName=x dur=1s>",
+        "<svg><a xlink:href=\"javascript:§\"><text y=20>x</text></a></svg>",
+        "<svg><foreignObject><img src=x onerror=§></foreignObject></svg>",
+        "<svg><set attributeName=onload to=§>",
+        "<math><mtext><table><mglyph><style><img src=x onerror=§>",
+        "<math href=\"javascript:§\">x</math>",
+        "<math><maction actiontype=statusline xlink:href=javascript:§>x</maction></math>",
+        "<iframe srcdoc=\"<script>parent.§</script>\"></iframe>",
+        "<iframe src=\"javascript:§\"></iframe>",
+        "<object data=\"javascript:§\"></object>",
+        "<embed src=\"javascript:§\">",
+        "<base href=\"javascript:/\">",
+        "<meta http-equiv=\"refresh\" content=\"0;url=javascript:§\">",
+        "<form action=\"javascript:§\"><button>x</button></form>",
+        "<button formaction=\"javascript:§\">x</button>",
+        "<isindex action=javascript:§ type=submit>",
+        "<style>@import 'javascript:§';</style>",
+        "<div style=\"background:url(javascript:§)\">x</div>",
+        "<div style=\"width:expression(§)\">x</div>",
+        "<link rel=stylesheet href=\"javascript:§\">",
+        "<style>*{x:expression(§)}</style>",
+        "<img src=\"x",
+        "<<img src=x onerror=§>>",
+        "<img src=x onerror=§//",
+        "<img/src=x/onerror=§>",
+        "<img src=x onerror=\"§\"",
+        "<noscript><p title=\"</noscript><img src=x onerror=§>\">",
+        "<!--<img src=x onerror=§>-->",
+        "<![CDATA[<img src=x onerror=§>]]>",
+        "<a href=x onmouseover=§>x</a>",
+        "<a href=\"javascript:§\">x</a>",
+        "<a href=\"JaVaScRiPt:§\">x</a>",
+        "<a href=\"java\tscript:§\">x</a>",
+        "<a href=\"&#106;avascript:§\">x</a>",
+        "<a href=\"javascript&colon;§\">x</a>",
+        "<a href=\"data:text/html,<script>§</script>\">x</a>",
+        "<a href=\"vbscript:msgbox(1)\">x</a>",
+        "\" onfocus=\"§\" autofocus=\"",
+        "' onfocus='§' autofocus='",
+        "\"><img src=x onerror=§>",
+        "</script><img src=x onerror=§>",
+        "\\u003cscript\\u003eP\\u003c/script\\u003e",
+        "\"};§;//",
+        "';§;//",
+        "${§}",
+        "{{§}}",
+        "{% raw %}<img src=x onerror=§>{% endraw %}",
+        "[x](javascript:§)",
+        "[x](JAVASCRIPT:§)",
+        "[x](data:text/html,<script>§</script>)",
+        "![x](javascript:§)",
+        "<javascript:§>",
+        "[x]( javascript:§)",
+        "[x](java%0ascript:§)",
+        "[x](//evil.test)",
+        "&lt;script&gt;§&lt;/script&gt;",
+        "&#60;script&#62;§&#60;/script&#62;",
+        "<scri\u{0}pt>§</script>",
+        "\u{202e}<script>§</script>",
+        "<template><script>§</script></template>",
+        "<xmp><script>§</script></xmp>",
+        "<plaintext><script>§</script>",
+        "<listing>&lt;img src=x onerror=§&gt;</listing>",
+    ]
+    .iter()
+    .map(|s| s.replace('§', p))
+    .collect();
+    // Event handlers on the elements that fire them by themselves.
+    let tags = [
+        "img src=x",
+        "svg",
+        "body",
+        "iframe",
+        "video src=x",
+        "audio src=x",
+        "details open",
+        "input autofocus",
+        "select autofocus",
+        "textarea autofocus",
+        "marquee",
+        "object data=x",
+        "image src=x",
+        "style",
+        "div",
+        "a href=#",
+        "button autofocus",
+        "embed src=x",
+        "keygen autofocus",
+        "frameset",
+    ];
+    let events = ["onerror", "onload", "onfocus", "ontoggle"];
+    for t in tags {
+        for e in events {
+            v.push(format!("<{t} {e}={p}>"));
+        }
+    }
+    v
+}
+
+/// What no page may hold, whatever its content security policy lets run:
+/// handlers, script URLs, foreign scripts, frames.
+const DOM_SCAN: &str = r#"
+const bad = [];
+for (const el of document.querySelectorAll('*')) {
+  for (const a of el.attributes) {
+    const v = (a.value || '').replace(/[\s\u0000-\u001f]/g, '').toLowerCase();
+    if (a.name.startsWith('on')) bad.push(el.tagName + ' ' + a.name);
+    if (['href', 'src', 'action', 'formaction', 'data', 'xlink:href', 'srcdoc'].includes(a.name)
+        && (v.startsWith('javascript:') || v.startsWith('vbscript:') || v.startsWith('data:text/html') || a.name === 'srcdoc'))
+      bad.push(el.tagName + ' ' + a.name + '=' + a.value);
+  }
+  const tag = el.tagName.toLowerCase();
+  if (['iframe', 'object', 'embed', 'frame', 'frameset', 'base', 'math', 'svg', 'template', 'xmp', 'plaintext', 'listing', 'marquee', 'style', 'link'].includes(tag)
+      && !(tag === 'link' && el.parentNode === document.head))
+    bad.push('element ' + tag);
+  if (tag === 'script') {
+    const t = el.getAttribute('type') || '';
+    const src = el.getAttribute('src') || '';
+    if (!(src.startsWith('/assets/') || t === 'application/json' || t === 'application/ld+json')) bad.push('script ' + src + ' ' + t);
+  }
+  if (tag === 'meta' && el.getAttribute('http-equiv')) bad.push('meta http-equiv');
+}
+return { bad, ran: window.__xss || null };
+"#;
+
+#[tokio::test]
+async fn no_hostile_string_runs_or_becomes_markup_on_any_page() -> anyhow::Result<()> {
+    let Some(b) = Browser::start().await? else { return Ok(()) };
+    let corpus = xss_corpus();
+    assert!(corpus.len() >= 150, "{} vectors", corpus.len());
+    let app = site().await?;
+    let owner = NewAccount {
+        email: "owner@example.org".into(),
+        name: "Owen Owner".into(),
+        role: Role::Owner,
+        author_id: None,
+        password: PASSWORD.into(),
+    };
+    app.app.newsroom.add_user(&Actor::operator("test"), owner).await?;
+    b.sign_in(&app.base, "owner@example.org").await?;
+    // The same session over plain HTTP, for the many saves.
+    let session = b
+        .cmd("GET", "/cookie/newsdesk_session", None)
+        .await?
+        .get("value")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let form = |path: String, fields: Vec<(String, String)>| {
+        let (http, base, session) = (app.client.clone(), app.base.clone(), session.clone());
+        async move {
+            let r = http
+                .post(format!("{base}{path}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", format!("newsdesk_session={session}"))
+                .body(serde_urlencoded::to_string(&fields)?)
+                .send()
+                .await?;
+            anyhow::Ok(r)
+        }
+    };
+    let csrf = {
+        b.goto(&format!("{}/admin/articles/new", app.base)).await?;
+        b.run("return document.querySelector('input[name=csrf]').value;", json!([]))
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let world = app.t.db.list_sections().await?.into_iter().find(|s| s.slug == "world");
+    let world = world.map(|s| s.id.to_string()).unwrap_or_default();
+    let lead = app.t.db.find_article(app.ids.main).await?.lead.map_or(0, |f| f.media_id);
+    // Every vector as a headline, a standfirst, a tag and a credit line
+    // (drafts, shown by the list and the dashboard).
+    for v in &corpus {
+        let fields = vec![
+            ("csrf".into(), csrf.clone()),
+            ("version".into(), "0".into()),
+            ("headline".into(), v.clone()),
+            ("dek".into(), v.clone()),
+            ("bylines".into(), v.clone()),
+            ("do".into(), "save".into()),
+        ];
+        let r = form("/admin/articles/new".into(), fields).await?;
+        assert_eq!(r.status(), 303, "{v}");
+    }
+    // Every vector in every part of a body, as the plain form's text: a
+    // draft (links of every kind) and a published article (text only).
+    let one_line = |v: &str| v.replace(['\n', '|'], " ");
+    let mut body = String::new();
+    let mut sources = String::new();
+    for (i, v) in corpus.iter().enumerate() {
+        let v = one_line(v);
+        body.push_str(&format!(
+            "{v} [{v}]({}) **{v}**\n\n## {v}\n\n> {v}\n> — {v}\n\n- {v}\n\n::: figure {lead}\nalt: {v}\ncaption: {v}\ncredit: {v}\n:::\n\n::: timeline {v}\n2026-07-0{}: {v}\n:::\n\n",
+            if i % 2 == 0 { "javascript:alert(1)" } else { "https://example.org/a" },
+            1 + i % 9,
+        ));
+        sources.push_str(&format!("{v} | official | https://example.org/s | {v}\n"));
+    }
+    let article = |headline: &str, body: &str, sources: &str, step: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("version".to_owned(), "0".to_owned()),
+            ("headline".to_owned(), headline.to_owned()),
+            ("dek".to_owned(), "Every hostile string.".to_owned()),
+            ("section".to_owned(), world.clone()),
+            ("bylines".to_owned(), "Ann Lee".to_owned()),
+            ("lead_media".to_owned(), lead.to_string()),
+            ("lead_alt".to_owned(), corpus[0].clone()),
+            ("lead_credit".to_owned(), corpus[1].clone()),
+            ("lead_caption".to_owned(), corpus[2].clone()),
+            ("body".to_owned(), body.to_owned()),
+            ("sources".to_owned(), sources.to_owned()),
+            ("do".to_owned(), step.to_owned()),
+        ]
+    };
+    let r = form("/admin/articles/new".into(), article("Hostile draft", &body, &sources, "save"))
+        .await?;
+    assert_eq!(r.status(), 303);
+    let draft = r.headers()["location"].to_str()?.to_owned();
+    // The published one holds every vector as text in every kind of block
+    // (written by the text form's own writer, so link syntax stays text).
+    let mut blocks_live = Vec::new();
+    for (i, v) in corpus.iter().enumerate() {
+        let t = one_line(v);
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 7, 1 + (i % 9) as u32).unwrap_or_default();
+        blocks_live.extend([
+            Block::paragraph(t.clone()),
+            Block::Subhead { text: t.clone() },
+            Block::Quote { text: t.clone(), attribution: Some(t.clone()) },
+            Block::List { ordered: false, items: vec![vec![Inline::text(t.clone())]] },
+            Block::Figure(newsdesk_core::Figure {
+                media_id: lead,
+                alt: Some(t.clone()),
+                caption: Some(t.clone()),
+                credit: Some(t.clone()),
+            }),
+            Block::Timeline {
+                title: Some(t.clone()),
+                entries: vec![newsdesk_core::TimelineEntry {
+                    date,
+                    text: t.clone(),
+                    article_id: None,
+                }],
+            },
+        ]);
+    }
+    let plain = newsdesk_content::markdown::from_blocks(&blocks_live);
+    let r =
+        form("/admin/articles/new".into(), article("Hostile story", &plain, &sources, "publish"))
+            .await?;
+    assert_eq!(r.status(), 303, "{}", r.text().await?);
+    let live = r.headers()["location"].to_str()?.split('?').next().unwrap_or_default().to_owned();
+    let id: i64 = live.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or_default();
+    // Corrections carry them to the audit log; a second save to the diff.
+    let (_, v) = app.t.db.find_article_versioned(id).await?;
+    let mut correct = article("Hostile story", &plain, &sources, "correct");
+    correct.retain(|(k, _)| k != "version");
+    correct.push(("version".into(), v.to_string()));
+    correct.push(("correction".into(), corpus[..20].join(" ")));
+    let r = form(live.clone(), correct).await?;
+    assert_eq!(r.status(), 303, "{}", r.text().await?);
+    let path = app.t.db.find_article(id).await?.path.unwrap_or_default();
+    let draft_path = draft.split('?').next().unwrap_or_default().to_owned();
+    let mut pages = vec![
+        path.clone(),
+        "/admin".to_owned(),
+        format!("{draft_path}"),
+        format!("{draft_path}/preview"),
+        format!("{live}"),
+        format!("{live}/revisions"),
+        format!("{live}/diff?from=1&to=3"),
+        "/admin/audit".to_owned(),
+    ];
+    let mut before = String::new();
+    for _ in 0..4 {
+        let q = if before.is_empty() { String::new() } else { format!("&before={before}") };
+        pages.push(format!("/admin/articles?status=draft{q}"));
+        let rows = app
+            .t
+            .db
+            .desk_articles(
+                &newsdesk_db::DeskFilter {
+                    status: Some(newsdesk_core::ArticleStatus::Draft),
+                    before: before.parse().ok(),
+                    ..Default::default()
+                },
+                50,
+            )
+            .await?;
+        before = rows.last().map(|r| r.id.to_string()).unwrap_or_default();
+    }
+    let mut seen_vectors = 0;
+    for page in &pages {
+        b.goto(&format!("{}{page}", app.base)).await?;
+        // An alert left open would fail this call.
+        let scan = b.run(DOM_SCAN, json!([])).await?;
+        assert_eq!(scan["bad"], json!([]), "{page}: {scan}");
+        assert_eq!(scan["ran"], Value::Null, "{page}");
+        let text = b.run("return document.body.innerText;", json!([])).await?;
+        seen_vectors +=
+            corpus.iter().filter(|v| text.as_str().unwrap_or_default().contains(v.trim())).count();
+    }
+    assert!(seen_vectors > corpus.len(), "the vectors were shown as text: {seen_vectors}");
+    // Pasted into the rich-text editor, as HTML: nothing runs, nothing but
+    // the model's marks and safe links survives.
+    b.goto(&format!("{}/admin/articles/new", app.base)).await?;
+    b.click(".pm-body").await?;
+    b.run(
+        "const dt = new DataTransfer(); dt.setData('text/html', arguments[0]); \
+         document.querySelector('.pm-body').dispatchEvent(new ClipboardEvent('paste', \
+         {clipboardData: dt, bubbles: true, cancelable: true}));",
+        json!([corpus.join("<br>")]),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let scan = b.run(DOM_SCAN, json!([])).await?;
+    assert_eq!(scan["bad"], json!([]), "after the paste: {scan}");
+    let blocks = serde_json::to_string(&blocks(&b).await?)?;
+    for bad in ["javascript:", "vbscript:", "data:text"] {
+        assert!(!blocks.to_lowercase().contains(&format!("\"href\":\"{bad}")), "{bad} in {blocks}");
+    }
+    b.stop().await?;
+    app.stop().await
+}
