@@ -11,7 +11,7 @@
 
 use crate::Signals;
 use chrono::{DateTime, Utc};
-use newsdesk_core::{Article, Byline, Id};
+use newsdesk_core::{Article, Id};
 use newsdesk_db::{Database, NewEvent, StoredEvent};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -41,18 +41,7 @@ pub struct Placement {
 impl Placement {
     /// Where `a` shows up.
     pub fn of(a: &Article) -> Placement {
-        Placement {
-            section_id: a.section_id,
-            tags: a.tags.clone(),
-            authors: a
-                .bylines
-                .iter()
-                .filter_map(|b| match b {
-                    Byline::Author { author_id } => Some(*author_id),
-                    Byline::Credit { .. } => None,
-                })
-                .collect(),
-        }
+        Placement { section_id: a.section_id, tags: a.tags.clone(), authors: a.author_ids() }
     }
 }
 

@@ -6,7 +6,7 @@
 //! nothing, and signed-in users what their [`Role`] allows, decided by one
 //! table: [`role_may`].
 
-use crate::{Article, ArticleStatus, Byline, Id};
+use crate::{Article, ArticleStatus, Id};
 use std::fmt;
 
 /// Who performs a change.
@@ -251,15 +251,7 @@ pub fn authorize(actor: &Actor, action: Action, bylines: &[Id]) -> Result<(), De
 /// and a contributor touches only drafts and articles in review; what is
 /// scheduled or live changes through an author or an editor.
 pub fn authorize_article(actor: &Actor, action: Action, article: &Article) -> Result<(), Denied> {
-    let bylines: Vec<Id> = article
-        .bylines
-        .iter()
-        .filter_map(|b| match b {
-            Byline::Author { author_id } => Some(*author_id),
-            Byline::Credit { .. } => None,
-        })
-        .collect();
-    authorize(actor, action, &bylines)?;
+    authorize(actor, action, &article.author_ids())?;
     if let ActorKind::User(role) = actor.kind
         && role < Role::Author
         && matches!(action, Action::EditArticle | Action::SubmitArticle)
@@ -273,6 +265,7 @@ pub fn authorize_article(actor: &Actor, action: Action, article: &Article) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Byline;
 
     #[test]
     fn every_actor_kind_against_every_action() {

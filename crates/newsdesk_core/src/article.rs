@@ -595,6 +595,17 @@ pub fn is_web_url(u: &str) -> bool {
 }
 
 impl Article {
+    /// The authors its bylines name, in order (credits left out).
+    pub fn author_ids(&self) -> Vec<Id> {
+        self.bylines
+            .iter()
+            .filter_map(|b| match b {
+                Byline::Author { author_id } => Some(*author_id),
+                Byline::Credit { .. } => None,
+            })
+            .collect()
+    }
+
     /// A draft with only a headline; the rest empty.
     pub fn draft(headline: impl Into<String>, now: DateTime<Utc>) -> Article {
         let headlines = HeadlineSet::new(headline);

@@ -17,8 +17,8 @@ use crate::error::AppError;
 use crate::views;
 use axum::Router;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use newsdesk_app::sessions::{Origin, Session, same_secret};
@@ -875,15 +875,7 @@ async fn openable_from(
     // Another server may have added the tags, stories or authors it names.
     app.catch_up().await?;
     let (article, version) = stored_article(app, id).await?;
-    let bylines: Vec<Id> = article
-        .bylines
-        .iter()
-        .filter_map(|b| match b {
-            Byline::Author { author_id } => Some(*author_id),
-            Byline::Credit { .. } => None,
-        })
-        .collect();
-    if authorize(&s.user.actor(), Action::EditArticle, &bylines).is_err() {
+    if authorize(&s.user.actor(), Action::EditArticle, &article.author_ids()).is_err() {
         app.newsroom
             .audit_refusal(s, "may not open someone else's article", &format!("article {id}"), from)
             .await?;
@@ -1506,13 +1498,7 @@ async fn preview(
     let view =
         newsdesk_render::ArticlePage { site: app.site_view(&t), meta: r.meta, article: r.view };
     let body = app.renderer.render("article.html", &view).map_err(anyhow::Error::from)?;
-    let mut res = (StatusCode::OK, body).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::ADMIN_CSP));
-    Ok(res)
+    Ok(super::private_html(StatusCode::OK, body))
 }
 
 #[derive(Serialize)]

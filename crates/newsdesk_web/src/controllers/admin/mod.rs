@@ -195,13 +195,19 @@ fn page<V: Serialize>(
     view: &V,
 ) -> Result<Response, AppError> {
     let body = app.renderer.render(template, view).map_err(anyhow::Error::from)?;
+    Ok(private_html(status, body))
+}
+
+/// An HTML response of the back office: never cached, never indexed,
+/// scripts only from this site.
+fn private_html(status: StatusCode, body: String) -> Response {
     let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(ADMIN_CSP));
-    Ok(res)
+    res
 }
 
 fn see_other(to: &str) -> Response {
