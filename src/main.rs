@@ -121,6 +121,15 @@ enum UserAction {
     },
     /// List every account.
     List,
+    /// Give an account another role.
+    SetRole {
+        /// Sign-in address.
+        #[arg(long)]
+        email: String,
+        /// contributor, author, editor, administrator or owner.
+        #[arg(long)]
+        role: String,
+    },
     /// Stop an account from signing in (its history stays).
     Disable {
         /// Sign-in address.
@@ -605,13 +614,11 @@ async fn user(config: &Config, action: UserAction) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no account with the address {e}"))
         }
     };
+    // Changes made here are audited as coming from the command line.
+    let here = newsdesk_app::sessions::Origin::default();
     match action {
         UserAction::Add { email, name, role, author, password_stdin } => {
-            let role = newsdesk_core::Role::parse(&role).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown role `{role}`: contributor, author, editor, administrator or owner"
-                )
-            })?;
+            let role = parse_role(&role)?;
             let author_id = match author {
                 Some(slug) => Some(
                     db.list_authors()
@@ -628,6 +635,7 @@ async fn user(config: &Config, action: UserAction) -> anyhow::Result<()> {
                 .add_user(
                     &operator(),
                     newsdesk_app::accounts::NewAccount { email, name, role, author_id, password },
+                    &here,
                 )
                 .await?;
             println!("Added {} <{}> as {} (user {}).", u.name, u.email, u.role, u.id);
@@ -635,7 +643,7 @@ async fn user(config: &Config, action: UserAction) -> anyhow::Result<()> {
         UserAction::SetPassword { email, password_stdin } => {
             let row = by_email(email).await?;
             let password = read_password(password_stdin)?;
-            newsroom.set_password(&operator(), row.id, &password).await?;
+            newsroom.set_password(&operator(), row.id, &password, &here).await?;
             println!("Password changed for {}.", row.email);
         }
         UserAction::List => {
@@ -652,17 +660,29 @@ async fn user(config: &Config, action: UserAction) -> anyhow::Result<()> {
         }
         UserAction::Disable { email } => {
             let row = by_email(email).await?;
-            newsroom.set_user_disabled(&operator(), row.id, true).await?;
+            newsroom.set_user_disabled(&operator(), row.id, true, &here).await?;
             println!("{} can no longer sign in.", row.email);
         }
         UserAction::Enable { email } => {
             let row = by_email(email).await?;
-            newsroom.set_user_disabled(&operator(), row.id, false).await?;
+            newsroom.set_user_disabled(&operator(), row.id, false, &here).await?;
             println!("{} can sign in again.", row.email);
+        }
+        UserAction::SetRole { email, role } => {
+            let row = by_email(email).await?;
+            let u = newsroom.set_role(&operator(), row.id, parse_role(&role)?, &here).await?;
+            println!("{} is now {}.", u.email, u.role);
         }
     }
     db.close().await;
     Ok(())
+}
+
+/// The role named `s`, or the roles there are.
+fn parse_role(s: &str) -> anyhow::Result<newsdesk_core::Role> {
+    newsdesk_core::Role::parse(s).ok_or_else(|| {
+        anyhow::anyhow!("unknown role `{s}`: contributor, author, editor, administrator or owner")
+    })
 }
 
 #[cfg(test)]

@@ -479,6 +479,19 @@ fn the_first_owner_and_other_accounts_are_made_from_the_command_line()
     assert!(String::from_utf8_lossy(&out.stderr).contains("the last owner cannot be disabled"));
     let out = user_cmd(
         dir.path(),
+        &["set-role", "--email", "chief@example.org", "--role", "editor"],
+        "",
+    )?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the last owner keeps the role"));
+    let out =
+        user_cmd(dir.path(), &["set-role", "--email", "ed@example.org", "--role", "author"], "")?;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ed@example.org is now author."));
+    let out =
+        user_cmd(dir.path(), &["set-role", "--email", "ed@example.org", "--role", "chief"], "")?;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role `chief`"));
+    let out = user_cmd(
+        dir.path(),
         &["set-password", "--email", "nobody@example.org", "--password-stdin"],
         "x\n",
     )?;

@@ -1,11 +1,12 @@
 //! Newsroom accounts: who may sign in, with which role, and their
 //! passwords (Argon2id, hashed off the async threads).
 
+use crate::sessions::Origin;
 use crate::{Error, Newsroom, Result};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::Utc;
 use newsdesk_core::{Action, Actor, Id, Role, authorize};
-use newsdesk_db::{NewAudit, NewUser, UserRow};
+use newsdesk_db::{NewAudit, NewUser, Tx, UserRow};
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -165,46 +166,27 @@ fn managing(role: Role) -> Action {
     if role >= Role::Administrator { Action::ManageAdministrators } else { Action::ManageUsers }
 }
 
+/// Whether `actor` may add, change or disable accounts with `role` (the
+/// back office offers only these).
+pub fn may_manage(actor: &Actor, role: Role) -> bool {
+    authorize(actor, managing(role), &[]).is_ok()
+}
+
 impl Newsroom {
     /// Creates an account. Operators at the command line may create any;
     /// administrators users below them; owners anyone.
-    pub async fn add_user(&self, actor: &Actor, new: NewAccount) -> Result<User> {
+    pub async fn add_user(&self, actor: &Actor, new: NewAccount, from: &Origin) -> Result<User> {
         authorize(actor, managing(new.role), &[])?;
         let email = normalize_email(&new.email)?;
         let name = check_name(&new.name)?;
         check_password(&new.password)?;
         let hash = hash_password(&new.password).await?;
-        // Contributors and authors own what their byline names: one who
-        // writes as nobody yet gets an author profile of their own.
-        let taken: Vec<String> = if new.author_id.is_none() && new.role < Role::Editor {
-            self.db().list_authors().await?.into_iter().map(|a| a.slug).collect()
-        } else {
-            Vec::new()
-        };
+        let taken = self.author_slugs(new.role).await?;
         let mut tx = self.db().begin().await?;
-        let mut author_id = new.author_id;
-        if author_id.is_none() && new.role < Role::Editor {
-            let base = newsdesk_core::slugify(&name);
-            let base = if base.is_empty() { "author".to_owned() } else { base };
-            let slug = (1..)
-                .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
-                .find(|s| !taken.contains(s))
-                .unwrap_or(base);
-            let profile = newsdesk_core::Author {
-                id: 0,
-                name: name.clone(),
-                slug,
-                title: None,
-                bio: String::new(),
-                photo_media_id: None,
-            };
-            let made = tx.create_author(&profile).await?;
-            tx.record_event(
-                crate::events::Event::TaxonomyChanged { what: "author".into(), id: made.id }
-                    .to_new(),
-            );
-            author_id = Some(made.id);
-        }
+        let author_id = match new.author_id {
+            Some(id) => Some(id),
+            None => own_profile(&mut tx, &name, new.role, &taken).await?,
+        };
         let id = tx
             .insert_user(&NewUser {
                 email: &email,
@@ -217,7 +199,7 @@ impl Newsroom {
             .await?;
         let row = tx.find_user(id).await?;
         let detail = format!("role {}", new.role);
-        tx.audit(&audit(actor, "user_added", &email, &detail)).await?;
+        tx.audit(&audit(actor, "user_added", &email, &detail, from)).await?;
         let done = tx.commit().await?;
         self.signals().committed(&done);
         User::from_row(&row)
@@ -227,21 +209,29 @@ impl Newsroom {
     /// with its role do (operators at the command line, administrators for
     /// the roles below them). Users change their own with
     /// [`Newsroom::change_own_password`], which asks for the current one.
-    pub async fn set_password(&self, actor: &Actor, user_id: Id, password: &str) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        user_id: Id,
+        password: &str,
+        from: &Origin,
+    ) -> Result<()> {
         check_password(password)?;
         // Checked before hashing (deliberately slow) and outside the write
-        // transaction, which the hash must not hold up; roles never change.
+        // transaction, which the hash must not hold up; checked again in
+        // it, as the role may have changed meanwhile.
         let Some(row) = self.db().find_user_by_id(user_id).await? else {
             return Err(Error::NotFound { what: format!("user {user_id}") });
         };
-        let target = User::from_row(&row)?;
-        authorize(actor, managing(target.role), &[])?;
+        authorize(actor, managing(User::from_row(&row)?.role), &[])?;
         let hash = hash_password(password).await?;
         let mut tx = self.db().begin().await?;
+        let target = User::from_row(&tx.find_user(user_id).await?)?;
+        authorize(actor, managing(target.role), &[])?;
         tx.set_password_hash(user_id, &hash, Utc::now()).await?;
         // Whoever knew the old password is signed out everywhere.
         tx.delete_user_sessions(user_id, None).await?;
-        tx.audit(&audit(actor, "password_changed", &target.email, "")).await?;
+        tx.audit(&audit(actor, "password_changed", &target.email, "", from)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -253,6 +243,7 @@ impl Newsroom {
         actor: &Actor,
         user_id: Id,
         disabled: bool,
+        from: &Origin,
     ) -> Result<()> {
         let mut tx = self.db().begin().await?;
         let target = User::from_row(&tx.find_user(user_id).await?)?;
@@ -269,9 +260,60 @@ impl Newsroom {
             tx.delete_user_sessions(user_id, None).await?;
         }
         let action = if disabled { "user_disabled" } else { "user_enabled" };
-        tx.audit(&audit(actor, action, &target.email, "")).await?;
+        tx.audit(&audit(actor, action, &target.email, "", from)).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Gives an account another role. Both the old role and the new one
+    /// must be within what `actor` manages (administrators move accounts
+    /// among the roles below them; owners anyone), and the last active
+    /// owner keeps the role. A contributor or author who writes as nobody
+    /// gets an author profile of their own. Takes effect on the account's
+    /// next request, on every node.
+    pub async fn set_role(
+        &self,
+        actor: &Actor,
+        user_id: Id,
+        role: Role,
+        from: &Origin,
+    ) -> Result<User> {
+        let taken = self.author_slugs(role).await?;
+        let mut tx = self.db().begin().await?;
+        let target = User::from_row(&tx.find_user(user_id).await?)?;
+        authorize(actor, managing(target.role), &[])?;
+        authorize(actor, managing(role), &[])?;
+        if target.role == role {
+            return Ok(target);
+        }
+        if target.role == Role::Owner
+            && !target.disabled
+            && tx.count_active_users_with_role(Role::Owner.as_str()).await? <= 1
+        {
+            return Err(Error::Refused(
+                "the last owner keeps the role: make another owner first".into(),
+            ));
+        }
+        let author_id = match target.author_id {
+            Some(id) => Some(id),
+            None => own_profile(&mut tx, &target.name, role, &taken).await?,
+        };
+        tx.set_user_role(user_id, role.as_str(), author_id).await?;
+        let detail = format!("{} → {}", target.role, role);
+        tx.audit(&audit(actor, "role_changed", &target.email, &detail, from)).await?;
+        let row = tx.find_user(user_id).await?;
+        let done = tx.commit().await?;
+        self.signals().committed(&done);
+        User::from_row(&row)
+    }
+
+    /// The author slugs in use, when an account with `role` may need a
+    /// profile of its own (read before a write transaction begins).
+    async fn author_slugs(&self, role: Role) -> Result<Vec<String>> {
+        if role >= Role::Editor {
+            return Ok(Vec::new());
+        }
+        Ok(self.db().list_authors().await?.into_iter().map(|a| a.slug).collect())
     }
 
     /// Every account, by address.
@@ -301,15 +343,50 @@ impl Newsroom {
     }
 }
 
-/// An audit entry for a change made by `actor` outside a web request.
-fn audit<'a>(actor: &'a Actor, action: &'a str, subject: &'a str, detail: &'a str) -> NewAudit<'a> {
+/// An author profile for a contributor or author named `name`: they own
+/// what their byline names, so one who writes as nobody gets a profile of
+/// their own (editors and above need none). `taken`: the slugs in use.
+async fn own_profile(tx: &mut Tx, name: &str, role: Role, taken: &[String]) -> Result<Option<Id>> {
+    if role >= Role::Editor {
+        return Ok(None);
+    }
+    let base = newsdesk_core::slugify(name);
+    let base = if base.is_empty() { "author".to_owned() } else { base };
+    let slug = (1..)
+        .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
+        .find(|s| !taken.contains(s))
+        .unwrap_or(base);
+    let profile = newsdesk_core::Author {
+        id: 0,
+        name: name.to_owned(),
+        slug,
+        title: None,
+        bio: String::new(),
+        photo_media_id: None,
+    };
+    let made = tx.create_author(&profile).await?;
+    tx.record_event(
+        crate::events::Event::TaxonomyChanged { what: "author".into(), id: made.id }.to_new(),
+    );
+    Ok(Some(made.id))
+}
+
+/// An audit entry for a change made by `actor` from `from` (an empty
+/// address: the command line).
+fn audit<'a>(
+    actor: &'a Actor,
+    action: &'a str,
+    subject: &'a str,
+    detail: &'a str,
+    from: &'a Origin,
+) -> NewAudit<'a> {
     NewAudit {
         at: Utc::now(),
         user_id: actor.user_id,
         actor: &actor.name,
         action,
         subject,
-        ip: "",
+        ip: &from.ip,
         detail,
     }
 }

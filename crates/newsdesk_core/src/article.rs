@@ -376,6 +376,9 @@ pub enum Problem {
     BadMediaPath(String),
     /// A media item's width or height is zero or too large.
     BadImageSize,
+    /// A section slug the site's own addresses already use (`admin`,
+    /// `tag`, …): the section page could never be reached.
+    ReservedSlug(String),
 }
 
 impl Problem {
@@ -402,6 +405,7 @@ impl Problem {
             Problem::UnknownReference { .. } => "unknown_reference",
             Problem::BadMediaPath(_) => "bad_path",
             Problem::BadImageSize => "bad_size",
+            Problem::ReservedSlug(_) => "reserved_slug",
         }
     }
 
@@ -430,6 +434,7 @@ impl Problem {
             Problem::UnknownReference { field, .. } => (*field).into(),
             Problem::BadMediaPath(_) => "file".into(),
             Problem::BadImageSize => "width".into(),
+            Problem::ReservedSlug(_) => "slug".into(),
         }
     }
 }
@@ -478,6 +483,9 @@ impl fmt::Display for Problem {
             }
             Problem::BadImageSize => {
                 f.write_str("the image's width and height must be between 1 and 100000 pixels")
+            }
+            Problem::ReservedSlug(slug) => {
+                write!(f, "the address /{slug} belongs to the site itself: choose another slug")
             }
         }
     }
@@ -528,11 +536,21 @@ pub fn safe_media_path(path: &str) -> bool {
         })
 }
 
+/// First path segments the site answers itself; a section named so would
+/// be hidden behind them.
+pub const RESERVED_SECTION_SLUGS: [&str; 13] = [
+    "admin", "api", "assets", "author", "feed", "healthz", "media", "oembed", "search", "sitemaps",
+    "stories", "story", "tag",
+];
+
 impl Section {
     /// Every reason this section cannot be stored.
     pub fn problems(&self) -> Vec<Problem> {
         let mut p = Vec::new();
         check_name(&mut p, &self.name, &self.slug);
+        if RESERVED_SECTION_SLUGS.contains(&self.slug.as_str()) {
+            p.push(Problem::ReservedSlug(self.slug.clone()));
+        }
         check_len(&mut p, "description", Some(&self.description), MAX_DESCRIPTION_CHARS);
         p
     }
@@ -863,6 +881,24 @@ mod tests {
                 Problem::BadCanonicalUrl("/relative".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_section_cannot_take_an_address_the_site_answers_itself() {
+        let section = |slug: &str| Section {
+            id: 0,
+            name: "Anything".into(),
+            slug: slug.into(),
+            position: 0,
+            description: String::new(),
+        };
+        for slug in RESERVED_SECTION_SLUGS {
+            let p = section(slug).problems();
+            assert_eq!(p, vec![Problem::ReservedSlug(slug.into())], "{slug}");
+            assert_eq!((p[0].field(), p[0].code()), ("slug".into(), "reserved_slug"));
+        }
+        assert!(section("tags-and-trends").problems().is_empty());
+        assert!(section("world").problems().is_empty());
     }
 
     #[test]

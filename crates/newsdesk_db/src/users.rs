@@ -91,6 +91,18 @@ impl Tx {
         Ok(())
     }
 
+    /// Gives the account another role (and, when it has none, the author
+    /// profile it writes as).
+    pub async fn set_user_role(&mut self, id: Id, role: &str, author_id: Option<Id>) -> Result<()> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE users SET role = $2, author_id = COALESCE(author_id, $3) WHERE id = $1",
+        ).bind(id).bind(role).bind(author_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(DbError::not_found(format!("user {id}")));
+        }
+        Ok(())
+    }
+
     /// Disables the account (`Some(when)`) or enables it again (`None`).
     pub async fn set_user_disabled(&mut self, id: Id, at: Option<DateTime<Utc>>) -> Result<()> {
         let n = on_tx!(self, c => sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")

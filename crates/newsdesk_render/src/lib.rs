@@ -66,6 +66,10 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/diff.html", include_str!("../templates/admin/diff.html")),
     ("admin/audit.html", include_str!("../templates/admin/audit.html")),
     ("admin/users.html", include_str!("../templates/admin/users.html")),
+    ("admin/user.html", include_str!("../templates/admin/user.html")),
+    ("admin/fields.html", include_str!("../templates/admin/fields.html")),
+    ("admin/taxonomy.html", include_str!("../templates/admin/taxonomy.html")),
+    ("admin/taxonomy_item.html", include_str!("../templates/admin/taxonomy_item.html")),
     ("admin/password.html", include_str!("../templates/admin/password.html")),
 ];
 

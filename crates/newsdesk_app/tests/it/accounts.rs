@@ -18,7 +18,9 @@ fn account(email: &str, role: Role, author_id: Option<i64>) -> NewAccount {
 
 db_test!(accounts_sign_in_with_their_password_only, |t: TestDb| async move {
     let n = newsroom(&t);
-    let owner = n.add_user(&editor(), account(" Owner@Example.org ", Role::Owner, None)).await?;
+    let owner = n
+        .add_user(&editor(), account(" Owner@Example.org ", Role::Owner, None), &Default::default())
+        .await?;
     assert_eq!(owner.email, "owner@example.org", "stored trimmed and lowercased");
     let found = n.authenticate("OWNER@example.org", "a long enough password").await?;
     assert_eq!(found.map(|u| u.id), Some(owner.id));
@@ -36,7 +38,7 @@ db_test!(accounts_sign_in_with_their_password_only, |t: TestDb| async move {
     assert!(row.password_hash.starts_with("$argon2id$"));
     assert!(!row.password_hash.contains("a long enough password"));
     // A new password replaces the old one.
-    n.set_password(&owner.actor(), owner.id, "another long password").await?;
+    n.set_password(&owner.actor(), owner.id, "another long password", &Default::default()).await?;
     assert!(n.authenticate("owner@example.org", "a long enough password").await?.is_none());
     assert!(n.authenticate("owner@example.org", "another long password").await?.is_some());
     Ok(())
@@ -44,18 +46,26 @@ db_test!(accounts_sign_in_with_their_password_only, |t: TestDb| async move {
 
 db_test!(bad_accounts_are_refused_with_the_reason, |t: TestDb| async move {
     let n = newsroom(&t);
-    n.add_user(&editor(), account("ana@example.org", Role::Author, None)).await?;
-    let again = n.add_user(&editor(), account("ANA@example.org", Role::Editor, None)).await;
+    n.add_user(&editor(), account("ana@example.org", Role::Author, None), &Default::default())
+        .await?;
+    let again = n
+        .add_user(&editor(), account("ANA@example.org", Role::Editor, None), &Default::default())
+        .await;
     assert!(
         matches!(&again, Err(Error::Conflict { message, .. }) if message.contains("ana@example.org")),
         "{again:?}"
     );
     let mut short = account("bo@example.org", Role::Author, None);
     short.password = "short".into();
-    let e = n.add_user(&editor(), short).await.err().map(|e| e.to_string()).unwrap_or_default();
+    let e = n
+        .add_user(&editor(), short, &Default::default())
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(e.contains("at least 10 characters"), "{e}");
     let e = n
-        .add_user(&editor(), account("bo(at)example.org", Role::Author, None))
+        .add_user(&editor(), account("bo(at)example.org", Role::Author, None), &Default::default())
         .await
         .err()
         .map(|e| e.to_string())
@@ -63,54 +73,141 @@ db_test!(bad_accounts_are_refused_with_the_reason, |t: TestDb| async move {
     assert!(e.contains("not an email address"), "{e}");
     let mut nameless = account("cy@example.org", Role::Author, None);
     nameless.name = " \u{7} ".into();
-    assert!(matches!(n.add_user(&editor(), nameless).await, Err(Error::Refused(_))));
+    assert!(matches!(
+        n.add_user(&editor(), nameless, &Default::default()).await,
+        Err(Error::Refused(_))
+    ));
     assert_eq!(n.users().await?.len(), 1, "nothing else stored");
     Ok(())
 });
 
 db_test!(disabled_accounts_cannot_sign_in_and_the_last_owner_stays, |t: TestDb| async move {
     let n = newsroom(&t);
-    let owner = n.add_user(&editor(), account("owner@example.org", Role::Owner, None)).await?;
-    let ed = n.add_user(&editor(), account("ed@example.org", Role::Editor, None)).await?;
-    n.set_user_disabled(&editor(), ed.id, true).await?;
+    let owner = n
+        .add_user(&editor(), account("owner@example.org", Role::Owner, None), &Default::default())
+        .await?;
+    let ed = n
+        .add_user(&editor(), account("ed@example.org", Role::Editor, None), &Default::default())
+        .await?;
+    n.set_user_disabled(&editor(), ed.id, true, &Default::default()).await?;
     assert!(n.authenticate("ed@example.org", "a long enough password").await?.is_none());
     assert!(n.users().await?.iter().any(|u| u.id == ed.id && u.disabled), "kept, disabled");
-    n.set_user_disabled(&editor(), ed.id, false).await?;
+    n.set_user_disabled(&editor(), ed.id, false, &Default::default()).await?;
     assert!(n.authenticate("ed@example.org", "a long enough password").await?.is_some());
-    let last = n.set_user_disabled(&editor(), owner.id, true).await;
+    let last = n.set_user_disabled(&editor(), owner.id, true, &Default::default()).await;
     assert!(matches!(&last, Err(Error::Refused(m)) if m.contains("last owner")), "{last:?}");
-    let second = n.add_user(&editor(), account("two@example.org", Role::Owner, None)).await?;
-    n.set_user_disabled(&second.actor(), owner.id, true).await?;
+    let second = n
+        .add_user(&editor(), account("two@example.org", Role::Owner, None), &Default::default())
+        .await?;
+    n.set_user_disabled(&second.actor(), owner.id, true, &Default::default()).await?;
     Ok(())
 });
 
 db_test!(roles_decide_who_manages_whom, |t: TestDb| async move {
     let n = newsroom(&t);
-    let admin =
-        n.add_user(&editor(), account("admin@example.org", Role::Administrator, None)).await?;
-    let author = n.add_user(&editor(), account("au@example.org", Role::Author, None)).await?;
+    let admin = n
+        .add_user(
+            &editor(),
+            account("admin@example.org", Role::Administrator, None),
+            &Default::default(),
+        )
+        .await?;
+    let author = n
+        .add_user(&editor(), account("au@example.org", Role::Author, None), &Default::default())
+        .await?;
     // An administrator adds editors but not administrators.
-    n.add_user(&admin.actor(), account("ed@example.org", Role::Editor, None)).await?;
-    let up =
-        n.add_user(&admin.actor(), account("boss@example.org", Role::Administrator, None)).await;
+    n.add_user(&admin.actor(), account("ed@example.org", Role::Editor, None), &Default::default())
+        .await?;
+    let up = n
+        .add_user(
+            &admin.actor(),
+            account("boss@example.org", Role::Administrator, None),
+            &Default::default(),
+        )
+        .await;
     assert!(matches!(up, Err(Error::Forbidden(_))), "{up:?}");
     // An author manages nobody (their own password changes only through
     // the form that asks for the current one).
-    let e = n.add_user(&author.actor(), account("x@example.org", Role::Contributor, None)).await;
+    let e = n
+        .add_user(
+            &author.actor(),
+            account("x@example.org", Role::Contributor, None),
+            &Default::default(),
+        )
+        .await;
     assert!(matches!(e, Err(Error::Forbidden(_))));
-    let own = n.set_password(&author.actor(), author.id, "my own new password").await;
+    let own = n
+        .set_password(&author.actor(), author.id, "my own new password", &Default::default())
+        .await;
     assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
     // An administrator resets an editor's password, not an owner's.
-    let ed = n.add_user(&editor(), account("ed2@example.org", Role::Editor, None)).await?;
-    n.set_password(&admin.actor(), ed.id, "reset by the admin").await?;
-    let owner = n.add_user(&editor(), account("own@example.org", Role::Owner, None)).await?;
-    let up = n.set_password(&admin.actor(), owner.id, "taking over the owner").await;
+    let ed = n
+        .add_user(&editor(), account("ed2@example.org", Role::Editor, None), &Default::default())
+        .await?;
+    n.set_password(&admin.actor(), ed.id, "reset by the admin", &Default::default()).await?;
+    let owner = n
+        .add_user(&editor(), account("own@example.org", Role::Owner, None), &Default::default())
+        .await?;
+    let up = n
+        .set_password(&admin.actor(), owner.id, "taking over the owner", &Default::default())
+        .await;
     assert!(matches!(up, Err(Error::Forbidden(_))), "{up:?}");
-    let off = n.set_user_disabled(&admin.actor(), owner.id, true).await;
+    let off = n.set_user_disabled(&admin.actor(), owner.id, true, &Default::default()).await;
     assert!(matches!(off, Err(Error::Forbidden(_))), "{off:?}");
-    let other = n.set_password(&author.actor(), admin.id, "taking over the admin").await;
+    let other = n
+        .set_password(&author.actor(), admin.id, "taking over the admin", &Default::default())
+        .await;
     assert!(matches!(other, Err(Error::Forbidden(_))), "{other:?}");
     assert!(n.authenticate("admin@example.org", "a long enough password").await?.is_some());
+    Ok(())
+});
+
+db_test!(roles_change_within_what_the_actor_manages_and_are_audited, |t: TestDb| async move {
+    let n = newsroom(&t);
+    let here = newsdesk_app::sessions::Origin { ip: "192.0.2.7".into(), ..Default::default() };
+    let add = |email: &str, role| account(email, role, None);
+    let owner = n.add_user(&editor(), add("owner@example.org", Role::Owner), &here).await?;
+    let admin = n.add_user(&editor(), add("admin@example.org", Role::Administrator), &here).await?;
+    let ed = n.add_user(&editor(), add("ed@example.org", Role::Editor), &here).await?;
+    assert_eq!(ed.author_id, None, "editors need no profile");
+    // An administrator moves accounts among the roles below theirs…
+    let demoted = n.set_role(&admin.actor(), ed.id, Role::Author, &here).await?;
+    assert_eq!(demoted.role, Role::Author);
+    let profile = demoted.author_id.expect("an author writes as someone");
+    assert!(n.db().list_authors().await?.iter().any(|a| a.id == profile));
+    let back = n.set_role(&admin.actor(), ed.id, Role::Editor, &here).await?;
+    assert_eq!(back.author_id, Some(profile), "the profile stays");
+    // …but raises nobody to administrator and touches no owner.
+    let up = n.set_role(&admin.actor(), ed.id, Role::Administrator, &here).await;
+    assert!(matches!(up, Err(Error::Forbidden(_))), "{up:?}");
+    let down = n.set_role(&admin.actor(), owner.id, Role::Editor, &here).await;
+    assert!(matches!(down, Err(Error::Forbidden(_))), "{down:?}");
+    let own = n.set_role(&admin.actor(), admin.id, Role::Owner, &here).await;
+    assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
+    // The last owner keeps the role, also by their own hand.
+    let last = n.set_role(&owner.actor(), owner.id, Role::Administrator, &here).await;
+    assert!(matches!(last, Err(Error::Refused(_))), "{last:?}");
+    n.set_role(&owner.actor(), admin.id, Role::Owner, &here).await?;
+    let stepped = n.set_role(&owner.actor(), owner.id, Role::Administrator, &here).await?;
+    assert_eq!(stepped.role, Role::Administrator);
+    let log = n.db().audit_log(20).await?;
+    let changes: Vec<(String, String, String)> = log
+        .iter()
+        .filter(|r| r.action == "role_changed")
+        .map(|r| (r.subject.clone(), r.detail.clone(), r.ip.clone()))
+        .collect();
+    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert!(changes.contains(&(
+        "ed@example.org".into(),
+        "editor → author".into(),
+        "192.0.2.7".into()
+    )));
+    assert!(
+        log.iter().all(|r| r.action != "role_changed"
+            || r.subject != "owner@example.org"
+            || r.detail == "owner → administrator"),
+        "refusals change nothing"
+    );
     Ok(())
 });
 
@@ -130,11 +227,23 @@ db_test!(a_contributor_writes_but_cannot_publish_an_author_publishes_own, |t: Te
             },
         )
         .await?;
-    let contributor =
-        n.add_user(&editor(), account("c@example.org", Role::Contributor, Some(mine.id))).await?;
-    let author =
-        n.add_user(&editor(), account("a@example.org", Role::Author, Some(mine.id))).await?;
-    let other = n.add_user(&editor(), account("o@example.org", Role::Author, None)).await?;
+    let contributor = n
+        .add_user(
+            &editor(),
+            account("c@example.org", Role::Contributor, Some(mine.id)),
+            &Default::default(),
+        )
+        .await?;
+    let author = n
+        .add_user(
+            &editor(),
+            account("a@example.org", Role::Author, Some(mine.id)),
+            &Default::default(),
+        )
+        .await?;
+    let other = n
+        .add_user(&editor(), account("o@example.org", Role::Author, None), &Default::default())
+        .await?;
     // An author who writes as nobody yet gets a profile of their own.
     let own = other.author_id.expect("a profile was made");
     assert_ne!(own, mine.id);

@@ -20,7 +20,7 @@ pub(crate) async fn add(
         author_id: None,
         password: PASSWORD.into(),
     };
-    Ok(app.app.newsroom.add_user(&Actor::operator("test"), new).await?)
+    Ok(app.app.newsroom.add_user(&Actor::operator("test"), new, &Default::default()).await?)
 }
 
 /// The value of cookie `name` set by `r`, with its attributes.
@@ -252,17 +252,20 @@ db_test!(password_changes_disabling_and_idleness_end_sessions, |t: TestDb| async
     let first = sign_in(&app, "ed@example.org").await?;
     let second = sign_in(&app, "ed@example.org").await?;
     let operator = Actor::operator("test");
-    app.app.newsroom.set_password(&operator, ed.id, "a brand new password").await?;
+    app.app
+        .newsroom
+        .set_password(&operator, ed.id, "a brand new password", &Default::default())
+        .await?;
     assert_eq!(admin_get(&app, "/admin", &first).await?.status(), 303);
     assert_eq!(admin_get(&app, "/admin", &second).await?.status(), 303);
-    app.app.newsroom.set_password(&operator, ed.id, PASSWORD).await?;
+    app.app.newsroom.set_password(&operator, ed.id, PASSWORD, &Default::default()).await?;
     let third = sign_in(&app, "ed@example.org").await?;
-    app.app.newsroom.set_user_disabled(&operator, ed.id, true).await?;
+    app.app.newsroom.set_user_disabled(&operator, ed.id, true, &Default::default()).await?;
     assert_eq!(admin_get(&app, "/admin", &third).await?.status(), 303);
     let (cookie, csrf) = form(&app).await?;
     let r = post_sign_in(&app, &cookie, &csrf, "ed@example.org", PASSWORD, "/admin").await?;
     assert!(set_cookie(&r, "newsdesk_session").is_none(), "a disabled account cannot sign in");
-    app.app.newsroom.set_user_disabled(&operator, ed.id, false).await?;
+    app.app.newsroom.set_user_disabled(&operator, ed.id, false, &Default::default()).await?;
     // Idle past the limit: over.
     let idle = sign_in(&app, "ed@example.org").await?;
     assert_eq!(admin_get(&app, "/admin", &idle).await?.status(), 200);

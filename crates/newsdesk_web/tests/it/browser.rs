@@ -196,7 +196,7 @@ async fn site() -> anyhow::Result<TestApp> {
         author_id: ann.map(|a| a.id),
         password: PASSWORD.into(),
     };
-    app.app.newsroom.add_user(&Actor::operator("test"), new).await?;
+    app.app.newsroom.add_user(&Actor::operator("test"), new, &Default::default()).await?;
     Ok(app)
 }
 
@@ -528,7 +528,7 @@ async fn no_hostile_string_runs_or_becomes_markup_on_any_page() -> anyhow::Resul
         author_id: None,
         password: PASSWORD.into(),
     };
-    app.app.newsroom.add_user(&Actor::operator("test"), owner).await?;
+    app.app.newsroom.add_user(&Actor::operator("test"), owner, &Default::default()).await?;
     b.sign_in(&app.base, "owner@example.org").await?;
     // The same session over plain HTTP, for the many saves.
     let session = b

@@ -23,7 +23,7 @@ async fn account(app: &TestApp, email: &str, role: Role, as_ann: bool) -> anyhow
         author_id,
         password: PASSWORD.into(),
     };
-    app.app.newsroom.add_user(&Actor::operator("test"), new).await?;
+    app.app.newsroom.add_user(&Actor::operator("test"), new, &Default::default()).await?;
     Ok(())
 }
 
@@ -39,7 +39,7 @@ async fn open(
     Ok((hidden(&html, "csrf"), hidden(&html, "version"), html))
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     session: &str,
     path: &str,
@@ -55,7 +55,7 @@ async fn post(
         .await?)
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 

@@ -11,6 +11,7 @@ mod fixtures;
 mod hostile;
 mod http;
 mod pages;
+mod setup;
 
 use newsdesk_config::Config;
 use newsdesk_test_support::TestDb;

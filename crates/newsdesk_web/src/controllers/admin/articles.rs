@@ -10,7 +10,8 @@
 //! answers with the editor filled with what was sent.
 
 use super::{
-    AdminPage, field, form_limited, origin_of, page, query, same_site, see_other, signed_in_for,
+    AdminPage, capitalise, field, form_limited, origin_of, page, query, same_site, see_other,
+    signed_in_for,
 };
 use crate::app::{AppState, Taxonomy};
 use crate::error::AppError;
@@ -1028,11 +1029,6 @@ fn problem_messages(e: &UseCaseError) -> Vec<String> {
         }
         other => vec![format!("{}.", capitalise(&other.to_string()))],
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// The article's public fields the same, whatever the time stamp.

@@ -25,6 +25,8 @@ use serde::Serialize;
 use std::net::SocketAddr;
 
 mod articles;
+mod taxonomy;
+mod users;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "newsdesk_session";
@@ -37,10 +39,11 @@ pub const MAX_FORM_BYTES: usize = 16 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(articles::routes())
+        .merge(taxonomy::routes())
+        .merge(users::routes())
         .route("/admin/sign-in", get(sign_in_form).post(sign_in))
         .route("/admin/sign-out", post(sign_out))
         .route("/admin/audit", get(audit))
-        .route("/admin/users", get(users))
         .route("/admin/password", get(password_form).post(change_password))
 }
 
@@ -66,14 +69,6 @@ struct AuditEntry {
 }
 
 #[derive(Serialize)]
-struct AccountRow {
-    name: String,
-    email: String,
-    role: String,
-    status: &'static str,
-}
-
-#[derive(Serialize)]
 struct AuditPage {
     #[serde(flatten)]
     page: AdminPage,
@@ -81,13 +76,6 @@ struct AuditPage {
     actions: Vec<String>,
     entries: Vec<AuditEntry>,
     older: Option<String>,
-}
-
-#[derive(Serialize)]
-struct UsersPage {
-    #[serde(flatten)]
-    page: AdminPage,
-    users: Vec<AccountRow>,
 }
 
 #[derive(Serialize)]
@@ -163,6 +151,14 @@ impl AdminPage {
             url: "/admin/articles/new",
             current: self.title == "New article",
         });
+        if may(newsdesk_core::Action::EditTaxonomy) {
+            self.nav.push(NavLink {
+                name: "Sections & tags",
+                url: "/admin/sections",
+                current: ["Sections", "Tags", "Authors", "Running stories"]
+                    .contains(&self.title.as_str()),
+            });
+        }
         if may(newsdesk_core::Action::ManageUsers) {
             self.nav.push(NavLink {
                 name: "Users",
@@ -336,6 +332,75 @@ async fn signed_in_for(
     Ok(Ok(s))
 }
 
+/// A form posted by a signed-in session allowed to take `action`: from
+/// this site, with the session's CSRF token.
+struct Posted {
+    session: Session,
+    from: Origin,
+    fields: Vec<(String, String)>,
+}
+
+/// Reads a [`Posted`] form: a redirect to sign in when there is no
+/// session, a 403 when the form is forged or the role may not (audited).
+async fn posted(
+    app: &AppState,
+    req: Request,
+    action: newsdesk_core::Action,
+) -> Result<Result<Posted, Response>, AppError> {
+    let path = req.uri().path().to_owned();
+    let (headers, peer, fields) = form(req).await?;
+    let Some(session) = current(app, &headers).await? else {
+        let next = serde_urlencoded::to_string([("next", safe_next(&path))]).unwrap_or_default();
+        return Ok(Err(see_other(&format!("/admin/sign-in?{next}"))));
+    };
+    if !same_site(&headers) || !same_secret(&session.csrf_token, field(&fields, "csrf")) {
+        return Err(AppError::Forbidden(
+            "This form has expired or was sent from another site; nothing was changed.".into(),
+        ));
+    }
+    let from = origin_of(&headers, peer.as_ref());
+    if !app.newsroom.allowed(&session, action, &from).await? {
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) may not {action}.",
+            session.user.role
+        )));
+    }
+    Ok(Ok(Posted { session, from, fields }))
+}
+
+/// What a refused change says to the person who asked, with the status
+/// of the page that says it; other errors stay errors. A change the role
+/// does not allow is written to the audit log, naming `subject`.
+async fn refusal(
+    app: &AppState,
+    p: (&Session, &Origin),
+    subject: &str,
+    e: newsdesk_app::Error,
+) -> Result<(StatusCode, String), AppError> {
+    use newsdesk_app::Error as E;
+    let status = match &e {
+        E::Forbidden(d) => {
+            let why = format!("may not {}", d.action);
+            app.newsroom.audit_refusal(p.0, &why, subject, p.1).await?;
+            StatusCode::FORBIDDEN
+        }
+        E::Invalid(_) | E::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        E::Conflict { .. } => StatusCode::CONFLICT,
+        _ => return Err(e.into()),
+    };
+    let mut message = capitalise(&e.to_string());
+    if !message.ends_with(['.', '!', '?']) {
+        message.push('.');
+    }
+    Ok((status, message))
+}
+
+/// `s` with a capital first letter.
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 /// The query string's fields.
 fn query(req: &Parts) -> Vec<(String, String)> {
     req.uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default()
@@ -388,29 +453,6 @@ async fn audit(State(app): State<AppState>, req: Request) -> Result<Response, Ap
         older,
     };
     page(&app, StatusCode::OK, "admin/audit.html", &view)
-}
-
-/// `GET /admin/users`: every account (administrators).
-async fn users(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let (req, _) = req.into_parts();
-    let s = match signed_in_for(&app, &req, newsdesk_core::Action::ManageUsers).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
-    };
-    let users = app
-        .newsroom
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| AccountRow {
-            name: u.name,
-            email: u.email,
-            role: u.role.to_string(),
-            status: if u.disabled { "disabled" } else { "active" },
-        })
-        .collect();
-    let view = UsersPage { page: AdminPage::new(&app, "Users").signed_in(&s), users };
-    page(&app, StatusCode::OK, "admin/users.html", &view)
 }
 
 /// `GET /admin/password`: the form to change one's own password.

@@ -1,0 +1,690 @@
+//! Sections, tags, authors and running stories (administrators): a list
+//! of each with a form to add one, and a page per item to change or
+//! remove it. One set of handlers serves the four kinds; each kind says
+//! which fields it has. Changes go through the application layer's use
+//! cases (events, so pages and caches follow); removals and changes of a
+//! public address are audited.
+
+use super::{AdminPage, Posted, field, page, posted, query, refusal, see_other, signed_in_for};
+use crate::app::AppState;
+use crate::error::AppError;
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::Utc;
+use newsdesk_app::sessions::{Origin, Session};
+use newsdesk_core::{Action, Author, Id, Section, Story, Tag, slugify};
+use newsdesk_db::NewAudit;
+use serde::Serialize;
+
+/// Items a list page shows at most; a search narrows longer lists.
+pub const LIST_LIMIT: usize = 300;
+
+pub fn routes() -> Router<AppState> {
+    let mut r = Router::new();
+    for kind in Kind::ALL {
+        r = r
+            .route(&format!("/admin/{}", kind.plural()), get(list).post(create))
+            .route(&format!("/admin/{}/{{id}}", kind.plural()), get(show).post(change));
+    }
+    r
+}
+
+/// The four kinds of item that sort articles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Section,
+    Tag,
+    Author,
+    Story,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Section, Kind::Tag, Kind::Author, Kind::Story];
+
+    fn singular(self) -> &'static str {
+        match self {
+            Kind::Section => "section",
+            Kind::Tag => "tag",
+            Kind::Author => "author",
+            Kind::Story => "story",
+        }
+    }
+
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::Section => "sections",
+            Kind::Tag => "tags",
+            Kind::Author => "authors",
+            Kind::Story => "stories",
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Kind::Section => "Sections",
+            Kind::Tag => "Tags",
+            Kind::Author => "Authors",
+            Kind::Story => "Running stories",
+        }
+    }
+
+    /// The kind whose pages `path` is under.
+    fn of_path(path: &str) -> Option<Kind> {
+        let rest = path.strip_prefix("/admin/")?;
+        let first = rest.split('/').next()?;
+        Kind::ALL.into_iter().find(|k| k.plural() == first)
+    }
+
+    /// The public page of the item with `slug`, if the kind has pages.
+    fn public_url(self, slug: &str) -> Option<String> {
+        match self {
+            Kind::Section => Some(format!("/{slug}")),
+            Kind::Tag => Some(format!("/tag/{slug}")),
+            Kind::Author => Some(format!("/author/{slug}")),
+            Kind::Story => None,
+        }
+    }
+
+    /// What it means to remove one.
+    fn removal_note(self) -> &'static str {
+        match self {
+            Kind::Section => {
+                "A section that articles belong to cannot be removed: move them first."
+            }
+            Kind::Tag => "A tag that articles carry cannot be removed: take it off them first.",
+            Kind::Author => {
+                "An author named in a byline cannot be removed: change those bylines first."
+            }
+            Kind::Story => "A story that articles follow cannot be removed: move them first.",
+        }
+    }
+}
+
+/// One item of any kind, as its form holds it (fields a kind lacks stay
+/// empty).
+#[derive(Debug, Clone, Default, Serialize)]
+struct Item {
+    id: Id,
+    name: String,
+    slug: String,
+    position: String,
+    description: String,
+    title: String,
+    bio: String,
+    photo: String,
+}
+
+impl Item {
+    fn from_form(fields: &[(String, String)]) -> Item {
+        let f = |n| field(fields, n).trim().to_owned();
+        Item {
+            id: 0,
+            name: f("name"),
+            slug: f("slug"),
+            position: f("position"),
+            description: f("description"),
+            title: f("title"),
+            bio: field(fields, "bio").trim().to_owned(),
+            photo: f("photo"),
+        }
+    }
+
+    /// The slug to store: the one typed, or one made from the name.
+    fn slug_or_name(&self) -> String {
+        if self.slug.is_empty() { slugify(&self.name) } else { self.slug.clone() }
+    }
+
+    fn section(&self) -> Result<Section, String> {
+        let position = match self.position.as_str() {
+            "" => 0,
+            p => p.parse().map_err(|_| "The position is a whole number.".to_owned())?,
+        };
+        Ok(Section {
+            id: self.id,
+            name: self.name.clone(),
+            slug: self.slug_or_name(),
+            position,
+            description: self.description.clone(),
+        })
+    }
+
+    fn author(&self) -> Result<Author, String> {
+        let photo_media_id = match self.photo.trim_start_matches('#') {
+            "" => None,
+            p => Some(p.parse().map_err(|_| "The portrait is a media item's number.".to_owned())?),
+        };
+        Ok(Author {
+            id: self.id,
+            name: self.name.clone(),
+            slug: self.slug_or_name(),
+            title: (!self.title.is_empty()).then(|| self.title.clone()),
+            bio: self.bio.clone(),
+            photo_media_id,
+        })
+    }
+}
+
+/// Every item of `kind` the site has, in the order readers meet them
+/// (sections by position, the rest by name).
+fn items(app: &AppState, kind: Kind) -> Vec<Item> {
+    let t = app.taxonomy();
+    let mut items: Vec<Item> = match kind {
+        Kind::Section => t
+            .sections
+            .iter()
+            .map(|s| Item {
+                id: s.id,
+                name: s.name.clone(),
+                slug: s.slug.clone(),
+                position: s.position.to_string(),
+                description: s.description.clone(),
+                ..Item::default()
+            })
+            .collect(),
+        Kind::Tag => t
+            .tags
+            .values()
+            .map(|x| Item {
+                id: x.id,
+                name: x.name.clone(),
+                slug: x.slug.clone(),
+                ..Item::default()
+            })
+            .collect(),
+        Kind::Story => t
+            .stories
+            .values()
+            .map(|x| Item {
+                id: x.id,
+                name: x.name.clone(),
+                slug: x.slug.clone(),
+                ..Item::default()
+            })
+            .collect(),
+        Kind::Author => t
+            .authors
+            .values()
+            .map(|a| Item {
+                id: a.id,
+                name: a.name.clone(),
+                slug: a.slug.clone(),
+                title: a.title.clone().unwrap_or_default(),
+                bio: a.bio.clone(),
+                photo: a.photo_media_id.map(|m| m.to_string()).unwrap_or_default(),
+                ..Item::default()
+            })
+            .collect(),
+    };
+    if kind != Kind::Section {
+        items.sort_by_cached_key(|i| (i.name.to_lowercase(), i.id));
+    }
+    items
+}
+
+/// One form field.
+#[derive(Serialize)]
+struct Input {
+    name: &'static str,
+    label: &'static str,
+    /// `text`, `number` or `textarea`.
+    kind: &'static str,
+    value: String,
+    hint: &'static str,
+    required: bool,
+    max: usize,
+}
+
+/// The form fields of `kind`, holding `item`.
+fn inputs(kind: Kind, item: &Item) -> Vec<Input> {
+    let input = |name, label, kind, value: &str, hint, max| Input {
+        name,
+        label,
+        kind,
+        value: value.to_owned(),
+        hint,
+        required: false,
+        max,
+    };
+    let mut v = vec![
+        Input { required: true, ..input("name", "Name", "text", &item.name, "", 200) },
+        input(
+            "slug",
+            "Slug",
+            "text",
+            &item.slug,
+            "Lowercase letters, digits and hyphens; left empty, it is made from the name. \
+             It is part of the public address.",
+            200,
+        ),
+    ];
+    match kind {
+        Kind::Section => {
+            v.push(input(
+                "position",
+                "Position",
+                "number",
+                &item.position,
+                "Smaller numbers come first in the site's navigation.",
+                0,
+            ));
+            v.push(input(
+                "description",
+                "Description",
+                "textarea",
+                &item.description,
+                "One sentence for the section page and search engines.",
+                500,
+            ));
+        }
+        Kind::Author => {
+            v.push(input("title", "Job title", "text", &item.title, "", 500));
+            v.push(input(
+                "bio",
+                "Biography",
+                "textarea",
+                &item.bio,
+                "A few sentences for the author page.",
+                2000,
+            ));
+            v.push(input(
+                "photo",
+                "Portrait",
+                "text",
+                &item.photo,
+                "The number of a picture in the media library, e.g. 12.",
+                20,
+            ));
+        }
+        Kind::Tag | Kind::Story => {}
+    }
+    v
+}
+
+#[derive(Serialize)]
+struct Row {
+    url: String,
+    name: String,
+    slug: String,
+    public_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ListView {
+    #[serde(flatten)]
+    page: AdminPage,
+    kind: &'static str,
+    plural: &'static str,
+    kinds: Vec<KindLink>,
+    q: String,
+    rows: Vec<Row>,
+    total: usize,
+    shown: usize,
+    inputs: Vec<Input>,
+}
+
+#[derive(Serialize)]
+struct KindLink {
+    name: &'static str,
+    url: String,
+    current: bool,
+}
+
+fn kind_links(current: Kind) -> Vec<KindLink> {
+    Kind::ALL
+        .into_iter()
+        .map(|k| KindLink {
+            name: k.heading(),
+            url: format!("/admin/{}", k.plural()),
+            current: k == current,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    #[serde(flatten)]
+    page: AdminPage,
+    kind: &'static str,
+    plural: &'static str,
+    heading: &'static str,
+    id: Id,
+    public_url: Option<String>,
+    inputs: Vec<Input>,
+    removal_note: &'static str,
+}
+
+fn kind_of(req: &axum::http::request::Parts) -> Result<Kind, AppError> {
+    Kind::of_path(req.uri.path()).ok_or(AppError::NotFound)
+}
+
+struct Said {
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+impl Said {
+    fn nothing() -> Said {
+        Said { status: StatusCode::OK, error: None, notice: None }
+    }
+}
+
+fn list_page(
+    app: &AppState,
+    s: &Session,
+    kind: Kind,
+    q: &str,
+    typed: &Item,
+    said: Said,
+) -> Result<Response, AppError> {
+    let all = items(app, kind);
+    let total = all.len();
+    let needle = q.trim().to_lowercase();
+    let rows: Vec<Row> = all
+        .into_iter()
+        .filter(|i| {
+            needle.is_empty() || i.name.to_lowercase().contains(&needle) || i.slug.contains(&needle)
+        })
+        .take(LIST_LIMIT)
+        .map(|i| Row {
+            url: format!("/admin/{}/{}", kind.plural(), i.id),
+            public_url: kind.public_url(&i.slug),
+            name: i.name,
+            slug: i.slug,
+        })
+        .collect();
+    let mut view = ListView {
+        page: AdminPage::new(app, kind.heading()).signed_in(s),
+        kind: kind.singular(),
+        plural: kind.plural(),
+        kinds: kind_links(kind),
+        q: q.to_owned(),
+        shown: rows.len(),
+        rows,
+        total,
+        inputs: inputs(kind, typed),
+    };
+    view.page.error = said.error;
+    view.page.notice = said.notice;
+    page(app, said.status, "admin/taxonomy.html", &view)
+}
+
+/// `GET /admin/{kind}?q=…`: the items of a kind, and the form to add one.
+async fn list(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (req, _) = req.into_parts();
+    let kind = kind_of(&req)?;
+    let s = match signed_in_for(&app, &req, Action::EditTaxonomy).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let q = query(&req);
+    let mut said = Said::nothing();
+    if field(&q, "removed") == "1" {
+        said.notice = Some(format!("The {} was removed.", kind.singular()));
+    }
+    list_page(&app, &s, kind, field(&q, "q"), &Item::default(), said)
+}
+
+/// An audit entry for `action` on `subject` by the session's user.
+async fn audit(
+    w: &mut newsdesk_app::Write,
+    s: &Session,
+    from: &Origin,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> newsdesk_app::Result<()> {
+    w.tx()
+        .audit(&NewAudit {
+            at: Utc::now(),
+            user_id: Some(s.user.id),
+            actor: &s.user.name,
+            action,
+            subject,
+            ip: &from.ip,
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Checks what only the web form can get wrong: numbers that are not, a
+/// portrait that is not in the library.
+async fn checked(app: &AppState, kind: Kind, item: &Item) -> Result<Result<(), String>, AppError> {
+    match kind {
+        Kind::Section => Ok(item.section().map(|_| ())),
+        Kind::Author => match item.author() {
+            Err(e) => Ok(Err(e)),
+            Ok(Author { photo_media_id: Some(m), .. }) => {
+                if app.db.media_by_ids(&[m]).await?.is_empty() {
+                    Ok(Err(format!("There is no media item {m} for the portrait.")))
+                } else {
+                    Ok(Ok(()))
+                }
+            }
+            Ok(_) => Ok(Ok(())),
+        },
+        Kind::Tag | Kind::Story => Ok(Ok(())),
+    }
+}
+
+/// Stores `item` as a new item (`id` 0) or over the stored one; returns
+/// its id.
+async fn store(
+    app: &AppState,
+    s: &Session,
+    from: &Origin,
+    kind: Kind,
+    item: &Item,
+    before: Option<&Item>,
+) -> newsdesk_app::Result<Id> {
+    let refused = newsdesk_app::Error::Refused;
+    let mut w = app.newsroom.begin(&s.user.actor()).await?;
+    let (id, slug) = match kind {
+        Kind::Section => {
+            let x = item.section().map_err(refused)?;
+            let slug = x.slug.clone();
+            if x.id == 0 {
+                (w.create_section(&x).await?.id, slug)
+            } else {
+                w.update_section(&x).await?;
+                (x.id, slug)
+            }
+        }
+        Kind::Tag => {
+            let x = Tag { id: item.id, name: item.name.clone(), slug: item.slug_or_name() };
+            let slug = x.slug.clone();
+            if x.id == 0 {
+                (w.create_tag(&x).await?.id, slug)
+            } else {
+                w.update_tag(&x).await?;
+                (x.id, slug)
+            }
+        }
+        Kind::Story => {
+            let x = Story { id: item.id, name: item.name.clone(), slug: item.slug_or_name() };
+            let slug = x.slug.clone();
+            if x.id == 0 {
+                (w.create_story(&x).await?.id, slug)
+            } else {
+                w.update_story(&x).await?;
+                (x.id, slug)
+            }
+        }
+        Kind::Author => {
+            let x = item.author().map_err(refused)?;
+            let slug = x.slug.clone();
+            if x.id == 0 {
+                (w.create_author(&x).await?.id, slug)
+            } else {
+                w.update_author(&x).await?;
+                (x.id, slug)
+            }
+        }
+    };
+    if let Some(before) = before
+        && before.slug != slug
+    {
+        let action = format!("{}_slug_changed", kind.singular());
+        let detail = format!("{} → {}", before.slug, slug);
+        audit(&mut w, s, from, &action, &format!("{} {id}", kind.singular()), &detail).await?;
+    }
+    w.commit().await?;
+    Ok(id)
+}
+
+/// `POST /admin/{kind}`: adds an item.
+async fn create(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let kind = Kind::of_path(req.uri().path()).ok_or(AppError::NotFound)?;
+    let Posted { session, from, fields } = match posted(&app, req, Action::EditTaxonomy).await? {
+        Ok(p) => p,
+        Err(redirect) => return Ok(redirect),
+    };
+    let item = Item::from_form(&fields);
+    let again = |status, error| {
+        let said = Said { status, error: Some(error), notice: None };
+        list_page(&app, &session, kind, "", &item, said)
+    };
+    if let Err(e) = checked(&app, kind, &item).await? {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, e);
+    }
+    match store(&app, &session, &from, kind, &item, None).await {
+        Ok(id) => {
+            app.catch_up().await?;
+            Ok(see_other(&format!("/admin/{}/{id}?done=added", kind.plural())))
+        }
+        Err(e) => {
+            let subject = format!("new {}", kind.singular());
+            let (status, error) = refusal(&app, (&session, &from), &subject, e).await?;
+            again(status, error)
+        }
+    }
+}
+
+fn item_page(
+    app: &AppState,
+    s: &Session,
+    kind: Kind,
+    item: &Item,
+    said: Said,
+) -> Result<Response, AppError> {
+    let title = if item.name.is_empty() { kind.heading() } else { item.name.as_str() };
+    let stored_slug = items(app, kind).into_iter().find(|i| i.id == item.id).map(|i| i.slug);
+    let mut view = ItemView {
+        page: AdminPage::new(app, title).signed_in(s),
+        kind: kind.singular(),
+        plural: kind.plural(),
+        heading: kind.heading(),
+        id: item.id,
+        public_url: stored_slug.and_then(|slug| kind.public_url(&slug)),
+        inputs: inputs(kind, item),
+        removal_note: kind.removal_note(),
+    };
+    view.page.error = said.error;
+    view.page.notice = said.notice;
+    page(app, said.status, "admin/taxonomy_item.html", &view)
+}
+
+fn stored(app: &AppState, kind: Kind, id: Id) -> Result<Item, AppError> {
+    items(app, kind).into_iter().find(|i| i.id == id).ok_or(AppError::NotFound)
+}
+
+/// `GET /admin/{kind}/{id}`: one item's form.
+async fn show(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (req, _) = req.into_parts();
+    let kind = kind_of(&req)?;
+    let s = match signed_in_for(&app, &req, Action::EditTaxonomy).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let item = stored(&app, kind, id)?;
+    let mut said = Said::nothing();
+    said.notice = match field(&query(&req), "done") {
+        "added" => Some(format!("The {} was added.", kind.singular())),
+        "saved" => Some("Saved. Pages that show it follow in a moment.".to_owned()),
+        _ => None,
+    };
+    item_page(&app, &s, kind, &item, said)
+}
+
+/// `POST /admin/{kind}/{id}`: saves the item, or removes it
+/// (`do=remove`).
+async fn change(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let kind = Kind::of_path(req.uri().path()).ok_or(AppError::NotFound)?;
+    let Posted { session, from, fields } = match posted(&app, req, Action::EditTaxonomy).await? {
+        Ok(p) => p,
+        Err(redirect) => return Ok(redirect),
+    };
+    let before = stored(&app, kind, id)?;
+    if field(&fields, "do") == "remove" {
+        let result = async {
+            let mut w = app.newsroom.begin(&session.user.actor()).await?;
+            match kind {
+                Kind::Section => w.delete_section(id).await?,
+                Kind::Tag => w.delete_tag(id).await?,
+                Kind::Author => w.delete_author(id).await?,
+                Kind::Story => w.delete_story(id).await?,
+            }
+            let action = format!("{}_deleted", kind.singular());
+            let detail = format!("{} ({})", before.name, before.slug);
+            audit(&mut w, &session, &from, &action, &format!("{} {id}", kind.singular()), &detail)
+                .await?;
+            w.commit().await
+        }
+        .await;
+        return match result {
+            Ok(_) => {
+                app.catch_up().await?;
+                Ok(see_other(&format!("/admin/{}?removed=1", kind.plural())))
+            }
+            Err(newsdesk_app::Error::Conflict { .. }) => {
+                let said = Said {
+                    status: StatusCode::CONFLICT,
+                    error: Some(format!("Not removed. {}", kind.removal_note())),
+                    notice: None,
+                };
+                item_page(&app, &session, kind, &before, said)
+            }
+            Err(e) => {
+                let subject = format!("{} {id}", kind.singular());
+                let (status, error) = refusal(&app, (&session, &from), &subject, e).await?;
+                item_page(
+                    &app,
+                    &session,
+                    kind,
+                    &before,
+                    Said { status, error: Some(error), notice: None },
+                )
+            }
+        };
+    }
+    let item = Item { id, ..Item::from_form(&fields) };
+    let again = |status, error| {
+        item_page(&app, &session, kind, &item, Said { status, error: Some(error), notice: None })
+    };
+    if let Err(e) = checked(&app, kind, &item).await? {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, e);
+    }
+    match store(&app, &session, &from, kind, &item, Some(&before)).await {
+        Ok(_) => {
+            app.catch_up().await?;
+            Ok(see_other(&format!("/admin/{}/{id}?done=saved", kind.plural())))
+        }
+        Err(e) => {
+            let subject = format!("{} {id}", kind.singular());
+            let (status, error) = refusal(&app, (&session, &from), &subject, e).await?;
+            again(status, error)
+        }
+    }
+}
