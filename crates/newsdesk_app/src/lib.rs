@@ -13,6 +13,7 @@
 //! ```
 
 pub mod accounts;
+pub mod desk;
 mod error;
 pub mod events;
 pub mod jobs;
@@ -171,6 +172,22 @@ impl Newsroom {
         expected: Option<i32>,
     ) -> Result<Saved> {
         self.one(actor, Box::new(move |w| Box::pin(w.submit_for_review(id, expected)))).await
+    }
+
+    /// Sends an article back to its writer. See [`Write::send_back`].
+    pub async fn send_back(
+        &self,
+        actor: &Actor,
+        id: Id,
+        note: &str,
+        expected: Option<i32>,
+    ) -> Result<Saved> {
+        let note = note.to_owned();
+        self.one(
+            actor,
+            Box::new(move |w| Box::pin(async move { w.send_back(id, &note, expected).await })),
+        )
+        .await
     }
 
     /// Publishes an article now. See [`Write::publish`].

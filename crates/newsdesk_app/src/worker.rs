@@ -280,7 +280,8 @@ impl Worker {
     /// Runs jobs until `shutdown` turns true, then finishes the job in hand.
     /// Survives a database that goes away: it logs once, keeps trying, and
     /// logs again when the database is back. Now and then it also prunes the
-    /// event log (every server does; the work is idempotent).
+    /// event log and day-old editor presence (every server does; the work
+    /// is idempotent).
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let signals: Arc<Signals> = self.newsroom.signals().clone();
         let mut failing = false;
@@ -295,6 +296,10 @@ impl Worker {
                     Ok(n) if n > 0 => tracing::info!(events = n, "pruned old events"),
                     Ok(_) => {}
                     Err(e) => tracing::debug!(error = %e, "could not prune events"),
+                }
+                let gone = chrono::Utc::now() - chrono::Duration::days(1);
+                if let Err(e) = self.newsroom.db().prune_presence(gone).await {
+                    tracing::debug!(error = %e, "could not prune presence");
                 }
             }
             let notified = signals.jobs.notified();

@@ -103,6 +103,17 @@ impl Write {
         reason: &str,
         with_content: bool,
     ) -> Result<()> {
+        self.noted_revision(a, version, reason, with_content, "").await
+    }
+
+    async fn noted_revision(
+        &mut self,
+        a: &Article,
+        version: i32,
+        reason: &str,
+        with_content: bool,
+        note: &str,
+    ) -> Result<()> {
         let actor_name = self.actor.name.clone();
         let r = NewRevision {
             article_id: a.id,
@@ -111,6 +122,7 @@ impl Write {
             actor_id: self.actor.user_id,
             reason,
             content: with_content.then_some(a),
+            note,
             at: self.now,
         };
         self.tx.insert_revision(&r, a.status.as_str()).await?;
@@ -260,6 +272,34 @@ impl Write {
         a.scheduled_at = None;
         let version = self.set_status(&mut a, v, ArticleStatus::Review).await?;
         self.revision(&a, version, "submit", false).await?;
+        self.record(Event::ArticleSaved { id, status: a.status.as_str().into() });
+        Ok(Saved { article: a, version })
+    }
+
+    /// Sends an article in review (or scheduled) back to its writers as a
+    /// draft, with `note` saying what to change; those who may publish it
+    /// may send it back.
+    pub async fn send_back(&mut self, id: Id, note: &str, expected: Option<i32>) -> Result<Saved> {
+        let (mut a, v) = self.load(id, expected).await?;
+        self.allow_on(Action::PublishArticle, &a)?;
+        if !matches!(a.status, ArticleStatus::Review | ArticleStatus::Scheduled) {
+            return Err(Error::Refused(
+                "only an article in review or scheduled goes back to its writer".into(),
+            ));
+        }
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(Error::Refused("say what to change: the note is empty".into()));
+        }
+        if note.chars().count() > newsdesk_core::MAX_NOTE_CHARS {
+            return Err(Error::Refused(format!(
+                "the note is longer than {} characters",
+                newsdesk_core::MAX_NOTE_CHARS
+            )));
+        }
+        a.scheduled_at = None;
+        let version = self.set_status(&mut a, v, ArticleStatus::Draft).await?;
+        self.noted_revision(&a, version, "send_back", false, note).await?;
         self.record(Event::ArticleSaved { id, status: a.status.as_str().into() });
         Ok(Saved { article: a, version })
     }

@@ -41,6 +41,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0004_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0004_accounts.sql"),
     },
+    Step {
+        version: 5,
+        name: "desk",
+        sqlite: include_str!("../migrations/sqlite/0005_desk.sql"),
+        postgres: include_str!("../migrations/postgres/0005_desk.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search

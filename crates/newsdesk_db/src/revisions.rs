@@ -20,6 +20,8 @@ pub struct NewRevision<'a> {
     pub reason: &'a str,
     /// The article after the change; `None` when only its status changed.
     pub content: Option<&'a Article>,
+    /// A note for people: what an editor sending it back asks for.
+    pub note: &'a str,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -43,6 +45,8 @@ pub struct Revision {
     pub status: String,
     /// Whether the revision changed what the article says.
     pub has_content: bool,
+    /// A note for people (empty when none).
+    pub note: String,
 }
 
 impl Tx {
@@ -50,11 +54,11 @@ impl Tx {
     pub async fn insert_revision(&mut self, r: &NewRevision<'_>, status: &str) -> Result<()> {
         let content = r.content.map(crate::to_json);
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO article_revisions (article_id, version, created_at, actor, actor_id, reason, status, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO article_revisions (article_id, version, created_at, actor, actor_id, reason, status, content, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(r.article_id).bind(r.version).bind(r.at).bind(r.actor).bind(r.actor_id)
-        .bind(r.reason).bind(status).bind(content)
+        .bind(r.reason).bind(status).bind(content).bind(r.note)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -97,7 +101,7 @@ impl Database {
     pub async fn list_revisions(&self, article_id: Id) -> Result<Vec<Revision>> {
         Ok(on_pool!(self, p => sqlx::query_as(
             "SELECT id, version, created_at, actor, actor_id, reason, status, \
-             (content IS NOT NULL) AS has_content \
+             (content IS NOT NULL) AS has_content, note \
              FROM article_revisions WHERE article_id = $1 ORDER BY version DESC",
         ).bind(article_id).fetch_all(p).await)?)
     }

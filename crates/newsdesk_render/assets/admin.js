@@ -1,6 +1,7 @@
 // The editor's helpers, on top of a form that works without them:
-// live length hints for headlines, and a copy of the unsaved text in this
-// browser, offered back after a crash or a closed tab.
+// live length hints for headlines, a copy of the unsaved text in this
+// browser, offered back after a crash or a closed tab, and autosaves and
+// heartbeats to the server.
 (function () {
   "use strict";
   var form = document.querySelector("form.editor");
@@ -108,6 +109,64 @@
     discard.addEventListener("click", function () { store.removeItem(offerKey); box.remove(); });
   }
 
+  // The server keeps a copy too (a lost laptop loses at most a few
+  // seconds): the whole form three seconds after typing starts, then
+  // again after the next change, and a heartbeat while the page is open,
+  // which also says who holds the article.
+  var autosaveUrl = form.getAttribute("data-autosave");
+  var stopAutosave = function () {};
+  if (autosaveUrl && window.fetch && window.URLSearchParams && window.FormData) {
+    var line = document.getElementById("autosave-status");
+    var say = function (t) { if (line && line.textContent !== t) line.textContent = t; };
+    var beatMs = Number(form.getAttribute("data-beat") || "20") * 1000;
+    var dirty = false, sending = false, stopped = false, wasMine = null, saveTimer = null;
+    var later = function () {
+      if (!saveTimer && !stopped) saveTimer = window.setTimeout(function () { saveTimer = null; send(false); }, 3000);
+    };
+    var send = function (beat) {
+      if (stopped) return;
+      if (sending) { if (!beat) dirty = true; return; }
+      var body;
+      if (beat) {
+        body = new URLSearchParams();
+        body.set("csrf", form.elements.namedItem("csrf").value);
+        body.set("beat", "1");
+      } else {
+        body = new URLSearchParams(new FormData(form));
+        dirty = false;
+      }
+      sending = true;
+      window.fetch(autosaveUrl, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+        .then(function (res) {
+          sending = false;
+          var j = res.j || {};
+          if (!res.ok) {
+            if (!beat) dirty = true;
+            say((j.error || "Not autosaved.") + " This browser keeps a copy.");
+            return;
+          }
+          if (j.saved_at) say("Autosaved at " + new Date(j.saved_at).toLocaleTimeString() + ".");
+          if (wasMine === true && j.mine === false && j.holder) {
+            say(j.holder + " took this article over. Your text stays here: Save merges it with theirs.");
+          }
+          wasMine = j.mine;
+          if (dirty) later();
+        })
+        .catch(function () {
+          sending = false;
+          if (!beat) dirty = true;
+          say("Not autosaved: the server cannot be reached. This browser keeps a copy.");
+        });
+    };
+    form.addEventListener("input", function () { dirty = true; later(); });
+    window.setInterval(function () { if (!dirty) send(true); }, beatMs);
+    stopAutosave = function () {
+      stopped = true;
+      if (saveTimer) window.clearTimeout(saveTimer);
+    };
+  }
+
   // Keep a copy at most a second behind the typing.
   var timer = null;
   function keep() {
@@ -120,6 +179,7 @@
   form.addEventListener("input", function () { if (!timer) timer = window.setTimeout(keep, 1000); });
   window.addEventListener("pagehide", function () { if (timer) { window.clearTimeout(timer); keep(); } });
   form.addEventListener("submit", function () {
+    stopAutosave();
     if (timer) { window.clearTimeout(timer); }
     keep();
     window.sessionStorage.setItem("newsdesk:submitted", JSON.stringify({ key: key, at: Date.now() }));

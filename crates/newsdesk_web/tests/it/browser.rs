@@ -351,7 +351,7 @@ async fn text_typed_before_a_closed_tab_is_offered_back() -> anyhow::Result<()> 
     tokio::time::sleep(Duration::from_millis(1200)).await;
     b.close_tab_for_a_new_one().await?;
     b.goto(&editor).await?;
-    b.click(".restore button").await?;
+    b.click(".restore:not(.kept) button").await?;
     let body = blocks(&b).await?;
     let mut text = String::new();
     body.iter().for_each(|x| x.push_plain_text(&mut text));
@@ -367,6 +367,51 @@ async fn text_typed_before_a_closed_tab_is_offered_back() -> anyhow::Result<()> 
     b.find(".pm-body").await?;
     let offered = b.run("return document.querySelector('.restore') !== null;", json!([])).await?;
     assert_eq!(offered, json!(false));
+    b.stop().await?;
+    app.stop().await
+}
+
+#[tokio::test]
+async fn the_server_keeps_what_is_typed_within_seconds() -> anyhow::Result<()> {
+    let Some(b) = Browser::start().await? else { return Ok(()) };
+    let app = site().await?;
+    b.sign_in(&app.base, "ed@example.org").await?;
+    let id = app.ids.draft;
+    let editor = format!("{}/admin/articles/{id}", app.base);
+    b.goto(&editor).await?;
+    b.click(".pm-body").await?;
+    b.run(
+        "const v = window.newsdeskEditor.view; \
+         v.dispatch(v.state.tr.insertText('Typed on a laptop that was then lost ', 1));",
+        json!([]),
+    )
+    .await?;
+    let user = app.app.newsroom.users().await?.into_iter().find(|u| u.email == "ed@example.org");
+    let user = user.ok_or_else(|| anyhow::anyhow!("no editor"))?;
+    // At most five seconds later the server has it, and says so.
+    let mut kept = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        kept = app.app.newsroom.unsaved(&user, id).await?;
+        if kept.is_some() {
+            break;
+        }
+    }
+    let (_, fields, _) = kept.ok_or_else(|| anyhow::anyhow!("nothing autosaved within 5 s"))?;
+    let body = fields.iter().find(|(k, _)| k == "body_blocks").map(|(_, v)| v.clone());
+    assert!(body.is_some_and(|b| b.contains("Typed on a laptop")), "{fields:?}");
+    let line =
+        b.run("return document.getElementById('autosave-status').textContent;", json!([])).await?;
+    assert!(line.as_str().is_some_and(|l| l.starts_with("Autosaved at")), "{line}");
+    // Another browser (this one's copy wiped) is offered the server's copy.
+    b.run("window.localStorage.clear(); return true;", json!([])).await?;
+    b.close_tab_for_a_new_one().await?;
+    b.goto(&editor).await?;
+    b.click(".kept a.button").await?;
+    b.wait_url(|u| u.contains("autosave=restore")).await?;
+    let mut text = String::new();
+    blocks(&b).await?.iter().for_each(|x| x.push_plain_text(&mut text));
+    assert!(text.contains("Typed on a laptop that was then lost"), "{text}");
     b.stop().await?;
     app.stop().await
 }

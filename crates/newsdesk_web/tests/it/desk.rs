@@ -10,7 +10,12 @@ use newsdesk_test_support::{TestDb, db_test};
 use reqwest::header;
 
 /// An account writing as the fixtures' Ann Lee (or as nobody).
-async fn account(app: &TestApp, email: &str, role: Role, as_ann: bool) -> anyhow::Result<()> {
+pub(crate) async fn account(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    as_ann: bool,
+) -> anyhow::Result<()> {
     let author_id = if as_ann {
         app.t.db.list_authors().await?.into_iter().find(|a| a.slug == "ann-lee").map(|a| a.id)
     } else {
@@ -28,7 +33,7 @@ async fn account(app: &TestApp, email: &str, role: Role, as_ann: bool) -> anyhow
 }
 
 /// The editor form of `path` and its CSRF token and version.
-async fn open(
+pub(crate) async fn open(
     app: &TestApp,
     session: &str,
     path: &str,

@@ -5,6 +5,7 @@
 mod admin;
 mod application;
 mod browser;
+mod company;
 mod desk;
 mod distribution;
 mod fixtures;

@@ -9,6 +9,7 @@
 //! text kept in the form. No refusal loses what was typed: every error
 //! answers with the editor filled with what was sent.
 
+use super::company::{BEAT_SECONDS, CompanyView};
 use super::{
     AdminPage, capitalise, field, form_limited, origin_of, page, query, same_site, see_other,
     signed_in_for,
@@ -699,6 +700,7 @@ struct Buttons {
     schedule: bool,
     unpublish: bool,
     correct: bool,
+    send_back: bool,
 }
 
 #[derive(Serialize)]
@@ -706,6 +708,13 @@ struct ConflictView {
     /// Where the form and the stored version differ: the clashes.
     items: Vec<newsdesk_content::diff::FieldDiff>,
     by: String,
+}
+
+#[derive(Serialize)]
+struct SentBack {
+    by: String,
+    at: String,
+    note: String,
 }
 
 #[derive(Serialize)]
@@ -730,10 +739,24 @@ struct EditorView {
     tz: String,
     kinds: String,
     corrections: Vec<String>,
+    /// The note to the writer as typed (kept on refusal).
+    note: String,
+    /// Who sent the draft back, when, saying what.
+    sent_back: Option<SentBack>,
     /// The body as blocks, for the rich-text editor (JSON, safe inside a
     /// `<script>` element).
     body_blocks: String,
     editor_script_url: String,
+    /// Who else has the article open, and who holds it.
+    company: Option<CompanyView>,
+    /// When the viewer's autosaved, unsaved text was kept, if it differs
+    /// from what is stored.
+    unsaved: Option<String>,
+    /// Where the editor's script sends autosaves and heartbeats.
+    autosave_url: String,
+    beat_seconds: u32,
+    /// The form holds autosaved text put back on request.
+    restored: bool,
 }
 
 struct Editing<'a> {
@@ -742,9 +765,11 @@ struct Editing<'a> {
     t: &'a Taxonomy,
     /// The stored article and its version (`None` for a new one).
     stored: Option<(Article, i32)>,
-    /// The schedule time and correction as sent, shown back on refusal.
+    /// The schedule time, correction and note as sent, shown back on
+    /// refusal.
     schedule_at: String,
     correction: String,
+    note: String,
 }
 
 impl Editing<'_> {
@@ -771,6 +796,8 @@ impl Editing<'_> {
             ) && may(Action::PublishArticle),
             unpublish: matches!(status, ArticleStatus::Published) && may(Action::UnpublishArticle),
             correct: matches!(status, ArticleStatus::Published) && may(Action::CorrectArticle),
+            send_back: matches!(status, ArticleStatus::Review | ArticleStatus::Scheduled)
+                && may(Action::PublishArticle),
         };
         let checklist = match stored {
             Some(a) => {
@@ -798,6 +825,19 @@ impl Editing<'_> {
         };
         let id = stored.map(|a| a.id);
         let body_blocks = body_json(&f.body);
+        // A draft sent back says so, with the note, until it moves on.
+        let sent_back = match stored {
+            Some(a) if a.status == ArticleStatus::Draft => self
+                .app
+                .db
+                .list_revisions(a.id)
+                .await?
+                .into_iter()
+                .find(|r| r.reason != "save")
+                .filter(|r| r.reason == "send_back")
+                .map(|r| SentBack { by: r.actor, at: local(self.app, r.created_at), note: r.note }),
+            _ => None,
+        };
         Ok(EditorView {
             page: AdminPage::new(self.app, &title).signed_in(self.session),
             action_url: id
@@ -826,10 +866,17 @@ impl Editing<'_> {
             scheduled: stored.and_then(|a| a.scheduled_at).map(|at| local(self.app, at)),
             schedule_at: self.schedule_at.clone(),
             correction: self.correction.clone(),
+            note: self.note.clone(),
+            sent_back,
             tz: self.app.tz.name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
             body_blocks,
             editor_script_url: self.app.editor_script_url.clone(),
+            company: None,
+            unsaved: None,
+            autosave_url: id.map(|id| format!("/admin/articles/{id}/autosave")).unwrap_or_default(),
+            beat_seconds: BEAT_SECONDS,
+            restored: false,
             corrections: stored
                 .map(|a| {
                     a.corrections
@@ -867,7 +914,7 @@ async fn openable(
 }
 
 /// [`openable`] for a request whose origin is already read.
-async fn openable_from(
+pub(super) async fn openable_from(
     app: &AppState,
     s: &Session,
     from: &Origin,
@@ -915,6 +962,7 @@ async fn new_form(State(app): State<AppState>, req: Request) -> Result<Response,
         stored: None,
         schedule_at: String::new(),
         correction: String::new(),
+        note: String::new(),
     };
     e.render(StatusCode::OK, f, 0, Vec::new()).await
 }
@@ -932,8 +980,21 @@ async fn edit_form(
     };
     let (article, version) = openable(&app, &s, &parts, id).await?;
     let t = app.taxonomy();
-    let f = Fields::of(&t, &article);
-    let notice = match field(&query(&parts), "done") {
+    let stored_fields = Fields::of(&t, &article);
+    let q = query(&parts);
+    // Text autosaved and never saved: offered back, or (when asked for)
+    // put in the form, based on the version it was written on so that a
+    // save merges in whatever others saved since.
+    let unsaved = app.newsroom.unsaved(&s.user, id).await?;
+    let unsaved =
+        unsaved.filter(|(base, sent, _)| *base != version || Fields::sent(sent) != stored_fields);
+    let restoring = field(&q, "autosave") == "restore";
+    let (f, form_version, restored_at) = match (&unsaved, restoring) {
+        (Some((base, sent, at)), true) => (Fields::sent(sent), *base, Some(local(&app, *at))),
+        _ => (stored_fields, version, None),
+    };
+    let company = app.newsroom.heartbeat(&s.user, id).await?;
+    let notice = match field(&q, "done") {
         "saved" => Some("Saved."),
         "merged" => Some("Saved, merged with changes someone else made meanwhile."),
         "submit" => Some("Saved and sent for review."),
@@ -941,8 +1002,11 @@ async fn edit_form(
         "schedule" => Some("Scheduled."),
         "unpublish" => Some("Taken down: readers now get “gone”."),
         "correct" => Some("Correction added."),
+        "sent_back" => Some("Sent back to the writer with your note."),
         "restore" => Some("The old version was restored as a new revision."),
         "unchanged" => Some("Nothing had changed; nothing was saved."),
+        "taken" => Some("You hold this article now; the others with it open are told."),
+        "discarded" => Some("The autosaved text was discarded."),
         _ => None,
     };
     let e = Editing {
@@ -952,9 +1016,20 @@ async fn edit_form(
         stored: Some((article, version)),
         schedule_at: String::new(),
         correction: String::new(),
+        note: String::new(),
     };
-    let mut view = e.view(f, version, Vec::new()).await?;
+    let mut view = e.view(f, form_version, Vec::new()).await?;
     view.page.notice = notice.map(str::to_owned);
+    view.company = Some(CompanyView::of(&app, &company, s.user.id));
+    match restored_at {
+        Some(at) => {
+            view.restored = true;
+            view.page.notice = Some(format!(
+                "This is the text autosaved at {at}, not saved yet: Save keeps it, merged with anything saved since."
+            ));
+        }
+        None => view.unsaved = unsaved.map(|(_, _, at)| local(&app, at)),
+    }
     page(&app, StatusCode::OK, "admin/editor.html", &view)
 }
 
@@ -967,6 +1042,7 @@ enum Step {
     Schedule,
     Unpublish,
     Correct,
+    SendBack,
 }
 
 impl Step {
@@ -978,6 +1054,7 @@ impl Step {
             "schedule" => Step::Schedule,
             "unpublish" => Step::Unpublish,
             "correct" => Step::Correct,
+            "send_back" => Step::SendBack,
             _ => return None,
         })
     }
@@ -990,6 +1067,7 @@ impl Step {
             Step::Schedule => "schedule",
             Step::Unpublish => "unpublish",
             Step::Correct => "correct",
+            Step::SendBack => "sent_back",
         }
     }
 
@@ -1001,6 +1079,7 @@ impl Step {
             Step::Schedule => Some("article_scheduled"),
             Step::Unpublish => Some("article_unpublished"),
             Step::Correct => Some("article_corrected"),
+            Step::SendBack => Some("article_sent_back"),
         }
     }
 }
@@ -1094,11 +1173,18 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             scheduled: None,
             schedule_at: field(&sent.fields, "schedule_at").chars().take(40).collect(),
             correction: field(&sent.fields, "correction").to_owned(),
+            note: field(&sent.fields, "note").to_owned(),
+            sent_back: None,
             tz: app.tz.name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
             body_blocks: String::new(),
             editor_script_url: app.editor_script_url.clone(),
             corrections: Vec::new(),
+            company: None,
+            unsaved: None,
+            autosave_url: String::new(),
+            beat_seconds: BEAT_SECONDS,
+            restored: false,
         };
         return page(&app, StatusCode::UNAUTHORIZED, "admin/editor.html", &view);
     };
@@ -1115,6 +1201,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
         stored: stored.clone(),
         schedule_at: field(&sent.fields, "schedule_at").chars().take(40).collect(),
         correction: field(&sent.fields, "correction").to_owned(),
+        note: field(&sent.fields, "note").to_owned(),
     };
     if !same_secret(&s.csrf_token, field(&sent.fields, "csrf")) {
         return e
@@ -1180,7 +1267,9 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
     } else {
         None
     };
-    let correction = field(&sent.fields, "correction").trim().to_owned();
+    // The words a step carries: a correction, or a note to the writer.
+    let text_field = if step == Step::SendBack { "note" } else { "correction" };
+    let correction = field(&sent.fields, text_field).trim().to_owned();
     let mut merged = false;
     let mut conflict = None;
     // Based on an older version: merge with what was saved meanwhile.
@@ -1339,11 +1428,16 @@ async fn run_step(
             }
             w.correct(id, correction).await?;
         }
+        Step::SendBack => {
+            w.send_back(id, correction, v).await?;
+        }
     }
+    // The text is saved: the autosaved copy of it is not needed any more.
+    w.tx().drop_autosave(id, s.user.id).await?;
     if let Some(action) = step.audited() {
         let detail = match (step, schedule_at) {
             (Step::Schedule, Some(at)) => format!("for {}", iso(at)),
-            (Step::Correct, _) => correction.chars().take(200).collect(),
+            (Step::Correct | Step::SendBack, _) => correction.chars().take(200).collect(),
             _ => String::new(),
         };
         let subject = format!("article {id}");
@@ -1420,7 +1514,11 @@ async fn revisions(
             when: local(&app, r.created_at),
             when_iso: iso(r.created_at),
             who: r.actor,
-            why: r.reason,
+            why: if r.note.is_empty() {
+                r.reason.replace('_', " ")
+            } else {
+                format!("{}: {}", r.reason.replace('_', " "), r.note)
+            },
             status: r.status,
             restorable: r.has_content && r.version != version,
         })

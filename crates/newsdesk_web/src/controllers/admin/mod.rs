@@ -25,6 +25,7 @@ use serde::Serialize;
 use std::net::SocketAddr;
 
 mod articles;
+mod company;
 mod taxonomy;
 mod users;
 
@@ -39,6 +40,7 @@ pub const MAX_FORM_BYTES: usize = 16 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(articles::routes())
+        .merge(company::routes())
         .merge(taxonomy::routes())
         .merge(users::routes())
         .route("/admin/sign-in", get(sign_in_form).post(sign_in))

@@ -1,0 +1,38 @@
+-- Who has an article open, who holds it, and text typed but not saved.
+-- Sqlite dialect. Keep in step with ../postgres/0005_desk.sql.
+
+-- One row per person with the editor of an article open, refreshed by the
+-- editor's heartbeat; rows older than a minute mean the person has gone.
+CREATE TABLE article_presence (
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    seen_at    TIMESTAMP NOT NULL,
+    PRIMARY KEY (article_id, user_id)
+);
+
+-- Who is editing an article now: the first to open it while nobody else
+-- is there, or whoever took it over (audited). Others may still save;
+-- the holder is what the desk shows.
+CREATE TABLE article_holders (
+    article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    since      TIMESTAMP NOT NULL
+);
+
+-- The editor's form as it was a few seconds ago, per person and article,
+-- written while typing and removed by that person's next save. Autosaves
+-- are not revisions: the history lists only what someone chose to keep.
+CREATE TABLE article_autosaves (
+    article_id   INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    base_version INTEGER NOT NULL,
+    fields       TEXT NOT NULL,
+    saved_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (article_id, user_id)
+);
+
+-- What an editor wrote when sending an article back to its writer (and
+-- any other note a step carries).
+ALTER TABLE article_revisions ADD COLUMN note TEXT NOT NULL DEFAULT '';

@@ -1,0 +1,150 @@
+//! The editor's heartbeat and autosave, and taking an article over.
+//!
+//! `POST /admin/articles/{id}/autosave` is sent by the editor's script a
+//! few seconds after typing stops (the whole form) and every
+//! [`BEAT_SECONDS`] seconds while the page is open (`beat=1`, no text). It
+//! answers JSON: when the text was kept, who holds the article, who else
+//! has it open. Without a session it answers 401 so the script can say
+//! the text is only in this browser until the editor signs in again.
+
+use super::articles::{MAX_EDITOR_BYTES, openable_from};
+use super::{Posted, current, field, form_limited, origin_of, posted, same_site, see_other};
+use crate::app::AppState;
+use crate::error::AppError;
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use newsdesk_app::desk::Company;
+use newsdesk_app::sessions::same_secret;
+use newsdesk_core::{Action, Id};
+use serde::Serialize;
+
+/// Seconds between heartbeats of an open editor.
+pub const BEAT_SECONDS: u32 = 20;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/articles/{id}/autosave", post(autosave))
+        .route("/admin/articles/{id}/take-over", post(take_over))
+        .route("/admin/articles/{id}/discard-autosave", post(discard))
+}
+
+/// Who is with the article, as the editor page and the heartbeat show it.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CompanyView {
+    /// The holder's name.
+    pub holder: String,
+    /// Whether the viewer holds it.
+    pub mine: bool,
+    /// Since when they hold it, in the site's time.
+    pub since: String,
+    /// Everyone else with it open.
+    pub others: Vec<String>,
+}
+
+impl CompanyView {
+    pub fn of(app: &AppState, c: &Company, me: Id) -> CompanyView {
+        CompanyView {
+            holder: c.holder.as_ref().map(|h| h.name.clone()).unwrap_or_default(),
+            mine: c.held_by(me),
+            since: c
+                .holder
+                .as_ref()
+                .map(|h| h.since.with_timezone(&app.tz).format("%H:%M").to_string())
+                .unwrap_or_default(),
+            others: c.others.iter().map(|p| p.name.clone()).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Answer {
+    /// When the text was kept (RFC 3339), for a save with text.
+    saved_at: Option<String>,
+    #[serde(flatten)]
+    company: CompanyView,
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    let mut res = (status, text).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+#[derive(Serialize)]
+struct Refused {
+    error: String,
+}
+
+/// `POST /admin/articles/{id}/autosave`.
+async fn autosave(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (headers, peer, fields) = form_limited(req, MAX_EDITOR_BYTES).await?;
+    let Some(s) = current(&app, &headers).await? else {
+        let error =
+            "You were signed out: the text is kept only in this browser until you sign in again.";
+        return Ok(json(StatusCode::UNAUTHORIZED, &Refused { error: error.into() }));
+    };
+    if !same_site(&headers) || !same_secret(&s.csrf_token, field(&fields, "csrf")) {
+        let error = "This page belongs to an earlier session: reload it after saving your text.";
+        return Ok(json(StatusCode::FORBIDDEN, &Refused { error: error.into() }));
+    }
+    let from = origin_of(&headers, peer.as_ref());
+    let (_, current_version) = match openable_from(&app, &s, &from, id).await {
+        Ok(found) => found,
+        Err(AppError::Forbidden(error)) => {
+            return Ok(json(StatusCode::FORBIDDEN, &Refused { error }));
+        }
+        Err(e) => return Err(e),
+    };
+    let saved_at = if field(&fields, "beat") == "1" {
+        None
+    } else {
+        let base = field(&fields, "version").parse().unwrap_or(current_version);
+        let at = app.newsroom.autosave(&s.user, id, base, &fields).await?;
+        Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let company = app.newsroom.heartbeat(&s.user, id).await?;
+    let answer = Answer { saved_at, company: CompanyView::of(&app, &company, s.user.id) };
+    Ok(json(StatusCode::OK, &answer))
+}
+
+/// `POST /admin/articles/{id}/take-over`: the signed-in user becomes the
+/// article's holder (audited).
+async fn take_over(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let Posted { session, from, .. } = match posted(&app, req, Action::CreateArticle).await? {
+        Ok(p) => p,
+        Err(redirect) => return Ok(redirect),
+    };
+    openable_from(&app, &session, &from, id).await?;
+    app.newsroom.take_over(&session, id, &from).await?;
+    Ok(see_other(&format!("/admin/articles/{id}?done=taken")))
+}
+
+/// `POST /admin/articles/{id}/discard-autosave`: forgets the signed-in
+/// user's unsaved text of the article.
+async fn discard(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let Posted { session, from, .. } = match posted(&app, req, Action::CreateArticle).await? {
+        Ok(p) => p,
+        Err(redirect) => return Ok(redirect),
+    };
+    openable_from(&app, &session, &from, id).await?;
+    app.newsroom.discard_unsaved(&session.user, id).await?;
+    Ok(see_other(&format!("/admin/articles/{id}?done=discarded")))
+}

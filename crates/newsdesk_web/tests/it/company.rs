@@ -1,0 +1,303 @@
+//! Two people on one article: presence, holding and taking over (audited),
+//! and autosaves that keep typed text on the server without adding
+//! revisions, offered back after the tab is gone and dropped by a save.
+
+use crate::TestApp;
+use crate::admin::{admin_get, sign_in};
+use crate::desk::{account, location, open, post};
+use newsdesk_core::Role;
+use newsdesk_test_support::{TestDb, db_test};
+use reqwest::header;
+
+async fn autosave(
+    app: &TestApp,
+    session: Option<&str>,
+    id: i64,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    let mut r = app
+        .client
+        .post(format!("{}/admin/articles/{id}/autosave", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields)?);
+    if let Some(s) = session {
+        r = r.header(header::COOKIE, format!("newsdesk_session={s}"));
+    }
+    let r = r.send().await?;
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    anyhow::ensure!(ct == "application/json", "{ct}");
+    Ok((status, serde_json::from_str(&r.text().await?)?))
+}
+
+db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    account(&app, "ana@example.org", Role::Editor, false).await?;
+    account(&app, "ben@example.org", Role::Editor, false).await?;
+    account(&app, "cy@example.org", Role::Contributor, false).await?;
+    let ana = sign_in(&app, "ana@example.org").await?;
+    let ben = sign_in(&app, "ben@example.org").await?;
+    let id = app.ids.main;
+    let path = format!("/admin/articles/{id}");
+    let revisions = app.t.db.list_revisions(id).await?.len();
+
+    // Ana opens it first and holds it; Ben is told, with a way to take over.
+    let (ana_csrf, version, html) = open(&app, &ana, &path).await?;
+    assert!(html.contains(&format!("data-autosave=\"/admin/articles/{id}/autosave\"")));
+    assert!(!html.contains("Take it over"));
+    let (ben_csrf, _, html) = open(&app, &ben, &path).await?;
+    assert!(html.contains("<strong>Desk editor</strong> is editing this article"), "{html}");
+    assert!(html.contains("Take it over"));
+
+    // Ana types: each autosave replaces the last, and none is a revision.
+    let mut last = serde_json::Value::Null;
+    for n in 1..=5 {
+        let headline = format!("Talks resume, draft {n}");
+        let fields = [
+            ("csrf", ana_csrf.as_str()),
+            ("version", version.as_str()),
+            ("headline", headline.as_str()),
+            ("body", "A paragraph typed but never saved."),
+        ];
+        let (status, json) = autosave(&app, Some(&ana), id, &fields).await?;
+        assert_eq!(status, 200, "{json}");
+        last = json;
+    }
+    assert!(last["saved_at"].as_str().is_some_and(|s| s.ends_with('Z')), "{last}");
+    assert_eq!(last["mine"], true);
+    assert_eq!(last["others"], serde_json::json!(["Desk editor"]), "Ben has it open: {last}");
+    assert_eq!(app.t.db.list_revisions(id).await?.len(), revisions, "autosaves add no revision");
+
+    // Ana's tab is gone; on reopening she is offered the text, and gets
+    // it back in the form on the version it was written on.
+    let (_, _, html) = open(&app, &ana, &path).await?;
+    assert!(html.contains("was autosaved at") && html.contains("?autosave=restore"), "{html}");
+    let (_, restored_version, html) = open(&app, &ana, &format!("{path}?autosave=restore")).await?;
+    assert!(html.contains("value=\"Talks resume, draft 5\""));
+    assert!(html.contains("A paragraph typed but never saved."));
+    assert_eq!(restored_version, version);
+    assert!(html.contains("data-answered"), "the browser's own copy is not offered on top");
+    // Ben's page learns nothing of Ana's unsaved text.
+    let (_, _, html) = open(&app, &ben, &path).await?;
+    assert!(!html.contains("draft 5") && !html.contains("was autosaved"));
+
+    // Ben takes over: audited; Ana's heartbeat says so.
+    let r = post(&app, &ben, &format!("{path}/take-over"), &[("csrf", &ben_csrf)]).await?;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, format!("{path}?done=taken")));
+    let beat = [("csrf", ana_csrf.as_str()), ("beat", "1")];
+    let (status, json) = autosave(&app, Some(&ana), id, &beat).await?;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (json["mine"].clone(), json["saved_at"].clone()),
+        (false.into(), serde_json::Value::Null)
+    );
+    assert_eq!(json["holder"], "Desk editor");
+    let log = app.t.db.audit_log(50).await?;
+    assert!(
+        log.iter().any(|r| r.action == "article_taken_over"
+            && r.subject == format!("article {id}")
+            && r.detail == "from Desk editor"
+            && r.ip == "127.0.0.1"),
+        "{log:?}"
+    );
+
+    // Ana saves her restored text: the autosave goes with the save.
+    let fields = [
+        ("csrf", ana_csrf.as_str()),
+        ("version", version.as_str()),
+        ("headline", "Talks resume, draft 5"),
+        ("do", "save"),
+    ];
+    let form = editor_fields(&app, &ana, &path, &fields).await?;
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&app, &ana, &path, &borrowed).await?;
+    assert_eq!(r.status(), 303, "{}", r.text().await?);
+    assert_eq!(app.t.db.find_article(id).await?.headlines.display, "Talks resume, draft 5");
+    assert!(app.app.newsroom.unsaved(&user(&app, "ana@example.org").await?, id).await?.is_none());
+    let (_, _, html) = open(&app, &ana, &path).await?;
+    assert!(!html.contains("was autosaved at"));
+
+    // A holder whose editor went quiet a minute ago is gone: the next to
+    // open it holds it.
+    let ben_user = user(&app, "ben@example.org").await?;
+    let mut tx = app.t.db.begin().await?;
+    tx.mark_present(
+        id,
+        ben_user.id,
+        &ben_user.name,
+        chrono::Utc::now() - chrono::Duration::minutes(2),
+    )
+    .await?;
+    tx.commit().await?;
+    let (status, json) = autosave(&app, Some(&ana), id, &beat).await?;
+    assert_eq!((status, json["mine"].clone()), (200, true.into()), "{json}");
+
+    // Refusals: signed out, forged, not theirs — each said in JSON, none kept.
+    let (status, json) = autosave(&app, None, id, &beat).await?;
+    assert_eq!(status, 401);
+    assert!(json["error"].as_str().is_some_and(|e| e.contains("signed out")));
+    let (status, _) =
+        autosave(&app, Some(&ana), id, &[("csrf", "forged"), ("headline", "x")]).await?;
+    assert_eq!(status, 403);
+    let cy = sign_in(&app, "cy@example.org").await?;
+    let (cy_csrf, _, _) = open(&app, &cy, "/admin/articles/new").await?;
+    let (status, _) =
+        autosave(&app, Some(&cy), id, &[("csrf", &cy_csrf), ("headline", "mine now")]).await?;
+    assert_eq!(status, 403);
+    let cy_user = user(&app, "cy@example.org").await?;
+    assert!(app.app.newsroom.unsaved(&cy_user, id).await?.is_none());
+    assert_eq!(admin_get(&app, &format!("{path}?autosave=restore"), &cy).await?.status(), 403);
+    app.stop().await
+});
+
+async fn user(app: &TestApp, email: &str) -> anyhow::Result<newsdesk_app::accounts::User> {
+    app.app
+        .newsroom
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.email == email)
+        .ok_or_else(|| anyhow::anyhow!("no {email}"))
+}
+
+/// The editor form at `path` as a browser would send it, with `overrides`.
+pub(crate) async fn editor_fields(
+    app: &TestApp,
+    session: &str,
+    path: &str,
+    overrides: &[(&str, &str)],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let html = admin_get(app, path, session).await?.text().await?;
+    let form = html.split_once("<form class=\"editor\"").map_or("", |(_, f)| f);
+    let form = form.split_once("</form>").map_or(form, |(f, _)| f);
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let marker = format!(" {name}=\"");
+        tag.split_once(&marker).and_then(|(_, r)| r.split_once('"')).map(|(v, _)| unescape(v))
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for part in form.split('<').skip(1) {
+        let tag = part.split_once('>').map_or(part, |(t, _)| t);
+        let Some(name) = attr(tag, "name") else { continue };
+        if tag.starts_with("input ")
+            && !tag.contains("type=\"checkbox\"")
+            && !tag.contains("disabled")
+        {
+            out.push((name, attr(tag, "value").unwrap_or_default()));
+        } else if tag.starts_with("textarea ") {
+            let text = part.split_once('>').map_or("", |(_, t)| t);
+            out.push((name, unescape(text)));
+        } else if tag.starts_with("select ") {
+            let whole = form.split_once(tag).map_or("", |(_, r)| r);
+            let options = whole.split_once("</select>").map_or("", |(o, _)| o);
+            let chosen = options
+                .split("<option")
+                .find(|o| o.contains(" selected"))
+                .and_then(|o| attr(o, "value"))
+                .unwrap_or_default();
+            out.push((name, chosen));
+        }
+    }
+    for (k, v) in overrides {
+        out.retain(|(name, _)| name != k);
+        out.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    Ok(out)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+db_test!(an_editor_sends_a_story_back_to_its_writer_with_a_note, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    account(&app, "writer@example.org", Role::Contributor, true).await?;
+    account(&app, "ed@example.org", Role::Editor, false).await?;
+    let writer = sign_in(&app, "writer@example.org").await?;
+    let ed = sign_in(&app, "ed@example.org").await?;
+    // A draft of Ann Lee's: the contributor writes as her.
+    let ann = app.t.db.list_authors().await?.into_iter().find(|a| a.slug == "ann-lee");
+    let mut draft = app.t.db.find_article(app.ids.draft).await?;
+    draft.id = 0;
+    draft.slug = "quota-figures".into();
+    draft.bylines =
+        vec![newsdesk_core::Byline::Author { author_id: ann.map(|a| a.id).unwrap_or_default() }];
+    let system = newsdesk_core::Actor::system("test");
+    let id = app.app.newsroom.create_draft(&system, draft).await?.article.id;
+    let path = format!("/admin/articles/{id}");
+    let submit = editor_fields(&app, &writer, &path, &[("do", "submit")]).await?;
+    let submit: Vec<(&str, &str)> = submit.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&app, &writer, &path, &submit).await?;
+    assert_eq!(r.status(), 303, "{}", r.text().await?);
+    let (_, _, html) = open(&app, &writer, &path).await?;
+    assert!(!html.contains("value=\"send_back\""), "a contributor cannot send back");
+
+    // The editor must say what to change; the note is kept on refusal.
+    let (_, _, html) = open(&app, &ed, &path).await?;
+    assert!(html.contains("value=\"send_back\""));
+    let empty = editor_fields(&app, &ed, &path, &[("do", "send_back"), ("note", "  ")]).await?;
+    let empty: Vec<(&str, &str)> = empty.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&app, &ed, &path, &empty).await?;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await?.contains("the note is empty"));
+    let note = "Needs a second source for the quota figure, and <the> minister's full title.";
+    let back = editor_fields(&app, &ed, &path, &[("do", "send_back"), ("note", note)]).await?;
+    let back: Vec<(&str, &str)> = back.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&app, &ed, &path, &back).await?;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, format!("{path}?done=sent_back")));
+    let a = app.t.db.find_article(id).await?;
+    assert_eq!(a.status, newsdesk_core::ArticleStatus::Draft);
+    let latest = app.t.db.list_revisions(id).await?.into_iter().next();
+    assert_eq!(latest.map(|r| (r.reason, r.note)), Some(("send_back".into(), note.into())));
+    assert!(app.t.db.audit_log(20).await?.iter().any(|r| r.action == "article_sent_back"
+        && r.subject == format!("article {id}")
+        && r.detail == note));
+
+    // The writer sees who sent it back and why, escaped, until it moves on.
+    let (_, _, html) = open(&app, &writer, &path).await?;
+    assert!(html.contains("Sent back by Desk editor"), "{html}");
+    assert!(html.contains("&lt;the&gt; minister"));
+    let again = editor_fields(&app, &writer, &path, &[("dek", "Now with two sources.")]).await?;
+    let again: Vec<(&str, &str)> = again.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(post(&app, &writer, &path, &again).await?.status(), 303);
+    let (_, _, html) = open(&app, &writer, &path).await?;
+    assert!(html.contains("Sent back by Desk editor"), "a save keeps the note in view");
+    let resubmit = editor_fields(&app, &writer, &path, &[("do", "submit")]).await?;
+    let resubmit: Vec<(&str, &str)> =
+        resubmit.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(post(&app, &writer, &path, &resubmit).await?.status(), 303);
+    let (_, _, html) = open(&app, &writer, &path).await?;
+    assert!(!html.contains("Sent back by"));
+
+    // A draft cannot be sent back, and a contributor's forged form is
+    // refused and audited.
+    let forged =
+        editor_fields(&app, &writer, &path, &[("do", "send_back"), ("note", "bounce")]).await?;
+    let forged: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(post(&app, &writer, &path, &forged).await?.status(), 403);
+    assert!(
+        app.t
+            .db
+            .audit_log(20)
+            .await?
+            .iter()
+            .any(|r| r.action == "forbidden" && r.detail.contains("publish this article"))
+    );
+    let n = app
+        .app
+        .newsroom
+        .send_back(&newsdesk_core::Actor::system("test"), app.ids.main, "why", None)
+        .await;
+    assert!(matches!(n, Err(newsdesk_app::Error::Refused(_))), "{n:?}");
+    app.stop().await
+});
