@@ -220,7 +220,21 @@ impl Write {
                 return Err(Error::Unpublishable(problems));
             }
         }
+        // A public address changes only when an editor changes the slug of
+        // an article already published; the old one answers 301 from then on.
+        let moved = match &before.path {
+            Some(old) if a.slug != before.slug => {
+                self.allow_on(Action::ChangePublishedSlug, &a)?;
+                let prefix = old.rsplit_once('/').map_or("", |(p, _)| p);
+                Some((old.clone(), format!("{prefix}/{}", a.slug)))
+            }
+            _ => None,
+        };
         let version = self.tx.update_article(&a, expected_version).await?;
+        if let Some((old, new)) = moved {
+            self.tx.move_article(a.id, &old, &new, self.now).await?;
+            a.path = Some(new);
+        }
         self.revision(&a, version, "save", true).await?;
         self.after_content_change(&before, &a).await?;
         Ok(Saved { article: a, version })
@@ -511,6 +525,10 @@ impl Write {
         a.first_published_at = before.first_published_at;
         a.scheduled_at = before.scheduled_at;
         a.updated_at = before.updated_at;
+        // A restore never moves a published article: its address stays.
+        if before.path.is_some() {
+            a.slug = before.slug.clone();
+        }
         // An old version bylined to someone else is theirs to restore.
         self.allow_on(Action::EditArticle, &a)?;
         if a.status.is_public() {

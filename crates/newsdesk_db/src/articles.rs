@@ -758,3 +758,41 @@ impl Database {
         Ok(t)
     }
 }
+
+impl Tx {
+    /// Moves article `id` to `path` (a published article whose slug an
+    /// editor changed): `old` answers 301 to it from now on, and `path`
+    /// stops being a redirect if it was one.
+    pub async fn move_article(
+        &mut self,
+        id: Id,
+        old: &str,
+        path: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        on_tx!(self, c => sqlx::query("DELETE FROM article_redirects WHERE path = $1")
+            .bind(path).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        on_tx!(self, c => sqlx::query("UPDATE articles SET path = $1 WHERE id = $2")
+            .bind(path).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))
+        .map_err(|e| {
+            conflict_on_unique(e, || format!("another article already has the address {path}"))
+        })?;
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO article_redirects (path, article_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id, created_at = excluded.created_at",
+        ).bind(old).bind(id).bind(at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Where an old address of an article leads: the article's address now
+    /// and its status.
+    pub async fn redirect(&self, path: &str) -> Result<Option<(String, ArticleStatus)>> {
+        let row: Option<(Option<String>, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT a.path, a.status FROM article_redirects r JOIN articles a ON a.id = r.article_id \
+             WHERE r.path = $1",
+        ).bind(path).fetch_optional(p).await)?;
+        Ok(row.and_then(|(path, status)| Some((path?, status.parse().ok()?))))
+    }
+}

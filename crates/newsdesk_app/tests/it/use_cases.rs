@@ -83,7 +83,7 @@ db_test!(publishing_checks_everything_and_names_each_field, |t: TestDb| async mo
     Ok(())
 });
 
-db_test!(publishing_fixes_a_dated_path_that_never_moves, |t: TestDb| async move {
+db_test!(publishing_fixes_a_dated_path_whose_date_never_moves, |t: TestDb| async move {
     let n = newsroom(&t);
     let s = section(&n, "world").await?;
     let draft = n.create_draft(&editor(), article("Talks resume in Geneva", s)).await?;
@@ -98,22 +98,29 @@ db_test!(publishing_fixes_a_dated_path_that_never_moves, |t: TestDb| async move 
         jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),
         vec!["related.neighbours"]
     );
-    // A later edit with a new slug and headline keeps the URL.
+    // A later edit keeps the URL; a new slug (an editor's call) moves only
+    // its last part, never the date, and the old URL leads to the new one.
     let mut edited = p.article.clone();
-    edited.slug = "renamed".into();
     edited.headlines.display = "Talks resume in Geneva, again".into();
     let saved = n.save(&editor(), edited, p.version).await?;
     assert_eq!(saved.article.path, p.article.path);
-    let found = n
-        .db()
-        .find_article_by_path("/world/2026/03/01/talks-resume-in-geneva")
-        .await?
-        .expect("still there");
+    let mut renamed = saved.article.clone();
+    renamed.slug = "renamed".into();
+    let moved = n.save(&editor(), renamed, saved.version).await?;
+    assert_eq!(moved.article.path.as_deref(), Some("/world/2026/03/01/renamed"));
+    let found = n.db().find_article_by_path("/world/2026/03/01/renamed").await?.expect("moved");
     assert_eq!(found.headlines.display, "Talks resume in Geneva, again");
     assert_eq!(found.first_published_at, Some(at(2, 3)));
+    assert_eq!(
+        n.db().redirect("/world/2026/03/01/talks-resume-in-geneva").await?,
+        Some(("/world/2026/03/01/renamed".into(), newsdesk_core::ArticleStatus::Published))
+    );
+    assert!(
+        n.db().find_article_by_path("/world/2026/03/01/talks-resume-in-geneva").await?.is_none()
+    );
     let reasons: Vec<String> =
         n.db().list_revisions(p.article.id).await?.into_iter().map(|r| r.reason).collect();
-    assert_eq!(reasons, vec!["save", "publish", "create"]);
+    assert_eq!(reasons, vec!["save", "save", "publish", "create"]);
     // The workflow: published copy cannot go back to review.
     let err = n.submit_for_review(&editor(), p.article.id, None).await.expect_err("workflow");
     assert!(matches!(err, Error::Transition(_)), "{err:?}");

@@ -36,3 +36,11 @@ CREATE TABLE article_autosaves (
 -- What an editor wrote when sending an article back to its writer (and
 -- any other note a step carries).
 ALTER TABLE article_revisions ADD COLUMN note TEXT NOT NULL DEFAULT '';
+
+-- Addresses a published article had before an editor changed its slug:
+-- each answers 301 to the article's address now.
+CREATE TABLE article_redirects (
+    path       TEXT PRIMARY KEY,
+    article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL
+);

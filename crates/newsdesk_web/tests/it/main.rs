@@ -2,6 +2,7 @@
 //! PostgreSQL.
 #![allow(missing_docs, reason = "test harness, not a public API")]
 
+mod address;
 mod admin;
 mod application;
 mod browser;

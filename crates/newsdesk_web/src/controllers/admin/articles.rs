@@ -701,6 +701,9 @@ struct Buttons {
     unpublish: bool,
     correct: bool,
     send_back: bool,
+    /// May change the address of the published article.
+    #[serde(rename = "move")]
+    move_it: bool,
 }
 
 #[derive(Serialize)]
@@ -798,6 +801,7 @@ impl Editing<'_> {
             correct: matches!(status, ArticleStatus::Published) && may(Action::CorrectArticle),
             send_back: matches!(status, ArticleStatus::Review | ArticleStatus::Scheduled)
                 && may(Action::PublishArticle),
+            move_it: may(Action::ChangePublishedSlug),
         };
         let checklist = match stored {
             Some(a) => {
@@ -1402,6 +1406,22 @@ async fn run_step(
                 (theirs.id, *current, false)
             } else {
                 let saved = w.save(mine, *current).await?;
+                if let (Some(old), Some(new)) = (&theirs.path, &saved.article.path)
+                    && old != new
+                {
+                    let subject = format!("article {}", theirs.id);
+                    w.tx()
+                        .audit(&NewAudit {
+                            at: Utc::now(),
+                            user_id: Some(s.user.id),
+                            actor: &s.user.name,
+                            action: "article_moved",
+                            subject: &subject,
+                            ip: &from.ip,
+                            detail: &format!("{old} → {new}"),
+                        })
+                        .await?;
+                }
                 (saved.article.id, saved.version, true)
             }
         }

@@ -129,7 +129,7 @@ pub async fn article(State(app): State<AppState>, req: Request) -> Result<Respon
     let key = parts.uri.path();
     let path = key.to_owned();
     let a = app.clone();
-    cached_for(&app, key, &parts, || async move {
+    let answer = cached_for(&app, key, &parts, || async move {
         let Some(article) = a.db.find_article_by_path(&path).await? else {
             return Err(AppError::NotFound);
         };
@@ -152,7 +152,29 @@ pub async fn article(State(app): State<AppState>, req: Request) -> Result<Respon
             r.keys,
         ))
     })
-    .await
+    .await;
+    match answer {
+        // An address the article had before an editor changed its slug.
+        Err(AppError::NotFound) => match app.db.redirect(parts.uri.path()).await? {
+            Some((to, newsdesk_core::ArticleStatus::Published)) => Ok(moved_permanently(&to)),
+            Some((_, newsdesk_core::ArticleStatus::Unpublished)) => Err(AppError::Gone),
+            _ => Err(AppError::NotFound),
+        },
+        other => other,
+    }
+}
+
+/// A 301 to `to`, a path of this site.
+fn moved_permanently(to: &str) -> Response {
+    let mut res = axum::response::IntoResponse::into_response(StatusCode::MOVED_PERMANENTLY);
+    if let Ok(v) = axum::http::HeaderValue::from_str(to) {
+        res.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=3600"),
+    );
+    res
 }
 
 /// A list of articles with a page and feeds: the whole site, a section, a
