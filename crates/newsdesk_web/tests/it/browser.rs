@@ -416,6 +416,104 @@ async fn the_server_keeps_what_is_typed_within_seconds() -> anyhow::Result<()> {
     app.stop().await
 }
 
+/// Replaces the text of top-level block `i` (a paragraph) in the editor.
+async fn retype(b: &Browser, i: usize, text: &str) -> anyhow::Result<()> {
+    b.run(
+        "const v = window.newsdeskEditor.view; const doc = v.state.doc; \
+         let pos = 0; for (let k = 0; k < arguments[0]; k++) pos += doc.child(k).nodeSize; \
+         const node = doc.child(arguments[0]); \
+         v.dispatch(v.state.tr.insertText(arguments[1], pos + 1, pos + node.nodeSize - 1));",
+        json!([i, text]),
+    )
+    .await?;
+    Ok(())
+}
+
+fn plain(blocks: &[Block]) -> Vec<String> {
+    blocks
+        .iter()
+        .map(|x| {
+            let mut t = String::new();
+            x.push_plain_text(&mut t);
+            t.trim().to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn two_browsers_on_one_article_merge_or_see_the_conflict_and_lose_nothing()
+-> anyhow::Result<()> {
+    let Some(one) = Browser::start().await? else { return Ok(()) };
+    let Some(two) = Browser::start().await? else { return Ok(()) };
+    let app = site().await?;
+    let second = NewAccount {
+        email: "ed2@example.org".into(),
+        name: "Sam Second".into(),
+        role: Role::Editor,
+        author_id: None,
+        password: PASSWORD.into(),
+    };
+    app.app.newsroom.add_user(&Actor::operator("test"), second, &Default::default()).await?;
+    let (mut draft, version) = app.t.db.find_article_versioned(app.ids.draft).await?;
+    draft.body =
+        (1..=4).map(|n| Block::paragraph(format!("Paragraph {n} as first written."))).collect();
+    app.app.newsroom.save(&Actor::system("test"), draft, version).await?;
+    let editor = format!("{}/admin/articles/{}", app.base, app.ids.draft);
+    one.sign_in(&app.base, "ed@example.org").await?;
+    two.sign_in(&app.base, "ed2@example.org").await?;
+    one.goto(&editor).await?;
+    two.goto(&editor).await?;
+    one.find(".pm-body").await?;
+    two.find(".pm-body").await?;
+
+    // Different paragraphs: both saves go through, the second merged.
+    retype(&one, 0, "Paragraph 1, tightened by the first editor.").await?;
+    retype(&two, 2, "Paragraph 3, with a figure checked by the second.").await?;
+    one.click("button[name=do][value=save]").await?;
+    one.wait_url(|u| u.contains("done=saved")).await?;
+    two.click("button[name=do][value=save]").await?;
+    two.wait_url(|u| u.contains("done=merged")).await?;
+    let stored = plain(&app.t.db.find_article(app.ids.draft).await?.body);
+    assert_eq!(stored[0], "Paragraph 1, tightened by the first editor.");
+    assert_eq!(stored[2], "Paragraph 3, with a figure checked by the second.");
+
+    // The same paragraph: the second save shows the conflict, keeps the
+    // second editor's words in the form, and saving again settles it.
+    one.goto(&editor).await?;
+    one.find(".pm-body").await?;
+    retype(&one, 1, "Paragraph 2 in the first editor's words.").await?;
+    retype(&two, 1, "Paragraph 2 in the second editor's words.").await?;
+    retype(&two, 3, "Paragraph 4, also changed by the second.").await?;
+    one.click("button[name=do][value=save]").await?;
+    one.wait_url(|u| u.contains("done=saved")).await?;
+    two.click("button[name=do][value=save]").await?;
+    two.find(".conflict").await?;
+    let shown =
+        two.run("return document.querySelector('.conflict').textContent;", json!([])).await?;
+    assert!(shown.as_str().is_some_and(|t| t.contains("first editor")), "{shown}");
+    let form = plain(&blocks(&two).await?);
+    assert_eq!(form[1], "Paragraph 2 in the second editor's words.", "{form:?}");
+    assert_eq!(form[3], "Paragraph 4, also changed by the second.");
+    assert_eq!(form[0], "Paragraph 1, tightened by the first editor.", "theirs merged in");
+    let stored = plain(&app.t.db.find_article(app.ids.draft).await?.body);
+    assert_eq!(stored[1], "Paragraph 2 in the first editor's words.", "nothing saved yet");
+    two.click("button[name=do][value=save]").await?;
+    two.wait_url(|u| u.contains("done=saved")).await?;
+    let stored = plain(&app.t.db.find_article(app.ids.draft).await?.body);
+    assert_eq!(
+        stored,
+        vec![
+            "Paragraph 1, tightened by the first editor.",
+            "Paragraph 2 in the second editor's words.",
+            "Paragraph 3, with a figure checked by the second.",
+            "Paragraph 4, also changed by the second.",
+        ]
+    );
+    one.stop().await?;
+    two.stop().await?;
+    app.stop().await
+}
+
 /// Hostile strings in classes: script elements, event handlers, script
 /// and data URLs, SVG and MathML, frames and `srcdoc`, CSS, broken and
 /// mutating markup, breakouts from attributes, JSON and templates, and
