@@ -353,8 +353,26 @@ impl Write {
         let first = a.first_published_at.unwrap_or(at);
         if a.path.is_none() {
             let section = a.section_id.unwrap_or_default();
-            let slug = self.tx.section_slug(section).await?;
-            a.path = Some(article_path(&slug, first.with_timezone(&self.tz).date_naive(), &a.slug));
+            let section_slug = self.tx.section_slug(section).await?;
+            let day = first.with_timezone(&self.tz).date_naive();
+            // Two stories of one day and section may share a slug ("live
+            // updates"): the later one gets the next free number, so
+            // publishing (scheduled publishing above all) never fails on it.
+            let base = a.slug.clone();
+            let mut n = 1;
+            let (slug, path) = loop {
+                let slug = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+                let path = article_path(&section_slug, day, &slug);
+                if n >= 1000 || !self.tx.path_taken(&path).await? {
+                    break (slug, path);
+                }
+                n += 1;
+            };
+            if slug != a.slug {
+                self.tx.set_article_slug(id, &slug).await?;
+                a.slug = slug;
+            }
+            a.path = Some(path);
         }
         a.first_published_at = Some(first);
         a.scheduled_at = None;

@@ -760,6 +760,22 @@ impl Database {
 }
 
 impl Tx {
+    /// Whether `path` is an article's address, now or before a move.
+    pub async fn path_taken(&mut self, path: &str) -> Result<bool> {
+        let row: Option<(i64,)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT CAST(1 AS BIGINT) FROM articles WHERE path = $1 UNION ALL SELECT CAST(1 AS BIGINT) FROM article_redirects WHERE path = $1 LIMIT 1",
+        ).bind(path).fetch_optional(&mut *c).await)?;
+        Ok(row.is_some())
+    }
+
+    /// Sets the slug of article `id` (a draft's slug made unique at its
+    /// first publication), keeping its version.
+    pub async fn set_article_slug(&mut self, id: Id, slug: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE articles SET slug = $1 WHERE id = $2")
+            .bind(slug).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Moves article `id` to `path` (a published article whose slug an
     /// editor changed): `old` answers 301 to it from now on, and `path`
     /// stops being a redirect if it was one.

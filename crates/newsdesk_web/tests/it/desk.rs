@@ -131,6 +131,7 @@ db_test!(
         let id = id_of(&loc);
         let (a, v) = app.t.db.find_article_versioned(id).await?;
         assert_eq!((a.status, v), (ArticleStatus::Draft, 1));
+        assert_eq!(a.slug, "dams-deal-reached-after-all-night-talks", "made from the headline");
         assert_eq!(a.bylines.len(), 2);
         assert_eq!(a.sources.len(), 2);
         assert_eq!(a.tags.len(), 2, "tags by name or slug");

@@ -597,7 +597,10 @@ fn read_fields(
         teaser: non_empty(&f.headline_teaser),
     };
     a.dek = f.dek.trim().to_owned();
+    // Left empty, the slug is made from the headline until the article
+    // has an address; after that it stays what it was.
     a.slug = match f.slug.trim() {
+        "" if base.path.is_none() => slugify(&a.headlines.display),
         "" => base.slug.clone(),
         slug => slug.to_owned(),
     };
