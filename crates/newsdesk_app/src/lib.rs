@@ -19,6 +19,7 @@ pub mod events;
 pub mod jobs;
 pub mod related;
 pub mod sessions;
+pub mod settings;
 pub mod worker;
 mod write;
 

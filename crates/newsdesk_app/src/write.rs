@@ -354,7 +354,8 @@ impl Write {
         if a.path.is_none() {
             let section = a.section_id.unwrap_or_default();
             let section_slug = self.tx.section_slug(section).await?;
-            let day = first.with_timezone(&self.tz).date_naive();
+            let tz = crate::settings::tz_in(&mut self.tx, self.tz).await?;
+            let day = first.with_timezone(&tz).date_naive();
             // Two stories of one day and section may share a slug ("live
             // updates"): the later one gets the next free number, so
             // publishing (scheduled publishing above all) never fails on it.

@@ -30,6 +30,7 @@ mod presence;
 mod related;
 mod revisions;
 mod search;
+mod settings;
 mod taxonomy;
 mod tx;
 mod users;

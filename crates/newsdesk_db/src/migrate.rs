@@ -47,6 +47,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0005_desk.sql"),
         postgres: include_str!("../migrations/postgres/0005_desk.sql"),
     },
+    Step {
+        version: 6,
+        name: "settings",
+        sqlite: include_str!("../migrations/sqlite/0006_settings.sql"),
+        postgres: include_str!("../migrations/postgres/0006_settings.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search

@@ -70,6 +70,7 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/fields.html", include_str!("../templates/admin/fields.html")),
     ("admin/taxonomy.html", include_str!("../templates/admin/taxonomy.html")),
     ("admin/taxonomy_item.html", include_str!("../templates/admin/taxonomy_item.html")),
+    ("admin/settings.html", include_str!("../templates/admin/settings.html")),
     ("admin/password.html", include_str!("../templates/admin/password.html")),
 ];
 

@@ -4,6 +4,7 @@ use crate::cache::{CachedPage, IMMUTABLE_CACHE_CONTROL, PageCache};
 use axum::http::StatusCode;
 use newsdesk_app::Newsroom;
 use newsdesk_app::events::Follower;
+use newsdesk_app::settings::SiteSettings;
 use newsdesk_config::Config;
 use newsdesk_core::{Author, Id, Section, Story, Tag};
 use newsdesk_db::Database;
@@ -12,10 +13,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-/// Sections, tags, authors and stories, held in memory: small, and read on
-/// every page.
+/// Sections, tags, authors and stories, and the settings changed in the
+/// back office, held in memory: small, and read on every page.
 #[derive(Debug, Default, Clone)]
 pub struct Taxonomy {
+    /// The site's settings set in the database.
+    pub settings: SiteSettings,
+    /// The logo's file in the media folder, when the settings name one.
+    pub logo_file: Option<String>,
     /// Sections in navigation order.
     pub sections: Vec<Section>,
     /// Tags by id.
@@ -29,7 +34,14 @@ pub struct Taxonomy {
 impl Taxonomy {
     /// Loads everything from the store.
     pub async fn load(db: &Database) -> newsdesk_db::Result<Taxonomy> {
+        let settings = SiteSettings::load(db).await?;
+        let logo_file = match settings.logo_media_id {
+            Some(m) => db.media_by_ids(&[m]).await?.into_iter().next().map(|m| m.file),
+            None => None,
+        };
         Ok(Taxonomy {
+            settings,
+            logo_file,
             sections: db.list_sections().await?,
             tags: db.list_tags().await?.into_iter().map(|t| (t.id, t)).collect(),
             authors: db.list_authors().await?.into_iter().map(|a| (a.id, a)).collect(),
@@ -75,8 +87,8 @@ pub struct App {
     pub cache: Arc<PageCache>,
     /// Follows the event log into [`App::cache`] and the taxonomy.
     pub follower: Arc<Follower>,
-    /// The site's time zone.
-    pub tz: chrono_tz::Tz,
+    /// The configuration's time zone (the settings may set another).
+    default_tz: chrono_tz::Tz,
     /// Public base URL without a trailing slash.
     pub base_url: String,
     /// Where media files live.
@@ -185,7 +197,7 @@ impl App {
             follower,
             newsroom,
             media_dir: config.media_dir(),
-            tz,
+            default_tz: tz,
             base_url,
             renderer,
             assets,
@@ -208,9 +220,40 @@ impl App {
         self.follower.catch_up().await
     }
 
-    /// The site values for a template, with current navigation.
+    /// The site values for a template, with current navigation and
+    /// settings.
     pub fn site_view(&self, t: &Taxonomy) -> SiteView {
-        SiteView { sections: section_links(t), ..self.site.clone() }
+        SiteView {
+            sections: section_links(t),
+            title: t.settings.title.clone().unwrap_or_else(|| self.site.title.clone()),
+            description: t
+                .settings
+                .description
+                .clone()
+                .unwrap_or_else(|| self.site.description.clone()),
+            logo_url: t
+                .logo_file
+                .as_ref()
+                .map_or_else(|| self.site.logo_url.clone(), |f| newsdesk_content::media_url(f)),
+            ..self.site.clone()
+        }
+    }
+
+    /// The site's time zone: the settings', else the configuration's.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.taxonomy().settings.tz().unwrap_or(self.default_tz)
+    }
+
+    /// The publication's name: the settings', else the configuration's.
+    pub fn title(&self) -> String {
+        self.taxonomy().settings.title.clone().unwrap_or_else(|| self.config.site.title.clone())
+    }
+
+    /// One sentence about the publication: the settings', else the
+    /// configuration's.
+    pub fn description(&self) -> String {
+        let t = self.taxonomy();
+        t.settings.description.clone().unwrap_or_else(|| self.config.site.description.clone())
     }
 
     /// An absolute URL for a site path.

@@ -70,8 +70,8 @@ pub fn card(app: &App, t: &Taxonomy, c: &ArticleCard, media: &HashMap<Id, Media>
         teaser: teaser(&c.dek, TEASER_CHARS),
         section,
         byline: byline_text(&c.bylines, t),
-        published_iso: rfc3339(c.first_published_at, app.tz),
-        published_display: display_datetime(c.first_published_at, app.tz),
+        published_iso: rfc3339(c.first_published_at, app.tz()),
+        published_display: display_datetime(c.first_published_at, app.tz()),
         image,
     }
 }
@@ -100,7 +100,7 @@ pub async fn cards(
 pub fn page_meta(app: &App, title: String, description: String, path: &str) -> PageMeta {
     let canonical = app.absolute(path);
     let mut tags = vec![
-        og("og:site_name", &app.config.site.title),
+        og("og:site_name", &app.title()),
         og("og:type", "website"),
         og("og:title", &title),
         og("og:description", &description),
@@ -227,10 +227,10 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
         section: section.map(|s| Link { name: s.name.clone(), url: format!("/{}", s.slug) }),
         story: a.story_id.and_then(|id| t.stories.get(&id)).map(|s| s.name.clone()),
         bylines: bylines.clone(),
-        published_iso: rfc3339(published, app.tz),
-        published_display: display_datetime(published, app.tz),
-        updated_iso: updated.map(|u| rfc3339(u, app.tz)),
-        updated_display: updated.map(|u| display_datetime(u, app.tz)),
+        published_iso: rfc3339(published, app.tz()),
+        published_display: display_datetime(published, app.tz()),
+        updated_iso: updated.map(|u| rfc3339(u, app.tz())),
+        updated_display: updated.map(|u| display_datetime(u, app.tz())),
         lead_html: lead.map(|f| render_lead(f, lead_media, "")).unwrap_or_default(),
         body_html: render_body(
             &a.body,
@@ -250,8 +250,8 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
             .corrections
             .iter()
             .map(|c| CorrectionView {
-                iso: rfc3339(c.at, app.tz),
-                display: display_datetime(c.at, app.tz),
+                iso: rfc3339(c.at, app.tz()),
+                display: display_datetime(c.at, app.tz()),
                 text: c.text.clone(),
             })
             .collect(),
@@ -273,7 +273,7 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
         canonical: canonical.clone(),
         published,
         modified: a.updated_at,
-        tz: app.tz,
+        tz: app.tz(),
         section: section.map(|s| s.name.clone()),
         creators: bylines
             .iter()
@@ -292,23 +292,18 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
             _ => None,
         },
         corrections: a.corrections.iter().map(|c| (c.at, c.text.clone())).collect(),
-        site_title: app.config.site.title.clone(),
+        site_title: app.title().clone(),
         site_url: app.absolute("/"),
         logo_url: app.absolute(&app.site_view(t).logo_url),
         language: app.config.site.language.clone(),
     };
-    let mut meta = page_meta(
-        app,
-        format!("{} | {}", a.headlines.seo(), app.config.site.title),
-        description,
-        &path,
-    );
+    let mut meta =
+        page_meta(app, format!("{} | {}", a.headlines.seo(), app.title()), description, &path);
     meta.canonical = canonical;
     meta.tags.retain(|m| !matches!(m.key.as_str(), "og:type" | "og:title" | "og:url"));
     meta.tags.extend(newsdesk_render::article_tags(&facts));
     meta.json_ld = Some(json_for_script(&news_article(&facts)));
-    meta.alternates =
-        crate::controllers::site::distribution::feed_links(&app.config.site.title, "");
+    meta.alternates = crate::controllers::site::distribution::feed_links(&app.title(), "");
     meta.alternates.push(newsdesk_render::Alternate {
         mime: "application/json+oembed".into(),
         title: a.headlines.social().into(),

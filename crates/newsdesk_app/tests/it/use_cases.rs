@@ -568,8 +568,9 @@ async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() ->
               '2026-03-02 09:00:00+00:00', '/world/2026/03/02/b', '[[\"dock\",2.0],[\"strike\",2.0],[\"end\",1.0]]')",
         )
         .await?;
-        // Steps 3 (the application layer), 4 (accounts) and 5 (the desk).
-        assert_eq!(t.db.migrate().await?, 3);
+        // Steps 3 (the application layer), 4 (accounts), 5 (the desk) and
+        // 6 (settings).
+        assert_eq!(t.db.migrate().await?, 4);
         let jobs = t.db.list_jobs(None, 10).await?;
         assert_eq!(
             jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),

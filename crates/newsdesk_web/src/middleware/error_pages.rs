@@ -108,12 +108,8 @@ pub async fn themed(
     let public = matches!(status.as_u16(), 404 | 410 | 414);
     let heading = mark.heading;
     let message = mark.message.as_str();
-    let mut meta = views::page_meta(
-        app,
-        format!("{heading} | {}", app.config.site.title),
-        message.to_owned(),
-        "/",
-    );
+    let mut meta =
+        views::page_meta(app, format!("{heading} | {}", app.title()), message.to_owned(), "/");
     meta.robots = "noindex".into();
     let view = ErrorPage {
         site: app.site_view(&t),

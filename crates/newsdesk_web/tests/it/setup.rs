@@ -328,3 +328,97 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     assert!(app.t.db.list_tags().await?.iter().all(|t| t.name != "Sneaky" && t.name != "Forged"));
     app.stop().await
 });
+
+db_test!(site_settings_live_in_the_database_and_reach_every_page, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    add(&app, "admin@example.org", Role::Administrator).await?;
+    add(&app, "ed@example.org", Role::Editor).await?;
+    let admin = sign_in(&app, "admin@example.org").await?;
+    let (csrf, html) = open(&app, &admin, "/admin/settings").await?;
+    let default_title = app.app.config.site.title.clone();
+    assert!(html.contains(&default_title), "the configuration's values are shown");
+    let c = csrf.as_str();
+    let authors = app.t.db.list_authors().await?;
+    let logo =
+        authors.iter().find_map(|a| a.photo_media_id).expect("a fixture picture").to_string();
+
+    // A time zone that does not exist: refused, what was typed kept.
+    let r = post(
+        &app,
+        &admin,
+        "/admin/settings",
+        &[("csrf", c), ("title", "The Harbour Herald"), ("timezone", "Mars/Olympus")],
+    )
+    .await?;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await?;
+    assert!(
+        html.contains("is not a time zone") && html.contains("value=\"The Harbour Herald\""),
+        "{html}"
+    );
+    assert!(!app.text("/").await?.1.contains("The Harbour Herald"), "nothing saved");
+
+    let fields = [
+        ("csrf", c),
+        ("title", "The Harbour Herald"),
+        ("description", "News from the harbour & the hills."),
+        ("timezone", "America/New_York"),
+        ("logo", logo.as_str()),
+    ];
+    let r = post(&app, &admin, "/admin/settings", &fields).await?;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/admin/settings?done=saved".to_owned()));
+    let (_, home) = app.text("/").await?;
+    assert!(
+        home.contains("<title>The Harbour Herald — News from the harbour &amp; the hills.</title>"),
+        "{home}"
+    );
+    assert!(home.contains("/media/"), "the logo comes from the library");
+    let (_, feed) = app.text("/feed.xml").await?;
+    assert!(feed.contains("<title>The Harbour Herald</title>"), "{feed}");
+    let (_, admin_home) = open(&app, &admin, "/admin").await?;
+    assert!(admin_home.contains("The Harbour Herald"));
+    // The time zone dates the addresses of what is published from now on:
+    // 03:00 UTC on 2 March is still 1 March in New York.
+    let mut copy = app.t.db.find_article(app.ids.main).await?;
+    (copy.id, copy.slug, copy.path, copy.first_published_at) =
+        (0, "late-night-copy".into(), None, None);
+    copy.status = newsdesk_core::ArticleStatus::Draft;
+    let system = newsdesk_core::Actor::system("test");
+    let draft = app.app.newsroom.create_draft(&system, copy).await?.article.id;
+    let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 3, 0, 0)
+        .single()
+        .expect("a time");
+    let published =
+        app.app.newsroom.publish_as_of(&newsdesk_core::Actor::system("test"), draft, at).await?;
+    assert!(published.article.path.is_some_and(|p| p.contains("/2026/03/01/")));
+    let log = audit_actions(&app).await?;
+    assert!(
+        log.iter().any(|(a, s, d, ip)| a == "settings_changed"
+            && s == "site"
+            && d == "title, description, timezone, logo_media_id"
+            && ip == "127.0.0.1"),
+        "{log:?}"
+    );
+
+    // Emptied, a setting takes the configuration's value again.
+    let r = post(
+        &app,
+        &admin,
+        "/admin/settings",
+        &[("csrf", c), ("title", ""), ("timezone", "America/New_York")],
+    )
+    .await?;
+    assert_eq!(r.status(), 303);
+    let (_, home) = app.text("/").await?;
+    assert!(home.contains(&format!("<title>{default_title}")) && !home.contains("Harbour Herald"));
+
+    // Editors do not change the site's settings.
+    let ed = sign_in(&app, "ed@example.org").await?;
+    assert_eq!(admin_get(&app, "/admin/settings", &ed).await?.status(), 403);
+    let (ed_csrf, _) = open(&app, &ed, "/admin").await?;
+    let r =
+        post(&app, &ed, "/admin/settings", &[("csrf", &ed_csrf), ("title", "Hijacked")]).await?;
+    assert_eq!(r.status(), 403);
+    assert!(!app.text("/").await?.1.contains("Hijacked"));
+    app.stop().await
+});

@@ -91,7 +91,7 @@ fn status_label(s: ArticleStatus) -> &'static str {
 }
 
 fn local(app: &AppState, at: DateTime<Utc>) -> String {
-    at.with_timezone(&app.tz).format("%-d %b %Y %H:%M").to_string()
+    at.with_timezone(&app.tz()).format("%-d %b %Y %H:%M").to_string()
 }
 
 fn iso(at: DateTime<Utc>) -> String {
@@ -875,7 +875,7 @@ impl Editing<'_> {
             correction: self.correction.clone(),
             note: self.note.clone(),
             sent_back,
-            tz: self.app.tz.name().to_owned(),
+            tz: self.app.tz().name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
             body_blocks,
             editor_script_url: self.app.editor_script_url.clone(),
@@ -1096,11 +1096,11 @@ fn schedule_time(app: &AppState, v: &str) -> Result<DateTime<Utc>, String> {
     let naive = NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| "Give the time to publish as a date and a time.".to_owned())?;
-    app.tz
+    app.tz()
         .from_local_datetime(&naive)
         .earliest()
         .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| format!("{v} does not exist in {} (the clocks skip it).", app.tz.name()))
+        .ok_or_else(|| format!("{v} does not exist in {} (the clocks skip it).", app.tz().name()))
 }
 
 fn problem_messages(e: &UseCaseError) -> Vec<String> {
@@ -1182,7 +1182,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             correction: field(&sent.fields, "correction").to_owned(),
             note: field(&sent.fields, "note").to_owned(),
             sent_back: None,
-            tz: app.tz.name().to_owned(),
+            tz: app.tz().name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
             body_blocks: String::new(),
             editor_script_url: app.editor_script_url.clone(),
@@ -1702,6 +1702,7 @@ mod tests {
                 author(4, "Ana Ruiz", "reuters"),
                 author(5, "Bo Chan", "bo-chan"),
             ]),
+            ..Taxonomy::default()
         };
         let bylines = [
             Byline::Author { author_id: 1 },

@@ -52,7 +52,7 @@ impl CompanyView {
             since: c
                 .holder
                 .as_ref()
-                .map(|h| h.since.with_timezone(&app.tz).format("%H:%M").to_string())
+                .map(|h| h.since.with_timezone(&app.tz()).format("%H:%M").to_string())
                 .unwrap_or_default(),
             others: c.others.iter().map(|p| p.name.clone()).collect(),
         }

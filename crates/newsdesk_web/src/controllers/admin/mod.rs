@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 
 mod articles;
 mod company;
+mod settings;
 mod taxonomy;
 mod users;
 
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(articles::routes())
         .merge(company::routes())
         .merge(taxonomy::routes())
+        .merge(settings::routes())
         .merge(users::routes())
         .route("/admin/sign-in", get(sign_in_form).post(sign_in))
         .route("/admin/sign-out", post(sign_out))
@@ -112,7 +114,7 @@ impl AdminPage {
         AdminPage {
             language: app.config.site.language.clone(),
             title: title.to_owned(),
-            site_title: app.config.site.title.clone(),
+            site_title: app.title().clone(),
             stylesheet_url: app.admin_stylesheet_url.clone(),
             script_url: app.admin_script_url.clone(),
             icon_url: app.logo_url.clone(),
@@ -166,6 +168,13 @@ impl AdminPage {
                 name: "Users",
                 url: "/admin/users",
                 current: self.title == "Users",
+            });
+        }
+        if may(newsdesk_core::Action::EditSettings) {
+            self.nav.push(NavLink {
+                name: "Settings",
+                url: "/admin/settings",
+                current: self.title == "Settings",
             });
         }
         if may(newsdesk_core::Action::ReadAuditLog) {
@@ -438,7 +447,7 @@ async fn audit(State(app): State<AppState>, req: Request) -> Result<Response, Ap
     let entries = rows
         .into_iter()
         .map(|r| AuditEntry {
-            at: r.at.with_timezone(&app.tz).format("%-d %b %Y %H:%M:%S").to_string(),
+            at: r.at.with_timezone(&app.tz()).format("%-d %b %Y %H:%M:%S").to_string(),
             at_iso: r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             actor: r.actor,
             action: r.action,

@@ -224,17 +224,17 @@ fn items(app: &AppState, kind: Kind) -> Vec<Item> {
     items
 }
 
-/// One form field.
+/// One form field (`admin/fields.html` draws a list of them).
 #[derive(Serialize)]
-struct Input {
-    name: &'static str,
-    label: &'static str,
+pub(super) struct Input {
+    pub name: &'static str,
+    pub label: &'static str,
     /// `text`, `number` or `textarea`.
-    kind: &'static str,
-    value: String,
-    hint: &'static str,
-    required: bool,
-    max: usize,
+    pub kind: &'static str,
+    pub value: String,
+    pub hint: &'static str,
+    pub required: bool,
+    pub max: usize,
 }
 
 /// The form fields of `kind`, holding `item`.

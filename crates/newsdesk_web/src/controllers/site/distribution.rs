@@ -75,7 +75,7 @@ async fn build_feed(
     };
     let items: Vec<_> = articles.iter().map(|a| newsdesk_feeds::article_item(a, &ctx)).collect();
     let updated = items.iter().map(|i| i.updated.max(i.published)).max().unwrap_or_else(Utc::now);
-    let site = &app.config.site.title;
+    let site = &app.title();
     Ok(Feed {
         title: if scope.kind == "site" {
             site.clone()
@@ -257,7 +257,7 @@ pub async fn sitemap(
                     })
                     .collect();
                 let body = newsdesk_feeds::news_sitemap(
-                    &a.config.site.title,
+                    &a.title(),
                     &a.config.site.language,
                     &entries,
                     since,
@@ -433,13 +433,13 @@ pub async fn oembed(State(app): State<AppState>, RawQuery(query): RawQuery) -> R
         esc(&url),
         esc(&article.headlines.display),
         esc(&newsdesk_content::teaser(&article.dek, 200)),
-        esc(&app.config.site.title)
+        esc(&app.title())
     );
     let mut body = serde_json::json!({
         "version": "1.0",
         "type": "rich",
         "title": article.headlines.social(),
-        "provider_name": app.config.site.title,
+        "provider_name": app.title(),
         "provider_url": app.absolute("/"),
         "html": html,
         "width": 600,

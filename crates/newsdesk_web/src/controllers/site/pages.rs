@@ -83,15 +83,15 @@ pub async fn home(State(app): State<AppState>, req: Request) -> Result<Response,
         let card = |c: &ArticleCard| views::card(&a, &t, c, &media);
         let mut meta = views::page_meta(
             &a,
-            format!("{} — {}", a.config.site.title, a.config.site.description),
-            a.config.site.description.clone(),
+            format!("{} — {}", a.title(), a.description()),
+            a.description().clone(),
             "/",
         );
-        meta.alternates = super::distribution::feed_links(&a.config.site.title, "");
+        meta.alternates = super::distribution::feed_links(&a.title(), "");
         meta.json_ld = Some(newsdesk_content::json_for_script(&serde_json::json!({
             "@context": "https://schema.org",
             "@type": "WebSite",
-            "name": a.config.site.title,
+            "name": a.title(),
             "url": a.absolute("/"),
         })));
         let view = HomePage {
@@ -198,13 +198,13 @@ pub(crate) fn list_spec(
     kind: &str,
     slug: &str,
 ) -> Option<ListSpec> {
-    let site = &app.config.site.title;
+    let site = &app.title();
     match kind {
         "site" => Some(ListSpec {
             filter: ArticleFilter::All,
             kind: "site",
             heading: site.clone(),
-            description: app.config.site.description.clone(),
+            description: app.description().clone(),
             path: String::new(),
             key: "home".into(),
             author: None,
@@ -275,15 +275,15 @@ async fn list_page(
                 .map(|m| views::card_image(&newsdesk_core::Figure::of(m.id), m)),
         });
         let title = if page == 1 {
-            format!("{} | {}", spec.heading, a.config.site.title)
+            format!("{} | {}", spec.heading, a.title())
         } else {
-            format!("{}, page {page} | {}", spec.heading, a.config.site.title)
+            format!("{}, page {page} | {}", spec.heading, a.title())
         };
         let mut meta =
             views::page_meta(&a, title, spec.description.clone(), &page_key(&spec.path, page));
         meta.robots = ROBOTS_INDEX.into();
         meta.alternates = super::distribution::feed_links(
-            &format!("{} — {}", a.config.site.title, spec.heading),
+            &format!("{} — {}", a.title(), spec.heading),
             &spec.path,
         );
         let view = ListPage {

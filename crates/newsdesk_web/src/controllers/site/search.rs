@@ -144,7 +144,7 @@ pub async fn search(
     };
     let day_start = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
-            .and_then(|dt| app.tz.from_local_datetime(&dt).earliest())
+            .and_then(|dt| app.tz().from_local_datetime(&dt).earliest())
             .map(|dt| dt.with_timezone(&chrono::Utc))
     };
     let from = match (params.from.is_empty(), parse_date(&params.from)) {
@@ -205,14 +205,14 @@ pub async fn search(
         selected: section.is_some_and(|x| x.id == s.id),
     }));
     let title = if params.q.is_empty() {
-        format!("Search | {}", app.config.site.title)
+        format!("Search | {}", app.title())
     } else {
-        format!("Search results for “{}” | {}", params.q, app.config.site.title)
+        format!("Search results for “{}” | {}", params.q, app.title())
     };
     let mut meta = views::page_meta(
         &app,
         title,
-        format!("Search the stories of {}.", app.config.site.title),
+        format!("Search the stories of {}.", app.title()),
         &params.url(page),
     );
     // Result pages with results may be indexed (they are real topic pages,

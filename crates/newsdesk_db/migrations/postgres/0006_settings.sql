@@ -1,0 +1,10 @@
+-- The site's settings kept in the database. PostgreSQL dialect. Keep in step
+-- with ../sqlite/0006_settings.sql.
+
+-- The site's settings changed in the back office (title, description, time
+-- zone, logo), by name; a setting without a row takes the configuration
+-- file's value.
+CREATE TABLE site_settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
