@@ -7,8 +7,8 @@ Each article is written and scheduled through the back office's forms
 (the same use cases an editor's browser calls), a fraction of a second
 apart; the publication time is the article's first-published time as
 stored, read from the SQLite file after the run. Every article must be
-published exactly once: a second publication would add a second
-"scheduled publish" revision.
+published exactly once: one "article.published" event each. The demo
+site's time zone is UTC, so the times the script types are UTC.
 
 Usage: bench/schedule.py [--articles 100] [--down SECONDS] [--binary target/release/newsdesk]
 (--down keeps the server down that long after the kill: the articles due
@@ -17,6 +17,7 @@ meanwhile are published on restart, late by about that much.)
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -133,10 +134,16 @@ def main():
             continue
         published = dt.datetime.fromisoformat(row[1].replace(" ", "T"))
         delays.append((published - at).total_seconds() * 1000)
-    twice = db.execute(
-        "SELECT article_id, COUNT(*) FROM article_revisions WHERE reason = 'scheduled publish' "
-        f"AND article_id IN ({','.join(str(i) for i in due)}) GROUP BY article_id HAVING COUNT(*) > 1"
-    ).fetchall()
+    # Published exactly once: one "article.published" event per article
+    # (a second publication would record a second one).
+    counts = {}
+    for (payload,) in db.execute("SELECT payload FROM events WHERE kind = 'article.published'"):
+        try:
+            id_ = json.loads(payload).get("id")
+        except ValueError:
+            continue
+        counts[id_] = counts.get(id_, 0) + 1
+    twice = [i for i in due if counts.get(i, 0) > 1]
     db.close()
     if args.keep:
         print(f"data kept in {data}")

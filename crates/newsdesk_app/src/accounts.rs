@@ -33,7 +33,8 @@ pub struct User {
 }
 
 impl User {
-    pub(crate) fn from_row(r: &UserRow) -> Result<User> {
+    /// The account a stored row describes (an unknown role is refused).
+    pub fn from_row(r: &UserRow) -> Result<User> {
         let role = Role::parse(&r.role).ok_or_else(|| {
             Error::Refused(format!("user {} has an unknown role `{}`", r.id, r.role))
         })?;

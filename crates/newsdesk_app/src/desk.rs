@@ -41,6 +41,9 @@ impl Newsroom {
         let now = Utc::now();
         let mut tx = self.db().begin().await?;
         tx.mark_present(id, user.id, &user.name, now).await?;
+        // Claimed first when free, so two people opening it at once do not
+        // both hold it; then read under lock.
+        tx.claim_holder(id, user.id, &user.name, now).await?;
         let holder = match tx.holder(id).await? {
             Some(h) if h.user_id == user.id => Some(h),
             Some(h) => {

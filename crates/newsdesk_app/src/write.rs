@@ -359,13 +359,18 @@ impl Write {
             // Two stories of one day and section may share a slug ("live
             // updates"): the later one gets the next free number, so
             // publishing (scheduled publishing above all) never fails on it.
-            let base = a.slug.clone();
             let mut n = 1;
             let (slug, path) = loop {
-                let slug = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+                let slug = numbered_slug(&a.slug, n);
                 let path = article_path(&section_slug, day, &slug);
-                if n >= 1000 || !self.tx.path_taken(&path).await? {
+                if !self.tx.path_taken(&path).await? {
                     break (slug, path);
+                }
+                if n >= 1000 {
+                    return Err(Error::Refused(format!(
+                        "a thousand stories of that day already use the slug {}: choose another",
+                        a.slug
+                    )));
                 }
                 n += 1;
             };
@@ -705,5 +710,44 @@ impl Write {
         let done = self.tx.commit().await?;
         self.signals.committed(&done);
         Ok(done)
+    }
+}
+
+/// `slug` with `-n` after it (`n` > 1), shortened at a hyphen when needed so
+/// the whole stays within [`newsdesk_core::MAX_SLUG_LEN`].
+fn numbered_slug(slug: &str, n: u32) -> String {
+    if n <= 1 {
+        return slug.to_owned();
+    }
+    let suffix = format!("-{n}");
+    let room = newsdesk_core::MAX_SLUG_LEN.saturating_sub(suffix.len());
+    let mut base: &str = slug;
+    if base.len() > room {
+        base = &base[..room];
+        if let Some((cut, _)) = base.rsplit_once('-')
+            && !cut.is_empty()
+        {
+            base = cut;
+        }
+    }
+    format!("{}{suffix}", base.trim_end_matches('-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_slug;
+
+    #[test]
+    fn numbered_slugs_stay_valid() {
+        assert_eq!(numbered_slug("live-updates", 1), "live-updates");
+        assert_eq!(numbered_slug("live-updates", 2), "live-updates-2");
+        let long = "word-".repeat(19) + "last";
+        assert_eq!(long.len(), 99);
+        for n in [2, 10, 999] {
+            let s = numbered_slug(&long, n);
+            assert!(s.len() <= newsdesk_core::MAX_SLUG_LEN, "{s}");
+            assert!(newsdesk_core::validate_slug(&s).is_ok(), "{s}");
+            assert!(s.ends_with(&format!("-{n}")) && !s.contains("--"), "{s}");
+        }
     }
 }

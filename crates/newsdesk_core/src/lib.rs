@@ -22,7 +22,7 @@ pub use article::{
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
 pub use merge::{MergeConflict, merge_preferring_mine, three_way};
-pub use slug::{SlugError, article_path, slugify, validate_slug};
+pub use slug::{MAX_SLUG_LEN, SlugError, article_path, slugify, validate_slug};
 pub use status::{ArticleStatus, TransitionError};
 
 /// The key of a stored row. `0` means "not stored yet".

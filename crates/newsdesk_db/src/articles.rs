@@ -786,8 +786,16 @@ impl Tx {
         path: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        on_tx!(self, c => sqlx::query("DELETE FROM article_redirects WHERE path = $1")
-            .bind(path).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        // Its own old address it may take back; another article's stays
+        // that article's.
+        on_tx!(self, c => sqlx::query("DELETE FROM article_redirects WHERE path = $1 AND article_id = $2")
+            .bind(path).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if self.path_taken(path).await? {
+            return Err(DbError::Conflict {
+                constraint: "articles.path".into(),
+                message: format!("another article has or had the address {path}"),
+            });
+        }
         on_tx!(self, c => sqlx::query("UPDATE articles SET path = $1 WHERE id = $2")
             .bind(path).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))
         .map_err(|e| {

@@ -97,6 +97,14 @@ impl Database {
         from_json(|| format!("revision {version} of article {article_id}"), &json)
     }
 
+    /// The newest version of article `article_id` that `user_id` saved.
+    pub async fn latest_version_by(&self, article_id: Id, user_id: Id) -> Result<Option<i32>> {
+        let row: (Option<i32>,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT MAX(version) FROM article_revisions WHERE article_id = $1 AND actor_id = $2",
+        ).bind(article_id).bind(user_id).fetch_one(p).await)?;
+        Ok(row.0)
+    }
+
     /// Every revision of an article, newest first.
     pub async fn list_revisions(&self, article_id: Id) -> Result<Vec<Revision>> {
         Ok(on_pool!(self, p => sqlx::query_as(

@@ -116,18 +116,31 @@
   var autosaveUrl = form.getAttribute("data-autosave");
   var stopAutosave = function () {};
   if (autosaveUrl && window.fetch && window.URLSearchParams && window.FormData) {
+    // Routine news ("Autosaved at …") is shown, not announced; what needs
+    // attention (a take-over, a refusal) is announced and stays.
     var line = document.getElementById("autosave-status");
+    var alertBox = document.getElementById("autosave-alert");
     var say = function (t) { if (line && line.textContent !== t) line.textContent = t; };
+    var warn = function (t) {
+      if (!alertBox) { say(t); return; }
+      alertBox.textContent = t;
+      alertBox.hidden = false;
+    };
     var beatMs = Number(form.getAttribute("data-beat") || "20") * 1000;
-    var dirty = false, sending = false, stopped = false, wasMine = null, saveTimer = null;
-    var later = function () {
-      if (!saveTimer && !stopped) saveTimer = window.setTimeout(function () { saveTimer = null; send(false); }, 3000);
+    var dirty = false, sending = false, stopped = false, wasMine = null, saveTimer = null, failures = 0;
+    var inFlight = null;
+    // Text autosaved earlier and not yet put back or discarded: the next
+    // autosave would replace it, so none is sent until the choice is made.
+    var pending = document.querySelector(".restore.kept");
+    if (pending) say("Autosave is paused until you put back or discard the autosaved text above. This browser keeps a copy meanwhile.");
+    var later = function (ms) {
+      if (!saveTimer && !stopped && !pending) saveTimer = window.setTimeout(function () { saveTimer = null; send(false); }, ms || 3000);
     };
     var send = function (beat) {
       if (stopped) return;
       if (sending) { if (!beat) dirty = true; return; }
       var body;
-      if (beat) {
+      if (beat || pending) {
         body = new URLSearchParams();
         body.set("csrf", form.elements.namedItem("csrf").value);
         body.set("beat", "1");
@@ -136,34 +149,49 @@
         dirty = false;
       }
       sending = true;
-      window.fetch(autosaveUrl, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+      inFlight = window.AbortController ? new AbortController() : null;
+      window.fetch(autosaveUrl, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" }, signal: inFlight ? inFlight.signal : undefined })
+        .then(function (r) { return r.json().then(function (j) { return { status: r.status, ok: r.ok, j: j }; }); })
         .then(function (res) {
           sending = false;
           var j = res.j || {};
           if (!res.ok) {
             if (!beat) dirty = true;
-            say((j.error || "Not autosaved.") + " This browser keeps a copy.");
+            if (res.status === 403 || res.status === 404) {
+              stopped = true;
+              warn((j.error || "Not autosaved.") + " This browser keeps a copy.");
+            } else {
+              say((j.error || "Not autosaved.") + " This browser keeps a copy; trying again.");
+              failures += 1;
+              if (dirty) later(Math.min(60000, 5000 * failures));
+            }
             return;
           }
+          failures = 0;
           if (j.saved_at) say("Autosaved at " + new Date(j.saved_at).toLocaleTimeString() + ".");
           if (wasMine === true && j.mine === false && j.holder) {
-            say(j.holder + " took this article over. Your text stays here: Save merges it with theirs.");
+            warn(j.holder + " took this article over. Your text stays here: Save merges it with theirs.");
           }
           wasMine = j.mine;
           if (dirty) later();
         })
-        .catch(function () {
+        .catch(function (e) {
           sending = false;
+          if (e && e.name === "AbortError") return;
           if (!beat) dirty = true;
-          say("Not autosaved: the server cannot be reached. This browser keeps a copy.");
+          failures += 1;
+          say("Not autosaved: the server cannot be reached. This browser keeps a copy; trying again.");
+          if (dirty) later(Math.min(60000, 5000 * failures));
         });
     };
     form.addEventListener("input", function () { dirty = true; later(); });
-    window.setInterval(function () { if (!dirty) send(true); }, beatMs);
+    // The heartbeat goes on whatever else happens; it carries the text when
+    // some is waiting.
+    window.setInterval(function () { if (!sending && !saveTimer) send(!dirty); }, beatMs);
     stopAutosave = function () {
       stopped = true;
       if (saveTimer) window.clearTimeout(saveTimer);
+      if (inFlight) inFlight.abort();
     };
   }
 

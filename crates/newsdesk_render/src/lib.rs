@@ -71,6 +71,7 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/taxonomy.html", include_str!("../templates/admin/taxonomy.html")),
     ("admin/taxonomy_item.html", include_str!("../templates/admin/taxonomy_item.html")),
     ("admin/settings.html", include_str!("../templates/admin/settings.html")),
+    ("admin/kept.html", include_str!("../templates/admin/kept.html")),
     ("admin/password.html", include_str!("../templates/admin/password.html")),
 ];
 

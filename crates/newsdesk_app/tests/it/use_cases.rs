@@ -159,7 +159,7 @@ db_test!(two_articles_never_share_a_path, |t: TestDb| async move {
             assert_eq!(constraint, "articles.path");
             assert_eq!(
                 message,
-                "another article already has the address /world/2026/03/03/same-headline"
+                "another article has or had the address /world/2026/03/03/same-headline"
             );
         }
         other => panic!("expected a conflict, got {other:?}"),

@@ -69,6 +69,22 @@ db_test!(an_editor_moves_a_published_article_and_the_old_address_follows, |t: Te
     let r = app.get(&new).await?;
     assert_eq!((r.status().as_u16(), location(&r)), (301, old.clone()));
 
+    // Another article of that day and section cannot take an address this
+    // one had.
+    let mut twin = app.t.db.find_article(id).await?;
+    (twin.id, twin.slug, twin.path, twin.first_published_at) = (0, "twin".into(), None, None);
+    twin.status = newsdesk_core::ArticleStatus::Draft;
+    let system = newsdesk_core::Actor::system("test");
+    let twin = app.app.newsroom.create_draft(&system, twin).await?.article.id;
+    let first = app.t.db.find_article(id).await?.first_published_at.unwrap_or_default();
+    let twin = app.app.newsroom.publish_as_of(&system, twin, first).await?;
+    let former = new.rsplit_once('/').map(|(_, s)| s).unwrap_or_default().to_owned();
+    let twin_admin = format!("/admin/articles/{}", twin.article.id);
+    let r = save(&app, &ed, &twin_admin, &[("slug", former.as_str()), ("do", "save")]).await?;
+    assert_eq!(r.status(), 422, "{}", r.text().await?);
+    let r = app.get(&new).await?;
+    assert_eq!((r.status().as_u16(), location(&r)), (301, old.clone()), "still ours");
+
     // Taken down, every address it had says gone.
     let r = save(&app, &ed, &admin_path, &[("do", "unpublish")]).await?;
     assert_eq!(r.status(), 303);

@@ -37,8 +37,8 @@ async fn autosave(
 
 db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
-    account(&app, "ana@example.org", Role::Editor, false).await?;
-    account(&app, "ben@example.org", Role::Editor, false).await?;
+    named(&app, "ana@example.org", "Ana Arroyo").await?;
+    named(&app, "ben@example.org", "Ben Brandt").await?;
     account(&app, "cy@example.org", Role::Contributor, false).await?;
     let ana = sign_in(&app, "ana@example.org").await?;
     let ben = sign_in(&app, "ben@example.org").await?;
@@ -51,7 +51,7 @@ db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb|
     assert!(html.contains(&format!("data-autosave=\"/admin/articles/{id}/autosave\"")));
     assert!(!html.contains("Take it over"));
     let (ben_csrf, _, html) = open(&app, &ben, &path).await?;
-    assert!(html.contains("<strong>Desk editor</strong> is editing this article"), "{html}");
+    assert!(html.contains("<strong>Ana Arroyo</strong> is editing this article"), "{html}");
     assert!(html.contains("Take it over"));
 
     // Ana types: each autosave replaces the last, and none is a revision.
@@ -70,7 +70,8 @@ db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb|
     }
     assert!(last["saved_at"].as_str().is_some_and(|s| s.ends_with('Z')), "{last}");
     assert_eq!(last["mine"], true);
-    assert_eq!(last["others"], serde_json::json!(["Desk editor"]), "Ben has it open: {last}");
+    assert_eq!(last["holder"], "Ana Arroyo");
+    assert_eq!(last["others"], serde_json::json!(["Ben Brandt"]), "Ben has it open: {last}");
     assert_eq!(app.t.db.list_revisions(id).await?.len(), revisions, "autosaves add no revision");
 
     // Ana's tab is gone; on reopening she is offered the text, and gets
@@ -96,12 +97,12 @@ db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb|
         (json["mine"].clone(), json["saved_at"].clone()),
         (false.into(), serde_json::Value::Null)
     );
-    assert_eq!(json["holder"], "Desk editor");
+    assert_eq!(json["holder"], "Ben Brandt");
     let log = app.t.db.audit_log(50).await?;
     assert!(
         log.iter().any(|r| r.action == "article_taken_over"
             && r.subject == format!("article {id}")
-            && r.detail == "from Desk editor"
+            && r.detail == "from Ana Arroyo"
             && r.ip == "127.0.0.1"),
         "{log:?}"
     );
@@ -121,6 +122,13 @@ db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb|
     assert!(app.app.newsroom.unsaved(&user(&app, "ana@example.org").await?, id).await?.is_none());
     let (_, _, html) = open(&app, &ana, &path).await?;
     assert!(!html.contains("was autosaved at"));
+    // An autosave still on its way when she pressed Save (based on the
+    // version before it) does not come back as unsaved text.
+    let late =
+        [("csrf", ana_csrf.as_str()), ("version", version.as_str()), ("headline", "late copy")];
+    let (status, json) = autosave(&app, Some(&ana), id, &late).await?;
+    assert_eq!((status, json["saved_at"].clone()), (200, serde_json::Value::Null), "{json}");
+    assert!(app.app.newsroom.unsaved(&user(&app, "ana@example.org").await?, id).await?.is_none());
 
     // A holder whose editor went quiet a minute ago is gone: the next to
     // open it holds it.
@@ -144,11 +152,18 @@ db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb|
     let (status, _) =
         autosave(&app, Some(&ana), id, &[("csrf", "forged"), ("headline", "x")]).await?;
     assert_eq!(status, 403);
+    assert!(app.app.newsroom.unsaved(&user(&app, "ana@example.org").await?, id).await?.is_none());
     let cy = sign_in(&app, "cy@example.org").await?;
     let (cy_csrf, _, _) = open(&app, &cy, "/admin/articles/new").await?;
-    let (status, _) =
-        autosave(&app, Some(&cy), id, &[("csrf", &cy_csrf), ("headline", "mine now")]).await?;
-    assert_eq!(status, 403);
+    let audited = app.t.db.audit_log(500).await?.len();
+    for _ in 0..3 {
+        let fields = [("csrf", cy_csrf.as_str()), ("headline", "mine now")];
+        let (status, _) = autosave(&app, Some(&cy), id, &fields).await?;
+        assert_eq!(status, 403);
+    }
+    assert_eq!(app.t.db.audit_log(500).await?.len(), audited, "heartbeats are not audited");
+    let (status, json) = autosave(&app, Some(&ana), 999_999, &beat).await?;
+    assert_eq!(status, 404, "{json}");
     let cy_user = user(&app, "cy@example.org").await?;
     assert!(app.app.newsroom.unsaved(&cy_user, id).await?.is_none());
     assert_eq!(admin_get(&app, &format!("{path}?autosave=restore"), &cy).await?.status(), 403);
@@ -301,3 +316,19 @@ db_test!(an_editor_sends_a_story_back_to_its_writer_with_a_note, |t: TestDb| asy
     assert!(matches!(n, Err(newsdesk_app::Error::Refused(_))), "{n:?}");
     app.stop().await
 });
+
+/// An editor account with a name of its own.
+async fn named(app: &TestApp, email: &str, name: &str) -> anyhow::Result<()> {
+    let new = newsdesk_app::accounts::NewAccount {
+        email: email.into(),
+        name: name.into(),
+        role: Role::Editor,
+        author_id: None,
+        password: crate::admin::PASSWORD.into(),
+    };
+    app.app
+        .newsroom
+        .add_user(&newsdesk_core::Actor::operator("test"), new, &Default::default())
+        .await?;
+    Ok(())
+}

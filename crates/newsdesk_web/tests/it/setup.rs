@@ -120,17 +120,43 @@ db_test!(administrators_add_accounts_change_roles_and_disable_them, |t: TestDb| 
     let r = post(&app, &admin, &page, &fields).await?;
     assert_eq!(r.status(), 422);
     assert!(r.text().await?.contains("at least 10 characters"));
+    // A new password ends their sessions; so does disabling.
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("do", "password"),
+        ("password", "a second password"),
+        ("again", "a second password"),
+    ];
+    let r = post(&app, &admin, &page, &fields).await?;
+    assert_eq!(r.status(), 303);
+    assert_eq!(admin_get(&app, "/admin", &ruth_session).await?.status(), 303, "signed out");
+    let ruth_auth = |pw: &'static str| {
+        let app = &app;
+        async move { app.app.newsroom.authenticate("ruth@example.org", pw).await }
+    };
+    assert!(ruth_auth("the first password").await?.is_none());
+    let ruth_session = sign_in_with(&app, "ruth@example.org", "a second password").await?;
     let r = post(&app, &admin, &page, &[("csrf", &csrf), ("do", "disable")]).await?;
     assert_eq!(r.status(), 303);
     let r = admin_get(&app, "/admin", &ruth_session).await?;
     assert_eq!(r.status(), 303, "signed out when disabled");
-    assert!(
-        app.app.newsroom.authenticate("ruth@example.org", "the first password").await?.is_none()
-    );
+    assert!(ruth_auth("a second password").await?.is_none());
     let r = post(&app, &admin, &page, &[("csrf", &csrf), ("do", "enable")]).await?;
     assert_eq!(r.status(), 303);
+    assert!(ruth_auth("a second password").await?.is_some());
+    // An administrator's own password changes only where the current one
+    // is asked for.
+    let me = app.app.newsroom.users().await?.into_iter().find(|u| u.email == "admin@example.org");
+    let own_page = format!("/admin/users/{}", me.map(|u| u.id).unwrap_or_default());
+    let own = [
+        ("csrf", csrf.as_str()),
+        ("do", "password"),
+        ("password", "taken over quietly"),
+        ("again", "taken over quietly"),
+    ];
+    assert_eq!(post(&app, &admin, &own_page, &own).await?.status(), 422);
     assert!(
-        app.app.newsroom.authenticate("ruth@example.org", "the first password").await?.is_some()
+        app.app.newsroom.authenticate("admin@example.org", "taken over quietly").await?.is_none()
     );
 
     // Forged forms and other roles change nothing.
@@ -141,9 +167,7 @@ db_test!(administrators_add_accounts_change_roles_and_disable_them, |t: TestDb| 
     let (ed_csrf, _) = open(&app, &ed, "/admin").await?;
     let r = post(&app, &ed, &page, &[("csrf", &ed_csrf), ("do", "disable")]).await?;
     assert_eq!(r.status(), 403);
-    assert!(
-        app.app.newsroom.authenticate("ruth@example.org", "the first password").await?.is_some()
-    );
+    assert!(ruth_auth("a second password").await?.is_some());
 
     let log = audit_actions(&app).await?;
     for action in ["user_added", "role_changed", "user_disabled", "user_enabled"] {
@@ -325,6 +349,27 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     assert_eq!(r.status(), 403);
     let r = post(&app, &admin, "/admin/tags", &[("csrf", "forged"), ("name", "Forged")]).await?;
     assert_eq!(r.status(), 403);
+    // An expired form or an ended session changes nothing and shows what
+    // was typed.
+    let bio =
+        [("csrf", "expired"), ("name", "Lee Long"), ("bio", "Twenty years on the <court> beat.")];
+    let r = post(&app, &admin, "/admin/authors", &bio).await?;
+    assert_eq!(r.status(), 403);
+    let html = r.text().await?;
+    assert!(
+        html.contains("Twenty years on the &lt;court&gt; beat.") && html.contains("Lee Long"),
+        "{html}"
+    );
+    let r = app
+        .client
+        .post(format!("{}/admin/authors", app.base))
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(bio)?)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await?.contains("Twenty years on the &lt;court&gt; beat."));
+    assert!(app.t.db.list_authors().await?.iter().all(|a| a.name != "Lee Long"));
     assert!(app.t.db.list_tags().await?.iter().all(|t| t.name != "Sneaky" && t.name != "Forged"));
     app.stop().await
 });

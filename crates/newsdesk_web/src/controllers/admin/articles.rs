@@ -942,7 +942,7 @@ pub(super) async fn openable_from(
     Ok((article, version))
 }
 
-async fn stored_article(app: &AppState, id: Id) -> Result<(Article, i32), AppError> {
+pub(super) async fn stored_article(app: &AppState, id: Id) -> Result<(Article, i32), AppError> {
     match app.db.find_article_versioned(id).await {
         Ok(found) => Ok(found),
         Err(newsdesk_db::DbError::NotFound { .. }) => Err(AppError::NotFound),

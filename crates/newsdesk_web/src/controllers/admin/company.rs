@@ -7,8 +7,8 @@
 //! has it open. Without a session it answers 401 so the script can say
 //! the text is only in this browser until the editor signs in again.
 
-use super::articles::{MAX_EDITOR_BYTES, openable_from};
-use super::{Posted, current, field, form_limited, origin_of, posted, same_site, see_other};
+use super::articles::{MAX_EDITOR_BYTES, openable_from, stored_article};
+use super::{Posted, current, field, form_limited, posted, same_site, see_other};
 use crate::app::AppState;
 use crate::error::AppError;
 use axum::Router;
@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use newsdesk_app::desk::Company;
 use newsdesk_app::sessions::same_secret;
-use newsdesk_core::{Action, Id};
+use newsdesk_core::{Action, Id, authorize};
 use serde::Serialize;
 
 /// Seconds between heartbeats of an open editor.
@@ -87,7 +87,7 @@ async fn autosave(
     Path(id): Path<Id>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let (headers, peer, fields) = form_limited(req, MAX_EDITOR_BYTES).await?;
+    let (headers, _, fields) = form_limited(req, MAX_EDITOR_BYTES).await?;
     let Some(s) = current(&app, &headers).await? else {
         let error =
             "You were signed out: the text is kept only in this browser until you sign in again.";
@@ -97,18 +97,27 @@ async fn autosave(
         let error = "This page belongs to an earlier session: reload it after saving your text.";
         return Ok(json(StatusCode::FORBIDDEN, &Refused { error: error.into() }));
     }
-    let from = origin_of(&headers, peer.as_ref());
-    let (_, current_version) = match openable_from(&app, &s, &from, id).await {
+    // Checked like opening the editor, but not audited: an open page
+    // asks every few seconds, and opening it was audited already.
+    let (article, current_version) = match stored_article(&app, id).await {
         Ok(found) => found,
-        Err(AppError::Forbidden(error)) => {
-            return Ok(json(StatusCode::FORBIDDEN, &Refused { error }));
+        Err(AppError::NotFound) => {
+            let error = "This article no longer exists: copy your text before leaving the page.";
+            return Ok(json(StatusCode::NOT_FOUND, &Refused { error: error.into() }));
         }
         Err(e) => return Err(e),
     };
-    let saved_at = if field(&fields, "beat") == "1" {
+    if authorize(&s.user.actor(), Action::EditArticle, &article.author_ids()).is_err() {
+        let error = "You may no longer edit this article: copy your text before leaving the page.";
+        return Ok(json(StatusCode::FORBIDDEN, &Refused { error: error.into() }));
+    }
+    let base: i32 = field(&fields, "version").parse().unwrap_or(current_version);
+    // A copy sent before this person's own later save (a request still on
+    // its way when they pressed Save) is older than what they saved.
+    let superseded = app.db.latest_version_by(id, s.user.id).await?.is_some_and(|mine| mine > base);
+    let saved_at = if field(&fields, "beat") == "1" || superseded {
         None
     } else {
-        let base = field(&fields, "version").parse().unwrap_or(current_version);
         let at = app.newsroom.autosave(&s.user, id, base, &fields).await?;
         Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     };

@@ -351,8 +351,10 @@ struct Posted {
     fields: Vec<(String, String)>,
 }
 
-/// Reads a [`Posted`] form: a redirect to sign in when there is no
-/// session, a 403 when the form is forged or the role may not (audited).
+/// Reads a [`Posted`] form. A form that cannot be taken (the session
+/// ended, the form expired or came from another site) is answered with a
+/// page that shows what was typed, so nothing is lost; a role that may not
+/// is a 403 (audited).
 async fn posted(
     app: &AppState,
     req: Request,
@@ -361,13 +363,14 @@ async fn posted(
     let path = req.uri().path().to_owned();
     let (headers, peer, fields) = form(req).await?;
     let Some(session) = current(app, &headers).await? else {
-        let next = serde_urlencoded::to_string([("next", safe_next(&path))]).unwrap_or_default();
-        return Ok(Err(see_other(&format!("/admin/sign-in?{next}"))));
+        let message = "You were signed out, so nothing was changed. What you typed is below: \
+                       sign in again in another tab, then send the form again.";
+        return Ok(Err(kept_page(app, StatusCode::UNAUTHORIZED, &path, message, &fields)?));
     };
     if !same_site(&headers) || !same_secret(&session.csrf_token, field(&fields, "csrf")) {
-        return Err(AppError::Forbidden(
-            "This form has expired or was sent from another site; nothing was changed.".into(),
-        ));
+        let message = "This form has expired or was sent from another site, so nothing was \
+                       changed. What you typed is below: open the page again and send it anew.";
+        return Ok(Err(kept_page(app, StatusCode::FORBIDDEN, &path, message, &fields)?));
     }
     let from = origin_of(&headers, peer.as_ref());
     if !app.newsroom.allowed(&session, action, &from).await? {
@@ -377,6 +380,43 @@ async fn posted(
         )));
     }
     Ok(Ok(Posted { session, from, fields }))
+}
+
+#[derive(Serialize)]
+struct KeptField {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct KeptPage {
+    #[serde(flatten)]
+    page: AdminPage,
+    back: String,
+    fields: Vec<KeptField>,
+}
+
+/// A refusal that shows back what the form held (never its passwords or
+/// token).
+fn kept_page(
+    app: &AppState,
+    status: StatusCode,
+    path: &str,
+    message: &str,
+    fields: &[(String, String)],
+) -> Result<Response, AppError> {
+    let secret = |k: &str| matches!(k, "csrf" | "password" | "again" | "current" | "new" | "do");
+    let mut view = KeptPage {
+        page: AdminPage::new(app, "Not saved"),
+        back: safe_next(path),
+        fields: fields
+            .iter()
+            .filter(|(k, v)| !secret(k) && !v.trim().is_empty())
+            .map(|(k, v)| KeptField { name: k.clone(), value: v.clone() })
+            .collect(),
+    };
+    view.page.error = Some(message.to_owned());
+    page(app, status, "admin/kept.html", &view)
 }
 
 /// What a refused change says to the person who asked, with the status

@@ -451,85 +451,85 @@ async fn audit(
     Ok(())
 }
 
-/// Checks what only the web form can get wrong: numbers that are not, a
-/// portrait that is not in the library.
-async fn checked(app: &AppState, kind: Kind, item: &Item) -> Result<Result<(), String>, AppError> {
-    match kind {
-        Kind::Section => Ok(item.section().map(|_| ())),
-        Kind::Author => match item.author() {
-            Err(e) => Ok(Err(e)),
-            Ok(Author { photo_media_id: Some(m), .. }) => {
-                if app.db.media_by_ids(&[m]).await?.is_empty() {
-                    Ok(Err(format!("There is no media item {m} for the portrait.")))
-                } else {
-                    Ok(Ok(()))
-                }
+/// What an item's form asks to store, read and checked for what only the
+/// web form can get wrong (numbers that are not, a portrait that is not in
+/// the library); the use case checks the rest.
+enum Wanted {
+    Section(Section),
+    Tag(Tag),
+    Author(Author),
+    Story(Story),
+}
+
+impl Wanted {
+    async fn read(
+        app: &AppState,
+        kind: Kind,
+        item: &Item,
+    ) -> Result<Result<Wanted, String>, AppError> {
+        Ok(Ok(match kind {
+            Kind::Section => match item.section() {
+                Ok(x) => Wanted::Section(x),
+                Err(e) => return Ok(Err(e)),
+            },
+            Kind::Tag => {
+                Wanted::Tag(Tag { id: item.id, name: item.name.clone(), slug: item.slug_or_name() })
             }
-            Ok(_) => Ok(Ok(())),
-        },
-        Kind::Tag | Kind::Story => Ok(Ok(())),
+            Kind::Story => Wanted::Story(Story {
+                id: item.id,
+                name: item.name.clone(),
+                slug: item.slug_or_name(),
+            }),
+            Kind::Author => match item.author() {
+                Err(e) => return Ok(Err(e)),
+                Ok(a) => {
+                    if let Some(m) = a.photo_media_id
+                        && app.db.media_by_ids(&[m]).await?.is_empty()
+                    {
+                        return Ok(Err(format!("There is no media item {m} for the portrait.")));
+                    }
+                    Wanted::Author(a)
+                }
+            },
+        }))
+    }
+
+    fn slug(&self) -> &str {
+        match self {
+            Wanted::Section(x) => &x.slug,
+            Wanted::Tag(x) => &x.slug,
+            Wanted::Author(x) => &x.slug,
+            Wanted::Story(x) => &x.slug,
+        }
     }
 }
 
-/// Stores `item` as a new item (`id` 0) or over the stored one; returns
-/// its id.
+/// Stores `wanted` as a new item (id 0) or over the stored one `before`;
+/// returns its id. A changed public address is audited.
 async fn store(
     app: &AppState,
     s: &Session,
     from: &Origin,
     kind: Kind,
-    item: &Item,
+    wanted: &Wanted,
     before: Option<&Item>,
 ) -> newsdesk_app::Result<Id> {
-    let refused = newsdesk_app::Error::Refused;
     let mut w = app.newsroom.begin(&s.user.actor()).await?;
-    let (id, slug) = match kind {
-        Kind::Section => {
-            let x = item.section().map_err(refused)?;
-            let slug = x.slug.clone();
-            if x.id == 0 {
-                (w.create_section(&x).await?.id, slug)
-            } else {
-                w.update_section(&x).await?;
-                (x.id, slug)
-            }
-        }
-        Kind::Tag => {
-            let x = Tag { id: item.id, name: item.name.clone(), slug: item.slug_or_name() };
-            let slug = x.slug.clone();
-            if x.id == 0 {
-                (w.create_tag(&x).await?.id, slug)
-            } else {
-                w.update_tag(&x).await?;
-                (x.id, slug)
-            }
-        }
-        Kind::Story => {
-            let x = Story { id: item.id, name: item.name.clone(), slug: item.slug_or_name() };
-            let slug = x.slug.clone();
-            if x.id == 0 {
-                (w.create_story(&x).await?.id, slug)
-            } else {
-                w.update_story(&x).await?;
-                (x.id, slug)
-            }
-        }
-        Kind::Author => {
-            let x = item.author().map_err(refused)?;
-            let slug = x.slug.clone();
-            if x.id == 0 {
-                (w.create_author(&x).await?.id, slug)
-            } else {
-                w.update_author(&x).await?;
-                (x.id, slug)
-            }
-        }
+    let id = match wanted {
+        Wanted::Section(x) if x.id == 0 => w.create_section(x).await?.id,
+        Wanted::Section(x) => w.update_section(x).await.map(|()| x.id)?,
+        Wanted::Tag(x) if x.id == 0 => w.create_tag(x).await?.id,
+        Wanted::Tag(x) => w.update_tag(x).await.map(|()| x.id)?,
+        Wanted::Story(x) if x.id == 0 => w.create_story(x).await?.id,
+        Wanted::Story(x) => w.update_story(x).await.map(|()| x.id)?,
+        Wanted::Author(x) if x.id == 0 => w.create_author(x).await?.id,
+        Wanted::Author(x) => w.update_author(x).await.map(|()| x.id)?,
     };
     if let Some(before) = before
-        && before.slug != slug
+        && before.slug != wanted.slug()
     {
         let action = format!("{}_slug_changed", kind.singular());
-        let detail = format!("{} → {}", before.slug, slug);
+        let detail = format!("{} → {}", before.slug, wanted.slug());
         audit(&mut w, s, from, &action, &format!("{} {id}", kind.singular()), &detail).await?;
     }
     w.commit().await?;
@@ -548,10 +548,11 @@ async fn create(State(app): State<AppState>, req: Request) -> Result<Response, A
         let said = Said { status, error: Some(error), notice: None };
         list_page(&app, &session, kind, "", &item, said)
     };
-    if let Err(e) = checked(&app, kind, &item).await? {
-        return again(StatusCode::UNPROCESSABLE_ENTITY, e);
-    }
-    match store(&app, &session, &from, kind, &item, None).await {
+    let wanted = match Wanted::read(&app, kind, &item).await? {
+        Ok(w) => w,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
+    match store(&app, &session, &from, kind, &wanted, None).await {
         Ok(id) => {
             app.catch_up().await?;
             Ok(see_other(&format!("/admin/{}/{id}?done=added", kind.plural())))
@@ -673,10 +674,11 @@ async fn change(
     let again = |status, error| {
         item_page(&app, &session, kind, &item, Said { status, error: Some(error), notice: None })
     };
-    if let Err(e) = checked(&app, kind, &item).await? {
-        return again(StatusCode::UNPROCESSABLE_ENTITY, e);
-    }
-    match store(&app, &session, &from, kind, &item, Some(&before)).await {
+    let wanted = match Wanted::read(&app, kind, &item).await? {
+        Ok(w) => w,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
+    match store(&app, &session, &from, kind, &wanted, Some(&before)).await {
         Ok(_) => {
             app.catch_up().await?;
             Ok(see_other(&format!("/admin/{}/{id}?done=saved", kind.plural())))

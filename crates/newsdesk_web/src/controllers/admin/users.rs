@@ -123,12 +123,17 @@ async fn list(State(app): State<AppState>, req: Request) -> Result<Response, App
         Err(redirect) => return Ok(redirect),
     };
     let q = super::query(&req);
-    let notice = match field(&q, "added") {
-        "" => None,
-        email => Some(format!(
-            "Added {email}. Give them their password in person; they can change it after signing in."
-        )),
+    // The account named by id, so a link cannot put words on this page.
+    let added = match field(&q, "added").parse::<Id>() {
+        Ok(id) => app.db.find_user_by_id(id).await?,
+        Err(_) => None,
     };
+    let notice = added.map(|u| {
+        format!(
+            "Added {}. Give them their password in person; they can change it after signing in.",
+            u.email
+        )
+    });
     list_page(&app, &s, StatusCode::OK, Typed::default(), None, notice).await
 }
 
@@ -161,8 +166,7 @@ async fn add(State(app): State<AppState>, req: Request) -> Result<Response, AppE
     match app.newsroom.add_user(&session.user.actor(), new, &from).await {
         Ok(u) => {
             app.catch_up().await?;
-            let q = serde_urlencoded::to_string([("added", u.email)]).unwrap_or_default();
-            Ok(see_other(&format!("/admin/users?{q}")))
+            Ok(see_other(&format!("/admin/users?added={}", u.id)))
         }
         Err(e) => {
             let subject = typed.email.clone();
@@ -180,9 +184,10 @@ async fn account_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, AppError> {
-    let Some(u) = app.newsroom.users().await?.into_iter().find(|u| u.id == id) else {
+    let Some(row) = app.db.find_user_by_id(id).await? else {
         return Err(AppError::NotFound);
     };
+    let u = User::from_row(&row)?;
     let mut view = AccountPage {
         page: AdminPage::new(app, &u.name).signed_in(s),
         id,
@@ -211,6 +216,7 @@ async fn show(
     };
     let notice = match field(&super::query(&req), "done") {
         "role" => Some("The role was changed. It applies from their next page.".to_owned()),
+        "unchanged" => Some("That is already their role; nothing changed.".to_owned()),
         "password" => Some("The password was set; they were signed out everywhere.".to_owned()),
         "disable" => Some("The account can no longer sign in.".to_owned()),
         "enable" => Some("The account can sign in again.".to_owned()),
@@ -231,9 +237,26 @@ async fn change(
         Err(redirect) => return Ok(redirect),
     };
     let actor = session.user.actor();
-    let what = field(&fields, "do");
+    let mut what = field(&fields, "do");
+    let before = app.db.find_user_by_id(id).await?.ok_or(AppError::NotFound)?;
+    if what == "password" && id == session.user.id {
+        let error = "Change your own password on the “Change your password” page, which asks for the current one.";
+        return account_page(
+            &app,
+            &session,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(error.into()),
+            None,
+        )
+        .await;
+    }
     let done = match what {
         "role" => match Role::parse(field(&fields, "role")) {
+            Some(role) if role.as_str() == before.role && may_manage(&actor, role) => {
+                what = "unchanged";
+                Ok(())
+            }
             Some(role) => app.newsroom.set_role(&actor, id, role, &from).await.map(|_| ()),
             None => Err(newsdesk_app::Error::Refused("choose a role".into())),
         },

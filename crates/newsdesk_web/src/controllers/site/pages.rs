@@ -172,7 +172,9 @@ fn moved_permanently(to: &str) -> Response {
     }
     res.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("public, max-age=3600"),
+        // Short: an editor may move the article back, and a redirect
+        // cached both ways would loop.
+        axum::http::HeaderValue::from_static("public, max-age=60"),
     );
     res
 }
