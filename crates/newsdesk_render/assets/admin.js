@@ -21,6 +21,37 @@
     show();
   });
 
+  // Tags: existing ones suggested for the one being typed (the browser's
+  // own list under the field; each suggestion is the whole field with the
+  // last tag completed).
+  var tags = form.querySelector("input[data-suggest]");
+  var tagList = document.getElementById("tag-options");
+  if (tags && tagList && window.fetch) {
+    var tagTimer = null, asked = "";
+    tags.addEventListener("input", function () {
+      if (tagTimer) window.clearTimeout(tagTimer);
+      tagTimer = window.setTimeout(function () {
+        var value = tags.value;
+        var cut = value.lastIndexOf(",");
+        var head = cut >= 0 ? value.slice(0, cut + 1) + " " : "";
+        var typed = value.slice(cut + 1).trim();
+        if (!typed || typed === asked) return;
+        asked = typed;
+        window.fetch(tags.getAttribute("data-suggest") + "?q=" + encodeURIComponent(typed), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (names) {
+            while (tagList.firstChild) tagList.removeChild(tagList.firstChild);
+            names.forEach(function (name) {
+              var o = document.createElement("option");
+              o.value = head + name;
+              tagList.appendChild(o);
+            });
+          })
+          .catch(function () { /* typing goes on without suggestions */ });
+      }, 150);
+    });
+  }
+
   // Copies are per user: a shared computer never offers one person's text
   // to the next (signing out also clears them).
   var base = "newsdesk:unsaved:" + (form.getAttribute("data-user") || "") + ":" + form.getAttribute("action");

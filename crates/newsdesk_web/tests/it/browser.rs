@@ -228,6 +228,23 @@ async fn an_editor_writes_formats_illustrates_pastes_and_publishes_in_the_browse
     b.goto(&format!("{}/admin/articles/new", app.base)).await?;
     b.type_into("#headline", "Deal reached after all-night talks").await?;
     b.type_into("#dek", "Both sides claim victory.").await?;
+    // Tags: the field suggests existing ones for the one being typed.
+    b.type_into("#tags", "Diplomacy, wat").await?;
+    let mut offered = Value::Null;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        offered = b
+            .run(
+                "return [...document.querySelectorAll('#tag-options option')].map(o => o.value);",
+                json!([]),
+            )
+            .await?;
+        if offered.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+    }
+    assert_eq!(offered, json!(["Diplomacy, Water"]), "the whole field, the last tag completed");
+    b.run("document.getElementById('tags').value = ''; return true;", json!([])).await?;
     b.run(
         "const s = document.getElementById('section'); \
          s.value = [...s.options].find(o => o.text === 'World').value;",

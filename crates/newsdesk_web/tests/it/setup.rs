@@ -341,8 +341,26 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     // Search narrows a long list.
     let (_, html) = open(&app, &admin, "/admin/tags?q=supply").await?;
     assert!(html.contains("Water supply") && !html.contains(">Diplomacy"), "{html}");
-    // Editors write; they do not set up the newsroom.
+    // Editors write; they do not set up the newsroom, but the editor
+    // suggests existing tags as they type one.
     let ed = sign_in(&app, "ed@example.org").await?;
+    let suggest = |q: &'static str| {
+        let (app, ed) = (&app, ed.clone());
+        async move {
+            let r = admin_get(app, &format!("/admin/tags/suggest?q={q}"), &ed).await?;
+            anyhow::ensure!(r.status() == 200, "{}", r.status());
+            anyhow::Ok(serde_json::from_str::<Vec<String>>(&r.text().await?)?)
+        }
+    };
+    assert_eq!(suggest("wat").await?, vec!["Water supply"]);
+    assert_eq!(suggest("TALKS").await?, vec!["Diplomacy <&> \"talks\""], "inside a name, any case");
+    assert!(suggest("").await?.is_empty() && suggest("zzz").await?.is_empty());
+    assert_eq!(app.get("/admin/tags/suggest?q=wat").await?.status(), 303, "signed in only");
+    let (_, html) = open(&app, &ed, "/admin/articles/new").await?;
+    assert!(
+        html.contains("list=\"tag-options\"")
+            && html.contains("data-suggest=\"/admin/tags/suggest\"")
+    );
     assert_eq!(admin_get(&app, "/admin/sections", &ed).await?.status(), 403);
     let (ed_csrf, _) = open(&app, &ed, "/admin").await?;
     let r = post(&app, &ed, "/admin/tags", &[("csrf", &ed_csrf), ("name", "Sneaky")]).await?;

@@ -23,7 +23,7 @@ use serde::Serialize;
 pub const LIST_LIMIT: usize = 300;
 
 pub fn routes() -> Router<AppState> {
-    let mut r = Router::new();
+    let mut r = Router::new().route("/admin/tags/suggest", get(suggest_tags));
     for kind in Kind::ALL {
         r = r
             .route(&format!("/admin/{}", kind.plural()), get(list).post(create))
@@ -689,4 +689,48 @@ async fn change(
             again(status, error)
         }
     }
+}
+
+/// Tag names suggested for what is typed, at most this many.
+pub const SUGGESTIONS: usize = 12;
+
+/// `GET /admin/tags/suggest?q=…`: the editor's type-ahead for tags (JSON
+/// list of names; names that start with the text first, then names that
+/// contain it). For anyone who writes.
+async fn suggest_tags(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (req, _) = req.into_parts();
+    if let Err(redirect) = signed_in_for(&app, &req, Action::CreateArticle).await? {
+        return Ok(redirect);
+    }
+    let q = field(&query(&req), "q").trim().to_lowercase();
+    let mut names: Vec<(bool, String)> = if q.is_empty() {
+        Vec::new()
+    } else {
+        app.taxonomy()
+            .tags
+            .values()
+            .filter_map(|t| {
+                let lower = t.name.to_lowercase();
+                if lower.starts_with(&q) {
+                    Some((false, t.name.clone()))
+                } else if lower.contains(&q) || t.slug.contains(&q) {
+                    Some((true, t.name.clone()))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    };
+    names.sort_by_cached_key(|(later, n)| (*later, n.to_lowercase()));
+    let names: Vec<String> = names.into_iter().take(SUGGESTIONS).map(|(_, n)| n).collect();
+    let mut res = axum::response::IntoResponse::into_response(
+        serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()),
+    );
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    h.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(res)
 }
