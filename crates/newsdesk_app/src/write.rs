@@ -214,6 +214,15 @@ impl Write {
         // never earlier than before and never in the future.
         a.updated_at = a.updated_at.clamp(before.updated_at, self.now.max(before.updated_at));
         self.check_storable(&mut a).await?;
+        if let (Some(until), Some(at)) = (a.embargo_until, a.scheduled_at)
+            && until > at
+        {
+            return Err(Error::Refused(format!(
+                "it is scheduled for {}, before the embargo ends ({}): unschedule it first",
+                utc(at),
+                utc(until)
+            )));
+        }
         if a.status.is_public() || a.status == ArticleStatus::Scheduled {
             let problems = self.publish_problems(&a).await?;
             if !problems.is_empty() {
@@ -346,6 +355,9 @@ impl Write {
             return Ok(Saved { article: a, version: v });
         }
         a.status.transition(ArticleStatus::Published)?;
+        if let Some(until) = a.embargo_until.filter(|u| *u > self.now) {
+            return Err(Error::Refused(format!("it is under embargo until {}", utc(until))));
+        }
         let problems = self.publish_problems(&a).await?;
         if !problems.is_empty() {
             return Err(Error::Unpublishable(problems));
@@ -417,6 +429,12 @@ impl Write {
             return Err(Error::Refused(format!(
                 "the time to publish ({}) has already passed; publish now instead",
                 at.to_rfc3339()
+            )));
+        }
+        if let Some(until) = a.embargo_until.filter(|u| *u > at) {
+            return Err(Error::Refused(format!(
+                "the time to publish is before the embargo ends ({})",
+                utc(until)
             )));
         }
         let problems = self.publish_problems(&a).await?;
@@ -711,6 +729,11 @@ impl Write {
         self.signals.committed(&done);
         Ok(done)
     }
+}
+
+/// A time as people read it in messages: `2026-03-01 09:00 UTC`.
+fn utc(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// `slug` with `-n` after it (`n` > 1), shortened at a hyphen when needed so

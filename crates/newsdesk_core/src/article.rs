@@ -297,6 +297,10 @@ pub struct Article {
     /// When a scheduled article goes live (set while it is scheduled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// Not to be published before this time (an embargo), now or by a
+    /// schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embargo_until: Option<DateTime<Utc>>,
 }
 
 /// A reason an article cannot be published (or saved) as it is.
@@ -647,6 +651,7 @@ impl Article {
             updated_at: now,
             path: None,
             scheduled_at: None,
+            embargo_until: None,
         }
     }
 

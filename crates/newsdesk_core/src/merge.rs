@@ -83,6 +83,8 @@ pub fn merge_preferring_mine(
         &mut c,
     );
     out.top_rank = pick("top_rank", &base.top_rank, &mine.top_rank, &theirs.top_rank, &mut c);
+    out.embargo_until =
+        pick("embargo", &base.embargo_until, &mine.embargo_until, &theirs.embargo_until, &mut c);
     out.updated_at = mine.updated_at.max(theirs.updated_at);
     let (body, clash) = merge_blocks(&base.body, &mine.body, &theirs.body);
     out.body = body;

@@ -116,7 +116,7 @@ pub struct ArticleState {
 
 const ARTICLE_COLUMNS: &str = "id, slug, headline, headline_seo, headline_social, headline_teaser, \
     dek, section_id, story_id, lead, body, bylines, sources, corrections, canonical_url, status, \
-    top_rank, first_published_at, updated_at, path, scheduled_at, version";
+    top_rank, first_published_at, updated_at, path, scheduled_at, embargo_until, version";
 
 pub(crate) const CARD_COLUMNS: &str = "a.id, a.path, a.headline, a.headline_seo, a.headline_social, \
     a.headline_teaser, a.dek, a.section_id, a.lead, a.bylines, a.first_published_at, a.updated_at";
@@ -162,6 +162,7 @@ struct ArticleRow {
     updated_at: DateTime<Utc>,
     path: Option<String>,
     scheduled_at: Option<DateTime<Utc>>,
+    embargo_until: Option<DateTime<Utc>>,
     version: i32,
 }
 
@@ -197,6 +198,7 @@ impl ArticleRow {
             updated_at: self.updated_at,
             path: self.path,
             scheduled_at: self.scheduled_at,
+            embargo_until: self.embargo_until,
         };
         Ok((article, self.version))
     }
@@ -308,8 +310,8 @@ impl Tx {
         let (id,): (i64,) = on_tx!(self, c => sqlx::query_as(
             "INSERT INTO articles (slug, headline, headline_seo, headline_social, headline_teaser, dek, \
              section_id, story_id, lead, body, bylines, sources, corrections, canonical_url, status, \
-             top_rank, first_published_at, updated_at, path, scheduled_at, terms, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1) \
+             top_rank, first_published_at, updated_at, path, scheduled_at, terms, embargo_until, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1) \
              RETURNING id",
         )
         .bind(&a.slug).bind(&a.headlines.display).bind(&a.headlines.seo).bind(&a.headlines.social)
@@ -317,7 +319,7 @@ impl Tx {
         .bind(to_json(&a.body)).bind(to_json(&a.bylines)).bind(to_json(&a.sources))
         .bind(to_json(&a.corrections)).bind(&a.canonical_url).bind(a.status.as_str())
         .bind(a.top_rank).bind(a.first_published_at).bind(a.updated_at).bind(&a.path)
-        .bind(a.scheduled_at).bind(&terms)
+        .bind(a.scheduled_at).bind(&terms).bind(a.embargo_until)
         .fetch_one(&mut *c).await)
         .map_err(|e| match &a.path {
             Some(path) => conflict_on_unique(e, || format!("another article already lives at `{path}`")),
@@ -343,14 +345,14 @@ impl Tx {
             "UPDATE articles SET slug = $1, headline = $2, headline_seo = $3, headline_social = $4, \
              headline_teaser = $5, dek = $6, section_id = $7, story_id = $8, lead = $9, body = $10, \
              bylines = $11, sources = $12, corrections = $13, canonical_url = $14, top_rank = $15, \
-             updated_at = $16, terms = $17, version = version + 1 \
+             updated_at = $16, terms = $17, embargo_until = $20, version = version + 1 \
              WHERE id = $18 AND version = $19 RETURNING version",
         )
         .bind(&a.slug).bind(&a.headlines.display).bind(&a.headlines.seo).bind(&a.headlines.social)
         .bind(&a.headlines.teaser).bind(&a.dek).bind(a.section_id).bind(a.story_id).bind(&lead)
         .bind(to_json(&a.body)).bind(to_json(&a.bylines)).bind(to_json(&a.sources))
         .bind(to_json(&a.corrections)).bind(&a.canonical_url).bind(a.top_rank)
-        .bind(a.updated_at).bind(&terms).bind(a.id).bind(expected_version)
+        .bind(a.updated_at).bind(&terms).bind(a.id).bind(expected_version).bind(a.embargo_until)
         .fetch_optional(&mut *c).await)?;
         let Some((version,)) = row else {
             return Err(self.stale_or_missing(a.id).await);

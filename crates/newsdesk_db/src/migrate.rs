@@ -53,6 +53,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0006_settings.sql"),
         postgres: include_str!("../migrations/postgres/0006_settings.sql"),
     },
+    Step {
+        version: 7,
+        name: "embargo",
+        sqlite: include_str!("../migrations/sqlite/0007_embargo.sql"),
+        postgres: include_str!("../migrations/postgres/0007_embargo.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search

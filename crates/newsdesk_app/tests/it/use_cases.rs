@@ -568,9 +568,9 @@ async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() ->
               '2026-03-02 09:00:00+00:00', '/world/2026/03/02/b', '[[\"dock\",2.0],[\"strike\",2.0],[\"end\",1.0]]')",
         )
         .await?;
-        // Steps 3 (the application layer), 4 (accounts), 5 (the desk) and
-        // 6 (settings).
-        assert_eq!(t.db.migrate().await?, 4);
+        // Steps 3 (the application layer), 4 (accounts), 5 (the desk),
+        // 6 (settings) and 7 (embargoes).
+        assert_eq!(t.db.migrate().await?, 5);
         let jobs = t.db.list_jobs(None, 10).await?;
         assert_eq!(
             jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),
@@ -600,3 +600,52 @@ db_test!(publishing_or_unpublishing_twice_changes_nothing, |t: TestDb| async mov
     assert_eq!(n.db().list_revisions(d.article.id).await?.len(), 3, "create, publish, unpublish");
     Ok(())
 });
+
+db_test!(
+    an_embargoed_article_is_published_neither_now_nor_by_an_early_schedule,
+    |t: TestDb| async move {
+        let n = newsroom(&t);
+        let s = section(&n, "world").await?;
+        let mut a = article("Report under embargo", s);
+        let until = chrono::Utc::now() + chrono::Duration::hours(2);
+        a.embargo_until = Some(until);
+        let d = n.create_draft(&editor(), a).await?;
+        let id = d.article.id;
+        let now = n.publish(&editor(), id, None).await;
+        assert!(
+            matches!(&now, Err(Error::Refused(m)) if m.starts_with("it is under embargo until")),
+            "{now:?}"
+        );
+        let early = n.schedule(&editor(), id, until - chrono::Duration::minutes(5), None).await;
+        assert!(
+            matches!(&early, Err(Error::Refused(m)) if m.contains("before the embargo ends")),
+            "{early:?}"
+        );
+        assert_eq!(n.db().find_article(id).await?.status, ArticleStatus::Draft, "nothing changed");
+        // At or after the embargo: scheduled; moving the embargo past the
+        // schedule is refused.
+        let at = until + chrono::Duration::minutes(1);
+        let scheduled = n.schedule(&editor(), id, at, None).await?;
+        let mut later = scheduled.article.clone();
+        later.embargo_until = Some(at + chrono::Duration::hours(1));
+        let moved = n.save(&editor(), later, scheduled.version).await;
+        assert!(
+            matches!(&moved, Err(Error::Refused(m)) if m.contains("unschedule it first")),
+            "{moved:?}"
+        );
+        // The embargo is kept with the article and its revisions.
+        assert_eq!(
+            n.db().find_article(id).await?.embargo_until.map(|u| u.timestamp()),
+            Some(until.timestamp())
+        );
+        let old = n.db().revision_content(id, 1).await?;
+        assert_eq!(old.embargo_until.map(|u| u.timestamp()), Some(until.timestamp()));
+        // Lifted, it publishes.
+        let (mut lifted, v) = n.db().find_article_versioned(id).await?;
+        lifted.embargo_until = None;
+        let saved = n.save(&editor(), lifted, v).await?;
+        let done = n.publish(&editor(), id, Some(saved.version)).await?;
+        assert_eq!(done.article.status, ArticleStatus::Published);
+        Ok(())
+    }
+);

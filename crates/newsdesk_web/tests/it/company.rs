@@ -332,3 +332,43 @@ async fn named(app: &TestApp, email: &str, name: &str) -> anyhow::Result<()> {
         .await?;
     Ok(())
 }
+
+db_test!(an_embargo_set_in_the_form_holds_back_publication, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    account(&app, "ed@example.org", Role::Editor, false).await?;
+    let ed = sign_in(&app, "ed@example.org").await?;
+    let mut copy = app.t.db.find_article(app.ids.main).await?;
+    (copy.id, copy.slug, copy.path, copy.first_published_at) = (0, "embargoed".into(), None, None);
+    copy.status = newsdesk_core::ArticleStatus::Draft;
+    let system = newsdesk_core::Actor::system("test");
+    let id = app.app.newsroom.create_draft(&system, copy).await?.article.id;
+    let path = format!("/admin/articles/{id}");
+    let until = (chrono::Utc::now() + chrono::Duration::days(1)).with_timezone(&app.app.tz());
+    let typed = until.format("%Y-%m-%dT%H:%M").to_string();
+    let publish =
+        editor_fields(&app, &ed, &path, &[("embargo", typed.as_str()), ("do", "publish")]).await?;
+    let publish: Vec<(&str, &str)> =
+        publish.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&app, &ed, &path, &publish).await?;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await?;
+    assert!(
+        html.contains("under embargo until") && html.contains(&format!("value=\"{typed}\"")),
+        "{html}"
+    );
+    let save =
+        editor_fields(&app, &ed, &path, &[("embargo", typed.as_str()), ("do", "save")]).await?;
+    let save: Vec<(&str, &str)> = save.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(post(&app, &ed, &path, &save).await?.status(), 303);
+    let stored = app.t.db.find_article(id).await?.embargo_until.map(|u| u.timestamp() / 60);
+    assert_eq!(stored, Some(until.timestamp() / 60), "typed in the site's time zone");
+    let (_, _, html) = open(&app, &ed, &path).await?;
+    assert!(html.contains(&format!("id=\"embargo\" name=\"embargo\" value=\"{typed}\"")));
+    let bad =
+        editor_fields(&app, &ed, &path, &[("embargo", "next tuesday"), ("do", "save")]).await?;
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&app, &ed, &path, &bad).await?;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await?.contains("Embargo — Give a date and a time"));
+    app.stop().await
+});

@@ -385,6 +385,8 @@ struct Fields {
     sources: String,
     canonical_url: String,
     top_rank: String,
+    /// Not before, in the site's time zone (`YYYY-MM-DDTHH:MM`).
+    embargo: String,
 }
 
 fn opt(s: &Option<String>) -> String {
@@ -397,7 +399,7 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 impl Fields {
-    fn of(t: &Taxonomy, a: &Article) -> Fields {
+    fn of(t: &Taxonomy, a: &Article, tz: chrono_tz::Tz) -> Fields {
         let lead = a.lead.as_ref();
         Fields {
             headline: a.headlines.display.clone(),
@@ -436,6 +438,10 @@ impl Fields {
                 .join("\n"),
             canonical_url: opt(&a.canonical_url),
             top_rank: a.top_rank.map(|r| r.to_string()).unwrap_or_default(),
+            embargo: a
+                .embargo_until
+                .map(|at| at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -466,6 +472,7 @@ impl Fields {
             sources: g("sources"),
             canonical_url: g("canonical_url"),
             top_rank: g("top_rank"),
+            embargo: g("embargo"),
         }
     }
 }
@@ -587,6 +594,7 @@ fn read_fields(
     t: &Taxonomy,
     f: &Fields,
     base: &Article,
+    tz: chrono_tz::Tz,
 ) -> Result<(Article, Vec<String>), Vec<String>> {
     let mut errors = Vec::new();
     let mut a = base.clone();
@@ -683,6 +691,16 @@ fn read_fields(
             Ok(r) if (1..=100).contains(&r) => Some(r),
             _ => {
                 errors.push("The top-story rank is a number from 1 to 100.".into());
+                None
+            }
+        },
+    };
+    a.embargo_until = match f.embargo.trim() {
+        "" => None,
+        v => match local_time(tz, v) {
+            Ok(at) => Some(at),
+            Err(e) => {
+                errors.push(format!("Embargo — {e}"));
                 None
             }
         },
@@ -987,7 +1005,7 @@ async fn edit_form(
     };
     let (article, version) = openable(&app, &s, &parts, id).await?;
     let t = app.taxonomy();
-    let stored_fields = Fields::of(&t, &article);
+    let stored_fields = Fields::of(&t, &article, app.tz());
     let q = query(&parts);
     // Text autosaved and never saved: offered back, or (when asked for)
     // put in the form, based on the version it was written on so that a
@@ -1093,14 +1111,18 @@ impl Step {
 
 /// A schedule time typed in the site's time zone.
 fn schedule_time(app: &AppState, v: &str) -> Result<DateTime<Utc>, String> {
+    local_time(app.tz(), v)
+}
+
+/// A date and time typed in time zone `tz` (`YYYY-MM-DDTHH:MM[:SS]`).
+fn local_time(tz: chrono_tz::Tz, v: &str) -> Result<DateTime<Utc>, String> {
     let naive = NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| "Give the time to publish as a date and a time.".to_owned())?;
-    app.tz()
-        .from_local_datetime(&naive)
+        .map_err(|_| "Give a date and a time, e.g. 2026-03-01T09:00.".to_owned())?;
+    tz.from_local_datetime(&naive)
         .earliest()
         .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| format!("{v} does not exist in {} (the clocks skip it).", app.tz().name()))
+        .ok_or_else(|| format!("{v} does not exist in {} (the clocks skip it).", tz.name()))
 }
 
 fn problem_messages(e: &UseCaseError) -> Vec<String> {
@@ -1240,7 +1262,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
         Some((a, _)) => a.clone(),
         None => Article::draft("", Utc::now()),
     };
-    let (mut mine, new_tags) = match read_fields(&t, &fields, &base) {
+    let (mut mine, new_tags) = match read_fields(&t, &fields, &base, app.tz()) {
         Ok(read) => read,
         Err(problems) => {
             return e
@@ -1314,7 +1336,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             .first()
             .map(|r| r.actor.clone())
             .unwrap_or_default();
-        let mut shown = Fields::of(&t, &mine);
+        let mut shown = Fields::of(&t, &mine, app.tz());
         if !new_tags.is_empty() {
             let mut tags: Vec<String> = vec![shown.tags.clone()];
             tags.extend(new_tags.iter().cloned());

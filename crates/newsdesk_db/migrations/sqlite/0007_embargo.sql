@@ -1,0 +1,5 @@
+-- Embargoes. SQLite dialect. Keep in step with ../postgres/0007_embargo.sql.
+
+-- The time before which an article may not be published, now or by a
+-- schedule (a report under embargo until its release time).
+ALTER TABLE articles ADD COLUMN embargo_until TIMESTAMP;
