@@ -293,6 +293,8 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     )
     .await?;
     assert_eq!(r.status(), 303);
+    let (_, html) = open(&app, &admin, &location(&r)).await?;
+    assert!(html.contains("<img src=\"/media/") && html.contains("alt=\"The portrait now\""));
     let (status, page) = app.text("/author/pat-doe").await?;
     assert_eq!(status, 200);
     assert!(

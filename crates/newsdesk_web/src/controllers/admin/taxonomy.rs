@@ -354,6 +354,8 @@ struct ItemView {
     public_url: Option<String>,
     inputs: Vec<Input>,
     removal_note: &'static str,
+    /// The author's portrait as stored, shown beside its field.
+    portrait_url: Option<String>,
 }
 
 fn kind_of(req: &axum::http::request::Parts) -> Result<Kind, AppError> {
@@ -565,7 +567,7 @@ async fn create(State(app): State<AppState>, req: Request) -> Result<Response, A
     }
 }
 
-fn item_page(
+async fn item_page(
     app: &AppState,
     s: &Session,
     kind: Kind,
@@ -573,7 +575,15 @@ fn item_page(
     said: Said,
 ) -> Result<Response, AppError> {
     let title = if item.name.is_empty() { kind.heading() } else { item.name.as_str() };
-    let stored_slug = items(app, kind).into_iter().find(|i| i.id == item.id).map(|i| i.slug);
+    let stored = items(app, kind).into_iter().find(|i| i.id == item.id);
+    let portrait = stored.as_ref().and_then(|i| i.photo.parse::<Id>().ok());
+    let portrait_url = match portrait {
+        Some(m) => {
+            app.db.media_by_ids(&[m]).await?.first().map(|m| newsdesk_content::media_url(&m.file))
+        }
+        None => None,
+    };
+    let stored_slug = stored.map(|i| i.slug);
     let mut view = ItemView {
         page: AdminPage::new(app, title).signed_in(s),
         kind: kind.singular(),
@@ -583,6 +593,7 @@ fn item_page(
         public_url: stored_slug.and_then(|slug| kind.public_url(&slug)),
         inputs: inputs(kind, item),
         removal_note: kind.removal_note(),
+        portrait_url,
     };
     view.page.error = said.error;
     view.page.notice = said.notice;
@@ -612,7 +623,7 @@ async fn show(
         "saved" => Some("Saved. Pages that show it follow in a moment.".to_owned()),
         _ => None,
     };
-    item_page(&app, &s, kind, &item, said)
+    item_page(&app, &s, kind, &item, said).await
 }
 
 /// `POST /admin/{kind}/{id}`: saves the item, or removes it
@@ -655,18 +666,13 @@ async fn change(
                     error: Some(format!("Not removed. {}", kind.removal_note())),
                     notice: None,
                 };
-                item_page(&app, &session, kind, &before, said)
+                item_page(&app, &session, kind, &before, said).await
             }
             Err(e) => {
                 let subject = format!("{} {id}", kind.singular());
                 let (status, error) = refusal(&app, (&session, &from), &subject, e).await?;
-                item_page(
-                    &app,
-                    &session,
-                    kind,
-                    &before,
-                    Said { status, error: Some(error), notice: None },
-                )
+                let said = Said { status, error: Some(error), notice: None };
+                item_page(&app, &session, kind, &before, said).await
             }
         };
     }
@@ -676,7 +682,7 @@ async fn change(
     };
     let wanted = match Wanted::read(&app, kind, &item).await? {
         Ok(w) => w,
-        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, e).await,
     };
     match store(&app, &session, &from, kind, &wanted, Some(&before)).await {
         Ok(_) => {
@@ -686,7 +692,7 @@ async fn change(
         Err(e) => {
             let subject = format!("{} {id}", kind.singular());
             let (status, error) = refusal(&app, (&session, &from), &subject, e).await?;
-            again(status, error)
+            again(status, error).await
         }
     }
 }
