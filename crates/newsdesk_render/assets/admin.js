@@ -4,6 +4,12 @@
 // heartbeats to the server.
 (function () {
   "use strict";
+  // Forms that remove or disable something ask first.
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target;
+    var question = f && f.getAttribute && f.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) ev.preventDefault();
+  });
   var form = document.querySelector("form.editor");
   if (!form) return;
 

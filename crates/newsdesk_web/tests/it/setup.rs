@@ -98,6 +98,8 @@ db_test!(administrators_add_accounts_change_roles_and_disable_them, |t: TestDb| 
     let page = format!("/admin/users/{}", ruth.id);
     let (csrf, html) = open(&app, &admin, &page).await?;
     assert!(html.contains("Ruth &lt;Ng&gt;") && html.contains("Change role"));
+    assert!(html.contains("<a href=\"/admin/users\" aria-current=\"page\">Users</a>"));
+    assert!(html.contains("data-confirm=\"Disable Ruth &lt;Ng&gt;?"), "disabling asks first");
     let r =
         post(&app, &admin, &page, &[("csrf", &csrf), ("do", "role"), ("role", "editor")]).await?;
     assert_eq!((r.status().as_u16(), location(&r)), (303, format!("{page}?done=role")));
@@ -295,6 +297,10 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     assert_eq!(r.status(), 303);
     let (_, html) = open(&app, &admin, &location(&r)).await?;
     assert!(html.contains("<img src=\"/media/") && html.contains("alt=\"The portrait now\""));
+    assert!(html.contains("data-confirm=\"Remove this author for good?\""));
+    assert!(
+        html.contains("<a href=\"/admin/sections\" aria-current=\"page\">Sections &amp; tags</a>")
+    );
     let (status, page) = app.text("/author/pat-doe").await?;
     assert_eq!(status, 200);
     assert!(

@@ -188,6 +188,17 @@ impl AdminPage {
     }
 }
 
+impl AdminPage {
+    /// Marks `name` as the menu entry this page is under (pages whose
+    /// title is their subject: an account, a tag).
+    fn under(mut self, name: &str) -> AdminPage {
+        for n in &mut self.nav {
+            n.current = n.name == name;
+        }
+        self
+    }
+}
+
 /// The back office's own `Content-Security-Policy`: scripts only from this
 /// site's files, so text that slipped through escaping still cannot run.
 pub const ADMIN_CSP: &str = "script-src 'self'; object-src 'none'; base-uri 'none'; \

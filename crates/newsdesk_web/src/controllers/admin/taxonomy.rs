@@ -585,7 +585,7 @@ async fn item_page(
     };
     let stored_slug = stored.map(|i| i.slug);
     let mut view = ItemView {
-        page: AdminPage::new(app, title).signed_in(s),
+        page: AdminPage::new(app, title).signed_in(s).under("Sections & tags"),
         kind: kind.singular(),
         plural: kind.plural(),
         heading: kind.heading(),

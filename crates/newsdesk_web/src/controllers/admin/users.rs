@@ -189,7 +189,7 @@ async fn account_page(
     };
     let u = User::from_row(&row)?;
     let mut view = AccountPage {
-        page: AdminPage::new(app, &u.name).signed_in(s),
+        page: AdminPage::new(app, &u.name).signed_in(s).under("Users"),
         id,
         manageable: may_manage(&s.user.actor(), u.role),
         roles: role_choices(s, u.role.as_str()),
