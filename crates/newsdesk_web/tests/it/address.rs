@@ -36,8 +36,11 @@ db_test!(an_editor_moves_a_published_article_and_the_old_address_follows, |t: Te
     assert!(
         html.contains("only an editor changes it once published") && html.contains(" readonly")
     );
-    let r = save(&app, &ann, &admin_path, &[("slug", "a-new-name"), ("do", "save")]).await?;
-    assert_eq!(r.status(), 403, "{}", r.text().await?);
+    let r = save(&app, &ann, &admin_path, &[("slug", "a-new-name"), ("bump", "1"), ("do", "save")])
+        .await?;
+    assert_eq!(r.status(), 403);
+    let html = r.text().await?;
+    assert!(html.contains("name=\"bump\" value=\"1\" checked"), "the box stays ticked: {html}");
     assert_eq!(app.t.db.find_article(id).await?.path.as_deref(), Some(old.as_str()));
 
     // An editor moves it.

@@ -448,6 +448,33 @@ db_test!(
             app.t.db.find_article(id).await?.headlines.display,
             "Shared story, retitled by A"
         );
+
+        // Both retitle it; B also writes a headline for search engines,
+        // which A left alone. The clash view shows the headline only.
+        let (ca, va, _) = open(&app, &sa, &path).await?;
+        let (cb, vb, _) = open(&app, &sb, &path).await?;
+        let a = [
+            ("csrf", ca.as_str()),
+            ("version", va.as_str()),
+            ("headline", "Retitled again by A"),
+            ("body", b_text),
+            ("do", "save"),
+        ];
+        assert!(location(&post(&app, &sa, &path, &a).await?).ends_with("done=saved"));
+        let b = [
+            ("csrf", cb.as_str()),
+            ("version", vb.as_str()),
+            ("headline", "Retitled by B"),
+            ("headline_seo", "Words from B for search"),
+            ("body", b_text),
+            ("do", "save"),
+        ];
+        let r = post(&app, &sb, &path, &b).await?;
+        assert_eq!(r.status(), 409);
+        let html = r.text().await?;
+        assert!(html.contains("<h3>Headline</h3>"), "{html}");
+        assert!(!html.contains("<h3>Headline for search</h3>"), "no clash there");
+        assert_eq!(hidden(&html, "headline_seo"), "Words from B for search");
         assert_eq!(
             app.t.db.find_article(id).await?.body[1],
             Block::paragraph("Second, as B sees it.")

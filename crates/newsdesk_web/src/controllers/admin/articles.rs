@@ -765,6 +765,8 @@ struct EditorView {
     corrections: Vec<String>,
     /// The note to the writer as typed (kept on refusal).
     note: String,
+    /// The "updated" box as sent (kept on refusal).
+    bump: bool,
     /// Who sent the draft back, when, saying what.
     sent_back: Option<SentBack>,
     /// The body as blocks, for the rich-text editor (JSON, safe inside a
@@ -794,6 +796,8 @@ struct Editing<'a> {
     schedule_at: String,
     correction: String,
     note: String,
+    /// "Tell readers the story was updated", as sent.
+    bump: bool,
 }
 
 impl Editing<'_> {
@@ -892,6 +896,7 @@ impl Editing<'_> {
             schedule_at: self.schedule_at.clone(),
             correction: self.correction.clone(),
             note: self.note.clone(),
+            bump: self.bump,
             sent_back,
             tz: self.app.tz().name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
@@ -988,6 +993,7 @@ async fn new_form(State(app): State<AppState>, req: Request) -> Result<Response,
         schedule_at: String::new(),
         correction: String::new(),
         note: String::new(),
+        bump: false,
     };
     e.render(StatusCode::OK, f, 0, Vec::new()).await
 }
@@ -1042,6 +1048,7 @@ async fn edit_form(
         schedule_at: String::new(),
         correction: String::new(),
         note: String::new(),
+        bump: false,
     };
     let mut view = e.view(f, form_version, Vec::new()).await?;
     view.page.notice = notice.map(str::to_owned);
@@ -1203,6 +1210,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             schedule_at: field(&sent.fields, "schedule_at").chars().take(40).collect(),
             correction: field(&sent.fields, "correction").to_owned(),
             note: field(&sent.fields, "note").to_owned(),
+            bump: field(&sent.fields, "bump") == "1",
             sent_back: None,
             tz: app.tz().name().to_owned(),
             kinds: KINDS.map(kind_name).join(", "),
@@ -1231,6 +1239,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
         schedule_at: field(&sent.fields, "schedule_at").chars().take(40).collect(),
         correction: field(&sent.fields, "correction").to_owned(),
         note: field(&sent.fields, "note").to_owned(),
+        bump: field(&sent.fields, "bump") == "1",
     };
     if !same_secret(&s.csrf_token, field(&sent.fields, "csrf")) {
         return e
@@ -1363,7 +1372,14 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
         };
         let items = newsdesk_content::diff::articles(&mine, theirs)
             .into_iter()
-            .filter(|d| whole || clashes.iter().any(|c| d.field.starts_with(label(c))))
+            .filter(|d| {
+                // "Headline" is not "Headline for search"; "Body" covers
+                // "Body, block 3".
+                whole
+                    || clashes.iter().any(|c| {
+                        d.field == label(c) || d.field.starts_with(&format!("{},", label(c)))
+                    })
+            })
             .collect();
         view.conflict = Some(ConflictView { items, by: who });
         return page(&app, StatusCode::CONFLICT, "admin/editor.html", &view);
