@@ -1,12 +1,12 @@
 //! Newsroom accounts: who may sign in, with which role, and their
 //! passwords (Argon2id, hashed off the async threads).
 
-use crate::sessions::Origin;
+use crate::sessions::{Origin, audit_entry};
 use crate::{Error, Newsroom, Result};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::Utc;
 use newsdesk_core::{Action, Actor, Id, Role, authorize};
-use newsdesk_db::{NewAudit, NewUser, Tx, UserRow};
+use newsdesk_db::{NewUser, Tx, UserRow};
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -200,7 +200,7 @@ impl Newsroom {
             .await?;
         let row = tx.find_user(id).await?;
         let detail = format!("role {}", new.role);
-        tx.audit(&audit(actor, "user_added", &email, &detail, from)).await?;
+        tx.audit(&audit_entry(actor, "user_added", &email, &detail, from)).await?;
         let done = tx.commit().await?;
         self.signals().committed(&done);
         User::from_row(&row)
@@ -232,7 +232,7 @@ impl Newsroom {
         tx.set_password_hash(user_id, &hash, Utc::now()).await?;
         // Whoever knew the old password is signed out everywhere.
         tx.delete_user_sessions(user_id, None).await?;
-        tx.audit(&audit(actor, "password_changed", &target.email, "", from)).await?;
+        tx.audit(&audit_entry(actor, "password_changed", &target.email, "", from)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -261,7 +261,7 @@ impl Newsroom {
             tx.delete_user_sessions(user_id, None).await?;
         }
         let action = if disabled { "user_disabled" } else { "user_enabled" };
-        tx.audit(&audit(actor, action, &target.email, "", from)).await?;
+        tx.audit(&audit_entry(actor, action, &target.email, "", from)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -301,7 +301,7 @@ impl Newsroom {
         };
         tx.set_user_role(user_id, role.as_str(), author_id).await?;
         let detail = format!("{} → {}", target.role, role);
-        tx.audit(&audit(actor, "role_changed", &target.email, &detail, from)).await?;
+        tx.audit(&audit_entry(actor, "role_changed", &target.email, &detail, from)).await?;
         let row = tx.find_user(user_id).await?;
         let done = tx.commit().await?;
         self.signals().committed(&done);
@@ -370,26 +370,6 @@ async fn own_profile(tx: &mut Tx, name: &str, role: Role, taken: &[String]) -> R
         crate::events::Event::TaxonomyChanged { what: "author".into(), id: made.id }.to_new(),
     );
     Ok(Some(made.id))
-}
-
-/// An audit entry for a change made by `actor` from `from` (an empty
-/// address: the command line).
-fn audit<'a>(
-    actor: &'a Actor,
-    action: &'a str,
-    subject: &'a str,
-    detail: &'a str,
-    from: &'a Origin,
-) -> NewAudit<'a> {
-    NewAudit {
-        at: Utc::now(),
-        user_id: actor.user_id,
-        actor: &actor.name,
-        action,
-        subject,
-        ip: &from.ip,
-        detail,
-    }
 }
 
 /// A valid Argon2id hash of a random string, for unknown addresses.

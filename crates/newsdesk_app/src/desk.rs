@@ -8,11 +8,11 @@
 //! unknowingly rewrite the same paragraph.
 
 use crate::accounts::User;
-use crate::sessions::{Origin, Session};
+use crate::sessions::{Origin, Session, audit_entry};
 use crate::{Newsroom, Result};
 use chrono::{DateTime, Duration, Utc};
 use newsdesk_core::Id;
-use newsdesk_db::{Holder, NewAudit, Present};
+use newsdesk_db::{Holder, Present};
 
 /// How long after its last heartbeat an editor still counts as open.
 pub const PRESENT_FOR: Duration = Duration::seconds(60);
@@ -44,15 +44,16 @@ impl Newsroom {
         // Claimed first when free, so two people opening it at once do not
         // both hold it; then read under lock.
         tx.claim_holder(id, user.id, &user.name, now).await?;
-        let holder = match tx.holder(id).await? {
+        let held = match tx.holder(id).await? {
             Some(h) if h.user_id == user.id => Some(h),
             Some(h) => {
-                let gone = tx.seen_at(id, h.user_id).await?.is_none_or(|at| now - at > PRESENT_FOR);
-                if gone { None } else { Some(h) }
+                let seen = tx.seen_at(id, h.user_id).await?;
+                seen.is_some_and(|at| now - at <= PRESENT_FOR).then_some(h)
             }
             None => None,
         };
-        let holder = match holder {
+        // Nobody holds it, or its holder has gone: the asker does now.
+        let holder = match held {
             Some(h) => h,
             None => {
                 tx.set_holder(id, user.id, &user.name, now).await?;
@@ -88,16 +89,8 @@ impl Newsroom {
         if let Some(h) = &before {
             let subject = format!("article {id}");
             let detail = format!("from {}", h.name);
-            tx.audit(&NewAudit {
-                at: now,
-                user_id: Some(u.id),
-                actor: &u.name,
-                action: "article_taken_over",
-                subject: &subject,
-                ip: &from.ip,
-                detail: &detail,
-            })
-            .await?;
+            let actor = u.actor();
+            tx.audit(&audit_entry(&actor, "article_taken_over", &subject, &detail, from)).await?;
         }
         tx.commit().await?;
         Ok(before.map(|h| h.name))

@@ -13,7 +13,7 @@
 use crate::accounts::{User, normalize_email};
 use crate::{Newsroom, Result};
 use chrono::{DateTime, Duration, Utc};
-use newsdesk_core::Id;
+use newsdesk_core::{Actor, Id};
 use newsdesk_db::{NewAudit, NewSession};
 use sha2::{Digest, Sha256};
 
@@ -304,6 +304,19 @@ impl Newsroom {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// An audit entry for a change made now by `actor` from `from` (an empty
+/// address: the command line). Every use case that audits builds its entry
+/// here.
+pub fn audit_entry<'a>(
+    actor: &'a Actor,
+    action: &'a str,
+    subject: &'a str,
+    detail: &'a str,
+    from: &'a Origin,
+) -> NewAudit<'a> {
+    audit(Utc::now(), actor.user_id, &actor.name, action, subject, from, detail)
 }
 
 fn audit<'a>(

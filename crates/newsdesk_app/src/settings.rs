@@ -5,11 +5,10 @@
 //! addresses of articles published from then on.
 
 use crate::events::Event;
-use crate::sessions::Origin;
+use crate::sessions::{Origin, audit_entry};
 use crate::{Error, Newsroom, Result};
-use chrono::Utc;
 use newsdesk_core::{Action, Actor, Id, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, authorize};
-use newsdesk_db::{Database, NewAudit, Tx};
+use newsdesk_db::{Database, Tx};
 
 /// Setting names as stored.
 pub const TITLE: &str = "title";
@@ -119,16 +118,7 @@ impl Newsroom {
             tx.put_setting(name, value.map(str::trim)).await?;
         }
         let detail = changed.join(", ");
-        tx.audit(&NewAudit {
-            at: Utc::now(),
-            user_id: actor.user_id,
-            actor: &actor.name,
-            action: "settings_changed",
-            subject: "site",
-            ip: &from.ip,
-            detail: &detail,
-        })
-        .await?;
+        tx.audit(&audit_entry(actor, "settings_changed", "site", &detail, from)).await?;
         tx.record_event(Event::SiteChanged { reason: format!("settings: {detail}") }.to_new());
         let done = tx.commit().await?;
         self.signals().committed(&done);

@@ -719,6 +719,20 @@ impl Write {
         self.enqueue(&Job::RelatedRebuild, self.now).await
     }
 
+    /// Appends to the audit log in this transaction, as this write's actor,
+    /// from `from`: the entry stands only if the change does.
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        subject: &str,
+        detail: &str,
+        from: &crate::sessions::Origin,
+    ) -> Result<()> {
+        let entry = crate::sessions::audit_entry(&self.actor, action, subject, detail, from);
+        self.tx.audit(&entry).await?;
+        Ok(())
+    }
+
     /// Commits everything this write did, then wakes this process's event
     /// follower and workers.
     pub async fn commit(mut self) -> Result<Committed> {

@@ -71,19 +71,19 @@ impl Tx {
     }
 
     /// Makes `user_id` the holder of article `id` when nobody holds it
-    /// (two people opening it at once: one of them); whether they now do.
+    /// (two people opening it at once: one of them).
     pub async fn claim_holder(
         &mut self,
         id: Id,
         user_id: Id,
         name: &str,
         at: DateTime<Utc>,
-    ) -> Result<bool> {
-        let n = on_tx!(self, c => sqlx::query(
+    ) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO article_holders (article_id, user_id, name, since) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (article_id) DO NOTHING",
         ).bind(id).bind(user_id).bind(name).bind(at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        Ok(())
     }
 
     /// Makes `user_id` the holder of article `id` from `at`.

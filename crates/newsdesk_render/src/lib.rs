@@ -68,6 +68,7 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/users.html", include_str!("../templates/admin/users.html")),
     ("admin/user.html", include_str!("../templates/admin/user.html")),
     ("admin/fields.html", include_str!("../templates/admin/fields.html")),
+    ("admin/said.html", include_str!("../templates/admin/said.html")),
     ("admin/taxonomy.html", include_str!("../templates/admin/taxonomy.html")),
     ("admin/taxonomy_item.html", include_str!("../templates/admin/taxonomy_item.html")),
     ("admin/settings.html", include_str!("../templates/admin/settings.html")),

@@ -3,21 +3,10 @@
 
 use crate::TestApp;
 use crate::admin::sign_in;
-use crate::company::editor_fields;
-use crate::desk::{account, location, open, post};
+use crate::company::send_editor;
+use crate::desk::{account, location, open};
 use newsdesk_core::Role;
 use newsdesk_test_support::{TestDb, db_test};
-
-async fn save(
-    app: &TestApp,
-    session: &str,
-    path: &str,
-    over: &[(&str, &str)],
-) -> anyhow::Result<reqwest::Response> {
-    let fields = editor_fields(app, session, path, over).await?;
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    post(app, session, path, &fields).await
-}
 
 db_test!(an_editor_moves_a_published_article_and_the_old_address_follows, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
@@ -36,8 +25,13 @@ db_test!(an_editor_moves_a_published_article_and_the_old_address_follows, |t: Te
     assert!(
         html.contains("only an editor changes it once published") && html.contains(" readonly")
     );
-    let r = save(&app, &ann, &admin_path, &[("slug", "a-new-name"), ("bump", "1"), ("do", "save")])
-        .await?;
+    let r = send_editor(
+        &app,
+        &ann,
+        &admin_path,
+        &[("slug", "a-new-name"), ("bump", "1"), ("do", "save")],
+    )
+    .await?;
     assert_eq!(r.status(), 403);
     let html = r.text().await?;
     assert!(html.contains("name=\"bump\" value=\"1\" checked"), "the box stays ticked: {html}");
@@ -46,7 +40,8 @@ db_test!(an_editor_moves_a_published_article_and_the_old_address_follows, |t: Te
     // An editor moves it.
     let (_, _, html) = open(&app, &ed, &admin_path).await?;
     assert!(html.contains("changing it moves the article"));
-    let r = save(&app, &ed, &admin_path, &[("slug", "water-deal-signed"), ("do", "save")]).await?;
+    let r = send_editor(&app, &ed, &admin_path, &[("slug", "water-deal-signed"), ("do", "save")])
+        .await?;
     assert_eq!(r.status(), 303, "{}", r.text().await?);
     let new = app.t.db.find_article(id).await?.path.unwrap_or_default();
     let prefix = old.rsplit_once('/').map(|(p, _)| p).unwrap_or_default();
@@ -66,7 +61,8 @@ db_test!(an_editor_moves_a_published_article_and_the_old_address_follows, |t: Te
 
     // Moved back: the first address is live again, the second redirects.
     let old_slug = old.rsplit_once('/').map(|(_, s)| s).unwrap_or_default().to_owned();
-    let r = save(&app, &ed, &admin_path, &[("slug", old_slug.as_str()), ("do", "save")]).await?;
+    let r =
+        send_editor(&app, &ed, &admin_path, &[("slug", old_slug.as_str()), ("do", "save")]).await?;
     assert_eq!(r.status(), 303);
     assert_eq!(app.get(&old).await?.status(), 200);
     let r = app.get(&new).await?;
@@ -83,13 +79,14 @@ db_test!(an_editor_moves_a_published_article_and_the_old_address_follows, |t: Te
     let twin = app.app.newsroom.publish_as_of(&system, twin, first).await?;
     let former = new.rsplit_once('/').map(|(_, s)| s).unwrap_or_default().to_owned();
     let twin_admin = format!("/admin/articles/{}", twin.article.id);
-    let r = save(&app, &ed, &twin_admin, &[("slug", former.as_str()), ("do", "save")]).await?;
+    let r =
+        send_editor(&app, &ed, &twin_admin, &[("slug", former.as_str()), ("do", "save")]).await?;
     assert_eq!(r.status(), 422, "{}", r.text().await?);
     let r = app.get(&new).await?;
     assert_eq!((r.status().as_u16(), location(&r)), (301, old.clone()), "still ours");
 
     // Taken down, every address it had says gone.
-    let r = save(&app, &ed, &admin_path, &[("do", "unpublish")]).await?;
+    let r = send_editor(&app, &ed, &admin_path, &[("do", "unpublish")]).await?;
     assert_eq!(r.status(), 303);
     assert_eq!(app.get(&new).await?.status(), 410);
     assert_eq!(app.get(&old).await?.status(), 410);

@@ -114,9 +114,7 @@ db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb|
         ("headline", "Talks resume, draft 5"),
         ("do", "save"),
     ];
-    let form = editor_fields(&app, &ana, &path, &fields).await?;
-    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let r = post(&app, &ana, &path, &borrowed).await?;
+    let r = send_editor(&app, &ana, &path, &fields).await?;
     assert_eq!(r.status(), 303, "{}", r.text().await?);
     assert_eq!(app.t.db.find_article(id).await?.headlines.display, "Talks resume, draft 5");
     assert!(app.app.newsroom.unsaved(&user(&app, "ana@example.org").await?, id).await?.is_none());
@@ -180,8 +178,20 @@ async fn user(app: &TestApp, email: &str) -> anyhow::Result<newsdesk_app::accoun
         .ok_or_else(|| anyhow::anyhow!("no {email}"))
 }
 
+/// Sends the editor form at `path` as a browser would, with `over`.
+pub(crate) async fn send_editor(
+    app: &TestApp,
+    session: &str,
+    path: &str,
+    over: &[(&str, &str)],
+) -> anyhow::Result<reqwest::Response> {
+    let fields = editor_fields(app, session, path, over).await?;
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    post(app, session, path, &fields).await
+}
+
 /// The editor form at `path` as a browser would send it, with `overrides`.
-pub(crate) async fn editor_fields(
+async fn editor_fields(
     app: &TestApp,
     session: &str,
     path: &str,
@@ -250,9 +260,7 @@ db_test!(an_editor_sends_a_story_back_to_its_writer_with_a_note, |t: TestDb| asy
     let system = newsdesk_core::Actor::system("test");
     let id = app.app.newsroom.create_draft(&system, draft).await?.article.id;
     let path = format!("/admin/articles/{id}");
-    let submit = editor_fields(&app, &writer, &path, &[("do", "submit")]).await?;
-    let submit: Vec<(&str, &str)> = submit.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let r = post(&app, &writer, &path, &submit).await?;
+    let r = send_editor(&app, &writer, &path, &[("do", "submit")]).await?;
     assert_eq!(r.status(), 303, "{}", r.text().await?);
     let (_, _, html) = open(&app, &writer, &path).await?;
     assert!(!html.contains("value=\"send_back\""), "a contributor cannot send back");
@@ -260,15 +268,11 @@ db_test!(an_editor_sends_a_story_back_to_its_writer_with_a_note, |t: TestDb| asy
     // The editor must say what to change; the note is kept on refusal.
     let (_, _, html) = open(&app, &ed, &path).await?;
     assert!(html.contains("value=\"send_back\""));
-    let empty = editor_fields(&app, &ed, &path, &[("do", "send_back"), ("note", "  ")]).await?;
-    let empty: Vec<(&str, &str)> = empty.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let r = post(&app, &ed, &path, &empty).await?;
+    let r = send_editor(&app, &ed, &path, &[("do", "send_back"), ("note", "  ")]).await?;
     assert_eq!(r.status(), 422);
     assert!(r.text().await?.contains("the note is empty"));
     let note = "Needs a second source for the quota figure, and <the> minister's full title.";
-    let back = editor_fields(&app, &ed, &path, &[("do", "send_back"), ("note", note)]).await?;
-    let back: Vec<(&str, &str)> = back.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let r = post(&app, &ed, &path, &back).await?;
+    let r = send_editor(&app, &ed, &path, &[("do", "send_back"), ("note", note)]).await?;
     assert_eq!((r.status().as_u16(), location(&r)), (303, format!("{path}?done=sent_back")));
     let a = app.t.db.find_article(id).await?;
     assert_eq!(a.status, newsdesk_core::ArticleStatus::Draft);
@@ -282,24 +286,24 @@ db_test!(an_editor_sends_a_story_back_to_its_writer_with_a_note, |t: TestDb| asy
     let (_, _, html) = open(&app, &writer, &path).await?;
     assert!(html.contains("Sent back by Desk editor"), "{html}");
     assert!(html.contains("&lt;the&gt; minister"));
-    let again = editor_fields(&app, &writer, &path, &[("dek", "Now with two sources.")]).await?;
-    let again: Vec<(&str, &str)> = again.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(post(&app, &writer, &path, &again).await?.status(), 303);
+    assert_eq!(
+        send_editor(&app, &writer, &path, &[("dek", "Now with two sources.")]).await?.status(),
+        303
+    );
     let (_, _, html) = open(&app, &writer, &path).await?;
     assert!(html.contains("Sent back by Desk editor"), "a save keeps the note in view");
-    let resubmit = editor_fields(&app, &writer, &path, &[("do", "submit")]).await?;
-    let resubmit: Vec<(&str, &str)> =
-        resubmit.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(post(&app, &writer, &path, &resubmit).await?.status(), 303);
+    assert_eq!(send_editor(&app, &writer, &path, &[("do", "submit")]).await?.status(), 303);
     let (_, _, html) = open(&app, &writer, &path).await?;
     assert!(!html.contains("Sent back by"));
 
     // A draft cannot be sent back, and a contributor's forged form is
     // refused and audited.
-    let forged =
-        editor_fields(&app, &writer, &path, &[("do", "send_back"), ("note", "bounce")]).await?;
-    let forged: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(post(&app, &writer, &path, &forged).await?.status(), 403);
+    assert_eq!(
+        send_editor(&app, &writer, &path, &[("do", "send_back"), ("note", "bounce")])
+            .await?
+            .status(),
+        403
+    );
     assert!(
         app.t
             .db
@@ -345,29 +349,25 @@ db_test!(an_embargo_set_in_the_form_holds_back_publication, |t: TestDb| async mo
     let path = format!("/admin/articles/{id}");
     let until = (chrono::Utc::now() + chrono::Duration::days(1)).with_timezone(&app.app.tz());
     let typed = until.format("%Y-%m-%dT%H:%M").to_string();
-    let publish =
-        editor_fields(&app, &ed, &path, &[("embargo", typed.as_str()), ("do", "publish")]).await?;
-    let publish: Vec<(&str, &str)> =
-        publish.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let r = post(&app, &ed, &path, &publish).await?;
+    let r =
+        send_editor(&app, &ed, &path, &[("embargo", typed.as_str()), ("do", "publish")]).await?;
     assert_eq!(r.status(), 422);
     let html = r.text().await?;
     assert!(
         html.contains("under embargo until") && html.contains(&format!("value=\"{typed}\"")),
         "{html}"
     );
-    let save =
-        editor_fields(&app, &ed, &path, &[("embargo", typed.as_str()), ("do", "save")]).await?;
-    let save: Vec<(&str, &str)> = save.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(post(&app, &ed, &path, &save).await?.status(), 303);
+    assert_eq!(
+        send_editor(&app, &ed, &path, &[("embargo", typed.as_str()), ("do", "save")])
+            .await?
+            .status(),
+        303
+    );
     let stored = app.t.db.find_article(id).await?.embargo_until.map(|u| u.timestamp() / 60);
     assert_eq!(stored, Some(until.timestamp() / 60), "typed in the site's time zone");
     let (_, _, html) = open(&app, &ed, &path).await?;
     assert!(html.contains(&format!("id=\"embargo\" name=\"embargo\" value=\"{typed}\"")));
-    let bad =
-        editor_fields(&app, &ed, &path, &[("embargo", "next tuesday"), ("do", "save")]).await?;
-    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let r = post(&app, &ed, &path, &bad).await?;
+    let r = send_editor(&app, &ed, &path, &[("embargo", "next tuesday"), ("do", "save")]).await?;
     assert_eq!(r.status(), 422);
     assert!(r.text().await?.contains("Embargo — Give a date and a time"));
     app.stop().await

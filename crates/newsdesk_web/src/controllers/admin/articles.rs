@@ -30,7 +30,7 @@ use newsdesk_core::{
     Action, Article, ArticleStatus, Byline, Figure, HeadlineSet, Id, Problem, Source, SourceKind,
     Tag, authorize, authorize_article, merge_preferring_mine, slugify,
 };
-use newsdesk_db::{DeskFilter, DeskRow, NewAudit};
+use newsdesk_db::{DeskFilter, DeskRow};
 use serde::Serialize;
 
 /// Largest editor form read (a long article with every field).
@@ -1451,17 +1451,7 @@ async fn run_step(
                     && old != new
                 {
                     let subject = format!("article {}", theirs.id);
-                    w.tx()
-                        .audit(&NewAudit {
-                            at: Utc::now(),
-                            user_id: Some(s.user.id),
-                            actor: &s.user.name,
-                            action: "article_moved",
-                            subject: &subject,
-                            ip: &from.ip,
-                            detail: &format!("{old} → {new}"),
-                        })
-                        .await?;
+                    w.audit("article_moved", &subject, &format!("{old} → {new}"), from).await?;
                 }
                 (saved.article.id, saved.version, true)
             }
@@ -1501,18 +1491,7 @@ async fn run_step(
             (Step::Correct | Step::SendBack, _) => correction.chars().take(200).collect(),
             _ => String::new(),
         };
-        let subject = format!("article {id}");
-        w.tx()
-            .audit(&NewAudit {
-                at: Utc::now(),
-                user_id: Some(s.user.id),
-                actor: &s.user.name,
-                action,
-                subject: &subject,
-                ip: &from.ip,
-                detail: &detail,
-            })
-            .await?;
+        w.audit(action, &format!("article {id}"), &detail, from).await?;
     }
     w.commit().await?;
     let done = match step {

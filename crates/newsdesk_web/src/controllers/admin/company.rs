@@ -8,13 +8,13 @@
 //! the text is only in this browser until the editor signs in again.
 
 use super::articles::{MAX_EDITOR_BYTES, openable_from, stored_article};
-use super::{Posted, current, field, form_limited, posted, same_site, see_other};
+use super::{Posted, current, field, form_limited, posted, private_json, same_site, see_other};
 use crate::app::AppState;
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::post;
 use newsdesk_app::desk::Company;
 use newsdesk_app::sessions::same_secret;
@@ -67,15 +67,6 @@ struct Answer {
     company: CompanyView,
 }
 
-fn json(status: StatusCode, body: &impl Serialize) -> Response {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
-    let mut res = (status, text).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
 #[derive(Serialize)]
 struct Refused {
     error: String,
@@ -91,11 +82,11 @@ async fn autosave(
     let Some(s) = current(&app, &headers).await? else {
         let error =
             "You were signed out: the text is kept only in this browser until you sign in again.";
-        return Ok(json(StatusCode::UNAUTHORIZED, &Refused { error: error.into() }));
+        return Ok(private_json(StatusCode::UNAUTHORIZED, &Refused { error: error.into() }));
     };
     if !same_site(&headers) || !same_secret(&s.csrf_token, field(&fields, "csrf")) {
         let error = "This page belongs to an earlier session: reload it after saving your text.";
-        return Ok(json(StatusCode::FORBIDDEN, &Refused { error: error.into() }));
+        return Ok(private_json(StatusCode::FORBIDDEN, &Refused { error: error.into() }));
     }
     // Checked like opening the editor, but not audited: an open page
     // asks every few seconds, and opening it was audited already.
@@ -103,13 +94,13 @@ async fn autosave(
         Ok(found) => found,
         Err(AppError::NotFound) => {
             let error = "This article no longer exists: copy your text before leaving the page.";
-            return Ok(json(StatusCode::NOT_FOUND, &Refused { error: error.into() }));
+            return Ok(private_json(StatusCode::NOT_FOUND, &Refused { error: error.into() }));
         }
         Err(e) => return Err(e),
     };
     if authorize(&s.user.actor(), Action::EditArticle, &article.author_ids()).is_err() {
         let error = "You may no longer edit this article: copy your text before leaving the page.";
-        return Ok(json(StatusCode::FORBIDDEN, &Refused { error: error.into() }));
+        return Ok(private_json(StatusCode::FORBIDDEN, &Refused { error: error.into() }));
     }
     let base: i32 = field(&fields, "version").parse().unwrap_or(current_version);
     // A copy sent before this person's own later save (a request still on
@@ -123,7 +114,22 @@ async fn autosave(
     };
     let company = app.newsroom.heartbeat(&s.user, id).await?;
     let answer = Answer { saved_at, company: CompanyView::of(&app, &company, s.user.id) };
-    Ok(json(StatusCode::OK, &answer))
+    Ok(private_json(StatusCode::OK, &answer))
+}
+
+/// A form about article `id` from someone who may open it: the session
+/// and where it came from, or the answer already given.
+async fn on_article(
+    app: &AppState,
+    id: Id,
+    req: Request,
+) -> Result<Result<Posted, Response>, AppError> {
+    let p = match posted(app, req, Action::CreateArticle).await? {
+        Ok(p) => p,
+        Err(answer) => return Ok(Err(answer)),
+    };
+    openable_from(app, &p.session, &p.from, id).await?;
+    Ok(Ok(p))
 }
 
 /// `POST /admin/articles/{id}/take-over`: the signed-in user becomes the
@@ -133,11 +139,10 @@ async fn take_over(
     Path(id): Path<Id>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let Posted { session, from, .. } = match posted(&app, req, Action::CreateArticle).await? {
+    let Posted { session, from, .. } = match on_article(&app, id, req).await? {
         Ok(p) => p,
-        Err(redirect) => return Ok(redirect),
+        Err(answer) => return Ok(answer),
     };
-    openable_from(&app, &session, &from, id).await?;
     app.newsroom.take_over(&session, id, &from).await?;
     Ok(see_other(&format!("/admin/articles/{id}?done=taken")))
 }
@@ -149,11 +154,10 @@ async fn discard(
     Path(id): Path<Id>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let Posted { session, from, .. } = match posted(&app, req, Action::CreateArticle).await? {
+    let Posted { session, .. } = match on_article(&app, id, req).await? {
         Ok(p) => p,
-        Err(redirect) => return Ok(redirect),
+        Err(answer) => return Ok(answer),
     };
-    openable_from(&app, &session, &from, id).await?;
     app.newsroom.discard_unsaved(&session.user, id).await?;
     Ok(see_other(&format!("/admin/articles/{id}?done=discarded")))
 }

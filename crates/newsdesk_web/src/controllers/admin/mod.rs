@@ -228,6 +228,16 @@ fn private_html(status: StatusCode, body: String) -> Response {
     res
 }
 
+/// A JSON answer of the back office's scripts, never cached.
+fn private_json(status: StatusCode, body: &impl Serialize) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "null".into());
+    let mut res = (status, text).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 fn see_other(to: &str) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {

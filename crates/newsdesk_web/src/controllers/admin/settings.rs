@@ -2,7 +2,7 @@
 //! (administrators). A field left empty takes the configuration file's
 //! value, shown as its placeholder.
 
-use super::taxonomy::Input;
+use super::taxonomy::{Input, input};
 use super::{AdminPage, Posted, field, page, posted, query, refusal, see_other, signed_in_for};
 use crate::app::AppState;
 use crate::error::AppError;
@@ -64,15 +64,6 @@ impl Typed {
 }
 
 fn inputs(t: &Typed) -> Vec<Input> {
-    let input = |name, label, kind, value: &str, hint, max| Input {
-        name,
-        label,
-        kind,
-        value: value.to_owned(),
-        hint,
-        required: false,
-        max,
-    };
     vec![
         input(
             "title",

@@ -5,7 +5,9 @@
 //! cases (events, so pages and caches follow); removals and changes of a
 //! public address are audited.
 
-use super::{AdminPage, Posted, field, page, posted, query, refusal, see_other, signed_in_for};
+use super::{
+    AdminPage, Posted, field, page, posted, private_json, query, refusal, see_other, signed_in_for,
+};
 use crate::app::AppState;
 use crate::error::AppError;
 use axum::Router;
@@ -13,10 +15,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::Utc;
 use newsdesk_app::sessions::{Origin, Session};
 use newsdesk_core::{Action, Author, Id, Section, Story, Tag, slugify};
-use newsdesk_db::NewAudit;
 use serde::Serialize;
 
 /// Items a list page shows at most; a search narrows longer lists.
@@ -118,6 +118,28 @@ struct Item {
 }
 
 impl Item {
+    /// An item with only a name and a slug (a tag, a story).
+    fn named(id: Id, name: &str, slug: &str) -> Item {
+        Item { id, name: name.to_owned(), slug: slug.to_owned(), ..Item::default() }
+    }
+
+    fn of_section(s: &Section) -> Item {
+        Item {
+            position: s.position.to_string(),
+            description: s.description.clone(),
+            ..Item::named(s.id, &s.name, &s.slug)
+        }
+    }
+
+    fn of_author(a: &Author) -> Item {
+        Item {
+            title: a.title.clone().unwrap_or_default(),
+            bio: a.bio.clone(),
+            photo: a.photo_media_id.map(|m| m.to_string()).unwrap_or_default(),
+            ..Item::named(a.id, &a.name, &a.slug)
+        }
+    }
+
     fn from_form(fields: &[(String, String)]) -> Item {
         let f = |n| field(fields, n).trim().to_owned();
         Item {
@@ -172,56 +194,27 @@ impl Item {
 fn items(app: &AppState, kind: Kind) -> Vec<Item> {
     let t = app.taxonomy();
     let mut items: Vec<Item> = match kind {
-        Kind::Section => t
-            .sections
-            .iter()
-            .map(|s| Item {
-                id: s.id,
-                name: s.name.clone(),
-                slug: s.slug.clone(),
-                position: s.position.to_string(),
-                description: s.description.clone(),
-                ..Item::default()
-            })
-            .collect(),
-        Kind::Tag => t
-            .tags
-            .values()
-            .map(|x| Item {
-                id: x.id,
-                name: x.name.clone(),
-                slug: x.slug.clone(),
-                ..Item::default()
-            })
-            .collect(),
-        Kind::Story => t
-            .stories
-            .values()
-            .map(|x| Item {
-                id: x.id,
-                name: x.name.clone(),
-                slug: x.slug.clone(),
-                ..Item::default()
-            })
-            .collect(),
-        Kind::Author => t
-            .authors
-            .values()
-            .map(|a| Item {
-                id: a.id,
-                name: a.name.clone(),
-                slug: a.slug.clone(),
-                title: a.title.clone().unwrap_or_default(),
-                bio: a.bio.clone(),
-                photo: a.photo_media_id.map(|m| m.to_string()).unwrap_or_default(),
-                ..Item::default()
-            })
-            .collect(),
+        Kind::Section => t.sections.iter().map(Item::of_section).collect(),
+        Kind::Tag => t.tags.values().map(|x| Item::named(x.id, &x.name, &x.slug)).collect(),
+        Kind::Story => t.stories.values().map(|x| Item::named(x.id, &x.name, &x.slug)).collect(),
+        Kind::Author => t.authors.values().map(Item::of_author).collect(),
     };
     if kind != Kind::Section {
         items.sort_by_cached_key(|i| (i.name.to_lowercase(), i.id));
     }
     items
+}
+
+/// The stored item `id` of `kind`.
+fn stored(app: &AppState, kind: Kind, id: Id) -> Result<Item, AppError> {
+    let t = app.taxonomy();
+    let found = match kind {
+        Kind::Section => t.section(Some(id)).map(Item::of_section),
+        Kind::Tag => t.tags.get(&id).map(|x| Item::named(x.id, &x.name, &x.slug)),
+        Kind::Story => t.stories.get(&id).map(|x| Item::named(x.id, &x.name, &x.slug)),
+        Kind::Author => t.authors.get(&id).map(Item::of_author),
+    };
+    found.ok_or(AppError::NotFound)
 }
 
 /// One form field (`admin/fields.html` draws a list of them).
@@ -237,17 +230,20 @@ pub(super) struct Input {
     pub max: usize,
 }
 
+/// A field that may be left empty; `max` characters at most (0: no limit).
+pub(super) fn input(
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: &str,
+    hint: &'static str,
+    max: usize,
+) -> Input {
+    Input { name, label, kind, value: value.to_owned(), hint, required: false, max }
+}
+
 /// The form fields of `kind`, holding `item`.
 fn inputs(kind: Kind, item: &Item) -> Vec<Input> {
-    let input = |name, label, kind, value: &str, hint, max| Input {
-        name,
-        label,
-        kind,
-        value: value.to_owned(),
-        hint,
-        required: false,
-        max,
-    };
     let mut v = vec![
         Input { required: true, ..input("name", "Name", "text", &item.name, "", 200) },
         input(
@@ -430,29 +426,6 @@ async fn list(State(app): State<AppState>, req: Request) -> Result<Response, App
     list_page(&app, &s, kind, field(&q, "q"), &Item::default(), said)
 }
 
-/// An audit entry for `action` on `subject` by the session's user.
-async fn audit(
-    w: &mut newsdesk_app::Write,
-    s: &Session,
-    from: &Origin,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> newsdesk_app::Result<()> {
-    w.tx()
-        .audit(&NewAudit {
-            at: Utc::now(),
-            user_id: Some(s.user.id),
-            actor: &s.user.name,
-            action,
-            subject,
-            ip: &from.ip,
-            detail,
-        })
-        .await?;
-    Ok(())
-}
-
 /// What an item's form asks to store, read and checked for what only the
 /// web form can get wrong (numbers that are not, a portrait that is not in
 /// the library); the use case checks the rest.
@@ -532,7 +505,7 @@ async fn store(
     {
         let action = format!("{}_slug_changed", kind.singular());
         let detail = format!("{} → {}", before.slug, wanted.slug());
-        audit(&mut w, s, from, &action, &format!("{} {id}", kind.singular()), &detail).await?;
+        w.audit(&action, &format!("{} {id}", kind.singular()), &detail, from).await?;
     }
     w.commit().await?;
     Ok(id)
@@ -567,30 +540,31 @@ async fn create(State(app): State<AppState>, req: Request) -> Result<Response, A
     }
 }
 
+/// The page of `stored`, its form holding `item` (what was sent, on a
+/// refusal).
 async fn item_page(
     app: &AppState,
     s: &Session,
     kind: Kind,
+    stored: &Item,
     item: &Item,
     said: Said,
 ) -> Result<Response, AppError> {
     let title = if item.name.is_empty() { kind.heading() } else { item.name.as_str() };
-    let stored = items(app, kind).into_iter().find(|i| i.id == item.id);
-    let portrait = stored.as_ref().and_then(|i| i.photo.parse::<Id>().ok());
+    let portrait = stored.photo.parse::<Id>().ok();
     let portrait_url = match portrait {
         Some(m) => {
             app.db.media_by_ids(&[m]).await?.first().map(|m| newsdesk_content::media_url(&m.file))
         }
         None => None,
     };
-    let stored_slug = stored.map(|i| i.slug);
     let mut view = ItemView {
         page: AdminPage::new(app, title).signed_in(s).under("Sections & tags"),
         kind: kind.singular(),
         plural: kind.plural(),
         heading: kind.heading(),
         id: item.id,
-        public_url: stored_slug.and_then(|slug| kind.public_url(&slug)),
+        public_url: kind.public_url(&stored.slug),
         inputs: inputs(kind, item),
         removal_note: kind.removal_note(),
         portrait_url,
@@ -598,10 +572,6 @@ async fn item_page(
     view.page.error = said.error;
     view.page.notice = said.notice;
     page(app, said.status, "admin/taxonomy_item.html", &view)
-}
-
-fn stored(app: &AppState, kind: Kind, id: Id) -> Result<Item, AppError> {
-    items(app, kind).into_iter().find(|i| i.id == id).ok_or(AppError::NotFound)
 }
 
 /// `GET /admin/{kind}/{id}`: one item's form.
@@ -623,7 +593,7 @@ async fn show(
         "saved" => Some("Saved. Pages that show it follow in a moment.".to_owned()),
         _ => None,
     };
-    item_page(&app, &s, kind, &item, said).await
+    item_page(&app, &s, kind, &item, &item, said).await
 }
 
 /// `POST /admin/{kind}/{id}`: saves the item, or removes it
@@ -650,8 +620,7 @@ async fn change(
             }
             let action = format!("{}_deleted", kind.singular());
             let detail = format!("{} ({})", before.name, before.slug);
-            audit(&mut w, &session, &from, &action, &format!("{} {id}", kind.singular()), &detail)
-                .await?;
+            w.audit(&action, &format!("{} {id}", kind.singular()), &detail, &from).await?;
             w.commit().await
         }
         .await;
@@ -666,19 +635,20 @@ async fn change(
                     error: Some(format!("Not removed. {}", kind.removal_note())),
                     notice: None,
                 };
-                item_page(&app, &session, kind, &before, said).await
+                item_page(&app, &session, kind, &before, &before, said).await
             }
             Err(e) => {
                 let subject = format!("{} {id}", kind.singular());
                 let (status, error) = refusal(&app, (&session, &from), &subject, e).await?;
                 let said = Said { status, error: Some(error), notice: None };
-                item_page(&app, &session, kind, &before, said).await
+                item_page(&app, &session, kind, &before, &before, said).await
             }
         };
     }
     let item = Item { id, ..Item::from_form(&fields) };
     let again = |status, error| {
-        item_page(&app, &session, kind, &item, Said { status, error: Some(error), notice: None })
+        let said = Said { status, error: Some(error), notice: None };
+        item_page(&app, &session, kind, &before, &item, said)
     };
     let wanted = match Wanted::read(&app, kind, &item).await? {
         Ok(w) => w,
@@ -729,14 +699,5 @@ async fn suggest_tags(State(app): State<AppState>, req: Request) -> Result<Respo
     };
     names.sort_by_cached_key(|(later, n)| (*later, n.to_lowercase()));
     let names: Vec<String> = names.into_iter().take(SUGGESTIONS).map(|(_, n)| n).collect();
-    let mut res = axum::response::IntoResponse::into_response(
-        serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()),
-    );
-    let h = res.headers_mut();
-    h.insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/json"),
-    );
-    h.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(private_json(StatusCode::OK, &names))
 }
