@@ -371,7 +371,10 @@ fn parse_state(s: &str) -> anyhow::Result<JobState> {
 
 async fn jobs(config: &Config, action: JobsAction) -> anyhow::Result<()> {
     let db = open(config).await?;
-    let newsroom = Arc::new(Newsroom::new(db.clone(), config.timezone()?));
+    let newsroom = Arc::new(
+        Newsroom::new(db.clone(), config.timezone()?)
+            .with_library(newsdesk_web::media_library(config)),
+    );
     match action {
         JobsAction::List { state, limit } => {
             let state = state.as_deref().map(parse_state).transpose()?;

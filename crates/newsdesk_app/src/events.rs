@@ -127,6 +127,20 @@ pub enum Event {
         /// Media id.
         id: Id,
     },
+    /// A media item changed in a way readers see (texts, focal point,
+    /// file, renditions), or was removed.
+    #[serde(rename = "media.changed")]
+    MediaChanged {
+        /// Media id.
+        id: Id,
+        /// The articles that show it.
+        #[serde(default)]
+        articles: Vec<Id>,
+        /// Whether any page shows it (an article, an author's portrait, the
+        /// site's logo).
+        #[serde(default)]
+        shown: bool,
+    },
     /// Many things changed at once (a bulk load): drop every cached page.
     #[serde(rename = "site.changed")]
     SiteChanged {
@@ -152,6 +166,7 @@ impl Event {
             Event::RelatedChanged { .. } => "related.changed",
             Event::TaxonomyChanged { .. } => "taxonomy.changed",
             Event::MediaAdded { .. } => "media.added",
+            Event::MediaChanged { .. } => "media.changed",
             Event::SiteChanged { .. } => "site.changed",
             Event::Unknown => "unknown",
         }

@@ -42,6 +42,15 @@ pub enum Job {
         /// finds another time and does nothing).
         at: DateTime<Utc>,
     },
+    /// Make the renditions of a media item's file.
+    #[serde(rename = "media.renditions")]
+    MediaRenditions {
+        /// The item.
+        media_id: Id,
+        /// The SHA-256 of the file they are made from (a replaced file's
+        /// old job finds another and does nothing).
+        hash: String,
+    },
     /// Checks that a worker runs: logs "pong" after `sleep_ms`.
     #[serde(rename = "ping")]
     Ping {
@@ -59,6 +68,7 @@ impl Job {
             Job::RelatedRefill { .. } => "related.refill",
             Job::RelatedRebuild => "related.rebuild",
             Job::PublishScheduled { .. } => "article.publish_scheduled",
+            Job::MediaRenditions { .. } => "media.renditions",
             Job::Ping { .. } => "ping",
         }
     }
@@ -151,6 +161,16 @@ async fn run(ctx: JobContext) -> anyhow::Result<()> {
                 );
             }
         }
+        Job::MediaRenditions { media_id, hash } => {
+            let started = std::time::Instant::now();
+            let n = newsroom.make_renditions(media_id, &hash).await?;
+            tracing::info!(
+                media.id = media_id,
+                renditions = n,
+                seconds = started.elapsed().as_secs_f64(),
+                "renditions made"
+            );
+        }
         Job::Ping { sleep_ms } => {
             tokio::time::sleep(Duration::from_millis(sleep_ms.min(60_000))).await;
             tracing::info!(job.id = ctx.id, attempt = ctx.attempt, "pong");
@@ -166,7 +186,13 @@ pub const REBUILD_LEASE: Duration = Duration::from_secs(3600);
 /// The handlers of every built-in job.
 pub fn builtin() -> Registry {
     let mut r = Registry::new();
-    for kind in ["related.neighbours", "related.refill", "article.publish_scheduled", "ping"] {
+    for kind in [
+        "related.neighbours",
+        "related.refill",
+        "article.publish_scheduled",
+        "media.renditions",
+        "ping",
+    ] {
         r.register(kind, |ctx| Box::pin(run(ctx)));
     }
     // The rebuild is one transaction: on SQLite it holds the write lock for

@@ -17,6 +17,7 @@ pub mod desk;
 mod error;
 pub mod events;
 pub mod jobs;
+pub mod media;
 pub mod related;
 pub mod sessions;
 pub mod settings;
@@ -28,7 +29,7 @@ pub use newsdesk_core::{Actor, ActorKind};
 pub use write::{MAX_CORRECTION_CHARS, Saved, Write};
 
 use chrono::{DateTime, Utc};
-use newsdesk_core::{Article, Author, Id, Media, Section, Story, Tag};
+use newsdesk_core::{Article, Author, Id, Section, Story, Tag};
 use newsdesk_db::{Committed, Database};
 use std::future::Future;
 use std::pin::Pin;
@@ -111,6 +112,7 @@ pub struct Newsroom {
     db: Database,
     tz: chrono_tz::Tz,
     signals: Arc<Signals>,
+    library: Option<Arc<media::Library>>,
 }
 
 type WriteFn<'a, T> = Box<
@@ -122,7 +124,13 @@ type WriteFn<'a, T> = Box<
 impl Newsroom {
     /// A newsroom over a migrated store; article URLs are dated in `tz`.
     pub fn new(db: Database, tz: chrono_tz::Tz) -> Newsroom {
-        Newsroom { db, tz, signals: Arc::default() }
+        Newsroom { db, tz, signals: Arc::default(), library: None }
+    }
+
+    /// This newsroom with a media library to upload into.
+    pub fn with_library(mut self, library: media::Library) -> Newsroom {
+        self.library = Some(Arc::new(library));
+        self
     }
 
     /// The store, for reads.
@@ -298,11 +306,6 @@ impl Newsroom {
     /// Removes a story no article follows.
     pub async fn delete_story(&self, actor: &Actor, id: Id) -> Result<()> {
         self.one(actor, Box::new(move |w| Box::pin(w.delete_story(id)))).await
-    }
-
-    /// Adds a media item.
-    pub async fn add_media(&self, actor: &Actor, m: Media) -> Result<Media> {
-        self.one(actor, Box::new(move |w| Box::pin(async move { w.add_media(&m).await }))).await
     }
 
     /// Queues a rebuild of every related rail.

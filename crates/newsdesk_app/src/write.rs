@@ -33,15 +33,15 @@ pub struct Saved {
 
 /// One open transaction on behalf of an actor.
 pub struct Write {
-    tx: Tx,
-    actor: Actor,
+    pub(crate) tx: Tx,
+    pub(crate) actor: Actor,
     tz: chrono_tz::Tz,
-    now: DateTime<Utc>,
+    pub(crate) now: DateTime<Utc>,
     bulk: bool,
     signals: Arc<Signals>,
 }
 
-fn media_ids(a: &Article) -> Vec<Id> {
+pub(crate) fn media_ids(a: &Article) -> Vec<Id> {
     let mut ids: Vec<Id> = a.lead.iter().map(|f| f.media_id).collect();
     for b in &a.body {
         if let Block::Figure(f) = b {
@@ -80,18 +80,18 @@ impl Write {
         Ok(())
     }
 
-    fn allow(&self, action: Action, bylines: Vec<Id>) -> Result<()> {
+    pub(crate) fn allow(&self, action: Action, bylines: Vec<Id>) -> Result<()> {
         authorize(&self.actor, action, &bylines)?;
         Ok(())
     }
 
-    fn record(&mut self, e: Event) {
+    pub(crate) fn record(&mut self, e: Event) {
         if !self.bulk {
             self.tx.record_event(e.to_new());
         }
     }
 
-    async fn enqueue(&mut self, job: &Job, run_at: DateTime<Utc>) -> Result<()> {
+    pub(crate) async fn enqueue(&mut self, job: &Job, run_at: DateTime<Utc>) -> Result<()> {
         self.tx.enqueue_job(&job.to_new(run_at)).await?;
         Ok(())
     }
@@ -126,6 +126,10 @@ impl Write {
             at: self.now,
         };
         self.tx.insert_revision(&r, a.status.as_str()).await?;
+        if with_content {
+            // The library knows where each picture is shown.
+            self.tx.set_media_uses(a.id, &media_ids(a)).await?;
+        }
         Ok(())
     }
 
@@ -160,7 +164,7 @@ impl Write {
         if problems.is_empty() { Ok(()) } else { Err(Error::Invalid(problems)) }
     }
 
-    fn check(problems: Vec<Problem>) -> Result<()> {
+    pub(crate) fn check(problems: Vec<Problem>) -> Result<()> {
         if problems.is_empty() { Ok(()) } else { Err(Error::Invalid(problems)) }
     }
 
@@ -691,15 +695,6 @@ impl Write {
         self.tx.delete_story(id).await?;
         self.taxonomy_changed("story", id);
         Ok(())
-    }
-
-    /// Adds a media item whose files are already in the media folder.
-    pub async fn add_media(&mut self, m: &Media) -> Result<Media> {
-        self.allow(Action::EditMedia, Vec::new())?;
-        Self::check(m.problems())?;
-        let m = self.tx.create_media(m).await?;
-        self.record(Event::MediaAdded { id: m.id });
-        Ok(m)
     }
 
     /// Rebuilds every related rail from scratch in this transaction; returns

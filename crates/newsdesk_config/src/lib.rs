@@ -60,6 +60,8 @@ pub struct Config {
     pub theme: ThemeConfig,
     /// How background jobs run.
     pub jobs: JobsConfig,
+    /// What the media library takes.
+    pub media: MediaConfig,
     /// Where the data (database file, media) lives. Not read from the file:
     /// the file itself lives there.
     #[serde(skip)]
@@ -142,6 +144,30 @@ pub struct JobsConfig {
     pub lease_seconds: u64,
 }
 
+/// `[media]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Largest upload, in megabytes (MiB). Default 20.
+    pub max_upload_mb: u64,
+    /// Most megapixels an uploaded picture may have; larger ones are
+    /// refused from their header, before decoding. Default 50.
+    pub max_megapixels: u64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig { max_upload_mb: 20, max_megapixels: 50 }
+    }
+}
+
+impl MediaConfig {
+    /// The upload limit in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_mb * 1024 * 1024
+    }
+}
+
 impl Default for JobsConfig {
     fn default() -> Self {
         JobsConfig { workers: 1, lease_seconds: 60 }
@@ -182,6 +208,7 @@ impl Default for Config {
             site: SiteConfig::default(),
             theme: ThemeConfig::default(),
             jobs: JobsConfig::default(),
+            media: MediaConfig::default(),
             data_dir: PathBuf::from("newsdesk-data"),
         }
     }
@@ -276,6 +303,12 @@ impl Config {
         if self.jobs.lease_seconds == 0 || self.jobs.lease_seconds > 86_400 {
             return Err(invalid("jobs.lease_seconds", "must be between 1 and 86400".into()));
         }
+        if !(1..=1024).contains(&self.media.max_upload_mb) {
+            return Err(invalid("media.max_upload_mb", "must be between 1 and 1024".into()));
+        }
+        if !(1..=1000).contains(&self.media.max_megapixels) {
+            return Err(invalid("media.max_megapixels", "must be between 1 and 1000".into()));
+        }
         if self.jobs.workers > 64 {
             return Err(invalid("jobs.workers", "must be at most 64".into()));
         }
@@ -312,6 +345,12 @@ impl Config {
     /// The folder media files live in.
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
+    }
+
+    /// Where uploads are kept as they came (never served: they may carry
+    /// the photographer's location).
+    pub fn originals_dir(&self) -> PathBuf {
+        self.data_dir.join("originals")
     }
 
     /// The public base URL without a trailing slash.

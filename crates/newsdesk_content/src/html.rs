@@ -253,7 +253,13 @@ mod tests {
             caption: Some("Talks opened on Monday.".into()),
             credit: Some("Jane Roe / Pool via Wire".into()),
             rights: None,
-            renditions: vec![Rendition { file: "p/3-400.jpg".into(), width: 400, height: 225 }],
+            renditions: vec![Rendition {
+                file: "p/3-400.jpg".into(),
+                width: 400,
+                height: 225,
+                kind: Default::default(),
+            }],
+            ..Media::default()
         };
         HashMap::from([(3, m)])
     }

@@ -175,6 +175,42 @@ pub struct Rendition {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
+    /// The whole picture scaled, or a crop.
+    #[serde(default, skip_serializing_if = "RenditionKind::is_scaled")]
+    pub kind: RenditionKind,
+}
+
+impl Rendition {
+    /// Whether the file is WebP (else it is in the original's format).
+    pub fn is_webp(&self) -> bool {
+        self.file.ends_with(".webp")
+    }
+}
+
+/// What a rendition shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenditionKind {
+    /// The whole picture, smaller.
+    #[default]
+    Scaled,
+    /// A 16:9 crop around the focal point, for cards.
+    Card,
+    /// A square crop around the focal point, for thumbnails.
+    Thumb,
+}
+
+impl RenditionKind {
+    fn is_scaled(&self) -> bool {
+        *self == RenditionKind::Scaled
+    }
+}
+
+/// The centre, in thousandths: the default focal point.
+pub const FOCAL_CENTRE: u16 = 500;
+
+fn focal_centre() -> u16 {
+    FOCAL_CENTRE
 }
 
 /// An item of the media library.
@@ -198,6 +234,80 @@ pub struct Media {
     pub rights: Option<String>,
     /// Smaller sizes, narrowest first. May be empty.
     pub renditions: Vec<Rendition>,
+    /// The focal point's distance from the left, in thousandths of the
+    /// width: crops keep it in view.
+    #[serde(default = "focal_centre")]
+    pub focal_x: u16,
+    /// The focal point's distance from the top, in thousandths of the height.
+    #[serde(default = "focal_centre")]
+    pub focal_y: u16,
+    /// Whether readers are told the picture was made by an algorithm
+    /// (from its IPTC digital source type, or marked so by an editor).
+    #[serde(default)]
+    pub ai_generated: bool,
+    /// The IPTC digital source type read from the file, as written there.
+    #[serde(default)]
+    pub source_type: Option<String>,
+    /// The photographer or maker, from the file's metadata.
+    #[serde(default)]
+    pub creator: Option<String>,
+    /// When the picture was taken, as the file's metadata says.
+    #[serde(default)]
+    pub taken: Option<String>,
+    /// The file's name as uploaded (cleaned), for search and display only.
+    #[serde(default)]
+    pub file_name: String,
+    /// Size of the upload in bytes.
+    #[serde(default)]
+    pub bytes: u64,
+    /// SHA-256 of the upload: identical uploads are one item.
+    #[serde(default)]
+    pub hash: Option<String>,
+    /// Key of the untouched upload in the private store (never served).
+    #[serde(default)]
+    pub original: Option<String>,
+    /// Who uploaded it.
+    #[serde(default)]
+    pub uploaded_by: Option<Id>,
+    /// When.
+    #[serde(default)]
+    pub uploaded_at: Option<DateTime<Utc>>,
+    /// Bumped by every change; a stale edit is refused.
+    #[serde(default = "first_version")]
+    pub version: i32,
+}
+
+fn first_version() -> i32 {
+    1
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Media {
+            id: 0,
+            file: String::new(),
+            width: 0,
+            height: 0,
+            alt: None,
+            caption: None,
+            credit: None,
+            rights: None,
+            renditions: Vec::new(),
+            focal_x: FOCAL_CENTRE,
+            focal_y: FOCAL_CENTRE,
+            ai_generated: false,
+            source_type: None,
+            creator: None,
+            taken: None,
+            file_name: String::new(),
+            bytes: 0,
+            hash: None,
+            original: None,
+            uploaded_by: None,
+            uploaded_at: None,
+            version: 1,
+        }
+    }
 }
 
 /// A person who writes for the site.
@@ -800,6 +910,7 @@ mod tests {
             credit: credit.map(Into::into),
             rights: None,
             renditions: vec![],
+            ..Media::default()
         }
     }
 

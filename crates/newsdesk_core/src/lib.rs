@@ -15,10 +15,10 @@ mod status;
 
 pub use actor::{Action, Actor, ActorKind, Denied, Role, authorize, authorize_article, role_may};
 pub use article::{
-    Article, Author, Byline, Correction, Figure, HeadlineSet, MAX_BODY_BLOCKS, MAX_BODY_CHARS,
-    MAX_DEK_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADLINE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS,
-    Media, Problem, Rendition, Section, Source, SourceKind, Story, Tag, is_web_url,
-    safe_media_path,
+    Article, Author, Byline, Correction, FOCAL_CENTRE, Figure, HeadlineSet, MAX_BODY_BLOCKS,
+    MAX_BODY_CHARS, MAX_DEK_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADLINE_CHARS, MAX_NAME_CHARS,
+    MAX_NOTE_CHARS, Media, Problem, Rendition, RenditionKind, Section, Source, SourceKind, Story,
+    Tag, is_web_url, safe_media_path,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
 pub use merge::{MergeConflict, merge_preferring_mine, three_way};

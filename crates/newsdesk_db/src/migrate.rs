@@ -59,6 +59,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0007_embargo.sql"),
         postgres: include_str!("../migrations/postgres/0007_embargo.sql"),
     },
+    Step {
+        version: 8,
+        name: "media library",
+        sqlite: include_str!("../migrations/sqlite/0008_media_library.sql"),
+        postgres: include_str!("../migrations/postgres/0008_media_library.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search

@@ -6,42 +6,8 @@
 
 use crate::error::conflict_on_unique;
 use crate::tx::on_tx;
-use crate::{
-    Database, DbError, Exec, Result, Tx, from_json, on_exec, on_pool, placeholders, to_json,
-};
-use newsdesk_core::{Author, Id, Media, Section, Story, Tag, validate_slug};
-
-#[derive(sqlx::FromRow)]
-struct MediaRow {
-    id: i64,
-    file: String,
-    width: i32,
-    height: i32,
-    alt: Option<String>,
-    caption: Option<String>,
-    credit: Option<String>,
-    rights: Option<String>,
-    renditions: String,
-}
-
-impl MediaRow {
-    fn into_media(self) -> Result<Media> {
-        let id = self.id;
-        Ok(Media {
-            id,
-            file: self.file,
-            width: u32::try_from(self.width).unwrap_or(0),
-            height: u32::try_from(self.height).unwrap_or(0),
-            alt: self.alt,
-            caption: self.caption,
-            credit: self.credit,
-            rights: self.rights,
-            renditions: from_json(|| format!("media {id} renditions"), &self.renditions)?,
-        })
-    }
-}
-
-const MEDIA_COLUMNS: &str = "id, file, width, height, alt, caption, credit, rights, renditions";
+use crate::{Database, DbError, Result, Tx, on_pool};
+use newsdesk_core::{Author, Id, Section, Story, Tag, validate_slug};
 
 fn check_slug(slug: &str) -> Result<()> {
     validate_slug(slug).map_err(|e| DbError::Invalid(e.to_string()))
@@ -166,44 +132,6 @@ impl Tx {
             .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         found(n, || format!("author {id}"))
     }
-
-    /// Adds a media item (its files must already be in the media folder).
-    pub async fn create_media(&mut self, m: &Media) -> Result<Media> {
-        let w = i32::try_from(m.width).map_err(|_| DbError::Invalid("image too wide".into()))?;
-        let h = i32::try_from(m.height).map_err(|_| DbError::Invalid("image too tall".into()))?;
-        let (id,): (i64,) = on_tx!(self, c => sqlx::query_as(
-            "INSERT INTO media (file, width, height, alt, caption, credit, rights, renditions) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(&m.file).bind(w).bind(h).bind(&m.alt).bind(&m.caption).bind(&m.credit)
-        .bind(&m.rights).bind(to_json(&m.renditions))
-        .fetch_one(&mut *c).await)
-        .map_err(|e| {
-            conflict_on_unique(e, || format!("media file `{}` is already in the library", m.file))
-        })?;
-        Ok(Media { id, ..m.clone() })
-    }
-
-    /// The media items with these ids, as this transaction sees them.
-    pub async fn media_by_ids(&mut self, ids: &[Id]) -> Result<Vec<Media>> {
-        media_by_ids(Exec::Tx(self), ids).await
-    }
-}
-
-async fn media_by_ids(mut ex: Exec<'_>, ids: &[Id]) -> Result<Vec<Media>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql =
-        format!("SELECT {MEDIA_COLUMNS} FROM media WHERE id IN ({})", placeholders(1, ids.len()));
-    let rows: Vec<MediaRow> = on_exec!(&mut ex, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(c).await
-    })?;
-    rows.into_iter().map(MediaRow::into_media).collect()
 }
 
 impl Database {
@@ -257,10 +185,5 @@ impl Database {
                 photo_media_id,
             })
             .collect())
-    }
-
-    /// The media items with these ids (missing ids are skipped).
-    pub async fn media_by_ids(&self, ids: &[Id]) -> Result<Vec<Media>> {
-        media_by_ids(Exec::Db(self), ids).await
     }
 }

@@ -285,6 +285,7 @@ async fn write_newsroom(
                 credit: Some("The Newsdesk Daily".into()),
                 rights: Some("Staff portrait".into()),
                 renditions: vec![],
+                ..Media::default()
             })
             .await?;
         let first = name.split(' ').next().unwrap_or_default().to_owned();
@@ -550,7 +551,12 @@ async fn store_photo(
         std::fs::write(media_dir.join(&file), pic.render_jpeg(w, h)?)
             .with_context(|| format!("writing `{file}`"))?;
         report.image_files += 1;
-        renditions.push(Rendition { file, width: w as u32, height: h as u32 });
+        renditions.push(Rendition {
+            file,
+            width: w as u32,
+            height: h as u32,
+            kind: Default::default(),
+        });
     }
     let original = renditions.pop().context("photo sizes are not empty")?;
     let m = db
@@ -564,6 +570,7 @@ async fn store_photo(
             credit: Some(credit),
             rights: Some("Editorial use only".into()),
             renditions,
+            ..Media::default()
         })
         .await?;
     Ok(m.id)

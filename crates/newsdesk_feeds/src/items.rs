@@ -118,6 +118,7 @@ mod tests {
                 credit: Some("A. Lens".into()),
                 rights: None,
                 renditions: vec![],
+                ..Media::default()
             },
         )]);
         let sections = [Section {

@@ -75,6 +75,10 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Picture, Refusal> {
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(Refusal::TooManyPixels { width, height, limit: limits.max_pixels });
     }
+    if format == Format::Jpeg && !jpeg_complete(bytes) {
+        // Decoders fill a cut-off JPEG with grey rather than fail.
+        return Err(broken(format, "the file ends before the picture does"));
+    }
     let mut r = reader();
     let mut l = image::Limits::default();
     // Eight bytes a pixel covers 16-bit RGBA, the widest a decoder makes.
@@ -89,6 +93,31 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Picture, Refusal> {
     image.apply_orientation(orientation);
     let meta = Metadata::read(exif.as_deref(), iptc.as_deref(), xmp.as_deref());
     Ok(Picture { format, image, meta, hash: sha256_hex(bytes) })
+}
+
+/// Whether a JPEG's image data is followed by its end marker: the
+/// segments before the first scan are walked by their lengths (an EXIF
+/// thumbnail inside one has markers of its own), then an end-of-image
+/// marker must follow (scan data never holds one). Data after the end
+/// marker, such as the video of a motion photo, is allowed.
+pub fn jpeg_complete(b: &[u8]) -> bool {
+    let mut i = 2;
+    while i + 4 <= b.len() {
+        if b[i] != 0xFF {
+            return false;
+        }
+        let marker = b[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        if marker == 0xDA {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        i += 2 + len;
+    }
+    b.get(i..).is_some_and(|rest| rest.windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 /// An encoded file.

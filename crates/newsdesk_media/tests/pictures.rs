@@ -298,6 +298,21 @@ fn the_hostile_corpus_is_refused_with_a_clear_message() {
             }
         }
     }
+    // Cut after the header of a large picture: decoders would fill the
+    // rest with grey.
+    let big = jpeg(1400, 900);
+    for cut in [big.len() / 2, big.len() - 2] {
+        match refusal(&big[..cut]) {
+            Refusal::Broken { format: "JPEG", detail } => {
+                assert!(detail.contains("ends before"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Bytes after the end marker (a motion photo's video) are fine.
+    let mut trailer = jpeg(64, 64);
+    trailer.extend(b"\0\0\0\x18ftypmp42 video follows");
+    assert!(open(&trailer, &Limits::default()).is_ok());
     // A header whose sizes are nonsense.
     let mut bad = png(8, 8);
     bad[16..24].copy_from_slice(&[0; 8]);

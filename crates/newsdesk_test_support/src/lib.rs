@@ -306,3 +306,114 @@ impl Drop for PrivatePostgres {
         let _ = self.run(&["pg_ctl", "-D", &data, "-m", "immediate", "-w", "stop"]);
     }
 }
+
+/// Sample pictures for media tests: real JPEG files, made here.
+pub mod photos {
+    /// A `w` × `h` JPEG (a gradient with a stripe whose shade is `seed`, so
+    /// different seeds give different files) carrying, when given, IPTC
+    /// credit, caption and copyright, an EXIF artist with GPS coordinates,
+    /// and an XMP digital source type.
+    pub fn jpeg(w: u16, h: u16, seed: u8, meta: &Meta<'_>) -> Vec<u8> {
+        let mut px = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
+        for y in 0..h {
+            for x in 0..w {
+                let stripe = if x % 40 < 8 { seed } else { 0 };
+                px.extend([
+                    (u32::from(x) * 255 / u32::from(w.max(1))) as u8,
+                    (u32::from(y) * 255 / u32::from(h.max(1))) as u8,
+                    stripe.wrapping_add(60),
+                ]);
+            }
+        }
+        let mut out = Vec::new();
+        let enc = jpeg_encoder::Encoder::new(&mut out, 85);
+        if enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).is_err() {
+            return Vec::new();
+        }
+        let mut segments: Vec<(u8, Vec<u8>)> = Vec::new();
+        if let Some(artist) = meta.artist {
+            segments.push((0xE1, exif_with_gps(artist)));
+        }
+        let iptc: Vec<(u8, &str)> =
+            [(110, meta.credit), (120, meta.caption), (116, meta.copyright)]
+                .into_iter()
+                .filter_map(|(d, v)| v.map(|v| (d, v)))
+                .collect();
+        if !iptc.is_empty() {
+            segments.push((0xED, iptc_block(&iptc)));
+        }
+        if let Some(t) = meta.source_type {
+            let mut x = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+            x.extend(format!(
+                "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"\" xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\" Iptc4xmpExt:DigitalSourceType=\"http://cv.iptc.org/newscodes/digitalsourcetype/{t}\"/></rdf:RDF></x:xmpmeta>"
+            ).as_bytes());
+            segments.push((0xE1, x));
+        }
+        let mut file = out[..2].to_vec();
+        for (marker, body) in segments {
+            file.extend([0xFF, marker]);
+            file.extend(u16::try_from(body.len() + 2).unwrap_or(u16::MAX).to_be_bytes());
+            file.extend(body);
+        }
+        file.extend(&out[2..]);
+        file
+    }
+
+    /// What [`jpeg`] writes into the file.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Meta<'a> {
+        /// IPTC credit line.
+        pub credit: Option<&'a str>,
+        /// IPTC caption.
+        pub caption: Option<&'a str>,
+        /// IPTC copyright notice.
+        pub copyright: Option<&'a str>,
+        /// EXIF artist (written with a GPS latitude).
+        pub artist: Option<&'a str>,
+        /// XMP digital source type code, e.g. `trainedAlgorithmicMedia`.
+        pub source_type: Option<&'a str>,
+    }
+
+    fn iptc_block(fields: &[(u8, &str)]) -> Vec<u8> {
+        let mut iim = Vec::new();
+        for (dataset, value) in fields {
+            iim.extend([0x1C, 2, *dataset]);
+            iim.extend(u16::try_from(value.len()).unwrap_or(u16::MAX).to_be_bytes());
+            iim.extend(value.as_bytes());
+        }
+        let mut out = b"Photoshop 3.0\08BIM\x04\x04\0\0".to_vec();
+        out.extend(u32::try_from(iim.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend(&iim);
+        if iim.len() % 2 == 1 {
+            out.push(0);
+        }
+        out
+    }
+
+    /// EXIF (little-endian TIFF) with an Artist and a GPS latitude.
+    fn exif_with_gps(artist: &str) -> Vec<u8> {
+        let mut artist = artist.as_bytes().to_vec();
+        artist.push(0);
+        let artist_at = 38u32;
+        let gps_at = artist_at + u32::try_from(artist.len()).unwrap_or(0);
+        let mut t = b"II*\0\x08\0\0\0".to_vec();
+        t.extend(2u16.to_le_bytes());
+        let entry = |t: &mut Vec<u8>, tag: u16, ty: u16, count: u32, value: [u8; 4]| {
+            t.extend(tag.to_le_bytes());
+            t.extend(ty.to_le_bytes());
+            t.extend(count.to_le_bytes());
+            t.extend(value);
+        };
+        let n = u32::try_from(artist.len()).unwrap_or(0);
+        entry(&mut t, 0x013B, 2, n, artist_at.to_le_bytes());
+        entry(&mut t, 0x8825, 4, 1, gps_at.to_le_bytes());
+        t.extend(0u32.to_le_bytes());
+        t.extend(&artist);
+        t.extend(1u16.to_le_bytes());
+        entry(&mut t, 0x0001, 2, 2, *b"N\0\0\0");
+        t.extend(0u32.to_le_bytes());
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend(t);
+        app1
+    }
+}

@@ -145,7 +145,7 @@ impl App {
             cache.clone(),
             taxonomy.clone(),
         ));
-        let newsroom = Arc::new(Newsroom::new(db.clone(), tz));
+        let newsroom = Arc::new(Newsroom::new(db.clone(), tz).with_library(media_library(&config)));
         let follower =
             Arc::new(Follower::start(background, sink, newsroom.signals().clone()).await?);
         let (css_name, css) =
@@ -264,4 +264,15 @@ impl App {
 
 fn section_links(t: &Taxonomy) -> Vec<Link> {
     t.sections.iter().map(|s| Link { name: s.name.clone(), url: format!("/{}", s.slug) }).collect()
+}
+
+/// The media library a configuration describes: the public media folder,
+/// the private originals beside it, and the upload limits.
+pub fn media_library(config: &Config) -> newsdesk_app::media::Library {
+    let mut lib = newsdesk_app::media::Library::local(&config.media_dir(), &config.originals_dir());
+    lib.limits = newsdesk_media::Limits {
+        max_bytes: config.media.max_upload_bytes(),
+        max_pixels: config.media.max_megapixels * 1_000_000,
+    };
+    lib
 }

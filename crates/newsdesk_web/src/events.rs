@@ -54,6 +54,14 @@ pub fn invalidation(events: &[Event]) -> Invalidation {
                 out.keys.extend(ids.iter().map(|i| format!("article:{i}")));
             }
             Event::TaxonomyChanged { .. } => out.reload_taxonomy = true,
+            // A picture shows on its articles' pages and on every card
+            // and rail that lists them, as portraits on author pages and
+            // as the logo on every page: rare enough to drop them all.
+            Event::MediaChanged { shown: true, .. } => {
+                out.reload_taxonomy = true;
+                out.everything = true;
+            }
+            Event::MediaChanged { shown: false, .. } => {}
             Event::SiteChanged { .. } | Event::Unknown => {
                 out.reload_taxonomy = true;
                 out.everything = true;

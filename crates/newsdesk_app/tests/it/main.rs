@@ -6,6 +6,7 @@ mod accounts;
 mod architecture;
 mod atomicity;
 mod follower;
+mod media;
 mod related;
 mod use_cases;
 mod worker;

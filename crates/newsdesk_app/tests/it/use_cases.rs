@@ -420,6 +420,7 @@ db_test!(a_read_only_actor_changes_nothing, |t: TestDb| async move {
                 credit: None,
                 rights: None,
                 renditions: vec![],
+                ..Media::default()
             },
         )
         .await
@@ -489,6 +490,7 @@ db_test!(media_and_taxonomy_are_validated_before_they_are_stored, |t: TestDb| as
         credit: None,
         rights: None,
         renditions: vec![],
+        ..Media::default()
     };
     match n.add_media(&editor(), m.clone()).await {
         Err(Error::Invalid(p)) => {
@@ -560,17 +562,28 @@ async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() ->
         )
         .await?;
         t.db.execute_sql(
+            "INSERT INTO media (id, file, width, height) VALUES (1, 'p/1.jpg', 800, 450), \
+             (2, 'p/2.jpg', 800, 450)",
+        )
+        .await?;
+        t.db.execute_sql(
             "INSERT INTO articles (id, slug, headline, section_id, body, bylines, status, first_published_at, \
-             updated_at, path, terms) VALUES \
-             (1, 'a', 'Dock strike spreads', 1, '[]', '[]', 'published', '2026-03-01 09:00:00+00:00', \
-              '2026-03-01 09:00:00+00:00', '/world/2026/03/01/a', '[[\"dock\",2.0],[\"strike\",2.0]]'), \
+             updated_at, path, terms, lead) VALUES \
+             (1, 'a', 'Dock strike spreads', 1, '[{\"type\":\"figure\",\"media_id\":1},{\"type\":\"figure\",\"media_id\":7}]', '[]', 'published', '2026-03-01 09:00:00+00:00', \
+              '2026-03-01 09:00:00+00:00', '/world/2026/03/01/a', '[[\"dock\",2.0],[\"strike\",2.0]]', NULL), \
              (2, 'b', 'Dock strike ends', 1, '[]', '[]', 'published', '2026-03-02 09:00:00+00:00', \
-              '2026-03-02 09:00:00+00:00', '/world/2026/03/02/b', '[[\"dock\",2.0],[\"strike\",2.0],[\"end\",1.0]]')",
+              '2026-03-02 09:00:00+00:00', '/world/2026/03/02/b', '[[\"dock\",2.0],[\"strike\",2.0],[\"end\",1.0]]', \
+              '{\"media_id\":1}')",
         )
         .await?;
         // Steps 3 (the application layer), 4 (accounts), 5 (the desk),
-        // 6 (settings) and 7 (embargoes).
-        assert_eq!(t.db.migrate().await?, 5);
+        // 6 (settings), 7 (embargoes) and 8 (the media library).
+        assert_eq!(t.db.migrate().await?, 6);
+        // The library learns where its pictures already are (a figure of
+        // a missing item is left out).
+        let uses: Vec<i64> = t.db.media_uses(1).await?.iter().map(|u| u.article_id).collect();
+        assert_eq!(uses, vec![2, 1]);
+        assert!(t.db.media_uses(2).await?.is_empty());
         let jobs = t.db.list_jobs(None, 10).await?;
         assert_eq!(
             jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),

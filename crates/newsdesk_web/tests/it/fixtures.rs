@@ -45,7 +45,12 @@ async fn photo(
     for w in [480usize, 800] {
         let file = format!("fx/{name}-{w}.jpg");
         jpeg(dir, &file, w / 10, w * 9 / 160)?;
-        renditions.push(Rendition { file, width: w as u32, height: (w * 9 / 16) as u32 });
+        renditions.push(Rendition {
+            file,
+            width: w as u32,
+            height: (w * 9 / 16) as u32,
+            kind: Default::default(),
+        });
     }
     let file = format!("fx/{name}-1200.jpg");
     jpeg(dir, &file, 120, 68)?;
@@ -62,6 +67,7 @@ async fn photo(
                 credit: Some(credit.into()),
                 rights: Some("Editorial use only".into()),
                 renditions,
+                ..Media::default()
             },
         )
         .await?)

@@ -1,0 +1,474 @@
+//! The media library's use cases: upload, edit, replace, delete, and the
+//! renditions job.
+//!
+//! An upload is proven and re-encoded on a blocking thread, its files are
+//! stored under names made from its SHA-256, then one transaction adds the
+//! item, enqueues its renditions and records the event. If anything fails
+//! after files were written, they are removed: a failed upload leaves no
+//! file and no row. Identical uploads are one item.
+
+use crate::events::Event;
+use crate::jobs::Job;
+use crate::sessions::Origin;
+use crate::{Error, Newsroom, Result, Write};
+use newsdesk_core::{Action, Actor, FOCAL_CENTRE, Id, Media, Rendition, RenditionKind};
+use newsdesk_media::store::Storage;
+use newsdesk_media::{Encoded, Focal, Limits, Picture, Refusal};
+use std::sync::Arc;
+
+/// Where the library's files go, and what an upload may be.
+#[derive(Debug, Clone)]
+pub struct Library {
+    /// Files readers get (masters and renditions), served at `/media/`.
+    pub public: Arc<dyn Storage>,
+    /// The uploads as they came, never served.
+    pub originals: Arc<dyn Storage>,
+    /// Size and pixel limits.
+    pub limits: Limits,
+}
+
+impl Library {
+    /// The library in the media folder, originals beside it in a private
+    /// folder, with default limits.
+    pub fn local(media_dir: &std::path::Path, originals_dir: &std::path::Path) -> Library {
+        use newsdesk_media::store::LocalStore;
+        Library {
+            public: Arc::new(LocalStore::new(media_dir, Some("/media/"))),
+            originals: Arc::new(LocalStore::new(originals_dir, None)),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A file as an editor or importer sent it.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// The name it had on the sender's machine (display and search only).
+    pub file_name: String,
+}
+
+/// What an upload became.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    /// The library item.
+    pub media: Media,
+    /// Whether an identical file was already in the library (nothing new
+    /// was stored).
+    pub reused: bool,
+}
+
+/// An editor's changes to an item.
+#[derive(Debug, Clone, Default)]
+pub struct MediaEdit {
+    /// Alt text.
+    pub alt: Option<String>,
+    /// Default caption.
+    pub caption: Option<String>,
+    /// Default credit line.
+    pub credit: Option<String>,
+    /// Rights and usage terms.
+    pub rights: Option<String>,
+    /// Photographer or maker.
+    pub creator: Option<String>,
+    /// Focal point in thousandths (x, y).
+    pub focal: (u16, u16),
+    /// Readers are told the picture was made by an algorithm.
+    pub ai_generated: bool,
+}
+
+/// A display name for an uploaded file: its last path segment, cleaned
+/// of controls and direction overrides, at most 200 characters. Never
+/// used as a path.
+pub fn display_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean = newsdesk_media::meta::clean_str(last).unwrap_or_default();
+    let name: String = clean.chars().take(200).collect();
+    if name.is_empty() || name == "." || name == ".." { "upload".into() } else { name }
+}
+
+fn folder(hash: &str) -> String {
+    format!("lib/{}/{}", &hash[..2], &hash[..20])
+}
+
+fn original_key(p: &Picture) -> String {
+    format!("originals/{}/{}.{}", &p.hash[..2], p.hash, p.format.ext())
+}
+
+fn public_key(hash: &str, e: &Encoded) -> String {
+    format!("{}/{}.{}", folder(hash), e.variant, e.ext)
+}
+
+fn refused(r: Refusal) -> Error {
+    Error::Refused(r.to_string())
+}
+
+fn storage_failed(e: std::io::Error) -> Error {
+    tracing::error!(error = %e, "media storage failed");
+    Error::Refused("the file could not be stored; nothing was kept (see the server log)".into())
+}
+
+/// Proves and encodes an upload off the async threads.
+async fn prepare(lib: &Library, up: Upload) -> Result<(Picture, Encoded, usize)> {
+    let limits = lib.limits;
+    let size = up.bytes.len();
+    tokio::task::spawn_blocking(move || {
+        let p = newsdesk_media::open(&up.bytes, &limits).map_err(refused)?;
+        let m = newsdesk_media::master(&p)
+            .map_err(|e| Error::Refused(format!("the picture could not be re-encoded: {e}")))?;
+        Ok((p, m, size))
+    })
+    .await
+    .map_err(|e| Error::Refused(format!("the picture could not be read: {e}")))?
+}
+
+/// Writes the original and the master; on failure removes what it wrote.
+async fn store_files(
+    lib: &Library,
+    bytes: Vec<u8>,
+    p: &Picture,
+    m: &Encoded,
+) -> Result<[String; 2]> {
+    let (okey, pkey) = (original_key(p), public_key(&p.hash, m));
+    let (lib, master) = (lib.clone(), m.bytes.clone());
+    let (o, k) = (okey.clone(), pkey.clone());
+    tokio::task::spawn_blocking(move || {
+        lib.originals.put(&o, &bytes)?;
+        if let Err(e) = lib.public.put(&k, &master) {
+            let _ = lib.originals.delete(&o);
+            return Err(e);
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| Error::Refused(format!("the file could not be stored: {e}")))?
+    .map_err(storage_failed)?;
+    Ok([okey, pkey])
+}
+
+async fn remove_files(lib: &Library, keys: [String; 2]) {
+    let lib = lib.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        let _ = lib.originals.delete(&keys[0]);
+        let _ = lib.public.delete(&keys[1]);
+    })
+    .await;
+}
+
+/// The item a new upload makes, before the editor confirms its texts.
+fn new_item(
+    p: &Picture,
+    m: &Encoded,
+    file: String,
+    original: String,
+    up_name: &str,
+    size: usize,
+    actor: &Actor,
+) -> Media {
+    let meta = &p.meta;
+    Media {
+        file,
+        width: m.width,
+        height: m.height,
+        caption: meta.caption.clone(),
+        credit: meta.credit.clone().or_else(|| meta.creator.clone()),
+        rights: meta.copyright.clone(),
+        creator: meta.creator.clone(),
+        taken: meta.date_taken.clone(),
+        source_type: meta.digital_source_type.clone(),
+        ai_generated: meta.is_synthetic(),
+        file_name: display_name(up_name),
+        bytes: size as u64,
+        hash: Some(p.hash.clone()),
+        original: Some(original),
+        uploaded_by: actor.user_id,
+        uploaded_at: Some(chrono::Utc::now()),
+        ..Media::default()
+    }
+}
+
+impl Write {
+    /// Adds a media item whose files are already stored (the demo seeder,
+    /// importers that bring their own renditions).
+    pub async fn add_media(&mut self, m: &Media) -> Result<Media> {
+        self.allow(Action::EditMedia, Vec::new())?;
+        Self::check(m.problems())?;
+        let m = self.tx.create_media(m).await?;
+        self.record(Event::MediaAdded { id: m.id });
+        Ok(m)
+    }
+
+    /// What changing a media item means for pages: the articles that show
+    /// it, and whether an author's portrait is it.
+    async fn media_changed(&mut self, id: Id) -> Result<()> {
+        let articles = self.tx.media_article_ids(id).await?;
+        let shown = !articles.is_empty() || self.tx.media_shown_outside_articles(id).await?;
+        if shown {
+            self.record(Event::MediaChanged { id, articles, shown });
+        }
+        Ok(())
+    }
+}
+
+impl Newsroom {
+    fn library(&self) -> Result<&Library> {
+        self.library
+            .as_deref()
+            .ok_or_else(|| Error::Refused("this server has no media folder configured".into()))
+    }
+
+    /// Adds a media item whose files are already stored.
+    pub async fn add_media(&self, actor: &Actor, m: Media) -> Result<Media> {
+        let mut w = self.begin(actor).await?;
+        let m = w.add_media(&m).await?;
+        w.commit().await?;
+        Ok(m)
+    }
+
+    /// Takes an upload into the library: proves it is a picture, reads its
+    /// metadata into the item's credit, rights and caption, stores the
+    /// original privately and a metadata-free master publicly, and queues
+    /// its renditions. An identical file already in the library is
+    /// returned instead (`reused`).
+    pub async fn upload_media(&self, actor: &Actor, up: Upload, from: &Origin) -> Result<Uploaded> {
+        newsdesk_core::authorize(actor, Action::EditMedia, &[])?;
+        let lib = self.library()?;
+        let name = up.file_name.clone();
+        let bytes = up.bytes.clone();
+        let (p, master, size) = prepare(lib, up).await?;
+        if let Some(m) = self.existing(&p.hash).await? {
+            return Ok(Uploaded { media: m, reused: true });
+        }
+        let keys = store_files(lib, bytes, &p, &master).await?;
+        let item = new_item(&p, &master, keys[1].clone(), keys[0].clone(), &name, size, actor);
+        let result = async {
+            let mut w = self.begin(actor).await?;
+            let m = w.add_media(&item).await?;
+            let hash = p.hash.clone();
+            w.enqueue(&Job::MediaRenditions { media_id: m.id, hash }, w.now).await?;
+            w.audit("media_uploaded", &format!("media {}", m.id), &m.file_name, from).await?;
+            w.commit().await?;
+            Ok(m)
+        }
+        .await;
+        match result {
+            Ok(m) => Ok(Uploaded { media: m, reused: false }),
+            Err(e) => {
+                // The same file uploaded at the same moment by someone else
+                // won the race: theirs is the item, and the files are its.
+                if let Some(m) = self.existing(&p.hash).await.ok().flatten() {
+                    return Ok(Uploaded { media: m, reused: true });
+                }
+                remove_files(lib, keys).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn existing(&self, hash: &str) -> Result<Option<Media>> {
+        let mut tx = self.db().begin().await?;
+        Ok(tx.media_by_hash(hash).await?)
+    }
+
+    /// Changes an item's texts, focal point and label, made from
+    /// `expected_version`. A new focal point queues new crops; pages that
+    /// show the item are dropped from caches.
+    pub async fn edit_media(
+        &self,
+        actor: &Actor,
+        id: Id,
+        edit: MediaEdit,
+        expected_version: i32,
+        from: &Origin,
+    ) -> Result<Media> {
+        let mut w = self.begin(actor).await?;
+        w.allow(Action::EditMedia, Vec::new())?;
+        let before = w.tx.media_by_ids(&[id]).await?.pop().ok_or_else(|| not_found(id))?;
+        let clean = |s: Option<String>| s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let fx = |v: u16| v.min(1000);
+        let m = Media {
+            alt: clean(edit.alt),
+            caption: clean(edit.caption),
+            credit: clean(edit.credit),
+            rights: clean(edit.rights),
+            creator: clean(edit.creator),
+            focal_x: fx(edit.focal.0),
+            focal_y: fx(edit.focal.1),
+            ai_generated: edit.ai_generated,
+            ..before.clone()
+        };
+        Write::check(m.problems())?;
+        let version = w.tx.update_media(&m, expected_version).await?;
+        if (m.focal_x, m.focal_y) != (before.focal_x, before.focal_y)
+            && let Some(hash) = m.hash.clone()
+        {
+            w.enqueue(&Job::MediaRenditions { media_id: id, hash }, w.now).await?;
+        }
+        w.media_changed(id).await?;
+        w.audit("media_changed", &format!("media {id}"), "", from).await?;
+        w.commit().await?;
+        Ok(Media { version, ..m })
+    }
+
+    /// Puts a new file behind an item (texts kept): new file names, new
+    /// renditions, pages that show it dropped from caches. A file already
+    /// in the library as another item is refused.
+    pub async fn replace_media_file(
+        &self,
+        actor: &Actor,
+        id: Id,
+        up: Upload,
+        expected_version: i32,
+        from: &Origin,
+    ) -> Result<Media> {
+        newsdesk_core::authorize(actor, Action::EditMedia, &[])?;
+        let lib = self.library()?;
+        let name = up.file_name.clone();
+        let bytes = up.bytes.clone();
+        let (p, master, size) = prepare(lib, up).await?;
+        if let Some(other) = self.existing(&p.hash).await? {
+            return if other.id == id {
+                Ok(other)
+            } else {
+                Err(Error::Refused(format!(
+                    "this picture is already in the library as item {}",
+                    other.id
+                )))
+            };
+        }
+        let keys = store_files(lib, bytes, &p, &master).await?;
+        let result = async {
+            let mut w = self.begin(actor).await?;
+            let before = w.tx.media_by_ids(&[id]).await?.pop().ok_or_else(|| not_found(id))?;
+            let fresh = new_item(&p, &master, keys[1].clone(), keys[0].clone(), &name, size, actor);
+            let m = Media {
+                file: fresh.file,
+                width: fresh.width,
+                height: fresh.height,
+                hash: fresh.hash,
+                original: fresh.original,
+                bytes: fresh.bytes,
+                file_name: fresh.file_name,
+                renditions: Vec::new(),
+                ..before
+            };
+            let version = w.tx.replace_media_file(&m, expected_version).await?;
+            let hash = p.hash.clone();
+            w.enqueue(&Job::MediaRenditions { media_id: id, hash }, w.now).await?;
+            w.media_changed(id).await?;
+            w.audit("media_replaced", &format!("media {id}"), &m.file_name, from).await?;
+            w.commit().await?;
+            Ok(Media { version, ..m })
+        }
+        .await;
+        if result.is_err() {
+            remove_files(lib, keys).await;
+        }
+        result
+    }
+
+    /// Removes an item nothing uses, and its files. While an article (a
+    /// draft included), an author's portrait or the site's logo uses it,
+    /// it is refused with the list.
+    pub async fn delete_media(&self, actor: &Actor, id: Id, from: &Origin) -> Result<()> {
+        let mut w = self.begin(actor).await?;
+        w.allow(Action::EditMedia, Vec::new())?;
+        let m = w.tx.media_by_ids(&[id]).await?.pop().ok_or_else(|| not_found(id))?;
+        let mut uses: Vec<String> = Vec::new();
+        let articles = w.tx.media_article_ids(id).await?;
+        if !articles.is_empty() {
+            let list: Vec<String> = articles.iter().map(|a| a.to_string()).collect();
+            uses.push(format!("articles {}", list.join(", ")));
+        }
+        let portraits = self.db().media_portrait_of(id).await?;
+        if !portraits.is_empty() {
+            let names: Vec<String> = portraits.into_iter().map(|(_, n)| n).collect();
+            uses.push(format!("the portrait of {}", names.join(", ")));
+        }
+        if crate::settings::SiteSettings::load(self.db()).await?.logo_media_id == Some(id) {
+            uses.push("the site's logo".into());
+        }
+        if !uses.is_empty() {
+            return Err(Error::Refused(format!(
+                "media item {id} is in use ({}); remove it there first",
+                uses.join("; ")
+            )));
+        }
+        w.tx.delete_media(id).await?;
+        w.record(Event::MediaChanged { id, articles: Vec::new(), shown: false });
+        w.audit("media_deleted", &format!("media {id}"), &m.file_name, from).await?;
+        w.commit().await?;
+        if let Ok(lib) = self.library() {
+            let lib = lib.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                let files = std::iter::once(m.file.clone())
+                    .chain(m.renditions.iter().map(|r| r.file.clone()));
+                for f in files {
+                    let _ = lib.public.delete(&f);
+                }
+                if let Some(o) = &m.original {
+                    let _ = lib.originals.delete(o);
+                }
+            })
+            .await;
+        }
+        Ok(())
+    }
+
+    /// The renditions job: makes every rendition of the item's current file
+    /// and focal point, stores them, and records them if the item still
+    /// holds that file and point (a later edit's own job does the rest).
+    pub async fn make_renditions(&self, media_id: Id, hash: &str) -> Result<usize> {
+        let lib = self.library()?.clone();
+        let Some(m) = self.db().media_by_ids(&[media_id]).await?.pop() else {
+            return Ok(0);
+        };
+        if m.hash.as_deref() != Some(hash) {
+            return Ok(0);
+        }
+        let Some(original) = m.original.clone() else { return Ok(0) };
+        let focal = (m.focal_x, m.focal_y);
+        let h = hash.to_owned();
+        let made =
+            tokio::task::spawn_blocking(move || -> std::result::Result<Vec<Rendition>, String> {
+                let bytes = lib.originals.get(&original).map_err(|e| e.to_string())?;
+                let p = newsdesk_media::open(&bytes, &lib.limits).map_err(|e| e.to_string())?;
+                let f = Focal { x: f64::from(focal.0) / 1000.0, y: f64::from(focal.1) / 1000.0 };
+                let mut out = Vec::new();
+                for e in newsdesk_media::renditions(&p, f)? {
+                    let key = public_key(&h, &e);
+                    if !lib.public.exists(&key) {
+                        lib.public.put(&key, &e.bytes).map_err(|e| e.to_string())?;
+                    }
+                    let kind = if e.variant.starts_with("card") {
+                        RenditionKind::Card
+                    } else if e.variant.starts_with("thumb") {
+                        RenditionKind::Thumb
+                    } else {
+                        RenditionKind::Scaled
+                    };
+                    out.push(Rendition { file: key, width: e.width, height: e.height, kind });
+                }
+                out.sort_by_key(|r| (r.kind as u8, r.width, r.is_webp()));
+                Ok(out)
+            })
+            .await
+            .map_err(|e| Error::Refused(format!("renditions of media {media_id} failed: {e}")))?
+            .map_err(|e| Error::Refused(format!("renditions of media {media_id} failed: {e}")))?;
+        let mut w = self.begin(&Actor::system("renditions")).await?;
+        let n = made.len();
+        if w.tx.set_renditions(media_id, hash, focal, &made).await? {
+            w.media_changed(media_id).await?;
+        }
+        w.commit().await?;
+        Ok(n)
+    }
+}
+
+fn not_found(id: Id) -> Error {
+    Error::NotFound { what: format!("media item {id}") }
+}
+
+/// The focal point a library item keeps when none was set.
+pub const DEFAULT_FOCAL: (u16, u16) = (FOCAL_CENTRE, FOCAL_CENTRE);

@@ -1,0 +1,47 @@
+-- The media library. PostgreSQL dialect. Keep in step with ../sqlite/0008_media_library.sql.
+
+-- What an upload was: its SHA-256 (identical uploads are one item), the
+-- key of the untouched original in the private store, its format, size
+-- and file name as sent (cleaned; for search and display only).
+ALTER TABLE media ADD COLUMN hash TEXT;
+ALTER TABLE media ADD COLUMN original TEXT;
+ALTER TABLE media ADD COLUMN format TEXT;
+ALTER TABLE media ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE media ADD COLUMN file_name TEXT NOT NULL DEFAULT '';
+-- Read from the file's metadata, then confirmed by an editor.
+ALTER TABLE media ADD COLUMN creator TEXT;
+ALTER TABLE media ADD COLUMN taken TEXT;
+-- IPTC Digital Source Type, and whether readers are told the picture was
+-- made by an algorithm.
+ALTER TABLE media ADD COLUMN source_type TEXT;
+ALTER TABLE media ADD COLUMN ai_generated BOOLEAN NOT NULL DEFAULT FALSE;
+-- The focal point, in thousandths of the width and height from the top left.
+ALTER TABLE media ADD COLUMN focal_x INTEGER NOT NULL DEFAULT 500;
+ALTER TABLE media ADD COLUMN focal_y INTEGER NOT NULL DEFAULT 500;
+ALTER TABLE media ADD COLUMN uploaded_by BIGINT REFERENCES users (id) ON DELETE SET NULL;
+ALTER TABLE media ADD COLUMN uploaded_at TIMESTAMPTZ;
+ALTER TABLE media ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE UNIQUE INDEX media_hash ON media (hash);
+CREATE INDEX media_uploaded ON media (uploaded_at, id);
+
+-- Which articles show which media items (lead or body figures, drafts
+-- included): kept by every save, read to refuse deleting a used item, to
+-- list an item's uses and to drop the pages a changed item appears on.
+CREATE TABLE media_uses (
+    media_id   BIGINT NOT NULL REFERENCES media (id),
+    article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    PRIMARY KEY (media_id, article_id)
+);
+CREATE INDEX media_uses_article ON media_uses (article_id);
+
+INSERT INTO media_uses (media_id, article_id)
+SELECT DISTINCT (b.value ->> 'media_id')::BIGINT, a.id
+FROM articles a, jsonb_array_elements(a.body::jsonb) b
+WHERE b.value ->> 'type' = 'figure'
+  AND (b.value ->> 'media_id')::BIGINT IN (SELECT id FROM media)
+ON CONFLICT DO NOTHING;
+INSERT INTO media_uses (media_id, article_id)
+SELECT (a.lead::jsonb ->> 'media_id')::BIGINT, a.id
+FROM articles a
+WHERE a.lead IS NOT NULL AND (a.lead::jsonb ->> 'media_id')::BIGINT IN (SELECT id FROM media)
+ON CONFLICT DO NOTHING;
