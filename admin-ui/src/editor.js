@@ -360,6 +360,20 @@ function dialog(title, fields, done) {
     inputs[f.name] = input;
     p.appendChild(label);
     p.appendChild(input);
+    if (f.pick && window.newsdeskPickMedia) {
+      // The library's picker (admin.js) fills in the number.
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "quiet";
+      b.textContent = "Choose from the library";
+      b.addEventListener("click", () =>
+        window.newsdeskPickMedia((item) => {
+          input.value = String(item.id);
+          input.focus();
+        }),
+      );
+      p.appendChild(b);
+    }
     if (f.hint) {
       const small = document.createElement("small");
       small.textContent = f.hint;
@@ -449,7 +463,7 @@ function editFigure(view) {
   dialog(
     sel ? "Edit the figure" : "Add a figure",
     [
-      { name: "media_id", label: "Media item number", value: a.media_id ? String(a.media_id) : "", numeric: true },
+      { name: "media_id", label: "Media item number", value: a.media_id ? String(a.media_id) : "", numeric: true, pick: true, hint: "Alt text, caption and credit left empty here come from the library item." },
       { name: "alt", label: "Alternative text", value: a.alt, hint: "What the picture shows, for people who cannot see it." },
       { name: "caption", label: "Caption", value: a.caption },
       { name: "credit", label: "Credit", value: a.credit },

@@ -3,7 +3,9 @@
 //! Every piece of text is escaped here and every link target passes
 //! [`safe_href`]; templates mark the result `safe` and add nothing to it.
 
-use newsdesk_core::{Block, Figure, Id, Inline, Media, safe_href, slugify};
+use newsdesk_core::{
+    Block, Figure, Id, Inline, Media, Rendition, RenditionKind, safe_href, slugify,
+};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
@@ -48,19 +50,34 @@ pub fn media_url(file: &str) -> String {
     format!("{MEDIA_PREFIX}{file}")
 }
 
-/// The `srcset` of a media item: every rendition plus the original. Empty
-/// when there are no renditions.
-pub fn srcset(m: &Media) -> String {
-    if m.renditions.is_empty() {
-        return String::new();
-    }
+/// A `srcset` list of `renditions`, plus the original's full-size file
+/// when given.
+fn set_of(renditions: &[&Rendition], full: Option<&Media>) -> String {
     let mut parts: Vec<String> =
-        m.renditions.iter().map(|r| format!("{} {}w", media_url(&r.file), r.width)).collect();
-    if m.renditions.iter().all(|r| r.width != m.width) {
+        renditions.iter().map(|r| format!("{} {}w", media_url(&r.file), r.width)).collect();
+    if let Some(m) = full
+        && renditions.iter().all(|r| r.width != m.width)
+    {
         parts.push(format!("{} {}w", media_url(&m.file), m.width));
     }
     parts.join(", ")
 }
+
+/// The `srcset` of a media item in the original's format: its scaled
+/// renditions plus the full-size file. Empty when there are none.
+pub fn srcset(m: &Media) -> String {
+    let scaled = m.renditions_of(RenditionKind::Scaled, false);
+    if scaled.is_empty() { String::new() } else { set_of(&scaled, Some(m)) }
+}
+
+/// The `srcset` of a media item's WebP renditions (a `<source>` of a
+/// `<picture>`); empty when it has none.
+pub fn webp_srcset(m: &Media) -> String {
+    set_of(&m.renditions_of(RenditionKind::Scaled, true), None)
+}
+
+/// The label under a picture an algorithm made.
+pub const AI_LABEL: &str = "AI-generated image";
 
 fn push_inlines(out: &mut String, spans: &[Inline], base: &str) {
     for span in spans {
@@ -111,27 +128,47 @@ pub(crate) fn push_figure(
         }
         return;
     };
-    out.push_str("<figure class=\"figure\">\n<img src=\"");
+    const SIZES: &str = "(min-width: 48rem) 46rem, 100vw";
+    // Feeds (an absolute `base`) get one plain file; pages get every size.
+    let (set, webp) =
+        if base.is_empty() { (srcset(m), webp_srcset(m)) } else { (String::new(), String::new()) };
+    out.push_str("<figure class=\"figure\">\n");
+    if !webp.is_empty() {
+        let _ = write!(out, "<picture><source type=\"image/webp\" srcset=\"");
+        push_escaped(out, &webp);
+        let _ = write!(out, "\" sizes=\"{SIZES}\">");
+    }
+    // Feed readers get a file of a sensible size, not a camera original.
+    let (file, w, h) =
+        if base.is_empty() { (m.file.as_str(), m.width, m.height) } else { m.sized(1280) };
+    out.push_str("<img src=\"");
     push_escaped(out, base);
-    push_escaped(out, &media_url(&m.file));
+    push_escaped(out, &media_url(file));
     out.push('"');
-    let set = if base.is_empty() { srcset(m) } else { String::new() };
     if !set.is_empty() {
         out.push_str(" srcset=\"");
         push_escaped(out, &set);
-        out.push_str("\" sizes=\"(min-width: 48rem) 46rem, 100vw\"");
+        let _ = write!(out, "\" sizes=\"{SIZES}\"");
     }
-    let _ = write!(out, " width=\"{}\" height=\"{}\" alt=\"", m.width, m.height);
+    let _ = write!(out, " width=\"{w}\" height=\"{h}\" alt=\"");
     push_escaped(out, fig.alt(Some(m)).unwrap_or_default());
     out.push('"');
     if lazy {
         out.push_str(" loading=\"lazy\" decoding=\"async\"");
+    } else {
+        out.push_str(" fetchpriority=\"high\"");
     }
     out.push('>');
+    if !webp.is_empty() {
+        out.push_str("</picture>");
+    }
     let caption = fig.caption(Some(m));
     let credit = fig.credit(Some(m));
-    if caption.is_some() || credit.is_some() {
+    if caption.is_some() || credit.is_some() || m.ai_generated {
         out.push_str("\n<figcaption>");
+        if m.ai_generated {
+            let _ = write!(out, "<span class=\"ai-label\">{AI_LABEL}</span> ");
+        }
         if let Some(c) = caption {
             out.push_str("<span class=\"caption\">");
             push_escaped(out, c);

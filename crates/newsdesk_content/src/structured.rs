@@ -21,6 +21,23 @@ pub struct LeadImage {
     pub caption: Option<String>,
     /// Credit line.
     pub credit: Option<String>,
+    /// schema.org's digital source type, when an algorithm made the
+    /// picture (see [`schema_source_type`]).
+    pub source_type: Option<String>,
+}
+
+/// The schema.org `IPTCDigitalSourceEnumeration` member for a picture an
+/// algorithm made: from its IPTC code (`compositeSynthetic` →
+/// `…/CompositeSyntheticDigitalSource`), else trained algorithmic media
+/// (an editor's mark says no more than that).
+pub fn schema_source_type(iptc: Option<&str>) -> String {
+    let code = iptc
+        .map(|v| v.trim().trim_end_matches('/').rsplit('/').next().unwrap_or_default())
+        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric()))
+        .unwrap_or("trainedAlgorithmicMedia");
+    let mut chars = code.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or('T');
+    format!("https://schema.org/{first}{}DigitalSource", chars.as_str())
 }
 
 /// A byline as machines see it: a person with a page, or an organization
@@ -114,6 +131,9 @@ pub fn news_article(f: &ArticleFacts) -> Value {
             "caption": img.caption,
             "creditText": img.credit,
         }]);
+        if let Some(t) = &img.source_type {
+            ld["image"][0]["digitalSourceType"] = json!(t);
+        }
     }
     if !f.corrections.is_empty() {
         ld["correction"] = f
@@ -160,6 +180,7 @@ mod tests {
                 alt: "Delegates".into(),
                 caption: Some("In Geneva".into()),
                 credit: Some("Pool".into()),
+                source_type: Some(schema_source_type(Some("compositeSynthetic"))),
             }),
             corrections: vec![(at, "Venue fixed.".into())],
             site_title: "The Daily".into(),
@@ -173,6 +194,18 @@ mod tests {
         assert_eq!(ld["author"][0]["@type"], "Person");
         assert_eq!(ld["author"][1]["@type"], "Organization");
         assert_eq!(ld["image"][0]["creditText"], "Pool");
+        assert_eq!(
+            ld["image"][0]["digitalSourceType"],
+            "https://schema.org/CompositeSyntheticDigitalSource"
+        );
+        assert_eq!(
+            schema_source_type(None),
+            "https://schema.org/TrainedAlgorithmicMediaDigitalSource"
+        );
+        assert_eq!(
+            schema_source_type(Some("<script>")),
+            "https://schema.org/TrainedAlgorithmicMediaDigitalSource"
+        );
         assert_eq!(ld["correction"][0]["@type"], "CorrectionComment");
         assert_eq!(ld["articleSection"], "World");
     }

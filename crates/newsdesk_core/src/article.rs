@@ -700,6 +700,27 @@ impl Author {
 }
 
 impl Media {
+    /// Renditions of `kind`, in WebP or in the original's format,
+    /// narrowest first.
+    pub fn renditions_of(&self, kind: RenditionKind, webp: bool) -> Vec<&Rendition> {
+        let mut v: Vec<&Rendition> =
+            self.renditions.iter().filter(|r| r.kind == kind && r.is_webp() == webp).collect();
+        v.sort_by_key(|r| r.width);
+        v
+    }
+
+    /// The file to show about `width` pixels wide, in the original's
+    /// format: the narrowest scaled rendition at least that wide, else the
+    /// original's full-size file. `(file, width, height)`.
+    pub fn sized(&self, width: u32) -> (&str, u32, u32) {
+        self.renditions_of(RenditionKind::Scaled, false)
+            .into_iter()
+            .find(|r| r.width >= width && r.width < self.width)
+            .map_or((self.file.as_str(), self.width, self.height), |r| {
+                (r.file.as_str(), r.width, r.height)
+            })
+    }
+
     /// Every reason this media item cannot be stored: a file path that could
     /// leave the media folder, an impossible size, oversized text.
     pub fn problems(&self) -> Vec<Problem> {

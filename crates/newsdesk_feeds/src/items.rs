@@ -1,7 +1,7 @@
 //! Feed items from articles: what an article looks like to a feed reader.
 
 use crate::{FeedAuthor, FeedImage, FeedItem};
-use newsdesk_content::{BodyContext, media_url, render_body, render_lead};
+use newsdesk_content::{AI_LABEL, BodyContext, media_url, render_body, render_lead};
 use newsdesk_core::{Article, Author, Byline, Id, Media, Section, Tag};
 use std::collections::HashMap;
 
@@ -23,6 +23,10 @@ pub struct ItemContext<'a> {
     /// Size in bytes of each media item's file (RSS enclosures need it).
     pub file_sizes: &'a HashMap<Id, u64>,
 }
+
+/// The width feeds ask of a lead image (the narrowest rendition at least
+/// this wide, else the full-size file).
+pub const FEED_IMAGE_WIDTH: u32 = 1280;
 
 /// The MIME type of an image file, by extension.
 pub fn image_mime(file: &str) -> &'static str {
@@ -48,16 +52,25 @@ pub fn article_item(a: &Article, ctx: &ItemContext<'_>) -> FeedItem {
     };
     content.push_str(&render_body(&a.body, &body_ctx));
     let image = match (lead, lead_media) {
-        (Some(f), Some(m)) => Some(FeedImage {
-            url: abs(&media_url(&m.file)),
-            mime: image_mime(&m.file).into(),
-            length: ctx.file_sizes.get(&m.id).copied().unwrap_or(0),
-            width: m.width,
-            height: m.height,
-            alt: f.alt(Some(m)).unwrap_or_default().into(),
-            caption: f.caption(Some(m)).map(Into::into),
-            credit: f.credit(Some(m)).map(Into::into),
-        }),
+        (Some(f), Some(m)) => {
+            let (file, width, height) = m.sized(FEED_IMAGE_WIDTH);
+            // A picture an algorithm made says so wherever it travels.
+            let caption = match (m.ai_generated, f.caption(Some(m))) {
+                (true, Some(c)) => Some(format!("{AI_LABEL}. {c}")),
+                (true, None) => Some(AI_LABEL.to_owned()),
+                (false, c) => c.map(Into::into),
+            };
+            Some(FeedImage {
+                url: abs(&media_url(file)),
+                mime: image_mime(file).into(),
+                length: ctx.file_sizes.get(&m.id).copied().unwrap_or(0),
+                width,
+                height,
+                alt: f.alt(Some(m)).unwrap_or_default().into(),
+                caption,
+                credit: f.credit(Some(m)).map(Into::into),
+            })
+        }
         _ => None,
     };
     let mut categories: Vec<String> = ctx

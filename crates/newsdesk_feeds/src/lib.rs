@@ -11,7 +11,7 @@ mod sitemap;
 mod xml;
 
 pub use feed::{Feed, FeedAuthor, FeedImage, FeedItem, atom, json_feed, rss};
-pub use items::{ItemContext, article_item, image_mime};
+pub use items::{FEED_IMAGE_WIDTH, ItemContext, article_item, image_mime};
 pub use sitemap::{
     NEWS_MAX_URLS, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl, news_sitemap, robots_txt,
     sitemap_index, urlset,

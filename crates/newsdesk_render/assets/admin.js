@@ -250,3 +250,242 @@
     window.sessionStorage.setItem("newsdesk:submitted", JSON.stringify({ key: key, at: Date.now() }));
   });
 })();
+
+// The media library: uploads with drag and drop and progress, the focal
+// point set by clicking the picture, and a picker for any field that takes
+// a media item's number (figures, lead images, portraits, the logo).
+(function () {
+  "use strict";
+  var csrfOf = function (form) {
+    var c = form && form.querySelector("input[name=csrf]");
+    return c ? c.value : (document.querySelector("input[name=csrf]") || {}).value || "";
+  };
+
+  // Sends one file; calls back with the parsed answer (or an error line).
+  function send(file, csrf, row, done) {
+    var fd = new FormData();
+    fd.append("csrf", csrf);
+    fd.append("file", file, file.name);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", "/admin/media");
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    var bar = row.querySelector("progress");
+    xhr.upload.addEventListener("progress", function (ev) {
+      if (ev.lengthComputable && bar) bar.value = Math.round((ev.loaded / ev.total) * 100);
+    });
+    xhr.addEventListener("load", function () {
+      var answer = null;
+      try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
+      if (!answer) answer = { uploaded: [], errors: [{ detail: xhr.responseText || "The server did not answer (" + xhr.status + ")." }] };
+      done(answer);
+    });
+    xhr.addEventListener("error", function () {
+      done({ uploaded: [], errors: [{ detail: "The connection failed; nothing of this file was kept." }] });
+    });
+    xhr.send(fd);
+  }
+
+  // Uploads `files` one after another into `list` (an element showing a
+  // line per file); `each` gets every uploaded item.
+  function uploadAll(files, csrf, maxBytes, list, each, finished) {
+    var queue = Array.prototype.slice.call(files);
+    var ok = 0, failed = 0;
+    var next = function () {
+      var file = queue.shift();
+      if (!file) { if (finished) finished(ok, failed); return; }
+      var row = document.createElement("p");
+      var label = document.createElement("span");
+      label.textContent = file.name + ": ";
+      row.appendChild(label);
+      var status = document.createElement("span");
+      row.appendChild(status);
+      list.appendChild(row);
+      if (maxBytes && file.size > maxBytes) {
+        status.textContent = "larger than the limit of " + Math.round(maxBytes / 1048576) + " MB; not sent.";
+        row.className = "error";
+        failed++;
+        next();
+        return;
+      }
+      var bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = 0;
+      bar.setAttribute("aria-label", "Uploading " + file.name);
+      row.insertBefore(bar, status);
+      send(file, csrf, row, function (answer) {
+        bar.remove();
+        if (answer.uploaded && answer.uploaded.length) {
+          var item = answer.uploaded[0];
+          var a = document.createElement("a");
+          a.href = item.url;
+          a.textContent = (item.reused ? "already in the library as no. " : "uploaded as no. ") + item.id;
+          status.appendChild(a);
+          ok++;
+          if (each) each(item);
+        } else {
+          status.textContent = (answer.errors || []).map(function (e) { return e.detail; }).join(" ");
+          row.className = "error";
+          failed++;
+        }
+        next();
+      });
+    };
+    next();
+  }
+
+  var uploadForm = document.querySelector("form[data-upload]");
+  if (uploadForm && window.FormData) {
+    var input = uploadForm.querySelector("input[type=file]");
+    var list = uploadForm.querySelector(".progress");
+    var maxBytes = Number(uploadForm.getAttribute("data-max-bytes")) || 0;
+    var go = function (files) {
+      if (!files || !files.length) return;
+      uploadAll(files, csrfOf(uploadForm), maxBytes, list, null, function (ok, failed) {
+        if (ok && !failed) window.location.assign("/admin/media?uploaded=" + ok);
+      });
+    };
+    uploadForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      go(input.files);
+    });
+    ["dragenter", "dragover"].forEach(function (t) {
+      uploadForm.addEventListener(t, function (ev) { ev.preventDefault(); uploadForm.classList.add("dropping"); });
+    });
+    ["dragleave", "drop"].forEach(function (t) {
+      uploadForm.addEventListener(t, function () { uploadForm.classList.remove("dropping"); });
+    });
+    uploadForm.addEventListener("drop", function (ev) {
+      ev.preventDefault();
+      go(ev.dataTransfer && ev.dataTransfer.files);
+    });
+  }
+
+  // The focal point: a click on the picture moves it.
+  var focal = document.querySelector("[data-focal]");
+  if (focal) {
+    var img = focal.querySelector("img"), dot = focal.querySelector(".focal-dot");
+    var fx = document.getElementById("focal_x"), fy = document.getElementById("focal_y");
+    var place = function () {
+      dot.style.left = (Number(fx.value) || 0) + "%";
+      dot.style.top = (Number(fy.value) || 0) + "%";
+    };
+    img.addEventListener("click", function (ev) {
+      var r = img.getBoundingClientRect();
+      fx.value = Math.round(((ev.clientX - r.left) / r.width) * 100);
+      fy.value = Math.round(((ev.clientY - r.top) / r.height) * 100);
+      place();
+    });
+    fx.addEventListener("input", place);
+    fy.addEventListener("input", place);
+  }
+
+  // The picker: a dialog listing the library (searchable, with an upload
+  // button); `chosen` gets the item picked.
+  function pick(chosen) {
+    var d = document.createElement("dialog");
+    d.className = "pm-dialog media-picker";
+    d.setAttribute("aria-labelledby", "picker-heading");
+    var h = document.createElement("h2");
+    h.id = "picker-heading";
+    h.textContent = "Choose a picture";
+    d.appendChild(h);
+    var search = document.createElement("p");
+    var sl = document.createElement("label");
+    sl.htmlFor = "picker-q";
+    sl.textContent = "Search the library";
+    var q = document.createElement("input");
+    q.type = "search";
+    q.id = "picker-q";
+    search.appendChild(sl);
+    search.appendChild(q);
+    d.appendChild(search);
+    var up = document.createElement("p");
+    var ul = document.createElement("label");
+    ul.htmlFor = "picker-file";
+    ul.textContent = "Or upload one";
+    var file = document.createElement("input");
+    file.type = "file";
+    file.id = "picker-file";
+    file.accept = "image/jpeg,image/png,image/webp,image/gif";
+    up.appendChild(ul);
+    up.appendChild(file);
+    d.appendChild(up);
+    var progress = document.createElement("div");
+    progress.setAttribute("aria-live", "polite");
+    d.appendChild(progress);
+    var results = document.createElement("ul");
+    results.className = "picker-results";
+    d.appendChild(results);
+    var status = document.createElement("p");
+    status.setAttribute("role", "status");
+    d.appendChild(status);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "quiet";
+    close.textContent = "Cancel";
+    close.addEventListener("click", function () { d.close(); });
+    d.appendChild(close);
+    var choose = function (item) {
+      d.close();
+      chosen(item);
+    };
+    var show = function (items) {
+      results.textContent = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "quiet";
+        var im = document.createElement("img");
+        im.src = item.src;
+        im.width = item.width;
+        im.height = item.height;
+        im.alt = "";
+        b.appendChild(im);
+        var t = document.createElement("span");
+        t.textContent = "No. " + item.id + ": " + (item.alt || item.file_name) + (item.credit ? " (" + item.credit + ")" : "") + (item.missing ? " · needs alt text or credit" : "");
+        b.appendChild(t);
+        b.addEventListener("click", function () { choose(item); });
+        li.appendChild(b);
+        results.appendChild(li);
+      });
+      status.textContent = items.length ? items.length + " shown." : "Nothing matches.";
+    };
+    var timer = null;
+    var load = function () {
+      fetch("/admin/media/pick?q=" + encodeURIComponent(q.value), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (j) { show(j.items || []); })
+        .catch(function () { status.textContent = "The library could not be reached."; });
+    };
+    q.addEventListener("input", function () {
+      if (timer) window.clearTimeout(timer);
+      timer = window.setTimeout(load, 200);
+    });
+    file.addEventListener("change", function () {
+      uploadAll(file.files, csrfOf(null), 0, progress, function (item) { choose(item); });
+    });
+    d.addEventListener("close", function () { d.remove(); });
+    document.body.appendChild(d);
+    d.showModal();
+    load();
+  }
+  window.newsdeskPickMedia = pick;
+
+  // Fields that take a media item's number get a button that opens it.
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-media-picker]"), function (field) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "quiet";
+    b.textContent = "Choose from the library";
+    b.addEventListener("click", function () {
+      pick(function (item) {
+        field.value = String(item.id);
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+        field.focus();
+      });
+    });
+    field.insertAdjacentElement("afterend", b);
+  });
+})();

@@ -61,6 +61,8 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/sign_in.html", include_str!("../templates/admin/sign_in.html")),
     ("admin/dashboard.html", include_str!("../templates/admin/dashboard.html")),
     ("admin/articles.html", include_str!("../templates/admin/articles.html")),
+    ("admin/media.html", include_str!("../templates/admin/media.html")),
+    ("admin/media_item.html", include_str!("../templates/admin/media_item.html")),
     ("admin/editor.html", include_str!("../templates/admin/editor.html")),
     ("admin/revisions.html", include_str!("../templates/admin/revisions.html")),
     ("admin/diff.html", include_str!("../templates/admin/diff.html")),

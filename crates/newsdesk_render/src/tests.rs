@@ -45,6 +45,7 @@ fn card(n: u32) -> CardView {
         image: Some(ImageView {
             src: "/media/a.jpg".into(),
             srcset: "/media/a-480.jpg 480w".into(),
+            webp_srcset: String::new(),
             width: 1200,
             height: 675,
             alt: "A drawing".into(),

@@ -81,6 +81,10 @@ pub struct ImageView {
     pub src: String,
     /// `srcset`, empty when there are no renditions.
     pub srcset: String,
+    /// `srcset` of WebP renditions for a `<picture>`'s `<source>`; empty
+    /// when there are none.
+    #[serde(default)]
+    pub webp_srcset: String,
     /// Intrinsic width.
     pub width: u32,
     /// Intrinsic height.

@@ -3,12 +3,14 @@
 use crate::app::{App, Taxonomy};
 use chrono::{DateTime, Utc};
 use newsdesk_content::related::RAIL_SIZE;
-use newsdesk_content::structured::{ArticleFacts, Creator, LeadImage, news_article};
+use newsdesk_content::structured::{
+    ArticleFacts, Creator, LeadImage, news_article, schema_source_type,
+};
 use newsdesk_content::{
     BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead, rfc3339,
-    srcset, teaser, url_encode,
+    srcset, teaser, url_encode, webp_srcset,
 };
-use newsdesk_core::{Article, Block, Byline, Figure, Id, Media, is_web_url};
+use newsdesk_core::{Article, Block, Byline, Figure, Id, Media, RenditionKind, is_web_url};
 use newsdesk_db::ArticleCard;
 use newsdesk_render::{
     ArticleView, BylineView, CardView, CorrectionView, ImageView, Link, MetaTag, PageMeta,
@@ -23,20 +25,46 @@ pub const TEASER_CHARS: usize = 160;
 pub const ROBOTS_INDEX: &str =
     "index, follow, max-image-preview:large, max-snippet:-1, max-video-preview:-1";
 
-/// The image shown for a figure at card size: the smallest rendition at
-/// least 400 pixels wide, else the original.
+/// The image shown for a figure at card size: its 16:9 crops around the
+/// focal point when they exist (WebP and the original's format), else the
+/// smallest scaled size at least 400 pixels wide, else the original.
 pub fn card_image(fig: &Figure, m: &Media) -> ImageView {
-    let pick = m.renditions.iter().filter(|r| r.width >= 400).min_by_key(|r| r.width);
-    let (file, width, height) = match pick {
-        Some(r) => (r.file.as_str(), r.width, r.height),
-        None => (m.file.as_str(), m.width, m.height),
-    };
+    crop_image(fig, m, RenditionKind::Card)
+}
+
+/// A portrait: the square crops around the focal point when they exist,
+/// else as [`card_image`] falls back.
+pub fn square_image(fig: &Figure, m: &Media) -> ImageView {
+    crop_image(fig, m, RenditionKind::Thumb)
+}
+
+fn crop_image(fig: &Figure, m: &Media, kind: RenditionKind) -> ImageView {
+    let alt = fig.alt(Some(m)).unwrap_or_default().to_owned();
+    let cards = m.renditions_of(kind, false);
+    if let Some(first) = cards.first() {
+        let set = |v: &[&newsdesk_core::Rendition]| {
+            v.iter()
+                .map(|r| format!("{} {}w", media_url(&r.file), r.width))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return ImageView {
+            src: media_url(&first.file),
+            srcset: set(&cards),
+            webp_srcset: set(&m.renditions_of(kind, true)),
+            width: first.width,
+            height: first.height,
+            alt,
+        };
+    }
+    let (file, width, height) = m.sized(400);
     ImageView {
         src: media_url(file),
         srcset: srcset(m),
+        webp_srcset: webp_srcset(m),
         width,
         height,
-        alt: fig.alt(Some(m)).unwrap_or_default().to_owned(),
+        alt,
     }
 }
 
@@ -281,14 +309,22 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
             .collect(),
         keywords: tags.iter().map(|t| t.name.clone()).collect(),
         image: match (lead, lead_media) {
-            (Some(f), Some(m)) => Some(LeadImage {
-                url: app.absolute(&media_url(&m.file)),
-                width: m.width,
-                height: m.height,
-                alt: f.alt(Some(m)).unwrap_or_default().to_owned(),
-                caption: f.caption(Some(m)).map(Into::into),
-                credit: f.credit(Some(m)).map(Into::into),
-            }),
+            (Some(f), Some(m)) => {
+                // Search engines and social sites want at least 1200 pixels,
+                // not a camera original.
+                let (file, width, height) = m.sized(1200);
+                Some(LeadImage {
+                    url: app.absolute(&media_url(file)),
+                    width,
+                    height,
+                    alt: f.alt(Some(m)).unwrap_or_default().to_owned(),
+                    caption: f.caption(Some(m)).map(Into::into),
+                    credit: f.credit(Some(m)).map(Into::into),
+                    source_type: m
+                        .ai_generated
+                        .then(|| schema_source_type(m.source_type.as_deref())),
+                })
+            }
             _ => None,
         },
         corrections: a.corrections.iter().map(|c| (c.at, c.text.clone())).collect(),

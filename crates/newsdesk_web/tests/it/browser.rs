@@ -876,3 +876,78 @@ async fn no_hostile_string_runs_or_becomes_markup_on_any_page() -> anyhow::Resul
     b.stop().await?;
     app.stop().await
 }
+
+#[tokio::test]
+async fn an_editor_uploads_in_the_browser_sets_the_focal_point_and_picks_the_photo()
+-> anyhow::Result<()> {
+    let Some(b) = Browser::start().await? else { return Ok(()) };
+    let app = site().await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("harbour.jpg");
+    let meta = newsdesk_test_support::photos::Meta {
+        credit: Some("Lena Berg / Nordic Wire"),
+        caption: Some("Ferries wait in the harbour."),
+        ..Default::default()
+    };
+    std::fs::write(&file, newsdesk_test_support::photos::jpeg(1200, 800, 42, &meta))?;
+    b.sign_in(&app.base, "ed@example.org").await?;
+    b.goto(&format!("{}/admin/media", app.base)).await?;
+    // The script sends the file with progress, then shows the library.
+    b.type_into("#file", &file.display().to_string()).await?;
+    b.click("form[data-upload] button[type=submit]").await?;
+    b.wait_url(|u| u.contains("uploaded=1")).await?;
+    let listed =
+        b.run("return document.querySelector('.media-grid').textContent;", json!([])).await?;
+    assert!(listed.as_str().unwrap_or_default().contains("harbour.jpg"), "{listed}");
+    assert!(listed.as_str().unwrap_or_default().contains("Lena Berg / Nordic Wire"), "{listed}");
+
+    // The item page: a click on the picture moves the focal point.
+    b.click(".media-grid a").await?;
+    b.wait_url(|u| u.contains("/admin/media/")).await?;
+    b.run(
+        "const img = document.querySelector('[data-focal] img'); const r = img.getBoundingClientRect(); \
+         img.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + r.width * 0.25, clientY: r.top + r.height * 0.75}));",
+        json!([]),
+    )
+    .await?;
+    let focal = b
+        .run("return [document.getElementById('focal_x').value, document.getElementById('focal_y').value];", json!([]))
+        .await?;
+    assert_eq!(focal, json!(["25", "75"]));
+    b.type_into("#alt", "Three ferries moored at a quay").await?;
+    b.click(".media-form button[type=submit]").await?;
+    b.wait_url(|u| u.contains("done=saved")).await?;
+    let m = app
+        .t
+        .db
+        .list_media(&Default::default(), 5)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no item"))?;
+    assert_eq!(
+        (m.focal_x, m.focal_y, m.alt.as_deref()),
+        (250, 750, Some("Three ferries moored at a quay"))
+    );
+
+    // The editor's lead image field opens the library's picker.
+    b.goto(&format!("{}/admin/articles/new", app.base)).await?;
+    b.click("#lead_media + button").await?;
+    b.type_into("#picker-q", "harbour").await?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let n = b
+            .run("return document.querySelectorAll('.picker-results button').length;", json!([]))
+            .await?;
+        if n == json!(1) {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the picker found {n} items");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.click(".picker-results button").await?;
+    let chosen = b.run("return document.getElementById('lead_media').value;", json!([])).await?;
+    assert_eq!(chosen, json!(m.id.to_string()));
+    b.stop().await?;
+    app.stop().await
+}

@@ -12,6 +12,7 @@ mod distribution;
 mod fixtures;
 mod hostile;
 mod http;
+mod library;
 mod pages;
 mod setup;
 
@@ -79,7 +80,18 @@ impl TestApp {
     /// Runs the due jobs, then applies every committed event to this
     /// server's cache (what the worker and the follower do in `serve`).
     pub async fn settle(&self) -> anyhow::Result<()> {
-        TestApp::run_jobs_on(&self.app.newsroom).await?;
+        // The server's own newsroom: it has the media library.
+        let worker = newsdesk_app::worker::Worker::new(
+            self.app.newsroom.clone(),
+            newsdesk_app::jobs::builtin(),
+            newsdesk_app::worker::WorkerConfig::default(),
+        );
+        for outcome in worker.drain().await? {
+            anyhow::ensure!(
+                matches!(outcome, newsdesk_app::worker::Outcome::Done { .. }),
+                "a job failed: {outcome:?}"
+            );
+        }
         self.app.catch_up().await?;
         Ok(())
     }

@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 
 mod articles;
 mod company;
+mod media;
 mod settings;
 mod taxonomy;
 mod users;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(articles::routes())
         .merge(company::routes())
+        .merge(media::routes())
         .merge(taxonomy::routes())
         .merge(settings::routes())
         .merge(users::routes())
@@ -155,6 +157,13 @@ impl AdminPage {
             url: "/admin/articles/new",
             current: self.title == "New article",
         });
+        if may(newsdesk_core::Action::EditMedia) {
+            self.nav.push(NavLink {
+                name: "Media",
+                url: "/admin/media",
+                current: self.title == "Media library",
+            });
+        }
         if may(newsdesk_core::Action::EditTaxonomy) {
             self.nav.push(NavLink {
                 name: "Sections & tags",

@@ -90,7 +90,17 @@ fn inputs(t: &Typed) -> Vec<Input> {
              the addresses of articles published from now on follow it.",
             64,
         ),
-        input("logo", "Logo", "text", &t.logo, "The number of a picture in the media library.", 20),
+        Input {
+            picker: true,
+            ..input(
+                "logo",
+                "Logo",
+                "text",
+                &t.logo,
+                "The number of a picture in the media library.",
+                20,
+            )
+        },
     ]
 }
 

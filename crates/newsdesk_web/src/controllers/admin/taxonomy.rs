@@ -228,6 +228,8 @@ pub(super) struct Input {
     pub hint: &'static str,
     pub required: bool,
     pub max: usize,
+    /// Takes a media item's number: the library's picker is offered.
+    pub picker: bool,
 }
 
 /// A field that may be left empty; `max` characters at most (0: no limit).
@@ -239,7 +241,7 @@ pub(super) fn input(
     hint: &'static str,
     max: usize,
 ) -> Input {
-    Input { name, label, kind, value: value.to_owned(), hint, required: false, max }
+    Input { name, label, kind, value: value.to_owned(), hint, required: false, max, picker: false }
 }
 
 /// The form fields of `kind`, holding `item`.
@@ -285,14 +287,17 @@ fn inputs(kind: Kind, item: &Item) -> Vec<Input> {
                 "A few sentences for the author page.",
                 2000,
             ));
-            v.push(input(
-                "photo",
-                "Portrait",
-                "text",
-                &item.photo,
-                "The number of a picture in the media library, e.g. 12.",
-                20,
-            ));
+            v.push(Input {
+                picker: true,
+                ..input(
+                    "photo",
+                    "Portrait",
+                    "text",
+                    &item.photo,
+                    "The number of a picture in the media library, e.g. 12.",
+                    20,
+                )
+            });
         }
         Kind::Tag | Kind::Story => {}
     }

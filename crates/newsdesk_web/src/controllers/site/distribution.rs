@@ -59,7 +59,9 @@ async fn build_feed(
     let mut file_sizes = HashMap::new();
     for a in &articles {
         if let Some(m) = a.lead.as_ref().and_then(|f| media.get(&f.media_id))
-            && let Ok(md) = tokio::fs::metadata(app.media_dir.join(&m.file)).await
+            && let Ok(md) =
+                tokio::fs::metadata(app.media_dir.join(m.sized(newsdesk_feeds::FEED_IMAGE_WIDTH).0))
+                    .await
         {
             file_sizes.insert(m.id, md.len());
         }
@@ -335,7 +337,9 @@ pub async fn sitemap(
                 images: r
                     .lead_media_id
                     .and_then(|id| media.get(&id))
-                    .map(|m| SitemapImage { loc: a.absolute(&media_url(&m.file)) })
+                    .map(|m| SitemapImage {
+                        loc: a.absolute(&media_url(m.sized(newsdesk_feeds::FEED_IMAGE_WIDTH).0)),
+                    })
                     .into_iter()
                     .collect(),
             })
@@ -456,11 +460,7 @@ pub async fn oembed(State(app): State<AppState>, RawQuery(query): RawQuery) -> R
         && let Ok(media) = app.db.media_by_ids(&[f.media_id]).await
         && let Some(m) = media.first()
     {
-        let (file, w, h) = m
-            .renditions
-            .iter()
-            .find(|r| r.width >= 400)
-            .map_or((m.file.as_str(), m.width, m.height), |r| (r.file.as_str(), r.width, r.height));
+        let (file, w, h) = m.sized(400);
         body["thumbnail_url"] = serde_json::json!(app.absolute(&media_url(file)));
         body["thumbnail_width"] = serde_json::json!(w);
         body["thumbnail_height"] = serde_json::json!(h);

@@ -274,7 +274,7 @@ async fn list_page(
             photo: cards
                 .extra
                 .as_ref()
-                .map(|m| views::card_image(&newsdesk_core::Figure::of(m.id), m)),
+                .map(|m| views::square_image(&newsdesk_core::Figure::of(m.id), m)),
         });
         let title = if page == 1 {
             format!("{} | {}", spec.heading, a.title())
