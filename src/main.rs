@@ -73,6 +73,14 @@ enum Command {
         #[command(subcommand)]
         action: ArticleAction,
     },
+    /// Add pictures to the media library, or list it (through the same use
+    /// cases as the back office: the same checks, renditions as jobs).
+    Media {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: MediaAction,
+    },
     /// Inspect and run background jobs.
     Jobs {
         #[command(flatten)]
@@ -168,6 +176,29 @@ enum ArticleAction {
     Unpublish {
         /// The article's id.
         id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MediaAction {
+    /// Upload JPEG, PNG, WebP or GIF files; credit, caption and rights are
+    /// read from each file unless given here.
+    Add {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Alt text for every file added.
+        #[arg(long)]
+        alt: Option<String>,
+        /// Credit line for every file added.
+        #[arg(long)]
+        credit: Option<String>,
+    },
+    /// List the newest items with their numbers.
+    List {
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
     },
 }
 
@@ -525,7 +556,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("listening on {addr}"))?;
             let db = open_with_patience(&config, STARTUP_PATIENCE).await?;
-            let newsroom = Newsroom::new(db.clone(), config.timezone()?);
+            let newsroom = Newsroom::new(db.clone(), config.timezone()?)
+                .with_library(newsdesk_web::media_library(&config));
             if demo {
                 if is_empty(&db).await? {
                     seed_demo(&newsroom, &config, 320, 2026).await?;
@@ -569,7 +601,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { common, articles, seed } => {
             let config = load_config(&common, None, None)?;
             let db = open(&config).await?;
-            seed_demo(&Newsroom::new(db.clone(), config.timezone()?), &config, articles, seed).await
+            let newsroom = Newsroom::new(db.clone(), config.timezone()?)
+                .with_library(newsdesk_web::media_library(&config));
+            seed_demo(&newsroom, &config, articles, seed).await
         }
         Command::Article { common, action } => {
             let config = load_config(&common, None, None)?;
@@ -578,6 +612,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { common, action } => {
             let config = load_config(&common, None, None)?;
             jobs(&config, action).await
+        }
+        Command::Media { common, action } => {
+            let config = load_config(&common, None, None)?;
+            media(&config, action).await
         }
         Command::User { common, action } => {
             let config = load_config(&common, None, None)?;
@@ -603,6 +641,107 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     let second = rpassword::prompt_password("Again: ")?;
     anyhow::ensure!(first == second, "the two passwords differ");
     Ok(first)
+}
+
+async fn media(config: &Config, action: MediaAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let newsroom = Newsroom::new(db.clone(), config.timezone()?)
+        .with_library(newsdesk_web::media_library(config));
+    match action {
+        MediaAction::Add { files, alt, credit } => {
+            let actor = Actor::operator("command line");
+            let from = newsdesk_app::sessions::Origin::default();
+            let limit = config.media.max_upload_bytes();
+            let mut failed = 0;
+            for path in files {
+                let shown = path.display();
+                // Too large is known before reading.
+                let size =
+                    std::fs::metadata(&path).with_context(|| format!("reading {shown}"))?.len();
+                let result = if size > limit {
+                    Err(anyhow::anyhow!(
+                        "larger than the limit of {} MB",
+                        config.media.max_upload_mb
+                    ))
+                } else {
+                    let bytes = std::fs::read(&path).with_context(|| format!("reading {shown}"))?;
+                    let file_name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    add_one(
+                        &newsroom,
+                        &actor,
+                        &from,
+                        newsdesk_app::media::Upload { bytes, file_name },
+                        &alt,
+                        &credit,
+                    )
+                    .await
+                };
+                match result {
+                    Ok((m, reused)) => println!(
+                        "{shown}: {} {} ({} × {}){}",
+                        if reused { "already in the library as" } else { "added as" },
+                        m.id,
+                        m.width,
+                        m.height,
+                        if m.alt.is_none() || m.credit.is_none() {
+                            "; needs alt text and credit before publication"
+                        } else {
+                            ""
+                        }
+                    ),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("{shown}: not added: {e}");
+                    }
+                }
+            }
+            anyhow::ensure!(failed == 0, "{failed} file(s) not added");
+            println!("Renditions are made by the server's worker (or `newsdesk jobs run`).");
+        }
+        MediaAction::List { limit } => {
+            for m in db.list_media(&Default::default(), limit).await? {
+                println!(
+                    "{:>6}  {:>5} × {:<5}  {}  {}{}",
+                    m.id,
+                    m.width,
+                    m.height,
+                    if m.file_name.is_empty() { &m.file } else { &m.file_name },
+                    m.credit.as_deref().unwrap_or("(no credit)"),
+                    if m.ai_generated { "  [AI-generated]" } else { "" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Uploads one file and applies the texts given on the command line.
+async fn add_one(
+    newsroom: &Newsroom,
+    actor: &Actor,
+    from: &newsdesk_app::sessions::Origin,
+    up: newsdesk_app::media::Upload,
+    alt: &Option<String>,
+    credit: &Option<String>,
+) -> anyhow::Result<(newsdesk_core::Media, bool)> {
+    let got = newsroom.upload_media(actor, up, from).await?;
+    let mut m = got.media;
+    if alt.is_some() || credit.is_some() {
+        let edit = newsdesk_app::media::MediaEdit {
+            alt: alt.clone().or(m.alt.clone()),
+            caption: m.caption.clone(),
+            credit: credit.clone().or(m.credit.clone()),
+            rights: m.rights.clone(),
+            creator: m.creator.clone(),
+            focal: (m.focal_x, m.focal_y),
+            ai_generated: m.ai_generated,
+        };
+        m = newsroom.edit_media(actor, m.id, edit, m.version, from).await?;
+    }
+    Ok((m, got.reused))
 }
 
 async fn user(config: &Config, action: UserAction) -> anyhow::Result<()> {

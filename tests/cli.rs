@@ -501,3 +501,37 @@ fn the_first_owner_and_other_accounts_are_made_from_the_command_line()
     );
     Ok(())
 }
+
+/// `newsdesk media add` takes pictures through the same checks as the back
+/// office: credits read from the file, hostile files refused by name, the
+/// same file twice one item.
+#[test]
+fn media_add_reads_credits_and_refuses_what_is_not_a_picture()
+-> Result<(), Box<dyn std::error::Error>> {
+    use newsdesk_test_support::photos::{Meta, jpeg};
+    let dir = tempfile::tempdir()?;
+    let good = dir.path().join("pier.jpg");
+    let meta = Meta { credit: Some("Ola Nordmann / NTB"), ..Meta::default() };
+    std::fs::write(&good, jpeg(640, 400, 5, &meta))?;
+    let bad = dir.path().join("invoice.jpg");
+    std::fs::write(&bad, b"<html><script>alert(1)</script></html>")?;
+    let data = dir.path().join("data");
+    let out = newsdesk()
+        .args(["media", "add", "--alt", "A pier at dawn", "--data-dir"])
+        .arg(&data)
+        .arg(&good)
+        .arg(&bad)
+        .output()?;
+    assert!(!out.status.success(), "one file was refused");
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("pier.jpg: added as 1 (640 × 400)"), "{stdout}");
+    assert!(stderr.contains("invoice.jpg: not added: this is an HTML page"), "{stderr}");
+    let again = newsdesk().args(["media", "add", "--data-dir"]).arg(&data).arg(&good).output()?;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already in the library as 1"));
+    let list = newsdesk().args(["media", "list", "--data-dir"]).arg(&data).output()?;
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("pier.jpg") && list.contains("Ola Nordmann / NTB"), "{list}");
+    assert_eq!(list.lines().count(), 1, "{list}");
+    Ok(())
+}

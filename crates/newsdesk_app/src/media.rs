@@ -93,7 +93,7 @@ fn folder(hash: &str) -> String {
 }
 
 fn original_key(p: &Picture) -> String {
-    format!("originals/{}/{}.{}", &p.hash[..2], p.hash, p.format.ext())
+    format!("{}/{}.{}", &p.hash[..2], p.hash, p.format.ext())
 }
 
 fn public_key(hash: &str, e: &Encoded) -> String {
@@ -199,6 +199,35 @@ impl Write {
         Ok(m)
     }
 
+    /// Adds a media item whose public files are already stored (the demo
+    /// seeder draws its own sizes), keeping `original`, the file they were
+    /// made from, in the private store and queuing the library's own
+    /// renditions from it. A file already in the library gives that item.
+    pub async fn add_media_from(
+        &mut self,
+        lib: &Library,
+        m: &Media,
+        original: &[u8],
+    ) -> Result<Media> {
+        let hash = newsdesk_media::sha256_hex(original);
+        if let Some(existing) = self.tx.media_by_hash(&hash).await? {
+            return Ok(existing);
+        }
+        let format = newsdesk_media::Format::sniff(original).map_err(refused)?;
+        let key = format!("{}/{hash}.{}", &hash[..2], format.ext());
+        lib.originals.put(&key, original).map_err(storage_failed)?;
+        let item = Media {
+            hash: Some(hash.clone()),
+            original: Some(key),
+            bytes: original.len() as u64,
+            uploaded_at: Some(self.now),
+            ..m.clone()
+        };
+        let added = self.add_media(&item).await?;
+        self.enqueue(&Job::MediaRenditions { media_id: added.id, hash }, self.now).await?;
+        Ok(added)
+    }
+
     /// What changing a media item means for pages: the articles that show
     /// it, and whether an author's portrait is it.
     async fn media_changed(&mut self, id: Id) -> Result<()> {
@@ -212,6 +241,11 @@ impl Write {
 }
 
 impl Newsroom {
+    /// The media library, when this newsroom has one.
+    pub fn media_library(&self) -> Option<Arc<Library>> {
+        self.library.clone()
+    }
+
     fn library(&self) -> Result<&Library> {
         self.library
             .as_deref()
@@ -234,12 +268,15 @@ impl Newsroom {
     pub async fn upload_media(&self, actor: &Actor, up: Upload, from: &Origin) -> Result<Uploaded> {
         newsdesk_core::authorize(actor, Action::EditMedia, &[])?;
         let lib = self.library()?;
+        // An identical file is recognised before any decoding.
+        if !up.bytes.is_empty()
+            && let Some(m) = self.existing(&newsdesk_media::sha256_hex(&up.bytes)).await?
+        {
+            return Ok(Uploaded { media: m, reused: true });
+        }
         let name = up.file_name.clone();
         let bytes = up.bytes.clone();
         let (p, master, size) = prepare(lib, up).await?;
-        if let Some(m) = self.existing(&p.hash).await? {
-            return Ok(Uploaded { media: m, reused: true });
-        }
         let keys = store_files(lib, bytes, &p, &master).await?;
         let item = new_item(&p, &master, keys[1].clone(), keys[0].clone(), &name, size, actor);
         let result = async {

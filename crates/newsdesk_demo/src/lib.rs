@@ -15,6 +15,7 @@ mod stories;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
+use newsdesk_app::media::Library;
 use newsdesk_app::{Actor, Newsroom, Write};
 use newsdesk_core::{
     Article, Author, Block, Byline, Correction, Figure, Id, Inline, Media, Rendition, Section,
@@ -218,7 +219,8 @@ pub async fn seed(
     opts: &DemoOptions,
 ) -> anyhow::Result<DemoReport> {
     let mut w = newsroom.begin(&Actor::system("demo")).await?.bulk();
-    let report = write_newsroom(&mut w, media_dir, opts).await?;
+    let library = newsroom.media_library();
+    let report = write_newsroom(&mut w, media_dir, library.as_deref(), opts).await?;
     w.rebuild_related().await?;
     w.commit().await?;
     newsroom.db().analyze().await?;
@@ -228,6 +230,7 @@ pub async fn seed(
 async fn write_newsroom(
     db: &mut Write,
     media_dir: &Path,
+    library: Option<&Library>,
     opts: &DemoOptions,
 ) -> anyhow::Result<DemoReport> {
     let mut rng = Rng::new(opts.seed);
@@ -271,23 +274,24 @@ async fn write_newsroom(
         }
         let pic = Picture::new(Scene::Portrait, &mut author_rng);
         let file = format!("demo/author-{}.jpg", slugify(&name));
-        std::fs::write(media_dir.join(&file), pic.render_jpeg(400, 400)?)
+        let drawn = pic.render_jpeg(400, 400)?;
+        std::fs::write(media_dir.join(&file), &drawn)
             .with_context(|| format!("writing `{file}`"))?;
         report.image_files += 1;
-        let photo = db
-            .add_media(&Media {
-                id: 0,
-                file,
-                width: 400,
-                height: 400,
-                alt: Some(pic.alt.clone()),
-                caption: Some(name.clone()),
-                credit: Some("The Newsdesk Daily".into()),
-                rights: Some("Staff portrait".into()),
-                renditions: vec![],
-                ..Media::default()
-            })
-            .await?;
+        let portrait = Media {
+            id: 0,
+            file: file.clone(),
+            width: 400,
+            height: 400,
+            alt: Some(pic.alt.clone()),
+            caption: Some(name.clone()),
+            credit: Some("The Newsdesk Daily".into()),
+            rights: Some("Staff portrait".into()),
+            renditions: vec![],
+            file_name: file.rsplit('/').next().unwrap_or_default().to_owned(),
+            ..Media::default()
+        };
+        let photo = add_photo(db, library, &portrait, &drawn).await?;
         let first = name.split(' ').next().unwrap_or_default().to_owned();
         let a = db
             .create_author(&Author {
@@ -376,8 +380,17 @@ async fn write_newsroom(
             };
             let caption = facts.fill(kind.captions[p % kind.captions.len()]);
             let base = format!("demo/story{}-{}", story_idx + 1, p + 1);
-            let id =
-                store_photo(db, media_dir, &pic, &base, Some(caption), credit, &mut report).await?;
+            let id = store_photo(
+                db,
+                media_dir,
+                library,
+                &pic,
+                &base,
+                Some(caption),
+                credit,
+                &mut report,
+            )
+            .await?;
             pool.push((id, None));
         }
         story_facts.push((facts, story.id, pool));
@@ -389,7 +402,8 @@ async fn write_newsroom(
         let pic = Picture::new(*scene, &mut brief_rng);
         let credit = format!("{} / Meridian Press Agency", brief_rng.pick(PHOTOGRAPHERS));
         let base = format!("demo/brief{}", i + 1);
-        let id = store_photo(db, media_dir, &pic, &base, None, credit, &mut report).await?;
+        let id =
+            store_photo(db, media_dir, library, &pic, &base, None, credit, &mut report).await?;
         brief_photos.push(id);
     }
     while plans.len() < total {
@@ -535,9 +549,11 @@ async fn write_newsroom(
 
 /// Draws `pic` at every width of [`PHOTO_WIDTHS`] as `{base}-{width}.jpg`
 /// and adds it to the media library; returns its id.
+#[allow(clippy::too_many_arguments, reason = "one call site per kind of photo")]
 async fn store_photo(
     db: &mut Write,
     media_dir: &Path,
+    library: Option<&Library>,
     pic: &Picture,
     base: &str,
     caption: Option<String>,
@@ -545,10 +561,12 @@ async fn store_photo(
     report: &mut DemoReport,
 ) -> anyhow::Result<Id> {
     let mut renditions = Vec::new();
+    let mut drawn = Vec::new();
     for w in PHOTO_WIDTHS {
         let h = w * 9 / 16;
         let file = format!("{base}-{w}.jpg");
-        std::fs::write(media_dir.join(&file), pic.render_jpeg(w, h)?)
+        drawn = pic.render_jpeg(w, h)?;
+        std::fs::write(media_dir.join(&file), &drawn)
             .with_context(|| format!("writing `{file}`"))?;
         report.image_files += 1;
         renditions.push(Rendition {
@@ -559,21 +577,36 @@ async fn store_photo(
         });
     }
     let original = renditions.pop().context("photo sizes are not empty")?;
-    let m = db
-        .add_media(&Media {
-            id: 0,
-            file: original.file,
-            width: original.width,
-            height: original.height,
-            alt: Some(pic.alt.clone()),
-            caption,
-            credit: Some(credit),
-            rights: Some("Editorial use only".into()),
-            renditions,
-            ..Media::default()
-        })
-        .await?;
-    Ok(m.id)
+    let item = Media {
+        id: 0,
+        file_name: original.file.rsplit('/').next().unwrap_or_default().to_owned(),
+        file: original.file,
+        width: original.width,
+        height: original.height,
+        alt: Some(pic.alt.clone()),
+        caption,
+        credit: Some(credit),
+        rights: Some("Editorial use only".into()),
+        renditions,
+        ..Media::default()
+    };
+    Ok(add_photo(db, library, &item, &drawn).await?.id)
+}
+
+/// Adds a drawn photo to the library. With a media library to keep it in,
+/// the largest drawing is kept as the original and the library's own
+/// renditions (WebP, crops) are queued: the drawn sizes serve until the
+/// worker has made them.
+async fn add_photo(
+    db: &mut Write,
+    library: Option<&Library>,
+    m: &Media,
+    original: &[u8],
+) -> anyhow::Result<Media> {
+    Ok(match library {
+        Some(lib) => db.add_media_from(lib, m, original).await?,
+        None => db.add_media(m).await?,
+    })
 }
 
 fn story_body(

@@ -93,7 +93,7 @@ db_test!(
         assert_eq!(m.file_name, "passwdgpj.jpg");
         assert!(m.file.starts_with("lib/") && m.file.ends_with("/full.jpg"), "{}", m.file);
         let hash = m.hash.clone().unwrap_or_default();
-        assert_eq!(files(&s.originals()), vec![format!("originals/{}/{hash}.jpg", &hash[..2])]);
+        assert_eq!(files(&s.originals()), vec![format!("{}/{hash}.jpg", &hash[..2])]);
         assert_eq!(files(&s.public()), vec![m.file.clone()]);
         // The public master carries no metadata.
         let served = std::fs::read(s.public().join(&m.file))?;

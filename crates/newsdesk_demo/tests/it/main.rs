@@ -168,3 +168,49 @@ async fn same_seed_same_newsroom_other_seed_other_newsroom() -> anyhow::Result<(
     assert_ne!(headlines[0], headlines[2]);
     Ok(())
 }
+
+db_test!(
+    with_a_library_the_demo_keeps_originals_and_queues_webp_renditions,
+    |t: TestDb| async move {
+        let media_dir = t.dir.path().join("media");
+        let lib = newsdesk_app::media::Library::local(&media_dir, &t.dir.path().join("originals"));
+        let n = std::sync::Arc::new(newsroom(&t).with_library(lib));
+        seed(&n, &media_dir, &options(12, 3)).await?;
+        let items = t.db.list_media(&Default::default(), 500).await?;
+        assert!(!items.is_empty());
+        for m in &items {
+            let original = m.original.as_deref().unwrap_or_default();
+            assert!(
+                t.dir.path().join("originals").join(original).is_file(),
+                "media {} has no original",
+                m.id
+            );
+            // The drawn sizes serve until the worker has made the library's own.
+            assert!(m.renditions.iter().all(|r| !r.is_webp()));
+        }
+        let jobs = t.db.list_jobs(None, 1000).await?;
+        let renditions = jobs.iter().filter(|j| j.kind == "media.renditions").count();
+        assert_eq!(renditions, items.len(), "one renditions job per picture");
+        let worker = newsdesk_app::worker::Worker::new(
+            n.clone(),
+            newsdesk_app::jobs::builtin(),
+            newsdesk_app::worker::WorkerConfig::default(),
+        );
+        worker.drain().await?;
+        let photo =
+            t.db.list_media(&Default::default(), 500)
+                .await?
+                .into_iter()
+                .find(|m| m.width == 1200)
+                .ok_or_else(|| anyhow::anyhow!("no photo"))?;
+        let webp: Vec<u32> = photo
+            .renditions
+            .iter()
+            .filter(|r| r.is_webp() && r.kind == newsdesk_core::RenditionKind::Scaled)
+            .map(|r| r.width)
+            .collect();
+        assert_eq!(webp, vec![320, 640, 960, 1200]);
+        assert!(photo.renditions.iter().any(|r| r.kind == newsdesk_core::RenditionKind::Card));
+        Ok(())
+    }
+);
