@@ -25,6 +25,15 @@ pub struct Library {
     pub originals: Arc<dyn Storage>,
     /// Size and pixel limits.
     pub limits: Limits,
+    /// Pictures decoded or encoded at once in this process (uploads and
+    /// renditions alike): half the CPUs, at least one, so pages keep a
+    /// core and a burst of 20 MB uploads cannot take the memory.
+    pub busy: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many pictures one process works on at once by default.
+pub fn default_parallel_pictures() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl Library {
@@ -36,7 +45,17 @@ impl Library {
             public: Arc::new(LocalStore::new(media_dir, Some("/media/"))),
             originals: Arc::new(LocalStore::new(originals_dir, None)),
             limits: Limits::default(),
+            busy: Arc::new(tokio::sync::Semaphore::new(default_parallel_pictures())),
         }
+    }
+
+    /// Waits for a turn to work on a picture.
+    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.busy
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Refused("the server is shutting down".into()))
     }
 }
 
@@ -113,7 +132,9 @@ fn storage_failed(e: std::io::Error) -> Error {
 async fn prepare(lib: &Library, up: Upload) -> Result<(Picture, Encoded, usize)> {
     let limits = lib.limits;
     let size = up.bytes.len();
+    let turn = lib.turn().await?;
     tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let p = newsdesk_media::open(&up.bytes, &limits).map_err(refused)?;
         let m = newsdesk_media::master(&p)
             .map_err(|e| Error::Refused(format!("the picture could not be re-encoded: {e}")))?;
@@ -467,8 +488,10 @@ impl Newsroom {
         let Some(original) = m.original.clone() else { return Ok(0) };
         let focal = (m.focal_x, m.focal_y);
         let h = hash.to_owned();
+        let turn = lib.turn().await?;
         let made =
             tokio::task::spawn_blocking(move || -> std::result::Result<Vec<Rendition>, String> {
+                let _turn = turn;
                 let bytes = lib.originals.get(&original).map_err(|e| e.to_string())?;
                 let p = newsdesk_media::open(&bytes, &lib.limits).map_err(|e| e.to_string())?;
                 let f = Focal { x: f64::from(focal.0) / 1000.0, y: f64::from(focal.1) / 1000.0 };

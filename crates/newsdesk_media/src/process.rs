@@ -5,6 +5,7 @@ use fast_image_resize::images::Image as FirImage;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, ImageDecoder, ImageReader};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::io::Cursor;
 
 /// Widths of the scaled renditions (never wider than the original).
@@ -146,11 +147,11 @@ fn fallback_format(f: Format) -> Format {
 
 /// Pixels in the one layout the encoders take: RGB, or RGBA when the
 /// picture has transparency.
-fn flatten(img: &DynamicImage) -> DynamicImage {
-    if img.color().has_alpha() {
-        DynamicImage::ImageRgba8(img.to_rgba8())
-    } else {
-        DynamicImage::ImageRgb8(img.to_rgb8())
+fn flatten(img: &DynamicImage) -> Cow<'_, DynamicImage> {
+    match img {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => Cow::Borrowed(img),
+        _ if img.color().has_alpha() => Cow::Owned(DynamicImage::ImageRgba8(img.to_rgba8())),
+        _ => Cow::Owned(DynamicImage::ImageRgb8(img.to_rgb8())),
     }
 }
 
@@ -160,16 +161,22 @@ fn encode(img: &DynamicImage, format: Format, master: bool) -> Result<(Vec<u8>, 
     let mut out = Vec::new();
     match (format, img) {
         (Format::Jpeg, _) => {
-            let rgb = img.to_rgb8();
+            // Transparency has no place in a JPEG: the pixels are flattened
+            // to RGB (a copy only when they are not RGB already).
+            let rgb: Cow<'_, [u8]> = match img {
+                DynamicImage::ImageRgb8(px) => Cow::Borrowed(px.as_raw()),
+                other => Cow::Owned(other.to_rgb8().into_raw()),
+            };
             let (ew, eh) = (
                 u16::try_from(w).map_err(|_| "too wide for JPEG")?,
                 u16::try_from(h).map_err(|_| "too tall for JPEG")?,
             );
             let q = if master { MASTER_JPEG_QUALITY } else { JPEG_QUALITY };
             let mut enc = jpeg_encoder::Encoder::new(&mut out, q);
-            enc.set_progressive(true);
-            enc.encode(rgb.as_raw(), ew, eh, jpeg_encoder::ColorType::Rgb)
-                .map_err(|e| e.to_string())?;
+            // Renditions load progressively; the master, read only until
+            // they exist, is encoded the quicker way.
+            enc.set_progressive(!master);
+            enc.encode(&rgb, ew, eh, jpeg_encoder::ColorType::Rgb).map_err(|e| e.to_string())?;
         }
         (Format::Webp, DynamicImage::ImageRgba8(px)) => {
             let q = if master { MASTER_WEBP_QUALITY } else { WEBP_QUALITY };
@@ -179,7 +186,7 @@ fn encode(img: &DynamicImage, format: Format, master: bool) -> Result<(Vec<u8>, 
             let q = if master { MASTER_WEBP_QUALITY } else { WEBP_QUALITY };
             out = webp::Encoder::from_rgb(px.as_raw(), w, h).encode(q).to_vec();
         }
-        (Format::Webp, other) => return encode(&flatten(other), Format::Webp, master),
+        (Format::Webp, other) => return encode(flatten(other).as_ref(), Format::Webp, master),
         _ => {
             use image::ImageEncoder;
             use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
@@ -198,7 +205,7 @@ fn encode(img: &DynamicImage, format: Format, master: bool) -> Result<(Vec<u8>, 
 /// The full-size file readers get until renditions exist: upright, in the
 /// original's format (GIF as PNG), with no metadata at all.
 pub fn master(p: &Picture) -> Result<Encoded, String> {
-    let (bytes, f) = encode(&flatten(&p.image), p.format, true)?;
+    let (bytes, f) = encode(flatten(&p.image).as_ref(), p.format, true)?;
     Ok(Encoded {
         bytes,
         ext: f.ext(),
@@ -282,6 +289,7 @@ type Planned = (String, (f64, f64, f64, f64), u32, u32, bool);
 /// name, so moving it gives new file names.
 pub fn renditions(p: &Picture, focal: Focal) -> Result<Vec<Encoded>, String> {
     let src = flatten(&p.image);
+    let src = src.as_ref();
     let (w, h) = (src.width(), src.height());
     let focal = focal.clamped();
     let tag = format!("f{:03}x{:03}", (focal.x * 1000.0).round(), (focal.y * 1000.0).round());
@@ -316,9 +324,9 @@ pub fn renditions(p: &Picture, focal: Focal) -> Result<Vec<Encoded>, String> {
     let mut out = Vec::new();
     for (variant, crop, tw, th, fallback) in plan {
         let img = if (tw, th) == (w, h) && crop == full {
-            src.clone()
+            Cow::Borrowed(src)
         } else {
-            resize(&mut resizer, &src, crop, tw, th)?
+            Cow::Owned(resize(&mut resizer, src, crop, tw, th)?)
         };
         let (bytes, _) = encode(&img, Format::Webp, false)?;
         out.push(Encoded { bytes, ext: "webp", width: tw, height: th, variant: variant.clone() });
