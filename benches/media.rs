@@ -15,8 +15,12 @@ use std::time::Instant;
 const ROUNDS: usize = 5;
 
 fn grain_jpeg(w: u16, h: u16) -> Vec<u8> {
+    grain_jpeg_q(w, h, 90, 0x1234_5678)
+}
+
+fn grain_jpeg_q(w: u16, h: u16, quality: u8, seed: u32) -> Vec<u8> {
     let mut px = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
-    let mut seed: u32 = 0x1234_5678;
+    let mut seed = seed;
     for y in 0..u32::from(h) {
         for x in 0..u32::from(w) {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
@@ -27,7 +31,7 @@ fn grain_jpeg(w: u16, h: u16) -> Vec<u8> {
         }
     }
     let mut out = Vec::new();
-    let enc = jpeg_encoder::Encoder::new(&mut out, 90);
+    let enc = jpeg_encoder::Encoder::new(&mut out, quality);
     if let Err(e) = enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb) {
         eprintln!("could not make the test picture: {e}");
         std::process::exit(1);
@@ -77,6 +81,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(path) = std::env::var("NEWSDESK_MEDIA_BENCH_FILE") {
         return child(&path);
+    }
+    // `bench/upload.sh` asks for large photo-like files:
+    // NEWSDESK_MEDIA_BENCH_MAKE=path,width,height,quality,seed
+    if let Ok(spec) = std::env::var("NEWSDESK_MEDIA_BENCH_MAKE") {
+        let v: Vec<&str> = spec.split(',').collect();
+        let num = |i: usize| v.get(i).and_then(|x| x.parse::<u32>().ok()).unwrap_or(0);
+        let bytes = grain_jpeg_q(num(1) as u16, num(2) as u16, num(3) as u8, num(4));
+        std::fs::write(v[0], &bytes)?;
+        println!("{} {}", v[0], bytes.len());
+        return Ok(());
     }
     // `cargo bench` passes `--bench`; `cargo test` runs benches with no
     // such flag only to check they start.

@@ -111,8 +111,9 @@ fn folder(hash: &str) -> String {
     format!("lib/{}/{}", &hash[..2], &hash[..20])
 }
 
-fn original_key(p: &Picture) -> String {
-    format!("{}/{}.{}", &p.hash[..2], p.hash, p.format.ext())
+/// Where an upload is kept in the private store.
+fn original_key(hash: &str, format: newsdesk_media::Format) -> String {
+    format!("{}/{hash}.{}", &hash[..2], format.ext())
 }
 
 fn public_key(hash: &str, e: &Encoded) -> String {
@@ -128,17 +129,28 @@ fn storage_failed(e: std::io::Error) -> Error {
     Error::Refused("the file could not be stored; nothing was kept (see the server log)".into())
 }
 
-/// Proves and encodes an upload off the async threads.
-async fn prepare(lib: &Library, up: Upload) -> Result<(Picture, Encoded, usize)> {
+/// The SHA-256 of an upload, worked out off the async threads; the bytes
+/// come back with it.
+async fn hashed(bytes: Vec<u8>) -> Result<(Vec<u8>, String)> {
+    tokio::task::spawn_blocking(move || {
+        let h = newsdesk_media::sha256_hex(&bytes);
+        (bytes, h)
+    })
+    .await
+    .map_err(|e| Error::Refused(format!("the file could not be read: {e}")))
+}
+
+/// Proves and encodes an upload off the async threads, one picture at a
+/// time per turn; the bytes come back with the picture and its master.
+async fn prepare(lib: &Library, bytes: Vec<u8>) -> Result<(Picture, Encoded, Vec<u8>)> {
     let limits = lib.limits;
-    let size = up.bytes.len();
     let turn = lib.turn().await?;
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        let p = newsdesk_media::open(&up.bytes, &limits).map_err(refused)?;
+        let p = newsdesk_media::open(&bytes, &limits).map_err(refused)?;
         let m = newsdesk_media::master(&p)
             .map_err(|e| Error::Refused(format!("the picture could not be re-encoded: {e}")))?;
-        Ok((p, m, size))
+        Ok((p, m, bytes))
     })
     .await
     .map_err(|e| Error::Refused(format!("the picture could not be read: {e}")))?
@@ -151,7 +163,7 @@ async fn store_files(
     p: &Picture,
     m: &Encoded,
 ) -> Result<[String; 2]> {
-    let (okey, pkey) = (original_key(p), public_key(&p.hash, m));
+    let (okey, pkey) = (original_key(&p.hash, p.format), public_key(&p.hash, m));
     let (lib, master) = (lib.clone(), m.bytes.clone());
     let (o, k) = (okey.clone(), pkey.clone());
     tokio::task::spawn_blocking(move || {
@@ -192,7 +204,8 @@ fn new_item(
         file,
         width: m.width,
         height: m.height,
-        caption: meta.caption.clone(),
+        // No caption in the file: its headline is the next best start.
+        caption: meta.caption.clone().or_else(|| meta.headline.clone()),
         credit: meta.credit.clone().or_else(|| meta.creator.clone()),
         rights: meta.copyright.clone(),
         creator: meta.creator.clone(),
@@ -235,7 +248,7 @@ impl Write {
             return Ok(existing);
         }
         let format = newsdesk_media::Format::sniff(original).map_err(refused)?;
-        let key = format!("{}/{hash}.{}", &hash[..2], format.ext());
+        let key = original_key(&hash, format);
         lib.originals.put(&key, original).map_err(storage_failed)?;
         let item = Media {
             hash: Some(hash.clone()),
@@ -289,17 +302,18 @@ impl Newsroom {
     pub async fn upload_media(&self, actor: &Actor, up: Upload, from: &Origin) -> Result<Uploaded> {
         newsdesk_core::authorize(actor, Action::EditMedia, &[])?;
         let lib = self.library()?;
+        let Upload { bytes, file_name } = up;
         // An identical file is recognised before any decoding.
-        if !up.bytes.is_empty()
-            && let Some(m) = self.existing(&newsdesk_media::sha256_hex(&up.bytes)).await?
+        let (bytes, hash) = hashed(bytes).await?;
+        if !bytes.is_empty()
+            && let Some(m) = self.existing(&hash).await?
         {
             return Ok(Uploaded { media: m, reused: true });
         }
-        let name = up.file_name.clone();
-        let bytes = up.bytes.clone();
-        let (p, master, size) = prepare(lib, up).await?;
+        let (p, master, bytes) = prepare(lib, bytes).await?;
+        let size = bytes.len();
         let keys = store_files(lib, bytes, &p, &master).await?;
-        let item = new_item(&p, &master, keys[1].clone(), keys[0].clone(), &name, size, actor);
+        let item = new_item(&p, &master, keys[1].clone(), keys[0].clone(), &file_name, size, actor);
         let result = async {
             let mut w = self.begin(actor).await?;
             let m = w.add_media(&item).await?;
@@ -382,10 +396,9 @@ impl Newsroom {
     ) -> Result<Media> {
         newsdesk_core::authorize(actor, Action::EditMedia, &[])?;
         let lib = self.library()?;
-        let name = up.file_name.clone();
-        let bytes = up.bytes.clone();
-        let (p, master, size) = prepare(lib, up).await?;
-        if let Some(other) = self.existing(&p.hash).await? {
+        let Upload { bytes, file_name } = up;
+        let (bytes, hash) = hashed(bytes).await?;
+        if let Some(other) = self.existing(&hash).await? {
             return if other.id == id {
                 Ok(other)
             } else {
@@ -395,11 +408,21 @@ impl Newsroom {
                 )))
             };
         }
+        let (p, master, bytes) = prepare(lib, bytes).await?;
+        let size = bytes.len();
         let keys = store_files(lib, bytes, &p, &master).await?;
         let result = async {
             let mut w = self.begin(actor).await?;
             let before = w.tx.media_by_ids(&[id]).await?.pop().ok_or_else(|| not_found(id))?;
-            let fresh = new_item(&p, &master, keys[1].clone(), keys[0].clone(), &name, size, actor);
+            let fresh =
+                new_item(&p, &master, keys[1].clone(), keys[0].clone(), &file_name, size, actor);
+            // What the new file says about how it was made replaces what
+            // the old one said; an editor's own mark stays.
+            let marked_by_editor = before.ai_generated
+                && !before
+                    .source_type
+                    .as_deref()
+                    .is_some_and(newsdesk_media::meta::is_synthetic_source);
             let m = Media {
                 file: fresh.file,
                 width: fresh.width,
@@ -409,21 +432,56 @@ impl Newsroom {
                 bytes: fresh.bytes,
                 file_name: fresh.file_name,
                 renditions: Vec::new(),
-                ..before
+                ai_generated: fresh.ai_generated || marked_by_editor,
+                source_type: fresh.source_type,
+                taken: fresh.taken,
+                creator: fresh.creator.or_else(|| before.creator.clone()),
+                ..before.clone()
             };
             let version = w.tx.replace_media_file(&m, expected_version).await?;
-            let hash = p.hash.clone();
-            w.enqueue(&Job::MediaRenditions { media_id: id, hash }, w.now).await?;
+            w.enqueue(&Job::MediaRenditions { media_id: id, hash: p.hash.clone() }, w.now).await?;
             w.media_changed(id).await?;
             w.audit("media_replaced", &format!("media {id}"), &m.file_name, from).await?;
             w.commit().await?;
-            Ok(Media { version, ..m })
+            Ok((Media { version, ..m }, before))
         }
         .await;
-        if result.is_err() {
-            remove_files(lib, keys).await;
+        match result {
+            Ok((m, before)) => {
+                // The old picture is gone from the site, files included (a
+                // picture is often replaced because it must not be shown).
+                self.remove_unowned(lib, before.all_files(), before.original.clone()).await;
+                Ok(m)
+            }
+            Err(e) => {
+                remove_files(lib, keys).await;
+                Err(e)
+            }
         }
-        result
+    }
+
+    /// Removes library files (and an original) that no item holds any
+    /// more. A file whose upload is again in the library (the same bytes
+    /// uploaded anew) is left.
+    async fn remove_unowned(&self, lib: &Library, files: Vec<String>, original: Option<String>) {
+        let mut owned: Vec<String> = Vec::new();
+        if let Some(o) = &original
+            && let Some(hash) = o.rsplit('/').next().and_then(|n| n.split('.').next())
+            && let Ok(Some(m)) = self.existing(hash).await
+        {
+            owned = m.all_files();
+            owned.extend(m.original);
+        }
+        let lib = lib.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for f in files.iter().filter(|f| !owned.contains(f)) {
+                let _ = lib.public.delete(f);
+            }
+            if let Some(o) = original.filter(|o| !owned.contains(o)) {
+                let _ = lib.originals.delete(&o);
+            }
+        })
+        .await;
     }
 
     /// Removes an item nothing uses, and its files. While an article (a
@@ -458,18 +516,7 @@ impl Newsroom {
         w.audit("media_deleted", &format!("media {id}"), &m.file_name, from).await?;
         w.commit().await?;
         if let Ok(lib) = self.library() {
-            let lib = lib.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                let files = std::iter::once(m.file.clone())
-                    .chain(m.renditions.iter().map(|r| r.file.clone()));
-                for f in files {
-                    let _ = lib.public.delete(&f);
-                }
-                if let Some(o) = &m.original {
-                    let _ = lib.originals.delete(o);
-                }
-            })
-            .await;
+            self.remove_unowned(lib, m.all_files(), m.original.clone()).await;
         }
         Ok(())
     }
@@ -518,10 +565,36 @@ impl Newsroom {
             .map_err(|e| Error::Refused(format!("renditions of media {media_id} failed: {e}")))?;
         let mut w = self.begin(&Actor::system("renditions")).await?;
         let n = made.len();
-        if w.tx.set_renditions(media_id, hash, focal, &made).await? {
+        let recorded = w.tx.set_renditions(media_id, hash, focal, &made).await?;
+        if recorded {
             w.media_changed(media_id).await?;
         }
         w.commit().await?;
+        let lib = self.library()?;
+        if recorded {
+            // Sizes no longer listed (crops of an earlier focal point, the
+            // sizes an importer or the demo brought) go.
+            let keep: Vec<&str> = made.iter().map(|r| r.file.as_str()).collect();
+            let old: Vec<String> = m
+                .renditions
+                .iter()
+                .map(|r| r.file.clone())
+                .filter(|f| !keep.contains(&f.as_str()))
+                .collect();
+            self.remove_unowned(lib, old, None).await;
+        } else {
+            // An edit won the race: what this run stored is not listed.
+            let listed = self
+                .db()
+                .media_by_ids(&[media_id])
+                .await?
+                .pop()
+                .map(|m| m.all_files())
+                .unwrap_or_default();
+            let stray: Vec<String> =
+                made.into_iter().map(|r| r.file).filter(|f| !listed.contains(f)).collect();
+            self.remove_unowned(lib, stray, None).await;
+        }
         Ok(n)
     }
 }

@@ -66,14 +66,19 @@ fn set_of(renditions: &[&Rendition], full: Option<&Media>) -> String {
 /// The `srcset` of a media item in the original's format: its scaled
 /// renditions plus the full-size file. Empty when there are none.
 pub fn srcset(m: &Media) -> String {
-    let scaled = m.renditions_of(RenditionKind::Scaled, false);
+    let scaled = m.fallback_renditions(RenditionKind::Scaled);
     if scaled.is_empty() { String::new() } else { set_of(&scaled, Some(m)) }
 }
 
 /// The `srcset` of a media item's WebP renditions (a `<source>` of a
-/// `<picture>`); empty when it has none.
+/// `<picture>`); empty when it has none or is WebP itself.
 pub fn webp_srcset(m: &Media) -> String {
-    set_of(&m.renditions_of(RenditionKind::Scaled, true), None)
+    set_of(&m.webp_renditions(RenditionKind::Scaled), None)
+}
+
+/// A `srcset` list of renditions (no full-size file).
+pub fn rendition_srcset(renditions: &[&Rendition]) -> String {
+    set_of(renditions, None)
 }
 
 /// The label under a picture an algorithm made.

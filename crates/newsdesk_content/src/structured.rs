@@ -32,7 +32,7 @@ pub struct LeadImage {
 /// (an editor's mark says no more than that).
 pub fn schema_source_type(iptc: Option<&str>) -> String {
     let code = iptc
-        .map(|v| v.trim().trim_end_matches('/').rsplit('/').next().unwrap_or_default())
+        .map(newsdesk_core::digital_source_code)
         .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric()))
         .unwrap_or("trainedAlgorithmicMedia");
     let mut chars = code.chars();

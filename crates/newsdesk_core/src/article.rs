@@ -206,6 +206,13 @@ impl RenditionKind {
     }
 }
 
+/// The code of an IPTC Digital Source Type value: the last path segment
+/// of its URI (`…/digitalsourcetype/trainedAlgorithmicMedia`), or the
+/// value itself.
+pub fn digital_source_code(value: &str) -> &str {
+    value.trim().trim_end_matches('/').rsplit('/').next().unwrap_or_default()
+}
+
 /// The centre, in thousandths: the default focal point.
 pub const FOCAL_CENTRE: u16 = 500;
 
@@ -709,11 +716,37 @@ impl Media {
         v
     }
 
+    /// Every public file of the item: the full-size file and its renditions.
+    pub fn all_files(&self) -> Vec<String> {
+        std::iter::once(self.file.clone())
+            .chain(self.renditions.iter().map(|r| r.file.clone()))
+            .collect()
+    }
+
+    /// Whether the full-size file readers get is WebP (then every
+    /// rendition is too).
+    pub fn is_webp(&self) -> bool {
+        self.file.ends_with(".webp")
+    }
+
+    /// Renditions of `kind` in the format of the full-size file (what an
+    /// `<img>` offers; WebP ones go in a `<source>` unless that format is
+    /// WebP already), narrowest first.
+    pub fn fallback_renditions(&self, kind: RenditionKind) -> Vec<&Rendition> {
+        self.renditions_of(kind, self.is_webp())
+    }
+
+    /// WebP renditions of `kind` for a `<picture>`'s `<source>`: none when
+    /// the full-size file is WebP itself.
+    pub fn webp_renditions(&self, kind: RenditionKind) -> Vec<&Rendition> {
+        if self.is_webp() { Vec::new() } else { self.renditions_of(kind, true) }
+    }
+
     /// The file to show about `width` pixels wide, in the original's
     /// format: the narrowest scaled rendition at least that wide, else the
     /// original's full-size file. `(file, width, height)`.
     pub fn sized(&self, width: u32) -> (&str, u32, u32) {
-        self.renditions_of(RenditionKind::Scaled, false)
+        self.fallback_renditions(RenditionKind::Scaled)
             .into_iter()
             .find(|r| r.width >= width && r.width < self.width)
             .map_or((self.file.as_str(), self.width, self.height), |r| {
@@ -918,6 +951,36 @@ impl Article {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_webp_original_offers_its_webp_sizes_as_the_fallback() {
+        let r = |file: &str, width: u32, kind: RenditionKind| Rendition {
+            file: file.into(),
+            width,
+            height: width / 2,
+            kind,
+        };
+        let m = Media {
+            file: "lib/ab/x/full.webp".into(),
+            width: 2000,
+            height: 1000,
+            renditions: vec![
+                r("lib/ab/x/w640.webp", 640, RenditionKind::Scaled),
+                r("lib/ab/x/w1280.webp", 1280, RenditionKind::Scaled),
+                r("lib/ab/x/card400.webp", 400, RenditionKind::Card),
+            ],
+            ..Media::default()
+        };
+        assert_eq!(m.sized(1200).0, "lib/ab/x/w1280.webp");
+        assert_eq!(m.fallback_renditions(RenditionKind::Card).len(), 1);
+        assert!(
+            m.webp_renditions(RenditionKind::Scaled).is_empty(),
+            "no <source> repeating the <img>"
+        );
+        let jpeg = Media { file: "lib/ab/x/full.jpg".into(), ..m.clone() };
+        assert_eq!(jpeg.sized(1200).0, "lib/ab/x/full.jpg", "no JPEG sizes: the full file");
+        assert_eq!(jpeg.webp_renditions(RenditionKind::Scaled).len(), 2);
+    }
     use crate::Inline;
 
     fn photo(id: Id, alt: Option<&str>, credit: Option<&str>) -> Media {

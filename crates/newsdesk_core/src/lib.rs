@@ -18,7 +18,7 @@ pub use article::{
     Article, Author, Byline, Correction, FOCAL_CENTRE, Figure, HeadlineSet, MAX_BODY_BLOCKS,
     MAX_BODY_CHARS, MAX_DEK_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADLINE_CHARS, MAX_NAME_CHARS,
     MAX_NOTE_CHARS, Media, Problem, Rendition, RenditionKind, Section, Source, SourceKind, Story,
-    Tag, is_web_url, safe_media_path,
+    Tag, digital_source_code, is_web_url, safe_media_path,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
 pub use merge::{MergeConflict, merge_preferring_mine, three_way};

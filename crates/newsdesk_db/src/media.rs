@@ -188,17 +188,20 @@ impl Tx {
     }
 
     /// Points an item at a new upload (a replaced file): its master file,
-    /// size, hash and original; renditions start empty again.
+    /// size, hash, original and what the file says of its making;
+    /// renditions start empty again.
     pub async fn replace_media_file(&mut self, m: &Media, expected_version: i32) -> Result<i32> {
         let (w, h) = dims(m)?;
         let bytes = i64::try_from(m.bytes).unwrap_or(i64::MAX);
         let n = on_tx!(self, c => sqlx::query(
             "UPDATE media SET file = $1, width = $2, height = $3, renditions = '[]', hash = $4, \
-             original = $5, bytes = $6, file_name = $7, version = version + 1 \
-             WHERE id = $8 AND version = $9",
+             original = $5, bytes = $6, file_name = $7, ai_generated = $8, source_type = $9, \
+             taken = $10, creator = $11, version = version + 1 \
+             WHERE id = $12 AND version = $13",
         )
         .bind(&m.file).bind(w).bind(h).bind(&m.hash).bind(&m.original).bind(bytes)
-        .bind(&m.file_name).bind(m.id).bind(expected_version)
+        .bind(&m.file_name).bind(m.ai_generated).bind(&m.source_type).bind(&m.taken)
+        .bind(&m.creator).bind(m.id).bind(expected_version)
         .execute(&mut *c).await.map(|r| r.rows_affected()))
         .map_err(|e| conflict_on_unique(e, || "that picture is already in the library".into()))?;
         if n == 0 {

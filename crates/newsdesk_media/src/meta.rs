@@ -77,15 +77,9 @@ const SYNTHETIC_CODES: [&str; 5] = [
     "dataDrivenMedia",
 ];
 
-/// The code of a Digital Source Type value: the last path segment of its
-/// URI (`…/digitalsourcetype/trainedAlgorithmicMedia`), or the value itself.
-pub fn source_type_code(value: &str) -> &str {
-    value.trim().trim_end_matches('/').rsplit('/').next().unwrap_or_default()
-}
-
 /// Whether a Digital Source Type value names algorithmic media.
 pub fn is_synthetic_source(value: &str) -> bool {
-    let code = source_type_code(value);
+    let code = newsdesk_core::digital_source_code(value);
     SYNTHETIC_CODES.iter().any(|c| c.eq_ignore_ascii_case(code))
 }
 

@@ -15,6 +15,9 @@ pub const CARD_WIDTHS: [u32; 2] = [400, 800];
 /// Widths of the square thumbnails.
 pub const THUMB_WIDTHS: [u32; 2] = [160, 320];
 
+/// The longest side a WebP file can have.
+pub const WEBP_MAX_SIDE: u32 = 16383;
+
 const JPEG_QUALITY: u8 = 82;
 const MASTER_JPEG_QUALITY: u8 = 88;
 const WEBP_QUALITY: f32 = 78.0;
@@ -68,6 +71,13 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Picture, Refusal> {
         return Err(Refusal::TooLarge { limit: limits.max_bytes });
     }
     let format = Format::sniff(bytes)?;
+    // A JPEG's frame header is read here, before any decoder is asked.
+    if format == Format::Jpeg
+        && let Some((width, height)) = jpeg_frame_size(bytes)
+        && u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return Err(Refusal::TooManyPixels { width, height, limit: limits.max_pixels });
+    }
     let reader = || ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let (width, height) = reader().into_dimensions().map_err(|e| broken(format, e))?;
     if width == 0 || height == 0 {
@@ -94,6 +104,34 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Picture, Refusal> {
     image.apply_orientation(orientation);
     let meta = Metadata::read(exif.as_deref(), iptc.as_deref(), xmp.as_deref());
     Ok(Picture { format, image, meta, hash: sha256_hex(bytes) })
+}
+
+/// The size a JPEG's first frame header (SOFn) declares, found by walking
+/// the segments before it.
+pub fn jpeg_frame_size(b: &[u8]) -> Option<(u32, u32)> {
+    let mut i = 2;
+    while i + 9 <= b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        let is_frame = (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_frame {
+            let h = u16::from_be_bytes([b[i + 5], b[i + 6]]);
+            let w = u16::from_be_bytes([b[i + 7], b[i + 8]]);
+            return Some((u32::from(w), u32::from(h)));
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        i += 2 + len;
+    }
+    None
 }
 
 /// Whether a JPEG's image data is followed by its end marker: the
@@ -178,13 +216,22 @@ fn encode(img: &DynamicImage, format: Format, master: bool) -> Result<(Vec<u8>, 
             enc.set_progressive(!master);
             enc.encode(&rgb, ew, eh, jpeg_encoder::ColorType::Rgb).map_err(|e| e.to_string())?;
         }
+        (Format::Webp, _) if w > WEBP_MAX_SIDE || h > WEBP_MAX_SIDE => {
+            return Err(format!("WebP cannot hold {w} × {h} pixels"));
+        }
         (Format::Webp, DynamicImage::ImageRgba8(px)) => {
             let q = if master { MASTER_WEBP_QUALITY } else { WEBP_QUALITY };
-            out = webp::Encoder::from_rgba(px.as_raw(), w, h).encode(q).to_vec();
+            out = webp::Encoder::from_rgba(px.as_raw(), w, h)
+                .encode_simple(false, q)
+                .map_err(|e| format!("WebP encoding failed: {e:?}"))?
+                .to_vec();
         }
         (Format::Webp, DynamicImage::ImageRgb8(px)) => {
             let q = if master { MASTER_WEBP_QUALITY } else { WEBP_QUALITY };
-            out = webp::Encoder::from_rgb(px.as_raw(), w, h).encode(q).to_vec();
+            out = webp::Encoder::from_rgb(px.as_raw(), w, h)
+                .encode_simple(false, q)
+                .map_err(|e| format!("WebP encoding failed: {e:?}"))?
+                .to_vec();
         }
         (Format::Webp, other) => return encode(flatten(other).as_ref(), Format::Webp, master),
         _ => {
@@ -328,8 +375,20 @@ pub fn renditions(p: &Picture, focal: Focal) -> Result<Vec<Encoded>, String> {
         } else {
             Cow::Owned(resize(&mut resizer, src, crop, tw, th)?)
         };
-        let (bytes, _) = encode(&img, Format::Webp, false)?;
-        out.push(Encoded { bytes, ext: "webp", width: tw, height: th, variant: variant.clone() });
+        // A very tall or wide picture has sizes WebP cannot hold: those
+        // come in the original's format only.
+        if tw <= WEBP_MAX_SIDE && th <= WEBP_MAX_SIDE {
+            let (bytes, _) = encode(&img, Format::Webp, false)?;
+            out.push(Encoded {
+                bytes,
+                ext: "webp",
+                width: tw,
+                height: th,
+                variant: variant.clone(),
+            });
+        } else if p.format == Format::Webp {
+            continue;
+        }
         if fallback && p.format != Format::Webp {
             let (bytes, f) = encode(&img, p.format, false)?;
             out.push(Encoded { bytes, ext: f.ext(), width: tw, height: th, variant });

@@ -216,6 +216,26 @@ fn png_webp_and_gif_are_taken_and_transparency_kept() -> R {
     Ok(())
 }
 
+#[test]
+fn a_picture_taller_than_webp_allows_gets_its_sizes_in_its_own_format() -> R {
+    // 400 × 20000: 8 megapixels, within the limit; its full-height sizes
+    // are past WebP's 16383 pixels.
+    let tall = png(400, 20_000);
+    let p = open(&tall, &Limits::default())?;
+    let r = renditions(&p, Focal::default())?;
+    assert!(
+        r.iter().any(|e| e.variant == "w320" && e.ext == "webp"),
+        "320 wide is 16000 tall: WebP holds it"
+    );
+    assert!(!r.iter().any(|e| e.variant == "w400" && e.ext == "webp"), "20000 tall is no WebP");
+    assert!(r.iter().all(|e| e.height <= 20_000 && e.width <= 400));
+    assert!(
+        r.iter().any(|e| e.variant.starts_with("card"))
+            && r.iter().any(|e| e.variant.starts_with("thumb"))
+    );
+    Ok(())
+}
+
 fn refusal(bytes: &[u8]) -> Refusal {
     match open(bytes, &Limits::default()) {
         Ok(p) => panic!("taken as a {} picture", p.format.name()),
@@ -265,6 +285,33 @@ fn the_hostile_corpus_is_refused_with_a_clear_message() {
     );
     assert!(bomb.to_string().contains("20000 × 20000"), "{bomb}");
     assert!(png_header_only(20_000, 20_000).len() < 1024);
+    // A JPEG frame header claiming 30000 × 30000.
+    let mut jpeg_bomb = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
+    jpeg_bomb.extend(30_000u16.to_be_bytes());
+    jpeg_bomb.extend(30_000u16.to_be_bytes());
+    jpeg_bomb.extend([3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+    assert!(matches!(
+        refusal(&jpeg_bomb),
+        Refusal::TooManyPixels { width: 30_000, height: 30_000, .. }
+    ));
+    // GIF and WebP headers claiming more than their pixels: refused,
+    // never decoded into gigabytes.
+    let mut gif_bomb = b"GIF89a".to_vec();
+    gif_bomb.extend(65_000u16.to_le_bytes());
+    gif_bomb.extend(65_000u16.to_le_bytes());
+    gif_bomb.extend([0, 0, 0, b',', 0, 0, 0, 0]);
+    gif_bomb.extend(65_000u16.to_le_bytes());
+    gif_bomb.extend(65_000u16.to_le_bytes());
+    gif_bomb.extend([0, 2, 2, 0x44, 0x01, 0, b';']);
+    let mut webp_bomb = b"RIFF\x16\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0".to_vec();
+    webp_bomb.extend([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+    for bomb in [gif_bomb, webp_bomb] {
+        assert!(
+            matches!(refusal(&bomb), Refusal::TooManyPixels { .. } | Refusal::Broken { .. }),
+            "{:?}",
+            refusal(&bomb)
+        );
+    }
 
     for (bytes, says) in [
         (&b"PK\x03\x04\x14\0\0\0\x08\0rest of a zip"[..], "a ZIP archive"),
@@ -366,16 +413,23 @@ fn hostile_metadata_prefills_only_as_bounded_text() -> R {
     assert_eq!(p.meta.headline.as_deref(), Some("<img src=x onerror=alert(1)>"));
     let caption = p.meta.caption.as_deref().unwrap_or_default();
     assert_eq!(caption.chars().count(), newsdesk_media::meta::MAX_VALUE_CHARS);
-    // Invalid UTF-8 in IIM is read as Latin-1, controls and bidi overrides
-    // dropped (the XMP caption won, so read the IIM one directly).
+    // A value that is not UTF-8 (old IIM) is read as Latin-1, controls
+    // dropped (the XMP caption won, so read the IIM one directly); the
+    // bytes of a direction override inside it are then plain Latin-1
+    // letters, no longer an override.
     let i = newsdesk_media::Metadata::read(
         None,
         Some(&iptc(&[(120, b"bad \xff utf-8 \x00\xe2\x80\xae")])[14..]),
         None,
     );
     assert_eq!(i.caption.as_deref(), Some("bad ÿ utf-8 â®"));
-    let clean = newsdesk_media::meta::clean_str("left\u{202E}right").unwrap_or_default();
-    assert_eq!(clean, "leftright");
+    // In UTF-8 text, direction overrides are dropped.
+    let i = newsdesk_media::Metadata::read(
+        None,
+        Some(&iptc(&[(120, "left\u{202E}right".as_bytes())])[14..]),
+        None,
+    );
+    assert_eq!(i.caption.as_deref(), Some("leftright"));
     Ok(())
 }
 

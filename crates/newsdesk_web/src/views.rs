@@ -7,8 +7,8 @@ use newsdesk_content::structured::{
     ArticleFacts, Creator, LeadImage, news_article, schema_source_type,
 };
 use newsdesk_content::{
-    BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead, rfc3339,
-    srcset, teaser, url_encode, webp_srcset,
+    BodyContext, display_datetime, json_for_script, media_url, render_body, render_lead,
+    rendition_srcset, rfc3339, srcset, teaser, url_encode, webp_srcset,
 };
 use newsdesk_core::{Article, Block, Byline, Figure, Id, Media, RenditionKind, is_web_url};
 use newsdesk_db::ArticleCard;
@@ -40,18 +40,12 @@ pub fn square_image(fig: &Figure, m: &Media) -> ImageView {
 
 fn crop_image(fig: &Figure, m: &Media, kind: RenditionKind) -> ImageView {
     let alt = fig.alt(Some(m)).unwrap_or_default().to_owned();
-    let cards = m.renditions_of(kind, false);
-    if let Some(first) = cards.first() {
-        let set = |v: &[&newsdesk_core::Rendition]| {
-            v.iter()
-                .map(|r| format!("{} {}w", media_url(&r.file), r.width))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+    let crops = m.fallback_renditions(kind);
+    if let Some(first) = crops.first() {
         return ImageView {
             src: media_url(&first.file),
-            srcset: set(&cards),
-            webp_srcset: set(&m.renditions_of(kind, true)),
+            srcset: rendition_srcset(&crops),
+            webp_srcset: rendition_srcset(&m.webp_renditions(kind)),
             width: first.width,
             height: first.height,
             alt,

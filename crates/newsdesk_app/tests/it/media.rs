@@ -332,3 +332,106 @@ db_test!(replacing_a_file_gives_new_names_and_old_jobs_do_nothing, |t: TestDb| a
     assert!(now.renditions.iter().all(|r| r.file.starts_with(folder)));
     Ok(())
 });
+
+db_test!(a_database_that_refuses_the_row_leaves_no_file, |t: TestDb| async move {
+    let s = setup(&t)?;
+    // The database refuses every new library item.
+    if t.db.backend() == newsdesk_db::Backend::Sqlite {
+        t.db.execute_sql(
+            "CREATE TRIGGER refuse_media BEFORE INSERT ON media BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+        )
+        .await?;
+    } else {
+        t.db.execute_sql(
+            "CREATE FUNCTION refuse_media() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql",
+        )
+        .await?;
+        t.db.execute_sql(
+            "CREATE TRIGGER refuse_media BEFORE INSERT ON media FOR EACH ROW EXECUTE FUNCTION refuse_media()",
+        )
+        .await?;
+    }
+    let r = s.n.upload_media(&editor(), up(agency_photo(20), "a.jpg"), &Origin::default()).await;
+    assert!(r.is_err(), "{r:?}");
+    assert!(files(&s.public()).is_empty(), "left: {:?}", files(&s.public()));
+    assert!(files(&s.originals()).is_empty(), "left: {:?}", files(&s.originals()));
+    Ok(())
+});
+
+db_test!(old_files_go_when_a_file_is_replaced_or_the_focal_point_moves, |t: TestDb| async move {
+    let s = setup(&t)?;
+    let m =
+        s.n.upload_media(&editor(), up(agency_photo(21), "a.jpg"), &Origin::default()).await?.media;
+    drain(&s.n).await?;
+    let m = s.n.db().media(m.id).await?;
+    let first_crops: Vec<String> = m
+        .renditions
+        .iter()
+        .filter(|r| r.kind != RenditionKind::Scaled)
+        .map(|r| r.file.clone())
+        .collect();
+    let edit = MediaEdit { focal: (200, 800), ..MediaEdit::default() };
+    let m2 = s.n.edit_media(&editor(), m.id, edit, m.version, &Origin::default()).await?;
+    drain(&s.n).await?;
+    let now = files(&s.public());
+    for f in &first_crops {
+        assert!(!now.contains(f), "{f} of the old focal point is still there");
+    }
+    // The scaled sizes did not move and stay.
+    assert!(
+        m.renditions
+            .iter()
+            .filter(|r| r.kind == RenditionKind::Scaled)
+            .all(|r| now.contains(&r.file))
+    );
+
+    let before = s.n.db().media(m.id).await?;
+    let replaced =
+        s.n.replace_media_file(
+            &editor(),
+            m.id,
+            up(jpeg(900, 600, 22, &Meta::default()), "b.jpg"),
+            m2.version,
+            &Origin::default(),
+        )
+        .await?;
+    drain(&s.n).await?;
+    let now = files(&s.public());
+    for f in before.all_files() {
+        assert!(!now.contains(&f), "{f} of the replaced picture is still served");
+    }
+    assert_eq!(files(&s.originals()).len(), 1, "only the new original is kept");
+    assert!(now.contains(&replaced.file));
+    Ok(())
+});
+
+db_test!(a_replacement_says_how_it_was_made, |t: TestDb| async move {
+    let s = setup(&t)?;
+    let m =
+        s.n.upload_media(&editor(), up(agency_photo(23), "photo.jpg"), &Origin::default())
+            .await?
+            .media;
+    assert!(!m.ai_generated);
+    let synthetic = jpeg(
+        400,
+        300,
+        24,
+        &Meta { source_type: Some("trainedAlgorithmicMedia"), ..Meta::default() },
+    );
+    let r =
+        s.n.replace_media_file(
+            &editor(),
+            m.id,
+            up(synthetic, "gen.jpg"),
+            m.version,
+            &Origin::default(),
+        )
+        .await?;
+    assert!(r.ai_generated, "an AI-made replacement is labelled");
+    let plain = jpeg(400, 300, 25, &Meta::default());
+    let r =
+        s.n.replace_media_file(&editor(), m.id, up(plain, "p.jpg"), r.version, &Origin::default())
+            .await?;
+    assert!(!r.ai_generated, "the label came from the file, and the file changed");
+    Ok(())
+});

@@ -1,11 +1,10 @@
 -- The media library. PostgreSQL dialect. Keep in step with ../sqlite/0008_media_library.sql.
 
 -- What an upload was: its SHA-256 (identical uploads are one item), the
--- key of the untouched original in the private store, its format, size
--- and file name as sent (cleaned; for search and display only).
+-- key of the untouched original in the private store, its size and
+-- file name as sent (cleaned; for search and display only).
 ALTER TABLE media ADD COLUMN hash TEXT;
 ALTER TABLE media ADD COLUMN original TEXT;
-ALTER TABLE media ADD COLUMN format TEXT;
 ALTER TABLE media ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE media ADD COLUMN file_name TEXT NOT NULL DEFAULT '';
 -- Read from the file's metadata, then confirmed by an editor.

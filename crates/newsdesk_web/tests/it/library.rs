@@ -132,6 +132,7 @@ db_test!(
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[header::CONTENT_TYPE], "image/jpeg");
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
         let served = r.bytes().await?;
         assert!(!served.windows(4).any(|w| w == b"Exif"), "metadata reached readers");
 
@@ -257,6 +258,34 @@ db_test!(hostile_uploads_are_refused_and_leave_nothing, |t: TestDb| async move {
     if let Ok(r) = r {
         assert_eq!(r.status(), 413);
     }
+
+    // Past the limit the server answers at once, while the client is still
+    // sending: nothing waits for (or buffers) the rest of the body.
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let head_part = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    );
+    let declared = 50 * 1024 * 1024;
+    let mut s = std::net::TcpStream::connect(&addr)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    write!(
+        s,
+        "POST /admin/media HTTP/1.1\r\nHost: {addr}\r\nCookie: newsdesk_session={session}\r\nAccept: application/json\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {declared}\r\n\r\n{head_part}"
+    )?;
+    let chunk = vec![0xFFu8; 64 * 1024];
+    let mut sent = 0usize;
+    // 2 MB of a declared 50 MB, then wait for the answer.
+    while sent < 2 * 1024 * 1024 {
+        if s.write_all(&chunk).is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let mut answer = [0u8; 512];
+    let n = s.read(&mut answer).unwrap_or(0);
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    drop(s);
 
     // A forged form (no CSRF token) and a form from another site.
     let r = send(
@@ -414,9 +443,11 @@ db_test!(an_ai_generated_picture_is_labelled_for_readers_and_machines, |t: TestD
         alt: Some("A montage of the summit".into()),
         credit: m.credit.clone(),
         focal: (500, 500),
-        ai_generated: true,
+        // As the file said (the form shows it checked).
+        ai_generated: m.ai_generated,
         ..Default::default()
     };
+    assert!(m.ai_generated, "the file's digital source type marks it");
     app.app
         .newsroom
         .edit_media(&Actor::operator("t"), id, edit, m.version, &Default::default())

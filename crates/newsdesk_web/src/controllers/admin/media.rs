@@ -30,6 +30,8 @@ use std::net::SocketAddr;
 pub const PAGE: u32 = 48;
 /// Files one upload request may carry.
 pub const MAX_FILES: usize = 20;
+/// Longest text field of an upload form, in bytes.
+const MAX_TEXT_FIELD: u64 = 4096;
 /// What the file inputs accept.
 const ACCEPT: &str = "image/jpeg,image/png,image/webp,image/gif";
 
@@ -235,20 +237,6 @@ async fn library(State(app): State<AppState>, req: Request) -> Result<Response, 
     library_page(&app, &s, &q, StatusCode::OK, notice, Vec::new()).await
 }
 
-#[derive(Serialize)]
-struct Picked {
-    id: Id,
-    src: String,
-    width: u32,
-    height: u32,
-    alt: String,
-    caption: String,
-    credit: String,
-    file_name: String,
-    ai_generated: bool,
-    missing: bool,
-}
-
 /// `GET /admin/media/pick?q=&before=ID`: the picker's page of items.
 async fn pick(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
     let (req, _) = req.into_parts();
@@ -263,24 +251,7 @@ async fn pick(State(app): State<AppState>, req: Request) -> Result<Response, App
     };
     let rows = app.db.list_media(&filter, 24).await?;
     let more = (rows.len() == 24).then(|| rows.last().map_or(0, |m| m.id));
-    let items: Vec<Picked> = rows
-        .iter()
-        .map(|m| {
-            let c = card(m);
-            Picked {
-                id: c.id,
-                src: c.src,
-                width: c.width,
-                height: c.height,
-                alt: c.alt,
-                caption: c.caption,
-                credit: c.credit,
-                file_name: c.file_name,
-                ai_generated: c.ai_generated,
-                missing: c.missing,
-            }
-        })
-        .collect();
+    let items: Vec<Card> = rows.iter().map(card).collect();
     Ok(private_json(StatusCode::OK, &serde_json::json!({ "items": items, "before": more })))
 }
 
@@ -393,13 +364,24 @@ where
         };
         let name = f.name().unwrap_or_default().to_owned();
         if name != "file" {
-            let Ok(text) = f.text().await else {
-                got.stopped = Some((StatusCode::BAD_REQUEST, cut.into()));
-                break;
+            // Other fields are short (a token, a version): read as they
+            // come, refused past a few kilobytes.
+            let text = match read_file(&mut f, MAX_TEXT_FIELD).await {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(Read::TooLarge) => {
+                    return Ok(Err(refuse(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "A form field is too long.",
+                    )));
+                }
+                Err(Read::Cut) => {
+                    got.stopped = Some((StatusCode::BAD_REQUEST, cut.into()));
+                    break;
+                }
             };
             if name == "csrf" {
                 csrf_ok |= same_secret(&got.session.csrf_token, &text);
-            } else if got.fields.len() < 20 && text.len() <= 1000 {
+            } else if got.fields.len() < 20 {
                 got.fields.push((name, text));
             }
             continue;
@@ -468,18 +450,12 @@ fn plain(status: StatusCode, msg: &str) -> Response {
     res
 }
 
+/// An uploaded item, as the script is told of it.
 #[derive(Serialize)]
 struct UploadedJson {
-    id: Id,
-    url: String,
-    file_name: String,
+    #[serde(flatten)]
+    card: Card,
     reused: bool,
-    src: String,
-    width: u32,
-    height: u32,
-    alt: String,
-    credit: String,
-    caption: String,
 }
 
 /// `POST /admin/media`: one or more files (`file` fields).
@@ -517,24 +493,8 @@ async fn upload(State(app): State<AppState>, req: Request) -> Result<Response, A
         (None, false, _) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     if got.json {
-        let uploaded: Vec<UploadedJson> = done
-            .iter()
-            .map(|u| {
-                let c = card(&u.media);
-                UploadedJson {
-                    id: c.id,
-                    url: c.url,
-                    file_name: c.file_name,
-                    reused: u.reused,
-                    src: c.src,
-                    width: c.width,
-                    height: c.height,
-                    alt: c.alt,
-                    credit: c.credit,
-                    caption: c.caption,
-                }
-            })
-            .collect();
+        let uploaded: Vec<UploadedJson> =
+            done.iter().map(|u| UploadedJson { card: card(&u.media), reused: u.reused }).collect();
         let errors: Vec<serde_json::Value> = refused
             .iter()
             .map(|r| serde_json::json!({"detail": r.detail, "file_name": r.file_name}))
@@ -588,8 +548,8 @@ struct ItemPage {
     src: String,
     width: u32,
     height: u32,
-    focal_x: u16,
-    focal_y: u16,
+    focal_x: String,
+    focal_y: String,
     focal_left: String,
     focal_top: String,
     alt: String,
@@ -704,8 +664,8 @@ async fn item_page(
         src,
         width,
         height,
-        focal_x: shown.focal.0 / 10,
-        focal_y: shown.focal.1 / 10,
+        focal_x: percent(shown.focal.0),
+        focal_y: percent(shown.focal.1),
         focal_left: pct(shown.focal.0),
         focal_top: pct(shown.focal.1),
         alt: shown.alt.clone().unwrap_or_default(),
@@ -728,6 +688,11 @@ async fn item_page(
         max_mb: app.config.media.max_upload_mb,
     };
     page(app, status, "admin/media_item.html", &view)
+}
+
+/// Thousandths as a percentage with one decimal, without a trailing `.0`.
+fn percent(v: u16) -> String {
+    if v.is_multiple_of(10) { (v / 10).to_string() } else { format!("{}.{}", v / 10, v % 10) }
 }
 
 fn edit_of(m: &Media) -> MediaEdit {
@@ -769,6 +734,16 @@ async fn item(
         _ => None,
     };
     item_page(&app, &s, &m, &edit_of(&m), StatusCode::OK, notice, None).await
+}
+
+/// The version a form was made from; a form without one is refused (it
+/// could not say whether it is stale).
+fn version_of(fields: &[(String, String)]) -> Result<i32, newsdesk_app::Error> {
+    field(fields, "version").trim().parse().map_err(|_| {
+        newsdesk_app::Error::Refused(
+            "the form lacks the version it was made from; open the page again".into(),
+        )
+    })
 }
 
 /// A percentage field as thousandths (0–1000).
@@ -818,8 +793,11 @@ async fn change(
         focal: (permille(&fields, "focal_x", m.focal_x), permille(&fields, "focal_y", m.focal_y)),
         ai_generated: field(&fields, "ai_generated") == "on",
     };
-    let version: i32 = field(&fields, "version").parse().unwrap_or(m.version);
-    match app.newsroom.edit_media(&actor, id, edit.clone(), version, &from).await {
+    let edited = match version_of(&fields) {
+        Ok(version) => app.newsroom.edit_media(&actor, id, edit.clone(), version, &from).await,
+        Err(e) => Err(e),
+    };
+    match edited {
         Ok(_) => {
             app.catch_up().await?;
             Ok(see_other(&format!("/admin/media/{id}?done=saved")))
@@ -848,12 +826,20 @@ async fn replace(
     Path(id): Path<Id>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let m = stored(&app, id).await?;
+    // Who asks comes first: an item's existence is not for strangers.
+    if current(&app, req.headers()).await?.is_none() {
+        return Ok(plain(
+            StatusCode::UNAUTHORIZED,
+            "You were signed out, so nothing was replaced.",
+        ));
+    }
+    stored(&app, id).await?;
     let newsroom = app.newsroom.clone();
     let got = match receive(&app, req, |s, from, fields, up| {
         let newsroom = newsroom.clone();
-        let version = field(&fields, "version").parse().unwrap_or(m.version);
+        let version = version_of(&fields);
         async move {
+            let version = version?;
             let media =
                 newsroom.replace_media_file(&s.user.actor(), id, up, version, &from).await?;
             Ok(Uploaded { media, reused: false })

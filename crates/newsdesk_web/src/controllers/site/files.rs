@@ -102,7 +102,14 @@ pub async fn media(
     let mut res = Response::new(axum::body::Body::empty());
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=2592000"));
+    // Library files are named after their content: a new picture is a new
+    // name, so a name's bytes never change.
+    let cache = if path.starts_with("lib/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=2592000"
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
