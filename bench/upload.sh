@@ -32,7 +32,7 @@ cargo build --release --quiet --bin newsdesk
 cargo bench --bench media --no-run --quiet 2>/dev/null
 TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 BIN=$TARGET/release/newsdesk
-MAKER=$(ls -t "$TARGET"/release/deps/media-* | grep -v '\.d$' | head -1)
+MAKER=$(ls -t "$TARGET"/release/deps/media-* | grep -v '\.d$' | awk 'NR==1')
 WORK=$(mktemp -d /tmp/newsdesk-upload.XXXXXX)
 ND_PID=""
 cleanup() {
@@ -69,11 +69,11 @@ done
 # Sign in as the editor.
 jar=$WORK/cookies
 page=$(curl -fs -c "$jar" "$BASE/admin/sign-in")
-token=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+token=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | awk 'NR==1')
 curl -fs -b "$jar" -c "$jar" -o /dev/null -H "Origin: $BASE" \
   --data-urlencode "csrf=$token" --data-urlencode "email=bench@example.org" \
   --data-urlencode "password=a long enough password" --data-urlencode "next=/admin" "$BASE/admin/sign-in"
-csrf=$(curl -fs -b "$jar" "$BASE/admin/media" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+csrf=$(curl -fs -b "$jar" "$BASE/admin/media" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | awk 'NR==1')
 [ -n "$csrf" ] || { echo "bench: could not sign in" >&2; exit 1; }
 
 n_files=$((FILES * ROUNDS))
@@ -82,7 +82,7 @@ for i in $(seq "$n_files"); do
 done
 size_mb=$(stat -c %s "$WORK/photo-1.jpg" | awk '{printf "%.1f", $1/1048576}')
 
-url="$BASE$(curl -fs "$BASE/" | sed -n 's|.*href="\(/[a-z-]*/[0-9]\{4\}/[0-9][0-9]/[0-9][0-9]/[^"]*\)".*|\1|p' | head -1)"
+url="$BASE$(curl -fs "$BASE/" | sed -n 's|.*href="\(/[a-z-]*/[0-9]\{4\}/[0-9][0-9]/[0-9][0-9]/[^"]*\)".*|\1|p' | awk 'NR==1')"
 curl -fs -o /dev/null "$url"
 
 upload_loop() {

@@ -77,7 +77,7 @@ db_test!(
         let got =
             s.n.upload_media(
                 &editor(),
-                up(agency_photo(1), "../../etc/passwd\u{202E}gpj.jpg"),
+                up(agency_photo(1), "../../etc/pass\0wd\u{202E}gpj.jpg"),
                 &Origin::default(),
             )
             .await?;
