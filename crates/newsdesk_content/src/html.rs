@@ -143,9 +143,16 @@ pub(crate) fn push_figure(
         push_escaped(out, &webp);
         let _ = write!(out, "\" sizes=\"{SIZES}\">");
     }
-    // Feed readers get a file of a sensible size, not a camera original.
-    let (file, w, h) =
-        if base.is_empty() { (m.file.as_str(), m.width, m.height) } else { m.sized(1280) };
+    // Browsers that read `srcset` never fetch `src`; the others, and feed
+    // readers, get a file of a sensible size rather than a camera original
+    // (`width` and `height` keep the picture's own shape either way).
+    let (file, w, h) = if !base.is_empty() {
+        m.sized(1280)
+    } else if set.is_empty() {
+        (m.file.as_str(), m.width, m.height)
+    } else {
+        (m.sized(960).0, m.width, m.height)
+    };
     out.push_str("<img src=\"");
     push_escaped(out, base);
     push_escaped(out, &media_url(file));

@@ -419,6 +419,12 @@
     d.appendChild(results);
     var status = document.createElement("p");
     status.setAttribute("role", "status");
+    var more = document.createElement("button");
+    more.type = "button";
+    more.className = "quiet";
+    more.textContent = "Older pictures";
+    more.hidden = true;
+    d.appendChild(more);
     d.appendChild(status);
     var close = document.createElement("button");
     close.type = "button";
@@ -430,8 +436,9 @@
       d.close();
       chosen(item);
     };
-    var show = function (items) {
-      results.textContent = "";
+    var before = null;
+    var show = function (items, append) {
+      if (!append) results.textContent = "";
       items.forEach(function (item) {
         var li = document.createElement("li");
         var b = document.createElement("button");
@@ -450,18 +457,25 @@
         li.appendChild(b);
         results.appendChild(li);
       });
-      status.textContent = items.length ? items.length + " shown." : "Nothing matches.";
+      var n = results.children.length;
+      status.textContent = n ? n + " shown." : "Nothing matches.";
     };
     var timer = null;
-    var load = function () {
-      fetch("/admin/media/pick?q=" + encodeURIComponent(q.value), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var load = function (append) {
+      var url = "/admin/media/pick?q=" + encodeURIComponent(q.value) + (append && before ? "&before=" + before : "");
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.json(); })
-        .then(function (j) { show(j.items || []); })
+        .then(function (j) {
+          show(j.items || [], append);
+          before = j.before;
+          more.hidden = !before;
+        })
         .catch(function () { status.textContent = "The library could not be reached."; });
     };
+    more.addEventListener("click", function () { load(true); });
     q.addEventListener("input", function () {
       if (timer) window.clearTimeout(timer);
-      timer = window.setTimeout(load, 200);
+      timer = window.setTimeout(function () { load(false); }, 200);
     });
     file.addEventListener("change", function () {
       uploadAll(file.files, csrfOf(null), 0, progress, function (item) { choose(item); });
@@ -469,7 +483,7 @@
     d.addEventListener("close", function () { d.remove(); });
     document.body.appendChild(d);
     d.showModal();
-    load();
+    load(false);
   }
   window.newsdeskPickMedia = pick;
 
