@@ -360,20 +360,8 @@ function dialog(title, fields, done) {
     inputs[f.name] = input;
     p.appendChild(label);
     p.appendChild(input);
-    if (f.pick && window.newsdeskPickMedia) {
-      // The library's picker (admin.js) fills in the number.
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "quiet";
-      b.textContent = "Choose from the library";
-      b.addEventListener("click", () =>
-        window.newsdeskPickMedia((item) => {
-          input.value = String(item.id);
-          input.focus();
-        }),
-      );
-      p.appendChild(b);
-    }
+    // The library's picker (admin.js) fills in the number.
+    if (f.pick && window.newsdeskPickerButton) p.appendChild(window.newsdeskPickerButton(input));
     if (f.hint) {
       const small = document.createElement("small");
       small.textContent = f.hint;

@@ -29,7 +29,13 @@ pub struct Library {
     /// renditions alike): half the CPUs, at least one, so pages keep a
     /// core and a burst of 20 MB uploads cannot take the memory.
     pub busy: Arc<tokio::sync::Semaphore>,
+    /// Uploads being received at once in this process (each holds its
+    /// file in memory until stored): [`UPLOADS_IN_FLIGHT`].
+    pub receiving: Arc<tokio::sync::Semaphore>,
 }
+
+/// Uploads one process receives at once; more are asked to come back.
+pub const UPLOADS_IN_FLIGHT: usize = 8;
 
 /// How many pictures one process works on at once by default.
 pub fn default_parallel_pictures() -> usize {
@@ -46,7 +52,14 @@ impl Library {
             originals: Arc::new(LocalStore::new(originals_dir, None)),
             limits: Limits::default(),
             busy: Arc::new(tokio::sync::Semaphore::new(default_parallel_pictures())),
+            receiving: Arc::new(tokio::sync::Semaphore::new(UPLOADS_IN_FLIGHT)),
         }
+    }
+
+    /// A place to receive an upload in, or `None` when as many as this
+    /// process takes are arriving already.
+    pub fn receive_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.receiving.clone().try_acquire_owned().ok()
     }
 
     /// Waits for a turn to work on a picture.

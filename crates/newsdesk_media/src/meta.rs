@@ -377,21 +377,10 @@ mod tests {
         assert!(!is_synthetic_source("algorithmicallyEnhanced"));
     }
 
-    /// IIM record 2 datasets as Photoshop writes them, in an 8BIM resource.
-    pub(crate) fn iptc_block(fields: &[(u8, &[u8])]) -> Vec<u8> {
-        let mut iim = Vec::new();
-        for (dataset, value) in fields {
-            iim.extend([0x1C, 2, *dataset]);
-            iim.extend(u16::try_from(value.len()).unwrap_or(u16::MAX).to_be_bytes());
-            iim.extend(*value);
-        }
-        let mut out = b"8BIM\x04\x04\0\0".to_vec();
-        out.extend(u32::try_from(iim.len()).unwrap_or(u32::MAX).to_be_bytes());
-        out.extend(&iim);
-        if iim.len() % 2 == 1 {
-            out.push(0);
-        }
-        out
+    /// IIM in an 8BIM resource, as an APP13 block holds it after its
+    /// `Photoshop 3.0` prefix.
+    fn iptc_block(fields: &[(u8, &[u8])]) -> Vec<u8> {
+        newsdesk_test_support::photos::iptc_block(fields)[14..].to_vec()
     }
 
     #[test]

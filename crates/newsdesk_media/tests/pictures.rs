@@ -3,6 +3,7 @@
 
 use image::{DynamicImage, ImageFormat, RgbImage, Rgba, RgbaImage};
 use newsdesk_media::{Focal, Format, Limits, Refusal, master, open, renditions};
+use newsdesk_test_support::photos::{exif_block, iptc_block, with_segments, xmp_block};
 use std::io::Cursor;
 
 type R = Result<(), Box<dyn std::error::Error>>;
@@ -31,73 +32,6 @@ fn png(w: u32, h: u32) -> Vec<u8> {
     encoded(DynamicImage::ImageRgb8(rgb(w, h)), ImageFormat::Png)
 }
 
-/// Inserts JPEG segments right after the SOI marker.
-fn with_segments(jpeg: &[u8], segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mut out = jpeg[..2].to_vec();
-    for (marker, body) in segments {
-        out.extend([0xFF, *marker]);
-        out.extend(u16::try_from(body.len() + 2).expect("segment size").to_be_bytes());
-        out.extend(body);
-    }
-    out.extend(&jpeg[2..]);
-    out
-}
-
-/// A little-endian TIFF block with IFD0 holding `orientation`, an Artist,
-/// and a GPS directory with a latitude.
-fn exif(orientation: u16, artist: &[u8]) -> Vec<u8> {
-    let mut artist = artist.to_vec();
-    artist.push(0);
-    // Header (8) + IFD0: count (2) + 3 entries (36) + next (4) = 50.
-    let artist_at = 50u32;
-    let gps_at = artist_at + artist.len() as u32;
-    let mut t = b"II*\0\x08\0\0\0".to_vec();
-    t.extend(3u16.to_le_bytes());
-    let entry = |t: &mut Vec<u8>, tag: u16, ty: u16, count: u32, value: [u8; 4]| {
-        t.extend(tag.to_le_bytes());
-        t.extend(ty.to_le_bytes());
-        t.extend(count.to_le_bytes());
-        t.extend(value);
-    };
-    let o = orientation.to_le_bytes();
-    entry(&mut t, 0x0112, 3, 1, [o[0], o[1], 0, 0]);
-    entry(&mut t, 0x013B, 2, artist.len() as u32, artist_at.to_le_bytes());
-    entry(&mut t, 0x8825, 4, 1, gps_at.to_le_bytes());
-    t.extend(0u32.to_le_bytes());
-    t.extend(&artist);
-    // GPS IFD: GPSLatitudeRef "N".
-    t.extend(1u16.to_le_bytes());
-    entry(&mut t, 0x0001, 2, 2, *b"N\0\0\0");
-    t.extend(0u32.to_le_bytes());
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend(t);
-    app1
-}
-
-fn iptc(fields: &[(u8, &[u8])]) -> Vec<u8> {
-    let mut iim = Vec::new();
-    for (dataset, value) in fields {
-        iim.extend([0x1C, 2, *dataset]);
-        iim.extend(u16::try_from(value.len()).expect("short value").to_be_bytes());
-        iim.extend(*value);
-    }
-    let mut out = b"Photoshop 3.0\08BIM\x04\x04\0\0".to_vec();
-    out.extend(u32::try_from(iim.len()).expect("size").to_be_bytes());
-    out.extend(&iim);
-    if iim.len() % 2 == 1 {
-        out.push(0);
-    }
-    out
-}
-
-fn xmp(props: &str) -> Vec<u8> {
-    let mut out = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
-    out.extend(format!(
-        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">{props}</rdf:Description></rdf:RDF></x:xmpmeta>"#
-    ).as_bytes());
-    out
-}
-
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -107,12 +41,16 @@ fn an_agency_photo_is_read_turned_upright_and_served_without_metadata() -> R {
     let file = with_segments(
         &jpeg(40, 20),
         &[
-            (0xE1, exif(6, b"Exif Artist")),
+            (0xE1, exif_block(6, b"Exif Artist")),
             (
                 0xED,
-                iptc(&[(110, b"Reuters"), (116, b"(c) 2026 Reuters"), (120, b"Crowds gather.")]),
+                iptc_block(&[
+                    (110, b"Reuters"),
+                    (116, b"(c) 2026 Reuters"),
+                    (120, b"Crowds gather."),
+                ]),
             ),
-            (0xE1, xmp("<photoshop:Headline>Budget vote</photoshop:Headline>")),
+            (0xE1, xmp_block("<photoshop:Headline>Budget vote</photoshop:Headline>")),
         ],
     );
     let p = open(&file, &Limits::default())?;
@@ -389,17 +327,17 @@ fn hostile_metadata_prefills_only_as_bounded_text() -> R {
     let file = with_segments(
         &jpeg(16, 16),
         &[
-            (0xE1, exif(1, b"<script>alert(1)</script>")),
+            (0xE1, exif_block(1, b"<script>alert(1)</script>")),
             (
                 0xED,
-                iptc(&[
+                iptc_block(&[
                     (110, b"javascript:alert(1)"),
                     (120, b"bad \xff\xfe utf-8 \x00 \xe2\x80\xae reversed"),
                 ]),
             ),
             (
                 0xE1,
-                xmp(&format!(
+                xmp_block(&format!(
                     "<dc:description><rdf:Alt><rdf:li>{}</rdf:li></rdf:Alt></dc:description><photoshop:Headline>&lt;img src=x onerror=alert(1)&gt;</photoshop:Headline>",
                     &huge[..60_000]
                 )),
@@ -419,14 +357,14 @@ fn hostile_metadata_prefills_only_as_bounded_text() -> R {
     // letters, no longer an override.
     let i = newsdesk_media::Metadata::read(
         None,
-        Some(&iptc(&[(120, b"bad \xff utf-8 \x00\xe2\x80\xae")])[14..]),
+        Some(&iptc_block(&[(120, b"bad \xff utf-8 \x00\xe2\x80\xae")])[14..]),
         None,
     );
     assert_eq!(i.caption.as_deref(), Some("bad ÿ utf-8 â®"));
     // In UTF-8 text, direction overrides are dropped.
     let i = newsdesk_media::Metadata::read(
         None,
-        Some(&iptc(&[(120, "left\u{202E}right".as_bytes())])[14..]),
+        Some(&iptc_block(&[(120, "left\u{202E}right".as_bytes())])[14..]),
         None,
     );
     assert_eq!(i.caption.as_deref(), Some("leftright"));
@@ -439,7 +377,7 @@ fn an_ai_generated_picture_is_recognised() -> R {
         &jpeg(16, 16),
         &[(
             0xE1,
-            xmp(
+            xmp_block(
                 "<Iptc4xmpExt:DigitalSourceType rdf:resource=\"http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic\"/>",
             ),
         )],

@@ -390,27 +390,23 @@
     h.id = "picker-heading";
     h.textContent = "Choose a picture";
     d.appendChild(h);
-    var search = document.createElement("p");
-    var sl = document.createElement("label");
-    sl.htmlFor = "picker-q";
-    sl.textContent = "Search the library";
-    var q = document.createElement("input");
-    q.type = "search";
-    q.id = "picker-q";
-    search.appendChild(sl);
-    search.appendChild(q);
-    d.appendChild(search);
-    var up = document.createElement("p");
-    var ul = document.createElement("label");
-    ul.htmlFor = "picker-file";
-    ul.textContent = "Or upload one";
-    var file = document.createElement("input");
-    file.type = "file";
-    file.id = "picker-file";
+    // A paragraph holding a labelled input.
+    var field = function (id, text, type) {
+      var para = document.createElement("p");
+      var label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = text;
+      var input = document.createElement("input");
+      input.type = type;
+      input.id = id;
+      para.appendChild(label);
+      para.appendChild(input);
+      d.appendChild(para);
+      return input;
+    };
+    var q = field("picker-q", "Search the library", "search");
+    var file = field("picker-file", "Or upload one", "file");
     file.accept = "image/jpeg,image/png,image/webp,image/gif";
-    up.appendChild(ul);
-    up.appendChild(file);
-    d.appendChild(up);
     var progress = document.createElement("div");
     progress.setAttribute("aria-live", "polite");
     d.appendChild(progress);
@@ -485,10 +481,10 @@
     d.showModal();
     load(false);
   }
-  window.newsdeskPickMedia = pick;
 
-  // Fields that take a media item's number get a button that opens it.
-  Array.prototype.forEach.call(document.querySelectorAll("input[data-media-picker]"), function (field) {
+  // A button that opens the picker and puts the chosen item's number in
+  // `field` (the editor's figure dialog uses it too).
+  window.newsdeskPickerButton = function (field) {
     var b = document.createElement("button");
     b.type = "button";
     b.className = "quiet";
@@ -500,6 +496,11 @@
         field.focus();
       });
     });
-    field.insertAdjacentElement("afterend", b);
+    return b;
+  };
+
+  // Fields that take a media item's number get that button.
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-media-picker]"), function (field) {
+    field.insertAdjacentElement("afterend", window.newsdeskPickerButton(field));
   });
 })();

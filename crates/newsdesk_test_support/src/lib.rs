@@ -307,13 +307,40 @@ impl Drop for PrivatePostgres {
     }
 }
 
-/// Sample pictures for media tests: real JPEG files, made here.
+/// Sample pictures for media tests: real JPEG files, made here, and the
+/// metadata blocks (EXIF, IPTC, XMP) that go into them.
 pub mod photos {
     /// A `w` × `h` JPEG (a gradient with a stripe whose shade is `seed`, so
     /// different seeds give different files) carrying, when given, IPTC
     /// credit, caption and copyright, an EXIF artist with GPS coordinates,
     /// and an XMP digital source type.
     pub fn jpeg(w: u16, h: u16, seed: u8, meta: &Meta<'_>) -> Vec<u8> {
+        let mut segments: Vec<(u8, Vec<u8>)> = Vec::new();
+        if let Some(artist) = meta.artist {
+            segments.push((0xE1, exif_block(1, artist.as_bytes())));
+        }
+        let iptc: Vec<(u8, &[u8])> =
+            [(110, meta.credit), (120, meta.caption), (116, meta.copyright)]
+                .into_iter()
+                .filter_map(|(d, v)| v.map(|v| (d, v.as_bytes())))
+                .collect();
+        if !iptc.is_empty() {
+            segments.push((0xED, iptc_block(&iptc)));
+        }
+        if let Some(t) = meta.source_type {
+            segments.push((
+                0xE1,
+                xmp_block(&format!(
+                    "<Iptc4xmpExt:DigitalSourceType rdf:resource=\"http://cv.iptc.org/newscodes/digitalsourcetype/{t}\"/>"
+                )),
+            ));
+        }
+        with_segments(&plain_jpeg(w, h, seed), &segments)
+    }
+
+    /// A `w` × `h` JPEG with no metadata: a gradient with a stripe whose
+    /// shade is `seed`.
+    pub fn plain_jpeg(w: u16, h: u16, seed: u8) -> Vec<u8> {
         let mut px = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
         for y in 0..h {
             for x in 0..w {
@@ -330,33 +357,7 @@ pub mod photos {
         if enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).is_err() {
             return Vec::new();
         }
-        let mut segments: Vec<(u8, Vec<u8>)> = Vec::new();
-        if let Some(artist) = meta.artist {
-            segments.push((0xE1, exif_with_gps(artist)));
-        }
-        let iptc: Vec<(u8, &str)> =
-            [(110, meta.credit), (120, meta.caption), (116, meta.copyright)]
-                .into_iter()
-                .filter_map(|(d, v)| v.map(|v| (d, v)))
-                .collect();
-        if !iptc.is_empty() {
-            segments.push((0xED, iptc_block(&iptc)));
-        }
-        if let Some(t) = meta.source_type {
-            let mut x = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
-            x.extend(format!(
-                "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"\" xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\" Iptc4xmpExt:DigitalSourceType=\"http://cv.iptc.org/newscodes/digitalsourcetype/{t}\"/></rdf:RDF></x:xmpmeta>"
-            ).as_bytes());
-            segments.push((0xE1, x));
-        }
-        let mut file = out[..2].to_vec();
-        for (marker, body) in segments {
-            file.extend([0xFF, marker]);
-            file.extend(u16::try_from(body.len() + 2).unwrap_or(u16::MAX).to_be_bytes());
-            file.extend(body);
-        }
-        file.extend(&out[2..]);
-        file
+        out
     }
 
     /// What [`jpeg`] writes into the file.
@@ -374,12 +375,27 @@ pub mod photos {
         pub source_type: Option<&'a str>,
     }
 
-    fn iptc_block(fields: &[(u8, &str)]) -> Vec<u8> {
+    /// `jpeg` with `(marker, body)` segments inserted right after its SOI.
+    pub fn with_segments(jpeg: &[u8], segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut out = jpeg[..2.min(jpeg.len())].to_vec();
+        for (marker, body) in segments {
+            out.extend([0xFF, *marker]);
+            out.extend(u16::try_from(body.len() + 2).unwrap_or(u16::MAX).to_be_bytes());
+            out.extend(body);
+        }
+        out.extend(jpeg.get(2..).unwrap_or_default());
+        out
+    }
+
+    /// An APP13 body: IIM record 2 `(dataset, value)`s in a Photoshop
+    /// `8BIM` resource, as Photoshop writes them (the IIM alone starts 14
+    /// bytes in, after `Photoshop 3.0\0`).
+    pub fn iptc_block(fields: &[(u8, &[u8])]) -> Vec<u8> {
         let mut iim = Vec::new();
         for (dataset, value) in fields {
             iim.extend([0x1C, 2, *dataset]);
             iim.extend(u16::try_from(value.len()).unwrap_or(u16::MAX).to_be_bytes());
-            iim.extend(value.as_bytes());
+            iim.extend(*value);
         }
         let mut out = b"Photoshop 3.0\08BIM\x04\x04\0\0".to_vec();
         out.extend(u32::try_from(iim.len()).unwrap_or(u32::MAX).to_be_bytes());
@@ -390,20 +406,24 @@ pub mod photos {
         out
     }
 
-    /// EXIF (little-endian TIFF) with an Artist and a GPS latitude.
-    fn exif_with_gps(artist: &str) -> Vec<u8> {
-        let mut artist = artist.as_bytes().to_vec();
+    /// An APP1 EXIF body (little-endian TIFF): IFD0 with `orientation`, an
+    /// Artist, and a GPS directory holding a latitude.
+    pub fn exif_block(orientation: u16, artist: &[u8]) -> Vec<u8> {
+        let mut artist = artist.to_vec();
         artist.push(0);
-        let artist_at = 38u32;
+        // Header (8) + IFD0: count (2) + 3 entries (36) + next (4) = 50.
+        let artist_at = 50u32;
         let gps_at = artist_at + u32::try_from(artist.len()).unwrap_or(0);
         let mut t = b"II*\0\x08\0\0\0".to_vec();
-        t.extend(2u16.to_le_bytes());
+        t.extend(3u16.to_le_bytes());
         let entry = |t: &mut Vec<u8>, tag: u16, ty: u16, count: u32, value: [u8; 4]| {
             t.extend(tag.to_le_bytes());
             t.extend(ty.to_le_bytes());
             t.extend(count.to_le_bytes());
             t.extend(value);
         };
+        let o = orientation.to_le_bytes();
+        entry(&mut t, 0x0112, 3, 1, [o[0], o[1], 0, 0]);
         let n = u32::try_from(artist.len()).unwrap_or(0);
         entry(&mut t, 0x013B, 2, n, artist_at.to_le_bytes());
         entry(&mut t, 0x8825, 4, 1, gps_at.to_le_bytes());
@@ -415,5 +435,15 @@ pub mod photos {
         let mut app1 = b"Exif\0\0".to_vec();
         app1.extend(t);
         app1
+    }
+
+    /// An APP1 XMP body: `props` inside one `rdf:Description` with the
+    /// `dc`, `photoshop` and `Iptc4xmpExt` namespaces bound.
+    pub fn xmp_block(props: &str) -> Vec<u8> {
+        let mut out = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+        out.extend(format!(
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">{props}</rdf:Description></rdf:RDF></x:xmpmeta>"#
+        ).as_bytes());
+        out
     }
 }

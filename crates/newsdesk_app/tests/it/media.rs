@@ -435,3 +435,15 @@ db_test!(a_replacement_says_how_it_was_made, |t: TestDb| async move {
     assert!(!r.ai_generated, "the label came from the file, and the file changed");
     Ok(())
 });
+
+#[test]
+fn a_process_receives_a_bounded_number_of_uploads_at_once() {
+    let dir = std::env::temp_dir();
+    let lib = Library::local(&dir.join("m"), &dir.join("o"));
+    let held: Vec<_> =
+        (0..newsdesk_app::media::UPLOADS_IN_FLIGHT).filter_map(|_| lib.receive_slot()).collect();
+    assert_eq!(held.len(), newsdesk_app::media::UPLOADS_IN_FLIGHT);
+    assert!(lib.receive_slot().is_none(), "one more upload must wait");
+    drop(held);
+    assert!(lib.receive_slot().is_some());
+}

@@ -62,7 +62,12 @@ impl TestApp {
 
     /// Runs every due job, as a server's worker would, until none is left.
     pub async fn run_jobs_on(newsroom: &newsdesk_app::Newsroom) -> anyhow::Result<()> {
-        let newsroom = Arc::new(newsdesk_app::Newsroom::new(newsroom.db().clone(), newsroom.tz()));
+        TestApp::drain(Arc::new(newsdesk_app::Newsroom::new(newsroom.db().clone(), newsroom.tz())))
+            .await
+    }
+
+    /// Runs every due job with `newsroom`; fails if one did not finish.
+    async fn drain(newsroom: Arc<newsdesk_app::Newsroom>) -> anyhow::Result<()> {
         let worker = newsdesk_app::worker::Worker::new(
             newsroom,
             newsdesk_app::jobs::builtin(),
@@ -81,17 +86,7 @@ impl TestApp {
     /// server's cache (what the worker and the follower do in `serve`).
     pub async fn settle(&self) -> anyhow::Result<()> {
         // The server's own newsroom: it has the media library.
-        let worker = newsdesk_app::worker::Worker::new(
-            self.app.newsroom.clone(),
-            newsdesk_app::jobs::builtin(),
-            newsdesk_app::worker::WorkerConfig::default(),
-        );
-        for outcome in worker.drain().await? {
-            anyhow::ensure!(
-                matches!(outcome, newsdesk_app::worker::Outcome::Done { .. }),
-                "a job failed: {outcome:?}"
-            );
-        }
+        TestApp::drain(self.app.newsroom.clone()).await?;
         self.app.catch_up().await?;
         Ok(())
     }

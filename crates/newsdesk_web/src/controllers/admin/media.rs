@@ -341,6 +341,16 @@ where
             Action::EditMedia
         )));
     }
+    // Every upload holds its file in memory until it is stored: a few at
+    // a time, the others asked to come back.
+    let Some(_slot) = app.newsroom.media_library().and_then(|l| l.receive_slot()) else {
+        let mut res = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too many uploads are arriving at once; nothing was kept. Send the files again in a moment.",
+        );
+        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        return Ok(Err(res));
+    };
     let mut csrf_ok = parts
         .headers
         .get("x-csrf-token")
