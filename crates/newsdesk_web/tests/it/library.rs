@@ -88,6 +88,26 @@ fn stored_files(app: &TestApp) -> Vec<String> {
     out
 }
 
+/// Publishes an article led by media item `lead` and runs its jobs;
+/// returns its path.
+async fn publish_with_lead(
+    app: &TestApp,
+    headline: &str,
+    lead: i64,
+    body: Vec<Block>,
+) -> anyhow::Result<String> {
+    let section = app.t.db.list_sections().await?[0].id;
+    let mut a = newsdesk_core::Article::draft(headline, chrono::Utc::now());
+    a.section_id = Some(section);
+    a.bylines = vec![newsdesk_core::Byline::Credit { text: "Staff".into() }];
+    a.lead = Some(Figure::of(lead));
+    a.body = body;
+    let saved = app.app.newsroom.create_draft(&Actor::operator("t"), a).await?;
+    let published = app.app.newsroom.publish(&Actor::operator("t"), saved.article.id, None).await?;
+    app.settle().await?;
+    Ok(published.article.path.unwrap_or_default())
+}
+
 async fn editor_session(app: &TestApp) -> anyhow::Result<(String, String)> {
     account(app, "photo@example.com", Role::Editor, false).await?;
     let session = sign_in(app, "photo@example.com").await?;
@@ -167,18 +187,8 @@ db_test!(
         // Placed as a lead image and published: the page offers WebP and the
         // original's format at every width, lazily below the fold and with
         // high priority for the lead.
-        let newsroom = &app.app.newsroom;
-        let section = app.t.db.list_sections().await?[0].id;
-        let mut a =
-            newsdesk_core::Article::draft("Rescue goes on through the night", chrono::Utc::now());
-        a.section_id = Some(section);
-        a.bylines = vec![newsdesk_core::Byline::Credit { text: "Staff".into() }];
-        a.lead = Some(Figure::of(id));
-        a.body = vec![Block::paragraph("Teams worked in shifts."), Block::Figure(Figure::of(id))];
-        let saved = newsroom.create_draft(&Actor::operator("t"), a).await?;
-        let published = newsroom.publish(&Actor::operator("t"), saved.article.id, None).await?;
-        app.settle().await?;
-        let path = published.article.path.unwrap_or_default();
+        let body = vec![Block::paragraph("Teams worked in shifts."), Block::Figure(Figure::of(id))];
+        let path = publish_with_lead(&app, "Rescue goes on through the night", id, body).await?;
         let (status, page) = app.text(&path).await?;
         assert_eq!(status, 200);
         assert!(page.contains("<picture><source type=\"image/webp\" srcset=\""), "no WebP source");
@@ -452,16 +462,10 @@ db_test!(an_ai_generated_picture_is_labelled_for_readers_and_machines, |t: TestD
         .newsroom
         .edit_media(&Actor::operator("t"), id, edit, m.version, &Default::default())
         .await?;
-    let section = app.t.db.list_sections().await?[0].id;
-    let mut a = newsdesk_core::Article::draft("Summit in pictures", chrono::Utc::now());
-    a.section_id = Some(section);
-    a.bylines = vec![newsdesk_core::Byline::Credit { text: "Staff".into() }];
-    a.lead = Some(Figure::of(id));
-    a.body = vec![Block::paragraph("Leaders met.")];
-    let saved = app.app.newsroom.create_draft(&Actor::operator("t"), a).await?;
-    let published = app.app.newsroom.publish(&Actor::operator("t"), saved.article.id, None).await?;
-    app.settle().await?;
-    let (_, page) = app.text(&published.article.path.unwrap_or_default()).await?;
+    let path =
+        publish_with_lead(&app, "Summit in pictures", id, vec![Block::paragraph("Leaders met.")])
+            .await?;
+    let (_, page) = app.text(&path).await?;
     assert!(page.contains("<span class=\"ai-label\">AI-generated image</span>"));
     assert!(page.contains("https://schema.org/CompositeSyntheticDigitalSource"), "JSON-LD");
     let (_, feed) = app.text("/feed.xml").await?;
