@@ -682,7 +682,11 @@ async fn media(config: &Config, action: MediaAction) -> anyhow::Result<()> {
                 match result {
                     Ok((m, reused)) => println!(
                         "{shown}: {} {} ({} × {}){}",
-                        if reused { "already in the library as" } else { "added as" },
+                        if reused {
+                            "already in the library (its texts left as they are) as"
+                        } else {
+                            "added as"
+                        },
                         m.id,
                         m.width,
                         m.height,
@@ -729,7 +733,8 @@ async fn add_one(
 ) -> anyhow::Result<(newsdesk_core::Media, bool)> {
     let got = newsroom.upload_media(actor, up, from).await?;
     let mut m = got.media;
-    if alt.is_some() || credit.is_some() {
+    // Texts given here are for a new item; an existing one keeps its own.
+    if !got.reused && (alt.is_some() || credit.is_some()) {
         let edit = newsdesk_app::media::MediaEdit {
             alt: alt.clone().or(m.alt.clone()),
             caption: m.caption.clone(),

@@ -505,10 +505,16 @@ impl Newsroom {
         w.allow(Action::EditMedia, Vec::new())?;
         let m = w.tx.media_by_ids(&[id]).await?.pop().ok_or_else(|| not_found(id))?;
         let mut uses: Vec<String> = Vec::new();
-        let articles = w.tx.media_article_ids(id).await?;
-        if !articles.is_empty() {
-            let list: Vec<String> = articles.iter().map(|a| a.to_string()).collect();
-            uses.push(format!("articles {}", list.join(", ")));
+        if !w.tx.media_article_ids(id).await?.is_empty() {
+            let shown: Vec<String> = self
+                .db()
+                .media_uses(id)
+                .await?
+                .into_iter()
+                .take(5)
+                .map(|u| format!("“{}” (article {}, {})", u.headline, u.article_id, u.status))
+                .collect();
+            uses.push(shown.join(", "));
         }
         let portraits = self.db().media_portrait_of(id).await?;
         if !portraits.is_empty() {
@@ -520,7 +526,7 @@ impl Newsroom {
         }
         if !uses.is_empty() {
             return Err(Error::Refused(format!(
-                "media item {id} is in use ({}); remove it there first",
+                "picture no. {id} is still shown in {}; take it out there first",
                 uses.join("; ")
             )));
         }

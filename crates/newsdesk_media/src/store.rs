@@ -69,9 +69,17 @@ impl Storage for LocalStore {
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
         let path = self.path(key)?;
         let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir)?;
-        // Written beside its final place, flushed, then renamed over it.
-        let mut tmp = tempfile::Builder::new().prefix(".upload-").tempfile_in(dir)?;
+        // Written beside its final place, flushed, then renamed over it. A
+        // delete may remove an emptied folder at the same moment: then the
+        // folder is made again, once.
+        let make = || {
+            std::fs::create_dir_all(dir)?;
+            tempfile::Builder::new().prefix(".upload-").tempfile_in(dir)
+        };
+        let mut tmp = match make() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => make()?,
+            other => other?,
+        };
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
         tmp.persist(&path).map_err(|e| e.error)?;
@@ -83,10 +91,21 @@ impl Storage for LocalStore {
     }
 
     fn delete(&self, key: &str) -> io::Result<()> {
-        match std::fs::remove_file(self.path(key)?) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        let path = self.path(key)?;
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
         }
+        // Folders left empty go too (never the root); one still holding a
+        // file stays, which `remove_dir` refuses on its own.
+        let mut dir = path.parent();
+        while let Some(d) = dir
+            && d != self.root
+            && std::fs::remove_dir(d).is_ok()
+        {
+            dir = d.parent();
+        }
+        Ok(())
     }
 
     fn exists(&self, key: &str) -> bool {
@@ -136,9 +155,10 @@ mod tests {
         assert!(!s.exists("lib/ab/x.webp"));
         assert!(s.put("../escape.jpg", b"x").is_err());
         assert!(!dir.path().parent().map(|p| p.join("escape.jpg").exists()).unwrap_or(false));
-        // No temporary file is left beside the stored ones.
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("lib/ab"))?.collect();
-        assert!(left.is_empty(), "{left:?}");
+        // No temporary file is left beside the stored ones, and a folder
+        // emptied by a delete goes.
+        assert!(!dir.path().join("lib/ab").exists());
+        assert!(dir.path().is_dir());
         Ok(())
     }
 }

@@ -290,10 +290,10 @@
   // line per file); `each` gets every uploaded item.
   function uploadAll(files, csrf, maxBytes, list, each, finished) {
     var queue = Array.prototype.slice.call(files);
-    var ok = 0, failed = 0;
+    var ok = 0, failed = 0, reused = 0;
     var next = function () {
       var file = queue.shift();
-      if (!file) { if (finished) finished(ok, failed); return; }
+      if (!file) { if (finished) finished(ok, failed, reused); return; }
       var row = document.createElement("p");
       var label = document.createElement("span");
       label.textContent = file.name + ": ";
@@ -322,6 +322,7 @@
           a.textContent = (item.reused ? "already in the library as no. " : "uploaded as no. ") + item.id;
           status.appendChild(a);
           ok++;
+          if (item.reused) reused++;
           if (each) each(item);
         } else {
           status.textContent = (answer.errors || []).map(function (e) { return e.detail; }).join(" ");
@@ -341,8 +342,9 @@
     var maxBytes = Number(uploadForm.getAttribute("data-max-bytes")) || 0;
     var go = function (files) {
       if (!files || !files.length) return;
-      uploadAll(files, csrfOf(uploadForm), maxBytes, list, null, function (ok, failed) {
-        if (ok && !failed) window.location.assign("/admin/media?uploaded=" + ok);
+      uploadAll(files, csrfOf(uploadForm), maxBytes, list, null, function (ok, failed, reused) {
+        if (ok && !failed) window.location.assign("/admin/media?uploaded=" + ok + "&reused=" + reused);
+        else input.value = "";
       });
     };
     uploadForm.addEventListener("submit", function (ev) {

@@ -223,7 +223,13 @@ db_test!(uses_are_tracked_and_a_used_item_cannot_be_deleted, |t: TestDb| async m
     assert_eq!((uses[0].article_id, uses[0].status.as_str()), (saved.article.id, "draft"));
     match s.n.delete_media(&editor(), m.id, &Origin::default()).await {
         Err(Error::Refused(msg)) => {
-            assert!(msg.contains(&format!("articles {}", saved.article.id)), "{msg}")
+            assert!(
+                msg.contains(&format!(
+                    "“Quake hits the coast” (article {}, draft)",
+                    saved.article.id
+                )),
+                "{msg}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -297,6 +297,11 @@ db_test!(hostile_uploads_are_refused_and_leave_nothing, |t: TestDb| async move {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     drop(s);
 
+    // A form sent with no file says so.
+    let r = send(&app, &session, "/admin/media", multipart(&[("csrf", &csrf)], &[]), false).await?;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await?.contains("Choose at least one file."));
+
     // A forged form (no CSRF token) and a form from another site.
     let r = send(
         &app,
@@ -409,7 +414,7 @@ db_test!(the_library_lists_filters_and_refuses_to_delete_what_is_used, |t: TestD
     assert_eq!(r.status(), 422);
     let page = r.text().await?;
     assert!(
-        page.contains(&format!("articles {}", draft.article.id)),
+        page.contains(&format!("“Robots at work” (article {}, draft)", draft.article.id)),
         "the refusal names the article"
     );
     assert!(page.contains("Robots at work"));
@@ -421,6 +426,9 @@ db_test!(the_library_lists_filters_and_refuses_to_delete_what_is_used, |t: TestD
     )
     .await?;
     assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/admin/media?deleted={}", ids[1]));
+    let page = admin_get(&app, &location(&r), &session).await?.text().await?;
+    assert!(page.contains(&format!("Picture no. {} was deleted", ids[1])));
     assert_eq!(admin_get(&app, &format!("/admin/media/{}", ids[1]), &session).await?.status(), 404);
     app.stop().await
 });

@@ -229,10 +229,29 @@ async fn library(State(app): State<AppState>, req: Request) -> Result<Response, 
         Err(redirect) => return Ok(redirect),
     };
     let q = query(&req);
+    let reused = field(&q, "reused").parse::<usize>().unwrap_or(0);
     let notice = match field(&q, "uploaded").parse::<usize>() {
-        Ok(1) => Some("One picture was uploaded.".to_owned()),
-        Ok(n) if n > 1 => Some(format!("{n} pictures were uploaded.")),
-        _ => None,
+        Ok(n) if n > 0 && reused >= n => Some(if n == 1 {
+            "That picture was already in the library.".to_owned()
+        } else {
+            format!("Those {n} pictures were already in the library.")
+        }),
+        Ok(n) if n > 0 => {
+            let new = n - reused;
+            let mut m = if new == 1 {
+                "One picture was uploaded.".to_owned()
+            } else {
+                format!("{new} pictures were uploaded.")
+            };
+            if reused > 0 {
+                m.push_str(&format!(" {reused} already in the library."));
+            }
+            Some(m)
+        }
+        _ => field(&q, "deleted")
+            .parse::<i64>()
+            .ok()
+            .map(|id| format!("Picture no. {id} was deleted, files and all.")),
     };
     library_page(&app, &s, &q, StatusCode::OK, notice, Vec::new()).await
 }
@@ -399,7 +418,8 @@ where
         if !csrf_ok {
             return Ok(Err(refuse(
                 StatusCode::FORBIDDEN,
-                "This form has expired, so nothing was uploaded: open the page again and send the files anew.",
+                "This form has expired or lacks its security token (it must come before the \
+                 files), so nothing was uploaded: open the page again and send the files anew.",
             )));
         }
         let file_name = f.file_name().unwrap_or_default().to_owned();
@@ -422,7 +442,8 @@ where
             }
             Err(Read::TooLarge) => {
                 let msg = format!(
-                    "{} is larger than the limit of {} MB; nothing was kept.",
+                    "{} is larger than the limit of {} MB; nothing of it was kept, and files \
+                     after it in the same upload were not read: send them again.",
                     newsdesk_app::media::display_name(&file_name),
                     app.config.media.max_upload_mb
                 );
@@ -513,6 +534,12 @@ async fn upload(State(app): State<AppState>, req: Request) -> Result<Response, A
             status,
             &serde_json::json!({"uploaded": uploaded, "errors": errors}),
         ));
+    }
+    if refused.is_empty() && done.is_empty() {
+        let msg =
+            RefusedFile { file_name: String::new(), detail: "Choose at least one file.".into() };
+        return library_page(&app, &got.session, &[], StatusCode::BAD_REQUEST, None, vec![msg])
+            .await;
     }
     if refused.is_empty() {
         return Ok(match done.as_slice() {
@@ -784,7 +811,7 @@ async fn change(
         return match app.newsroom.delete_media(&actor, id, &from).await {
             Ok(()) => {
                 app.catch_up().await?;
-                Ok(see_other("/admin/media"))
+                Ok(see_other(&format!("/admin/media?deleted={id}")))
             }
             Err(e) => {
                 let (status, msg) =
