@@ -11,7 +11,7 @@ use crate::events::Event;
 use crate::jobs::Job;
 use crate::sessions::Origin;
 use crate::{Error, Newsroom, Result, Write};
-use newsdesk_core::{Action, Actor, FOCAL_CENTRE, Id, Media, Rendition, RenditionKind};
+use newsdesk_core::{Action, Actor, Id, Media, Rendition, RenditionKind};
 use newsdesk_media::store::Storage;
 use newsdesk_media::{Encoded, Focal, Limits, Picture, Refusal};
 use std::sync::Arc;
@@ -621,6 +621,3 @@ impl Newsroom {
 fn not_found(id: Id) -> Error {
     Error::NotFound { what: format!("media item {id}") }
 }
-
-/// The focal point a library item keeps when none was set.
-pub const DEFAULT_FOCAL: (u16, u16) = (FOCAL_CENTRE, FOCAL_CENTRE);
