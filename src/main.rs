@@ -88,6 +88,14 @@ enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Make, list and revoke API keys: admin tokens that act as a user, and
+    /// content keys that read published content. A secret is shown once.
+    Token {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Manage the back office's accounts (the first owner is made here).
     User {
         #[command(flatten)]
@@ -175,6 +183,39 @@ enum ArticleAction {
     /// Take a published article down (its URL then answers 410).
     Unpublish {
         /// The article's id.
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenAction {
+    /// Make an admin token acting as a user, with that user's role.
+    Create {
+        /// The user's sign-in address.
+        #[arg(long)]
+        email: String,
+        /// What the token is for ("newsletter script").
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, articles, media, taxonomy (default:
+        /// everything the role allows).
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Days until it stops working (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
+    /// Make a content key (reads published content through the Content API).
+    ContentKey {
+        /// What the key is for ("iOS app").
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys and tokens (never their secrets).
+    List,
+    /// Revoke a key or token by its number.
+    Revoke {
+        /// The number `token list` shows.
         id: i64,
     },
 }
@@ -404,7 +445,8 @@ async fn jobs(config: &Config, action: JobsAction) -> anyhow::Result<()> {
     let db = open(config).await?;
     let newsroom = Arc::new(
         Newsroom::new(db.clone(), config.timezone()?)
-            .with_library(newsdesk_web::media_library(config)),
+            .with_library(newsdesk_web::media_library(config))
+            .with_webhook_policy(newsdesk_web::webhook_policy(config)),
     );
     match action {
         JobsAction::List { state, limit } => {
@@ -621,6 +663,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&common, None, None)?;
             user(&config, action).await
         }
+        Command::Token { common, action } => {
+            let config = load_config(&common, None, None)?;
+            token(&config, action).await
+        }
     }
 }
 
@@ -646,7 +692,8 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 async fn media(config: &Config, action: MediaAction) -> anyhow::Result<()> {
     let db = open(config).await?;
     let newsroom = Newsroom::new(db.clone(), config.timezone()?)
-        .with_library(newsdesk_web::media_library(config));
+        .with_library(newsdesk_web::media_library(config))
+        .with_webhook_policy(newsdesk_web::webhook_policy(config));
     match action {
         MediaAction::Add { files, alt, credit } => {
             let actor = Actor::operator("command line");
@@ -830,6 +877,60 @@ fn parse_role(s: &str) -> anyhow::Result<newsdesk_core::Role> {
     newsdesk_core::Role::parse(s).ok_or_else(|| {
         anyhow::anyhow!("unknown role `{s}`: contributor, author, editor, administrator or owner")
     })
+}
+
+async fn token(config: &Config, action: TokenAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let newsroom = Newsroom::new(db.clone(), config.timezone()?);
+    let actor = operator();
+    let here = newsdesk_app::sessions::Origin::default();
+    match action {
+        TokenAction::Create { email, name, scopes, expires_days } => {
+            let e = newsdesk_app::accounts::normalize_email(&email)?;
+            let user = db
+                .find_user_by_email(&e)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account with the address {e}"))?;
+            let expires =
+                expires_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let made = newsroom
+                .create_admin_token(&actor, user.id, &name, &scopes, expires, &here)
+                .await?;
+            eprintln!(
+                "Admin token {} for {} ({}). Keep it secret; it is not shown again:",
+                made.key.id, user.name, user.role
+            );
+            println!("{}", made.secret);
+        }
+        TokenAction::ContentKey { name } => {
+            let made = newsroom.create_content_key(&actor, &name, &here).await?;
+            eprintln!("Content key {}. It reads published content only:", made.key.id);
+            println!("{}", made.secret);
+        }
+        TokenAction::List => {
+            for kind in ["admin", "content"] {
+                for k in db.list_api_keys(kind, None).await? {
+                    let state = match (k.revoked_at, k.expires_at) {
+                        (Some(_), _) => "revoked".to_owned(),
+                        (None, Some(t)) if t <= chrono::Utc::now() => "expired".to_owned(),
+                        (None, Some(t)) => format!("until {}", t.format("%Y-%m-%d")),
+                        (None, None) => "live".to_owned(),
+                    };
+                    let user = k.user_id.map(|u| format!(" user {u}")).unwrap_or_default();
+                    let scopes = if k.scopes.is_empty() { "all" } else { &k.scopes };
+                    println!(
+                        "{:>6}  {kind:<7} {:<14} {:<10} scopes {scopes}{user}  {}",
+                        k.id, k.prefix, state, k.name
+                    );
+                }
+            }
+        }
+        TokenAction::Revoke { id } => {
+            newsroom.revoke_key(&actor, id, &here).await?;
+            println!("Revoked key {id}.");
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

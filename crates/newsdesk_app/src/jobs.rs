@@ -51,6 +51,15 @@ pub enum Job {
         /// old job finds another and does nothing).
         hash: String,
     },
+    /// Send one webhook delivery.
+    #[serde(rename = "webhook.deliver")]
+    WebhookDeliver {
+        /// The delivery.
+        delivery_id: Id,
+        /// Send it even if it was delivered already ("redeliver").
+        #[serde(default)]
+        again: bool,
+    },
     /// Checks that a worker runs: logs "pong" after `sleep_ms`.
     #[serde(rename = "ping")]
     Ping {
@@ -69,6 +78,7 @@ impl Job {
             Job::RelatedRebuild => "related.rebuild",
             Job::PublishScheduled { .. } => "article.publish_scheduled",
             Job::MediaRenditions { .. } => "media.renditions",
+            Job::WebhookDeliver { .. } => "webhook.deliver",
             Job::Ping { .. } => "ping",
         }
     }
@@ -79,6 +89,7 @@ impl Job {
         match self {
             Job::PublishScheduled { .. } => 20,
             Job::Ping { .. } => 3,
+            Job::WebhookDeliver { .. } => crate::integrations::WEBHOOK_ATTEMPTS,
             _ => 8,
         }
     }
@@ -171,6 +182,9 @@ async fn run(ctx: JobContext) -> anyhow::Result<()> {
                 "renditions made"
             );
         }
+        Job::WebhookDeliver { delivery_id, again } => {
+            newsroom.deliver(delivery_id, again).await?;
+        }
         Job::Ping { sleep_ms } => {
             tokio::time::sleep(Duration::from_millis(sleep_ms.min(60_000))).await;
             tracing::info!(job.id = ctx.id, attempt = ctx.attempt, "pong");
@@ -191,6 +205,7 @@ pub fn builtin() -> Registry {
         "related.refill",
         "article.publish_scheduled",
         "media.renditions",
+        "webhook.deliver",
         "ping",
     ] {
         r.register(kind, |ctx| Box::pin(run(ctx)));

@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod desk;
 mod error;
 pub mod events;
+pub mod integrations;
 pub mod jobs;
 pub mod media;
 pub mod related;
@@ -113,6 +114,7 @@ pub struct Newsroom {
     tz: chrono_tz::Tz,
     signals: Arc<Signals>,
     library: Option<Arc<media::Library>>,
+    webhook_policy: integrations::WebhookPolicy,
 }
 
 type WriteFn<'a, T> = Box<
@@ -124,12 +126,24 @@ type WriteFn<'a, T> = Box<
 impl Newsroom {
     /// A newsroom over a migrated store; article URLs are dated in `tz`.
     pub fn new(db: Database, tz: chrono_tz::Tz) -> Newsroom {
-        Newsroom { db, tz, signals: Arc::default(), library: None }
+        Newsroom {
+            db,
+            tz,
+            signals: Arc::default(),
+            library: None,
+            webhook_policy: integrations::WebhookPolicy::default(),
+        }
     }
 
     /// This newsroom with a media library to upload into.
     pub fn with_library(mut self, library: media::Library) -> Newsroom {
         self.library = Some(Arc::new(library));
+        self
+    }
+
+    /// This newsroom with what webhooks may reach.
+    pub fn with_webhook_policy(mut self, policy: integrations::WebhookPolicy) -> Newsroom {
+        self.webhook_policy = policy;
         self
     }
 

@@ -39,6 +39,8 @@ pub struct Write {
     pub(crate) now: DateTime<Utc>,
     bulk: bool,
     signals: Arc<Signals>,
+    /// What other programs will be told at commit (event name, data).
+    hooks: Vec<(&'static str, serde_json::Value)>,
 }
 
 pub(crate) fn media_ids(a: &Article) -> Vec<Id> {
@@ -53,7 +55,7 @@ pub(crate) fn media_ids(a: &Article) -> Vec<Id> {
 
 impl Write {
     pub(crate) fn new(tx: Tx, actor: Actor, tz: chrono_tz::Tz, signals: Arc<Signals>) -> Write {
-        Write { tx, actor, tz, now: Utc::now(), bulk: false, signals }
+        Write { tx, actor, tz, now: Utc::now(), bulk: false, signals, hooks: Vec::new() }
     }
 
     /// Makes this a bulk load: publishing skips related stories (call
@@ -87,6 +89,9 @@ impl Write {
 
     pub(crate) fn record(&mut self, e: Event) {
         if !self.bulk {
+            if let Some(hook) = e.for_webhooks() {
+                self.hooks.push(hook);
+            }
             self.tx.record_event(e.to_new());
         }
     }
@@ -734,6 +739,7 @@ impl Write {
         if self.bulk && self.tx.pending_events().is_empty() {
             self.tx.record_event(Event::SiteChanged { reason: "bulk load".into() }.to_new());
         }
+        crate::integrations::queue_deliveries(&mut self.tx, &self.hooks).await?;
         let done = self.tx.commit().await?;
         self.signals.committed(&done);
         Ok(done)

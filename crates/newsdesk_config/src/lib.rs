@@ -62,6 +62,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// What the media library takes.
     pub media: MediaConfig,
+    /// `[api]`: the Content and Admin APIs and webhooks.
+    pub api: ApiConfig,
     /// Where the data (database file, media) lives. Not read from the file:
     /// the file itself lives there.
     #[serde(skip)]
@@ -144,6 +146,34 @@ pub struct JobsConfig {
     pub lease_seconds: u64,
 }
 
+/// `[api]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Requests a minute one content key may make, per server. Default 600.
+    pub content_requests_per_minute: u32,
+    /// Requests a minute one admin token may make, per server. Default 120.
+    pub admin_requests_per_minute: u32,
+    /// Whether webhooks may post to loopback, private and link-local
+    /// addresses (receivers on this machine or network). Default false:
+    /// a webhook address is a request the server makes, and must not reach
+    /// what only the server can reach.
+    pub webhooks_allow_private: bool,
+    /// Seconds one webhook try may take. Default 10.
+    pub webhook_timeout_seconds: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            content_requests_per_minute: 600,
+            admin_requests_per_minute: 120,
+            webhooks_allow_private: false,
+            webhook_timeout_seconds: 10,
+        }
+    }
+}
+
 /// `[media]`
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -209,6 +239,7 @@ impl Default for Config {
             theme: ThemeConfig::default(),
             jobs: JobsConfig::default(),
             media: MediaConfig::default(),
+            api: ApiConfig::default(),
             data_dir: PathBuf::from("newsdesk-data"),
         }
     }

@@ -500,6 +500,14 @@ pub enum Problem {
     /// A section slug the site's own addresses already use (`admin`,
     /// `tag`, …): the section page could never be reached.
     ReservedSlug(String),
+    /// A field's value is not one this field takes (an API key's scopes, a
+    /// webhook's address).
+    BadValue {
+        /// The field.
+        field: &'static str,
+        /// What is wrong, for people.
+        message: String,
+    },
 }
 
 impl Problem {
@@ -527,6 +535,7 @@ impl Problem {
             Problem::BadMediaPath(_) => "bad_path",
             Problem::BadImageSize => "bad_size",
             Problem::ReservedSlug(_) => "reserved_slug",
+            Problem::BadValue { .. } => "bad_value",
         }
     }
 
@@ -556,6 +565,7 @@ impl Problem {
             Problem::BadMediaPath(_) => "file".into(),
             Problem::BadImageSize => "width".into(),
             Problem::ReservedSlug(_) => "slug".into(),
+            Problem::BadValue { field, .. } => (*field).into(),
         }
     }
 }
@@ -608,6 +618,7 @@ impl fmt::Display for Problem {
             Problem::ReservedSlug(slug) => {
                 write!(f, "the address /{slug} belongs to the site itself: choose another slug")
             }
+            Problem::BadValue { message, .. } => f.write_str(message),
         }
     }
 }

@@ -65,6 +65,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0008_media_library.sql"),
         postgres: include_str!("../migrations/postgres/0008_media_library.sql"),
     },
+    Step {
+        version: 9,
+        name: "integrations",
+        sqlite: include_str!("../migrations/sqlite/0009_integrations.sql"),
+        postgres: include_str!("../migrations/postgres/0009_integrations.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search

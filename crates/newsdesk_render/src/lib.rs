@@ -76,6 +76,8 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/settings.html", include_str!("../templates/admin/settings.html")),
     ("admin/kept.html", include_str!("../templates/admin/kept.html")),
     ("admin/password.html", include_str!("../templates/admin/password.html")),
+    ("admin/integrations.html", include_str!("../templates/admin/integrations.html")),
+    ("admin/webhook.html", include_str!("../templates/admin/webhook.html")),
 ];
 
 /// The back office's stylesheet.

@@ -107,6 +107,8 @@ pub struct App {
     pub editor_script_url: String,
     /// The site's logo, fingerprinted (the back office's icon).
     pub logo_url: String,
+    /// Request budgets of API keys on this server.
+    pub api_limits: crate::controllers::api::RateLimits,
     /// Values every template receives (navigation filled per render).
     site: SiteView,
     taxonomy: Arc<SharedTaxonomy>,
@@ -145,7 +147,11 @@ impl App {
             cache.clone(),
             taxonomy.clone(),
         ));
-        let newsroom = Arc::new(Newsroom::new(db.clone(), tz).with_library(media_library(&config)));
+        let newsroom = Arc::new(
+            Newsroom::new(db.clone(), tz)
+                .with_library(media_library(&config))
+                .with_webhook_policy(webhook_policy(&config)),
+        );
         let follower =
             Arc::new(Follower::start(background, sink, newsroom.signals().clone()).await?);
         let (css_name, css) =
@@ -187,6 +193,7 @@ impl App {
             crate::gate::QUEUE_DEADLINE,
         ));
         Ok(App {
+            api_limits: Default::default(),
             gate,
             admin_stylesheet_url,
             admin_script_url,
@@ -264,6 +271,14 @@ impl App {
 
 fn section_links(t: &Taxonomy) -> Vec<Link> {
     t.sections.iter().map(|s| Link { name: s.name.clone(), url: format!("/{}", s.slug) }).collect()
+}
+
+/// What webhooks may reach, as the configuration's `[api]` says.
+pub fn webhook_policy(config: &Config) -> newsdesk_app::integrations::WebhookPolicy {
+    newsdesk_app::integrations::WebhookPolicy {
+        allow_private: config.api.webhooks_allow_private,
+        timeout: std::time::Duration::from_secs(config.api.webhook_timeout_seconds.clamp(1, 120)),
+    }
 }
 
 /// The media library a configuration describes: the public media folder,

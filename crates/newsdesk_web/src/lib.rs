@@ -20,7 +20,7 @@ pub mod router;
 pub mod server;
 pub mod views;
 
-pub use app::{App, media_library};
+pub use app::{App, media_library, webhook_policy};
 pub use error::AppError;
 pub use middleware::uri_guard::MAX_URI_BYTES;
 pub use router::router;

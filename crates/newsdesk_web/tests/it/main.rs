@@ -4,6 +4,7 @@
 
 mod address;
 mod admin;
+mod api;
 mod application;
 mod browser;
 mod company;

@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 
 mod articles;
 mod company;
+mod integrations;
 mod media;
 mod settings;
 mod taxonomy;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .merge(articles::routes())
         .merge(company::routes())
         .merge(media::routes())
+        .merge(integrations::routes())
         .merge(taxonomy::routes())
         .merge(settings::routes())
         .merge(users::routes())
@@ -186,6 +188,11 @@ impl AdminPage {
                 current: self.title == "Settings",
             });
         }
+        self.nav.push(NavLink {
+            name: "Integrations",
+            url: "/admin/integrations",
+            current: self.title == "Integrations",
+        });
         if may(newsdesk_core::Action::ReadAuditLog) {
             self.nav.push(NavLink {
                 name: "Audit log",

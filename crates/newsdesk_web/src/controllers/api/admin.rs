@@ -1,0 +1,623 @@
+//! The Admin API: what an editor does in the back office, for programs.
+//! Every write is a use case of the application layer, acting as the
+//! token's user, and is audited like the back office's.
+
+use super::views::{Context, Formats};
+use super::{ApiError, Call, json_ok, parse_json, path_id, query};
+use crate::app::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use newsdesk_app::integrations::Scope;
+use newsdesk_app::media::Upload;
+use newsdesk_core::{
+    Action, Actor, Article, ArticleStatus, Author, Block, Byline, Figure, HeadlineSet, Id, Section,
+    Source, Story, Tag, authorize,
+};
+use newsdesk_db::DeskFilter;
+use serde::Deserialize;
+use serde_json::json;
+
+/// Articles a list answers at once, at most.
+const MAX_LIMIT: i64 = 100;
+
+/// `GET /api/admin/me`: the token's user and scopes.
+pub async fn me(call: Call, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (user, _) = call.admin(Scope::Read)?;
+    let scopes: Vec<&str> = match &call.caller {
+        newsdesk_app::integrations::Caller::Admin { scopes, .. } if !scopes.is_empty() => {
+            scopes.iter().map(|s| s.as_str()).collect()
+        }
+        _ => Scope::ALL.iter().map(|s| s.as_str()).collect(),
+    };
+    let body = json!({
+        "user": { "id": user.id, "name": user.name, "email": user.email, "role": user.role.as_str(),
+                  "author_id": user.author_id },
+        "token": { "id": call.caller.key_id(), "scopes": scopes },
+    });
+    Ok(json_ok(&headers, StatusCode::OK, &body))
+}
+
+/// Whether `actor` may see every article, not only its own.
+fn sees_all(actor: &Actor) -> bool {
+    authorize(actor, Action::EditArticle, &[]).is_ok()
+}
+
+/// `GET /api/admin/articles?status=&section=&author=&tag=&q=&limit=&before=`:
+/// articles of every status, newest first; `meta.next` is the `before` of
+/// the next page. Writers below editor see their own.
+pub async fn list_articles(
+    State(app): State<AppState>,
+    call: Call,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let (user, actor) = call.admin(Scope::Read)?;
+    let params = query(&uri)?;
+    let known = ["status", "section", "author", "tag", "q", "limit", "before", "key"];
+    if let Some(k) = params.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            &k.chars().take(40).collect::<String>(),
+            "unknown parameter",
+        ));
+    }
+    let id_param = |name: &str| -> Result<Option<Id>, ApiError> {
+        params
+            .get(name)
+            .map(|v| {
+                v.parse::<Id>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ApiError::field(StatusCode::BAD_REQUEST, name, "give an id"))
+            })
+            .transpose()
+    };
+    let status = params
+        .get("status")
+        .map(|s| {
+            s.parse::<ArticleStatus>().map_err(|_| {
+                ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    "status",
+                    "one of draft, review, scheduled, published, unpublished",
+                )
+            })
+        })
+        .transpose()?;
+    let limit = match params.get("limit").map(|v| v.parse::<i64>()) {
+        None => 20,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::field(StatusCode::BAD_REQUEST, "limit", "from 1 to 100"));
+        }
+    };
+    let filter = DeskFilter {
+        status,
+        section_id: id_param("section")?,
+        author_id: id_param("author")?,
+        tag_id: id_param("tag")?,
+        mine: (!sees_all(&actor)).then_some((user.id, user.author_id)),
+        query: params.get("q").cloned().unwrap_or_default().chars().take(200).collect(),
+        before: id_param("before")?,
+        ..DeskFilter::default()
+    };
+    let mut rows = app.db.desk_articles(&filter, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = if more { rows.last().map(|r| r.id.to_string()) } else { None };
+    let articles: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "headline": r.headline, "status": r.status.as_str(),
+                "section_id": r.section_id, "path": r.path,
+                "updated_at": r.updated_at, "first_published_at": r.first_published_at,
+                "scheduled_at": r.scheduled_at, "version": r.version,
+            })
+        })
+        .collect();
+    let body = json!({ "articles": articles, "meta": { "limit": limit, "next": next } });
+    Ok(json_ok(&headers, StatusCode::OK, &body))
+}
+
+/// The article and its version, when the caller may work on it.
+async fn openable(app: &AppState, actor: &Actor, id: Id) -> Result<(Article, i32), ApiError> {
+    let (a, v) = app.db.find_article_versioned(id).await?;
+    if authorize(actor, Action::EditArticle, &a.author_ids()).is_err() {
+        // The same answer as for an article that does not exist: other
+        // people's drafts are not even confirmed to exist.
+        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("article {id} not found")));
+    }
+    Ok((a, v))
+}
+
+/// The article as the Admin API answers it.
+async fn article_body(
+    app: &AppState,
+    a: &Article,
+    version: i32,
+) -> Result<serde_json::Value, ApiError> {
+    app.catch_up().await.map_err(ApiError::from)?;
+    let t = app.taxonomy();
+    let ctx = Context::load(app, &t, &[a], Formats { blocks: true, html: true }, true).await?;
+    Ok(json!({ "article": ctx.article(a, Some(version)) }))
+}
+
+/// `GET /api/admin/articles/{id}`
+pub async fn find_article(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Read)?;
+    let (a, v) = openable(&app, &actor, path_id(&id)?).await?;
+    Ok(json_ok(&headers, StatusCode::OK, &article_body(&app, &a, v).await?))
+}
+
+/// What a client sends to create or update an article.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleWriteRequest {
+    /// The article.
+    pub article: ArticleFields,
+}
+
+/// An article's editable fields. On create, a missing field is empty; on
+/// update, a missing field keeps its stored value and `null` empties a
+/// field that may be empty.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleFields {
+    /// The version the change is based on (required to update).
+    #[serde(default)]
+    pub version: Option<i32>,
+    /// Headline variants; `display` is required on create.
+    #[serde(default)]
+    pub headlines: Option<HeadlineSet>,
+    /// Slug; made from the headline when empty.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Standfirst.
+    #[serde(default)]
+    pub dek: Option<String>,
+    /// Section id.
+    #[serde(default, deserialize_with = "present")]
+    pub section_id: Option<Option<Id>>,
+    /// Running story id.
+    #[serde(default, deserialize_with = "present")]
+    pub story_id: Option<Option<Id>>,
+    /// Tag ids, in order.
+    #[serde(default)]
+    pub tags: Option<Vec<Id>>,
+    /// Credit lines; the token's own author when none are given on create.
+    #[serde(default)]
+    pub bylines: Option<Vec<Byline>>,
+    /// Lead image.
+    #[serde(default, deserialize_with = "present")]
+    pub lead: Option<Option<Figure>>,
+    /// The body as blocks.
+    #[serde(default)]
+    pub body: Option<Vec<Block>>,
+    /// The body as Markdown (instead of `body`).
+    #[serde(default)]
+    pub body_markdown: Option<String>,
+    /// Sources.
+    #[serde(default)]
+    pub sources: Option<Vec<Source>>,
+    /// Canonical URL.
+    #[serde(default, deserialize_with = "present")]
+    pub canonical_url: Option<Option<String>>,
+    /// Embargo.
+    #[serde(default, deserialize_with = "present")]
+    pub embargo_until: Option<Option<DateTime<Utc>>>,
+}
+
+/// A field that is present, as `Some(value)` (`Some(None)` for `null`);
+/// an absent one stays `None` through `#[serde(default)]`.
+fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl ArticleFields {
+    /// Writes the fields present into `a`.
+    fn apply(self, a: &mut Article) -> Result<(), ApiError> {
+        match (self.body, self.body_markdown) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "article.body_markdown",
+                    "send the body as blocks or as Markdown, not both",
+                ));
+            }
+            (Some(b), None) => a.body = b,
+            (None, Some(md)) => {
+                a.body = newsdesk_content::markdown::to_blocks(&md).map_err(|e| {
+                    ApiError::field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "article.body_markdown",
+                        e.to_string(),
+                    )
+                })?;
+            }
+            (None, None) => {}
+        }
+        if let Some(h) = self.headlines {
+            a.headlines = h;
+        }
+        if let Some(slug) = self.slug {
+            a.slug = slug;
+        }
+        if let Some(dek) = self.dek {
+            a.dek = dek;
+        }
+        if let Some(v) = self.section_id {
+            a.section_id = v;
+        }
+        if let Some(v) = self.story_id {
+            a.story_id = v;
+        }
+        if let Some(v) = self.tags {
+            a.tags = v;
+        }
+        if let Some(v) = self.bylines {
+            a.bylines = v;
+        }
+        if let Some(v) = self.lead {
+            a.lead = v;
+        }
+        if let Some(v) = self.sources {
+            a.sources = v;
+        }
+        if let Some(v) = self.canonical_url {
+            a.canonical_url = v;
+        }
+        if let Some(v) = self.embargo_until {
+            a.embargo_until = v;
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/admin/articles`: a new draft. 201 with the article.
+pub async fn create_article(
+    State(app): State<AppState>,
+    call: Call,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (user, actor) = call.admin(Scope::Articles)?;
+    let req: ArticleWriteRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    if req.article.headlines.is_none() {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "article.headlines",
+            "give the headline: `headlines: { display: … }`",
+        ));
+    }
+    let mut a = Article::draft("", Utc::now());
+    a.slug.clear();
+    req.article.apply(&mut a)?;
+    if a.bylines.is_empty()
+        && let Some(author_id) = user.author_id
+    {
+        a.bylines.push(Byline::Author { author_id });
+    }
+    let mut w = app.newsroom.begin(&actor).await?;
+    let saved = w.create_draft(a).await?;
+    let subject = format!("article {}", saved.article.id);
+    w.audit("article_created", &subject, &via(&call), &call.from).await?;
+    w.commit().await?;
+    let body = article_body(&app, &saved.article, saved.version).await?;
+    Ok(json_ok(&headers, StatusCode::CREATED, &body))
+}
+
+/// `PUT /api/admin/articles/{id}`: changes the fields sent, based on
+/// `article.version`; a stale version is a 409 with the current one.
+pub async fn update_article(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Articles)?;
+    let id = path_id(&id)?;
+    let req: ArticleWriteRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let Some(version) = req.article.version else {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "article.version",
+            "give the version the change is based on (from the article you read)",
+        ));
+    };
+    let (mut a, _) = openable(&app, &actor, id).await?;
+    req.article.apply(&mut a)?;
+    let mut w = app.newsroom.begin(&actor).await?;
+    let saved = w.save(a, version).await?;
+    w.audit("article_saved", &format!("article {id}"), &via(&call), &call.from).await?;
+    w.commit().await?;
+    let body = article_body(&app, &saved.article, saved.version).await?;
+    Ok(json_ok(&headers, StatusCode::OK, &body))
+}
+
+/// What a status change may carry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    /// The version the change is based on.
+    #[serde(default)]
+    pub version: Option<i32>,
+    /// When to publish (`schedule`).
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+    /// The correction (`correct`).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// `POST /api/admin/articles/{id}/{submit|publish|schedule|unpublish|correct}`
+pub async fn change_status(
+    State(app): State<AppState>,
+    call: Call,
+    Path((id, step)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Articles)?;
+    let id = path_id(&id)?;
+    let bytes = read_body(&headers, body).await?;
+    let req: StepRequest =
+        if bytes.is_empty() { StepRequest::default() } else { parse_json(&headers, &bytes)? };
+    openable(&app, &actor, id).await?;
+    let mut w = app.newsroom.begin(&actor).await?;
+    let (saved, action) = match step.as_str() {
+        "submit" => (w.submit_for_review(id, req.version).await?, "article_submitted"),
+        "publish" => (w.publish(id, req.version).await?, "article_published"),
+        "schedule" => {
+            let Some(at) = req.at else {
+                return Err(ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "at",
+                    "give the time to publish at, in RFC 3339",
+                ));
+            };
+            (w.schedule(id, at, req.version).await?, "article_scheduled")
+        }
+        "unpublish" => (w.unpublish(id).await?, "article_unpublished"),
+        "correct" => {
+            let text = req.text.unwrap_or_default();
+            if text.trim().is_empty() {
+                return Err(ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "text",
+                    "the correction is empty",
+                ));
+            }
+            (w.correct(id, &text).await?, "article_corrected")
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no such step: use submit, publish, schedule, unpublish or correct",
+            ));
+        }
+    };
+    w.audit(action, &format!("article {id}"), &via(&call), &call.from).await?;
+    w.commit().await?;
+    let body = article_body(&app, &saved.article, saved.version).await?;
+    Ok(json_ok(&headers, StatusCode::OK, &body))
+}
+
+/// `GET /api/admin/articles/{id}/revisions`: every saved version, newest
+/// first (without their content).
+pub async fn list_revisions(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Read)?;
+    let id = path_id(&id)?;
+    openable(&app, &actor, id).await?;
+    let revisions: Vec<_> = app
+        .db
+        .list_revisions(id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            json!({
+                "version": r.version, "created_at": r.created_at, "actor": r.actor,
+                "reason": r.reason, "status": r.status, "note": r.note,
+            })
+        })
+        .collect();
+    Ok(json_ok(&headers, StatusCode::OK, &json!({ "revisions": revisions })))
+}
+
+/// `POST /api/admin/media?file_name=photo.jpg`: the picture's bytes as the
+/// body. 201 with the new item, 200 with the existing one when the same
+/// file is in the library already.
+pub async fn upload_media(
+    State(app): State<AppState>,
+    call: Call,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Media)?;
+    let params = query(&uri)?;
+    let limit = usize::try_from(app.config.media.max_upload_bytes()).unwrap_or(usize::MAX);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_big = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the file is larger than {} MB", app.config.media.max_upload_mb),
+        )
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_big());
+    }
+    let Some(lib) = app.newsroom.media_library() else {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no media library"));
+    };
+    let Some(_slot) = lib.receive_slot() else {
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too many uploads at once");
+        e.retry_after = Some(5);
+        return Err(e);
+    };
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_big())?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("the body is empty: send the picture's bytes"));
+    }
+    let file_name = params.get("file_name").cloned().unwrap_or_else(|| "upload".into());
+    let up = Upload { bytes: bytes.to_vec(), file_name };
+    let done = app.newsroom.upload_media(&actor, up, &call.from).await?;
+    if !done.reused {
+        let mut w = app.newsroom.begin(&actor).await?;
+        w.audit("media_uploaded", &format!("media {}", done.media.id), &via(&call), &call.from)
+            .await?;
+        w.commit().await?;
+    }
+    let status = if done.reused { StatusCode::OK } else { StatusCode::CREATED };
+    let body = json!({ "media": super::views::media(&app, &done.media), "reused": done.reused });
+    Ok(json_ok(&headers, status, &body))
+}
+
+/// `POST /api/admin/{sections|tags|authors|stories}`: a new term.
+pub async fn create_term(
+    State(app): State<AppState>,
+    call: Call,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Taxonomy)?;
+    let bytes = read_body(&headers, body).await?;
+    let mut w = app.newsroom.begin(&actor).await?;
+    let n = &mut w;
+    let out = match kind.as_str() {
+        "sections" => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Req {
+                section: SectionFields,
+            }
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct SectionFields {
+                name: String,
+                slug: String,
+                #[serde(default)]
+                description: String,
+                #[serde(default)]
+                position: i32,
+            }
+            let r: Req = parse_json(&headers, &bytes)?;
+            let s = Section {
+                id: 0,
+                name: r.section.name,
+                slug: r.section.slug,
+                position: r.section.position,
+                description: r.section.description,
+            };
+            json!({ "section": n.create_section(&s).await? })
+        }
+        "tags" | "stories" => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Fields {
+                name: String,
+                slug: String,
+            }
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct TagReq {
+                tag: Fields,
+            }
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct StoryReq {
+                story: Fields,
+            }
+            if kind == "tags" {
+                let r: TagReq = parse_json(&headers, &bytes)?;
+                let t = Tag { id: 0, name: r.tag.name, slug: r.tag.slug };
+                json!({ "tag": n.create_tag(&t).await? })
+            } else {
+                let r: StoryReq = parse_json(&headers, &bytes)?;
+                let s = Story { id: 0, name: r.story.name, slug: r.story.slug };
+                json!({ "story": n.create_story(&s).await? })
+            }
+        }
+        "authors" => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Req {
+                author: AuthorFields,
+            }
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct AuthorFields {
+                name: String,
+                slug: String,
+                #[serde(default)]
+                title: Option<String>,
+                #[serde(default)]
+                bio: String,
+                #[serde(default)]
+                photo_media_id: Option<Id>,
+            }
+            let r: Req = parse_json(&headers, &bytes)?;
+            let a = Author {
+                id: 0,
+                name: r.author.name,
+                slug: r.author.slug,
+                title: r.author.title,
+                bio: r.author.bio,
+                photo_media_id: r.author.photo_media_id,
+            };
+            json!({ "author": n.create_author(&a).await? })
+        }
+        _ => {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /api/docs"));
+        }
+    };
+    w.audit("taxonomy_created", &kind, &via(&call), &call.from).await?;
+    w.commit().await?;
+    Ok(json_ok(&headers, StatusCode::CREATED, &out))
+}
+
+/// Reads a JSON request's body, refusing one larger than
+/// [`super::MAX_JSON_BYTES`] before reading it when it says so.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, ApiError> {
+    let too_big = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {} MB", super::MAX_JSON_BYTES / 1024 / 1024),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > super::MAX_JSON_BYTES) {
+        return Err(too_big());
+    }
+    axum::body::to_bytes(body, super::MAX_JSON_BYTES).await.map_err(|_| too_big())
+}
+
+/// The audit log's detail for a change made through the API.
+fn via(call: &Call) -> String {
+    format!("via API token {}", call.caller.key_id())
+}

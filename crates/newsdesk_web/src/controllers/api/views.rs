@@ -1,0 +1,335 @@
+//! What the APIs send: response types built from the model, with the names
+//! and shapes documented in `docs/API.md`.
+
+use crate::app::{App, Taxonomy};
+use chrono::{DateTime, Utc};
+use newsdesk_content::{BodyContext, media_url, render_body};
+use newsdesk_core::{Article, Block, Byline, Correction, HeadlineSet, Id, Media, Source};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which representations of the body a client asked for (`formats=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    /// The structured blocks.
+    pub blocks: bool,
+    /// Rendered, sanitized HTML.
+    pub html: bool,
+}
+
+impl Formats {
+    /// Parses `formats=blocks,html` (default: both).
+    pub fn parse(s: Option<&str>) -> Result<Formats, String> {
+        let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
+            return Ok(Formats { blocks: true, html: true });
+        };
+        let mut f = Formats { blocks: false, html: false };
+        for part in s.split(',').map(str::trim) {
+            match part {
+                "blocks" => f.blocks = true,
+                "html" => f.html = true,
+                other => {
+                    return Err(format!(
+                        "unknown format `{}`: use blocks, html or both",
+                        other.chars().take(40).collect::<String>()
+                    ));
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// A section, tag, story or author as other resources name it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiRef {
+    /// Id.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+}
+
+/// A credit line.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiByline {
+    /// The name as printed.
+    pub name: String,
+    /// The author, when the line names one.
+    pub author: Option<ApiRef>,
+}
+
+/// A placed image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiFigure {
+    /// The media item.
+    pub media_id: Id,
+    /// The full-size file's absolute URL.
+    pub url: Option<String>,
+    /// Width in pixels.
+    pub width: Option<u32>,
+    /// Height in pixels.
+    pub height: Option<u32>,
+    /// Alternative text.
+    pub alt: Option<String>,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Credit.
+    pub credit: Option<String>,
+}
+
+/// An article.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiArticle {
+    /// Id.
+    pub id: Id,
+    /// Status: `draft`, `review`, `scheduled`, `published`, `unpublished`.
+    pub status: &'static str,
+    /// Absolute public URL, once published.
+    pub url: Option<String>,
+    /// Public path, once published.
+    pub path: Option<String>,
+    /// Slug.
+    pub slug: String,
+    /// Headline variants.
+    pub headlines: HeadlineSet,
+    /// Standfirst.
+    pub dek: String,
+    /// Section.
+    pub section: Option<ApiRef>,
+    /// Running story.
+    pub story: Option<ApiRef>,
+    /// Tags, in order.
+    pub tags: Vec<ApiRef>,
+    /// Credit lines, in order.
+    pub bylines: Vec<ApiByline>,
+    /// Lead image.
+    pub lead: Option<ApiFigure>,
+    /// The body's blocks (with `formats=blocks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Vec<Block>>,
+    /// The body as sanitized HTML (with `formats=html`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Sources.
+    pub sources: Vec<Source>,
+    /// Corrections, oldest first.
+    pub corrections: Vec<Correction>,
+    /// Canonical URL, when the article first ran elsewhere.
+    pub canonical_url: Option<String>,
+    /// First publication.
+    pub first_published_at: Option<DateTime<Utc>>,
+    /// Last change readers were told of.
+    pub updated_at: DateTime<Utc>,
+    /// When it is scheduled to go live (Admin API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// Held back until (Admin API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embargo_until: Option<DateTime<Utc>>,
+    /// Version: what the next update must be based on (Admin API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+}
+
+/// A media item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiMedia {
+    /// Id.
+    pub id: Id,
+    /// The full-size file's absolute URL.
+    pub url: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Alternative text.
+    pub alt: Option<String>,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Credit.
+    pub credit: Option<String>,
+    /// Rights.
+    pub rights: Option<String>,
+    /// Whether the picture was made or changed by generative AI.
+    pub ai_generated: bool,
+    /// Scaled and cropped files.
+    pub renditions: Vec<ApiRendition>,
+}
+
+/// One rendition of a media item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiRendition {
+    /// Absolute URL.
+    pub url: String,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// `image/webp`, `image/jpeg`, …
+    pub content_type: &'static str,
+}
+
+fn r(id: Id, name: &str, slug: &str) -> ApiRef {
+    ApiRef { id, name: name.to_owned(), slug: slug.to_owned() }
+}
+
+/// Media ids and linked article ids an article's rendering needs.
+pub fn references(a: &Article, media: &mut Vec<Id>, linked: &mut Vec<Id>) {
+    media.extend(a.lead.iter().map(|f| f.media_id));
+    for b in &a.body {
+        match b {
+            Block::Figure(f) => media.push(f.media_id),
+            Block::Timeline { entries, .. } => {
+                linked.extend(entries.iter().filter_map(|e| e.article_id))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What rendering a set of articles needs from the store.
+pub struct Context<'a> {
+    /// The application.
+    pub app: &'a App,
+    /// Sections, tags, authors and stories.
+    pub taxonomy: &'a Taxonomy,
+    /// Media items by id.
+    pub media: HashMap<Id, Media>,
+    /// Linked articles' paths.
+    pub paths: HashMap<Id, String>,
+    /// Representations asked for.
+    pub formats: Formats,
+    /// Whether the Admin API asks (workflow fields shown).
+    pub admin: bool,
+}
+
+impl<'a> Context<'a> {
+    /// Loads what `articles` need (two queries at most).
+    pub async fn load(
+        app: &'a App,
+        taxonomy: &'a Taxonomy,
+        articles: &[&Article],
+        formats: Formats,
+        admin: bool,
+    ) -> newsdesk_db::Result<Context<'a>> {
+        let (mut media_ids, mut linked) = (Vec::new(), Vec::new());
+        for a in articles {
+            references(a, &mut media_ids, &mut linked);
+        }
+        let media = if media_ids.is_empty() {
+            HashMap::new()
+        } else {
+            app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect()
+        };
+        let paths = if linked.is_empty() || !formats.html {
+            HashMap::new()
+        } else {
+            app.db.article_paths(&linked).await?
+        };
+        Ok(Context { app, taxonomy, media, paths, formats, admin })
+    }
+
+    /// The article as the API shows it.
+    pub fn article(&self, a: &Article, version: Option<i32>) -> ApiArticle {
+        let t = self.taxonomy;
+        let html = self.formats.html.then(|| {
+            render_body(
+                &a.body,
+                &BodyContext {
+                    media: &self.media,
+                    article_paths: &self.paths,
+                    base: &self.app.base_url,
+                },
+            )
+        });
+        ApiArticle {
+            id: a.id,
+            status: a.status.as_str(),
+            url: a.path.as_deref().filter(|_| a.status.is_public()).map(|p| self.app.absolute(p)),
+            path: a.path.clone(),
+            slug: a.slug.clone(),
+            headlines: a.headlines.clone(),
+            dek: a.dek.clone(),
+            section: t.section(a.section_id).map(|s| r(s.id, &s.name, &s.slug)),
+            story: a.story_id.and_then(|id| t.stories.get(&id)).map(|s| r(s.id, &s.name, &s.slug)),
+            tags: a
+                .tags
+                .iter()
+                .filter_map(|id| t.tags.get(id))
+                .map(|x| r(x.id, &x.name, &x.slug))
+                .collect(),
+            bylines: a
+                .bylines
+                .iter()
+                .map(|b| match b {
+                    Byline::Author { author_id } => {
+                        let au = t.authors.get(author_id);
+                        ApiByline {
+                            name: au.map(|x| x.name.clone()).unwrap_or_default(),
+                            author: au.map(|x| r(x.id, &x.name, &x.slug)),
+                        }
+                    }
+                    Byline::Credit { text } => ApiByline { name: text.clone(), author: None },
+                })
+                .collect(),
+            lead: a.lead.as_ref().map(|f| {
+                let m = self.media.get(&f.media_id);
+                ApiFigure {
+                    media_id: f.media_id,
+                    url: m.map(|m| self.app.absolute(&media_url(&m.file))),
+                    width: m.map(|m| m.width),
+                    height: m.map(|m| m.height),
+                    alt: f.alt(m).map(str::to_owned),
+                    caption: f.caption(m).map(str::to_owned),
+                    credit: f.credit(m).map(str::to_owned),
+                }
+            }),
+            body: self.formats.blocks.then(|| a.body.clone()),
+            html,
+            sources: a.sources.clone(),
+            corrections: a.corrections.clone(),
+            canonical_url: a.canonical_url.clone(),
+            first_published_at: a.first_published_at,
+            updated_at: a.updated_at,
+            scheduled_at: if self.admin { a.scheduled_at } else { None },
+            embargo_until: if self.admin { a.embargo_until } else { None },
+            version: if self.admin { version } else { None },
+        }
+    }
+}
+
+/// A media item as the API shows it.
+pub fn media(app: &App, m: &Media) -> ApiMedia {
+    ApiMedia {
+        id: m.id,
+        url: app.absolute(&media_url(&m.file)),
+        width: m.width,
+        height: m.height,
+        alt: m.alt.clone(),
+        caption: m.caption.clone(),
+        credit: m.credit.clone(),
+        rights: m.rights.clone(),
+        ai_generated: m.ai_generated,
+        renditions: m
+            .renditions
+            .iter()
+            .map(|x| ApiRendition {
+                url: app.absolute(&media_url(&x.file)),
+                width: x.width,
+                height: x.height,
+                content_type: content_type(&x.file),
+            })
+            .collect(),
+    }
+}
+
+fn content_type(file: &str) -> &'static str {
+    match file.rsplit('.').next().unwrap_or_default() {
+        "webp" => "image/webp",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        _ => "image/jpeg",
+    }
+}

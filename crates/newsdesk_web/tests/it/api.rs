@@ -1,0 +1,663 @@
+//! The Content and Admin APIs over real HTTP, on both databases: keys and
+//! tokens, every endpoint, the permission table through the API, stale
+//! writes, pagination while articles are published, hostile and malformed
+//! input, rate limits, and webhooks delivered to a receiver written here.
+
+use crate::TestApp;
+use crate::desk::account;
+use newsdesk_app::Actor;
+use newsdesk_core::Role;
+use newsdesk_test_support::{TestDb, db_test};
+use reqwest::header;
+use serde_json::{Value, json};
+
+/// A token for a new account with `role` (writing as Ann Lee when `ann`).
+async fn token(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    ann: bool,
+    scopes: &str,
+) -> anyhow::Result<String> {
+    account(app, email, role, ann).await?;
+    let user =
+        app.t.db.find_user_by_email(email).await?.ok_or_else(|| anyhow::anyhow!("no user"))?;
+    let made = app
+        .app
+        .newsroom
+        .create_admin_token(
+            &Actor::operator("test"),
+            user.id,
+            "test",
+            scopes,
+            None,
+            &Default::default(),
+        )
+        .await?;
+    Ok(made.secret)
+}
+
+async fn content_key(app: &TestApp) -> anyhow::Result<String> {
+    let made = app
+        .app
+        .newsroom
+        .create_content_key(&Actor::operator("test"), "app", &Default::default())
+        .await?;
+    Ok(made.secret)
+}
+
+/// A request to the API: status, headers and JSON body (Null when empty).
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> anyhow::Result<(u16, reqwest::header::HeaderMap, Value)> {
+    let mut r = app.client.request(method, format!("{}{path}", app.base));
+    if !key.is_empty() {
+        r = r.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    if let Some(b) = body {
+        r = r.header(header::CONTENT_TYPE, "application/json").body(b.to_string());
+    }
+    let res = r.send().await?;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await?;
+    let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? };
+    Ok((status, headers, v))
+}
+
+async fn get(app: &TestApp, path: &str, key: &str) -> anyhow::Result<(u16, Value)> {
+    let (s, _, v) = call(app, reqwest::Method::GET, path, key, None).await?;
+    Ok((s, v))
+}
+
+async fn post(app: &TestApp, path: &str, key: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
+    let (s, _, v) = call(app, reqwest::Method::POST, path, key, Some(body)).await?;
+    Ok((s, v))
+}
+
+async fn put(app: &TestApp, path: &str, key: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
+    let (s, _, v) = call(app, reqwest::Method::PUT, path, key, Some(body)).await?;
+    Ok((s, v))
+}
+
+/// The fields named by an error answer.
+fn fields(v: &Value) -> Vec<String> {
+    v["errors"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+fn detail(v: &Value) -> String {
+    v["errors"][0]["detail"].as_str().unwrap_or_default().to_owned()
+}
+
+fn ids(v: &Value, key: &str) -> Vec<i64> {
+    v[key]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["id"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
+async fn section_id(app: &TestApp, slug: &str) -> anyhow::Result<i64> {
+    app.t
+        .db
+        .list_sections()
+        .await?
+        .into_iter()
+        .find(|s| s.slug == slug)
+        .map(|s| s.id)
+        .ok_or_else(|| anyhow::anyhow!("no section {slug}"))
+}
+
+db_test!(the_content_api_reads_published_content_only, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let key = content_key(&app).await?;
+
+    // No key, a wrong key: 401 in the API's envelope.
+    let (s, v) = get(&app, "/api/content/articles", "").await?;
+    assert_eq!(s, 401);
+    assert!(detail(&v).contains("no key"), "{v}");
+    let (s, _) = get(&app, "/api/content/articles", "ndc_0000").await?;
+    assert_eq!(s, 401);
+
+    // The list: published articles only, newest first, both formats.
+    let (s, v) = get(&app, "/api/content/articles", &key).await?;
+    assert_eq!(s, 200, "{v}");
+    let listed = ids(&v, "articles");
+    assert_eq!(listed.len(), 20, "a page of the default size");
+    assert_eq!(listed[..2], [app.ids.main, app.ids.earlier]);
+    assert!(!listed.contains(&app.ids.draft));
+    assert!(v["meta"]["next"].is_string(), "{}", v["meta"]);
+    let main = &v["articles"][0];
+    assert_eq!(main["path"], app.ids.main_path.as_str());
+    assert!(main["url"].as_str().unwrap_or_default().ends_with(&app.ids.main_path));
+    assert!(main["body"].is_array() && main["html"].is_string());
+    assert!(!main.as_object().is_some_and(|o| o.contains_key("version")), "no workflow fields");
+    // Hostile text arrives as text in the blocks and escaped in the HTML.
+    let html = main["html"].as_str().unwrap_or_default();
+    assert!(!html.contains("<script"), "{html}");
+    assert_eq!(main["headlines"]["display"], "Talks resume as <Arland> & Brevia meet in Geneva");
+    assert!(main["first_published_at"].as_str().unwrap_or_default().ends_with('Z'));
+
+    // The client chooses the format.
+    let (_, v) = get(&app, "/api/content/articles?formats=html", &key).await?;
+    assert!(v["articles"][0].get("body").is_none() && v["articles"][0]["html"].is_string());
+    let (_, v) = get(&app, "/api/content/articles?formats=blocks", &key).await?;
+    assert!(v["articles"][0].get("html").is_none() && v["articles"][0]["body"].is_array());
+    let (s, v) = get(&app, "/api/content/articles?formats=pdf", &key).await?;
+    assert_eq!((s, fields(&v)), (400, vec!["formats".to_owned()]));
+
+    // Filters by slug, and a clear answer for an unknown one.
+    let (_, v) = get(&app, "/api/content/articles?tag=diplomacy", &key).await?;
+    assert_eq!(ids(&v, "articles"), vec![app.ids.main]);
+    let (_, v) = get(&app, "/api/content/articles?story=arland-brevia-water-talks", &key).await?;
+    assert_eq!(ids(&v, "articles"), vec![app.ids.main, app.ids.earlier]);
+    let (_, v) = get(&app, "/api/content/articles?section=world&author=ann-lee", &key).await?;
+    assert_eq!(ids(&v, "articles"), vec![app.ids.main, app.ids.earlier]);
+    let (_, v) = get(&app, "/api/content/articles?section=sports&author=ann-lee", &key).await?;
+    assert_eq!(ids(&v, "articles"), Vec::<i64>::new());
+    let (s, v) = get(&app, "/api/content/articles?section=nowhere", &key).await?;
+    assert_eq!((s, fields(&v)), (400, vec!["section".to_owned()]));
+    let (s, v) = get(&app, "/api/content/articles?colour=red", &key).await?;
+    assert_eq!((s, fields(&v)), (400, vec!["colour".to_owned()]));
+    let (_, v) =
+        get(&app, "/api/content/articles?updated_since=2030-01-01T00:00:00Z", &key).await?;
+    assert_eq!(ids(&v, "articles"), Vec::<i64>::new());
+    let (s, _) = get(&app, "/api/content/articles?updated_since=yesterday", &key).await?;
+    assert_eq!(s, 400);
+
+    // One article, by id and by path; a draft is not there.
+    let (s, v) = get(&app, &format!("/api/content/articles/{}", app.ids.main), &key).await?;
+    assert_eq!((s, v["article"]["id"].as_i64()), (200, Some(app.ids.main)));
+    let (s, _) = get(&app, &format!("/api/content/articles/{}", app.ids.draft), &key).await?;
+    assert_eq!(s, 404);
+    let (s, _) = get(&app, "/api/content/articles/abc", &key).await?;
+    assert_eq!(s, 404);
+    let by_path = format!("/api/content/articles/by-path?path={}", app.ids.main_path);
+    let (s, v) = get(&app, &by_path, &key).await?;
+    assert_eq!((s, v["article"]["id"].as_i64()), (200, Some(app.ids.main)));
+
+    // Taxonomy and search.
+    let (_, v) = get(&app, "/api/content/sections", &key).await?;
+    assert_eq!(v["sections"][0]["slug"], "world");
+    let (_, v) = get(&app, "/api/content/tags", &key).await?;
+    assert!(v["tags"].as_array().is_some_and(|a| a.len() == 2), "{v}");
+    let (_, v) = get(&app, "/api/content/authors", &key).await?;
+    let ann =
+        v["authors"].as_array().and_then(|a| a.iter().find(|x| x["slug"] == "ann-lee")).cloned();
+    assert!(ann.is_some_and(|a| a["photo"]["url"].is_string()), "{v}");
+    let (_, v) = get(&app, "/api/content/stories", &key).await?;
+    assert_eq!(v["stories"][0]["slug"], "arland-brevia-water-talks");
+    let (s, v) = get(&app, "/api/content/search?q=geneva", &key).await?;
+    assert_eq!(s, 200, "{v}");
+    assert!(ids(&v, "results").contains(&app.ids.main), "{v}");
+    let (s, v) = get(&app, "/api/content/search", &key).await?;
+    assert_eq!((s, fields(&v)), (400, vec!["q".to_owned()]));
+
+    // Media: an item a published article shows; an unused one stays private.
+    let lead =
+        app.t.db.find_article(app.ids.main).await?.lead.map(|f| f.media_id).unwrap_or_default();
+    let (s, v) = get(&app, &format!("/api/content/media/{lead}"), &key).await?;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["media"]["renditions"].is_array());
+
+    // A key may come in the query string; ETag and 304; CORS.
+    let r = app.get(&format!("/api/content/articles?key={key}")).await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let etag = r.headers()[header::ETAG].to_str()?.to_owned();
+    let r = app
+        .client
+        .get(format!("{}/api/content/articles?key={key}", app.base))
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 304);
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/api/content/articles", app.base))
+        .header(header::ORIGIN, "https://elsewhere.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await?;
+    assert_eq!(r.status(), 204);
+    assert!(r.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS].to_str()?.contains("Authorization"));
+
+    // A content key cannot use the Admin API; an admin token may read.
+    let (s, v) = get(&app, "/api/admin/articles", &key).await?;
+    assert_eq!(s, 403, "{v}");
+    let admin = token(&app, "reader@example.com", Role::Editor, false, "read").await?;
+    let (s, _) = get(&app, "/api/content/articles", &admin).await?;
+    assert_eq!(s, 200);
+    // Never in the address, though.
+    let (s, v) = get(&app, &format!("/api/content/articles?key={admin}"), "").await?;
+    assert_eq!(s, 401);
+    assert!(detail(&v).contains("logs"), "{v}");
+
+    // Unknown endpoints answer in JSON.
+    let (s, v) = get(&app, "/api/content/nothing", &key).await?;
+    assert_eq!(s, 404);
+    assert!(v["errors"].is_array());
+
+    // A revoked key stops working at once.
+    let row = app.t.db.list_api_keys("content", None).await?;
+    app.app.newsroom.revoke_key(&Actor::operator("test"), row[0].id, &Default::default()).await?;
+    let (s, _) = get(&app, "/api/content/articles", &key).await?;
+    assert_eq!(s, 401);
+    app.stop().await
+});
+
+db_test!(pages_never_skip_or_repeat_while_articles_are_published, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let key = content_key(&app).await?;
+    let editor = token(&app, "ed@example.com", Role::Editor, true, "").await?;
+    let world = section_id(&app, "world").await?;
+    let (_, all) = get(&app, "/api/content/articles?limit=100", &key).await?;
+    let at_start = ids(&all, "articles").len();
+    // Six more published articles.
+    let mut published = Vec::new();
+    for i in 0..6 {
+        let body = json!({ "article": {
+            "headlines": { "display": format!("Story number {i}") },
+            "section_id": world, "body_markdown": "Words.",
+        }});
+        let (s, v) = post(&app, "/api/admin/articles", &editor, &body).await?;
+        assert_eq!(s, 201, "{v}");
+        let id = v["article"]["id"].as_i64().unwrap_or_default();
+        let (s, v) =
+            post(&app, &format!("/api/admin/articles/{id}/publish"), &editor, &json!({})).await?;
+        assert_eq!(s, 200, "{v}");
+        published.push(id);
+    }
+    app.settle().await?;
+    let (_, all) = get(&app, "/api/content/articles?limit=100", &key).await?;
+    let expected = ids(&all, "articles");
+    assert_eq!(expected.len(), at_start + 6);
+    // Page through three at a time, publishing a new article between pages.
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    for round in 0.. {
+        let path = match &next {
+            None => "/api/content/articles?limit=3".to_owned(),
+            Some(c) => format!("/api/content/articles?limit=3&cursor={c}"),
+        };
+        let (s, v) = get(&app, &path, &key).await?;
+        assert_eq!(s, 200, "{v}");
+        seen.extend(ids(&v, "articles"));
+        next = v["meta"]["next"].as_str().map(str::to_owned);
+        let body = json!({ "article": {
+            "headlines": { "display": format!("Breaking {round}") },
+            "section_id": world, "body_markdown": "News.",
+        }});
+        let (_, v) = post(&app, "/api/admin/articles", &editor, &body).await?;
+        let id = v["article"]["id"].as_i64().unwrap_or_default();
+        let (s, _) =
+            post(&app, &format!("/api/admin/articles/{id}/publish"), &editor, &json!({})).await?;
+        assert_eq!(s, 200);
+        if next.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, expected, "every article once, in order, none of the new ones");
+    // A cursor that was tampered with is refused, not misread.
+    for bad in ["v1.x.1", "abc", "v1.1.2.3"] {
+        let (s, v) = get(&app, &format!("/api/content/articles?cursor={bad}"), &key).await?;
+        assert_eq!((s, fields(&v)), (400, vec!["cursor".to_owned()]), "{bad}");
+    }
+    app.stop().await
+});
+
+db_test!(
+    an_editor_writes_illustrates_publishes_corrects_and_unpublishes_through_the_api,
+    |t: TestDb| async move {
+        let app = TestApp::start(t).await?;
+        let ed = token(&app, "editor@example.com", Role::Editor, true, "").await?;
+        let world = section_id(&app, "world").await?;
+
+        let (s, v) = get(&app, "/api/admin/me", &ed).await?;
+        assert_eq!((s, v["user"]["role"].as_str()), (200, Some("editor")));
+
+        // Upload a picture as the body of the request.
+        let pic = newsdesk_test_support::photos::jpeg(640, 480, 3, &Default::default());
+        let r = app
+            .client
+            .post(format!("{}/api/admin/media?file_name=harbour.jpg", app.base))
+            .header(header::AUTHORIZATION, format!("Bearer {ed}"))
+            .header(header::CONTENT_TYPE, "image/jpeg")
+            .body(pic.clone())
+            .send()
+            .await?;
+        assert_eq!(r.status(), 201);
+        let v: Value = serde_json::from_str(&r.text().await?)?;
+        let media_id = v["media"]["id"].as_i64().unwrap_or_default();
+        assert!(media_id > 0, "{v}");
+
+        // A draft with only a headline is fine; publishing it is not, and every
+        // problem is named by its field.
+        let (s, v) = post(
+            &app,
+            "/api/admin/articles",
+            &ed,
+            &json!({ "article": {
+        "headlines": { "display": "Harbour reopens" } } }),
+        )
+        .await?;
+        assert_eq!(s, 201, "{v}");
+        let id = v["article"]["id"].as_i64().unwrap_or_default();
+        let version = v["article"]["version"].as_i64().unwrap_or_default();
+        assert_eq!(v["article"]["status"], "draft");
+        assert_eq!(v["article"]["bylines"][0]["name"], "Ann Lee", "the token's author by default");
+        let (s, v) =
+            post(&app, &format!("/api/admin/articles/{id}/publish"), &ed, &json!({})).await?;
+        assert_eq!(s, 422, "{v}");
+        let f = fields(&v);
+        assert!(f.contains(&"section_id".to_owned()) && f.contains(&"body".to_owned()), "{v}");
+
+        // Fill it in, with the picture; a stale version is a conflict.
+        let article = json!({ "article": {
+            "version": version,
+            "headlines": { "display": "Harbour reopens", "seo": "Harbour reopens after storm" },
+            "dek": "Ships are back.", "section_id": world,
+            "lead": { "media_id": media_id, "alt": "Ships at the quay", "credit": "Staff" },
+            "body_markdown": "The harbour reopened on **Monday**.",
+        }});
+        let (s, v) = put(&app, &format!("/api/admin/articles/{id}"), &ed, &article).await?;
+        assert_eq!(s, 200, "{v}");
+        let new_version = v["article"]["version"].as_i64().unwrap_or_default();
+        assert!(new_version > version);
+        let (s, v) = put(&app, &format!("/api/admin/articles/{id}"), &ed, &article).await?;
+        assert_eq!(s, 409, "{v}");
+        assert_eq!(v["errors"][0]["current_version"].as_i64(), Some(new_version));
+        let (_, again) = get(&app, &format!("/api/admin/articles/{id}"), &ed).await?;
+        assert_eq!(again["article"]["headlines"]["seo"], "Harbour reopens after storm");
+        // Only the fields sent change; the rest stay.
+        let (s, v) = put(
+            &app,
+            &format!("/api/admin/articles/{id}"),
+            &ed,
+            &json!({ "article": { "version": new_version, "dek": "Ships are back at last." } }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["article"]["dek"], "Ships are back at last.");
+        assert_eq!(v["article"]["body"], again["article"]["body"]);
+        assert_eq!(v["article"]["lead"]["media_id"].as_i64(), Some(media_id));
+        let new_version = v["article"]["version"].as_i64().unwrap_or_default();
+
+        // Publish; the page is there for readers.
+        let (s, v) = post(
+            &app,
+            &format!("/api/admin/articles/{id}/publish"),
+            &ed,
+            &json!({ "version": new_version }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{v}");
+        let path = v["article"]["path"].as_str().unwrap_or_default().to_owned();
+        app.settle().await?;
+        let (s, page) = app.text(&path).await?;
+        assert_eq!(s, 200);
+        assert!(page.contains("Harbour reopens"));
+
+        // Correct, then unpublish: the page is gone (410).
+        let (s, v) = post(
+            &app,
+            &format!("/api/admin/articles/{id}/correct"),
+            &ed,
+            &json!({ "text": "An earlier version gave the wrong day." }),
+        )
+        .await?;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["article"]["corrections"].as_array().map(Vec::len), Some(1));
+        let (s, _) =
+            post(&app, &format!("/api/admin/articles/{id}/correct"), &ed, &json!({})).await?;
+        assert_eq!(s, 422);
+        let (s, _) =
+            post(&app, &format!("/api/admin/articles/{id}/unpublish"), &ed, &json!({})).await?;
+        assert_eq!(s, 200);
+        app.settle().await?;
+        assert_eq!(app.text(&path).await?.0, 410);
+
+        // Schedule needs a time; revisions list every version.
+        let (s, v) =
+            post(&app, &format!("/api/admin/articles/{id}/schedule"), &ed, &json!({})).await?;
+        assert_eq!((s, fields(&v)), (422, vec!["at".to_owned()]));
+        let (s, v) = get(&app, &format!("/api/admin/articles/{id}/revisions"), &ed).await?;
+        assert_eq!(s, 200);
+        assert!(v["revisions"].as_array().is_some_and(|r| r.len() >= 4), "{v}");
+
+        // Lists: every status for an editor, keyset pages.
+        let (_, v) = get(&app, "/api/admin/articles?status=unpublished", &ed).await?;
+        assert!(ids(&v, "articles").contains(&id));
+        let (_, v) = get(&app, "/api/admin/articles?limit=1", &ed).await?;
+        let before = v["meta"]["next"].as_str().unwrap_or_default().to_owned();
+        let (_, v2) =
+            get(&app, &format!("/api/admin/articles?limit=1&before={before}"), &ed).await?;
+        assert_ne!(ids(&v, "articles"), ids(&v2, "articles"));
+
+        // Taxonomy.
+        let (s, v) = post(
+            &app,
+            "/api/admin/tags",
+            &ed,
+            &json!({ "tag": { "name": "Ports", "slug": "ports" } }),
+        )
+        .await?;
+        assert_eq!(s, 403, "editors do not manage tags: {v}");
+
+        // Every change is in the audit log, marked as coming through the API.
+        let audit = app.t.db.audit_log(200).await?;
+        let api: Vec<_> = audit
+            .iter()
+            .filter(|e| e.detail.starts_with("via API token"))
+            .map(|e| e.action.as_str())
+            .collect();
+        for action in [
+            "article_created",
+            "article_saved",
+            "article_published",
+            "article_corrected",
+            "article_unpublished",
+            "media_uploaded",
+        ] {
+            assert!(api.contains(&action), "{action} in {api:?}");
+        }
+        app.stop().await
+    }
+);
+
+db_test!(the_permission_table_holds_through_the_api, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let world = section_id(&app, "world").await?;
+    let contributor = token(&app, "c@example.com", Role::Contributor, false, "").await?;
+    let author = token(&app, "a@example.com", Role::Author, false, "").await?;
+    let admin = token(&app, "adm@example.com", Role::Administrator, false, "").await?;
+    let read_only = token(&app, "ro@example.com", Role::Editor, false, "read").await?;
+    let complete = |h: &str| {
+        json!({ "article": {
+            "headlines": { "display": h }, "section_id": world, "body_markdown": "Text.",
+        }})
+    };
+
+    // A contributor writes and submits, but cannot publish.
+    let (s, v) = post(&app, "/api/admin/articles", &contributor, &complete("Mine")).await?;
+    assert_eq!(s, 201, "{v}");
+    let mine = v["article"]["id"].as_i64().unwrap_or_default();
+    let (s, v) =
+        post(&app, &format!("/api/admin/articles/{mine}/publish"), &contributor, &json!({}))
+            .await?;
+    assert_eq!(s, 403, "{v}");
+    let (s, _) =
+        post(&app, &format!("/api/admin/articles/{mine}/submit"), &contributor, &json!({})).await?;
+    assert_eq!(s, 200);
+    assert_eq!(app.t.db.find_article(mine).await?.status.as_str(), "review");
+
+    // Someone else's draft is not even there for them.
+    let (s, _) = get(&app, &format!("/api/admin/articles/{}", app.ids.draft), &contributor).await?;
+    assert_eq!(s, 404);
+    let (s, _) = put(
+        &app,
+        &format!("/api/admin/articles/{}", app.ids.draft),
+        &contributor,
+        &json!({ "article": { "version": 1, "headlines": { "display": "Taken over" } } }),
+    )
+    .await?;
+    assert_eq!(s, 404);
+    let (_, v) = get(&app, "/api/admin/articles", &contributor).await?;
+    assert_eq!(ids(&v, "articles"), vec![mine], "a contributor lists their own");
+
+    // An author without an author profile publishes nothing of others'.
+    let (s, _) =
+        post(&app, &format!("/api/admin/articles/{mine}/publish"), &author, &json!({})).await?;
+    assert_eq!(s, 404);
+
+    // A read-only token reads but writes nothing.
+    let (s, _) = get(&app, "/api/admin/articles", &read_only).await?;
+    assert_eq!(s, 200);
+    let (s, v) = post(&app, "/api/admin/articles", &read_only, &complete("No")).await?;
+    assert_eq!(s, 403);
+    assert!(detail(&v).contains("articles"), "{v}");
+
+    // Administrators manage taxonomy; a taken slug is a conflict.
+    let (s, v) = post(
+        &app,
+        "/api/admin/tags",
+        &admin,
+        &json!({ "tag": { "name": "Ports", "slug": "ports" } }),
+    )
+    .await?;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["tag"]["slug"], "ports");
+    let (s, v) = post(
+        &app,
+        "/api/admin/tags",
+        &admin,
+        &json!({ "tag": { "name": "Ports", "slug": "ports" } }),
+    )
+    .await?;
+    assert_eq!(s, 409, "{v}");
+    let (s, _) = post(&app, "/api/admin/planets", &admin, &json!({})).await?;
+    assert_eq!(s, 404);
+
+    // A disabled account's token stops working.
+    let user = app
+        .t
+        .db
+        .find_user_by_email("c@example.com")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user"))?;
+    app.app
+        .newsroom
+        .set_user_disabled(&Actor::operator("test"), user.id, true, &Default::default())
+        .await?;
+    let (s, _) = get(&app, "/api/admin/me", &contributor).await?;
+    assert_eq!(s, 401);
+    app.stop().await
+});
+
+db_test!(malformed_and_hostile_requests_change_nothing, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let ed = token(&app, "e@example.com", Role::Editor, true, "").await?;
+    let world = section_id(&app, "world").await?;
+    let before = app.t.db.count_articles().await?;
+    let raw = |body: String, ct: &'static str| {
+        app.client
+            .post(format!("{}/api/admin/articles", app.base))
+            .header(header::AUTHORIZATION, format!("Bearer {ed}"))
+            .header(header::CONTENT_TYPE, ct)
+            .body(body)
+            .send()
+    };
+    // Not JSON; not declared as JSON.
+    let r = raw("{\"article\": ".into(), "application/json").await?;
+    assert_eq!(r.status(), 400);
+    let r = raw("headline=x".into(), "application/x-www-form-urlencoded").await?;
+    assert_eq!(r.status(), 415);
+    // Wrong type and unknown field, each named.
+    let (s, v) = post(
+        &app,
+        "/api/admin/articles",
+        &ed,
+        &json!({ "article": {
+        "headlines": { "display": "x" }, "section_id": "world" } }),
+    )
+    .await?;
+    assert_eq!((s, fields(&v)), (422, vec!["article.section_id".to_owned()]), "{v}");
+    let (s, v) = post(
+        &app,
+        "/api/admin/articles",
+        &ed,
+        &json!({ "article": {
+        "headlines": { "display": "x" }, "status": "published" } }),
+    )
+    .await?;
+    assert_eq!(s, 422);
+    assert!(detail(&v).contains("unknown field `status`"), "{v}");
+    // Ten megabytes; nesting a thousand deep.
+    let r = raw(
+        format!("{{\"article\":{{\"dek\":\"{}\"}}}}", "a".repeat(10 << 20)),
+        "application/json",
+    )
+    .await?;
+    assert_eq!(r.status(), 413);
+    let deep = format!(
+        "{{\"article\":{{\"headlines\":{{\"display\":\"x\"}},\"body\":[{{\"type\":\"paragraph\",\"content\":[{}{{\"type\":\"text\",\"text\":\"x\"}}{}]}}]}}}}",
+        "{\"type\":\"strong\",\"children\":[".repeat(1000),
+        "]}".repeat(1000)
+    );
+    let r = raw(deep, "application/json").await?;
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_str(&r.text().await?)?;
+    assert!(detail(&v).contains("recursion limit"), "{v}");
+    assert_eq!(app.t.db.count_articles().await?, before, "nothing was stored");
+
+    // Hostile strings are stored as text and never run.
+    let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let (s, v) = post(
+        &app,
+        "/api/admin/articles",
+        &ed,
+        &json!({ "article": {
+            "headlines": { "display": hostile }, "dek": hostile, "section_id": world,
+            "body": [
+                { "type": "paragraph", "content": [ { "type": "link", "href": "javascript:alert(3)",
+                  "children": [ { "type": "text", "text": hostile } ] } ] }
+            ],
+        }}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["article"]["headlines"]["display"], hostile);
+    let html = v["article"]["html"].as_str().unwrap_or_default();
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("<img") && !html.contains("href=\"javascript"),
+        "{html}"
+    );
+    let id = v["article"]["id"].as_i64().unwrap_or_default();
+    let (s, v) = post(&app, &format!("/api/admin/articles/{id}/publish"), &ed, &json!({})).await?;
+    assert_eq!(s, 422, "a javascript: link is refused at publication: {v}");
+    assert!(fields(&v).contains(&"body[0]".to_owned()), "{v}");
+    app.stop().await
+});
+
+db_test!(each_key_has_a_budget_per_minute, |t: TestDb| async move {
+    let app = TestApp::start_with(t, |c| c.api.content_requests_per_minute = 3).await?;
+    let key = content_key(&app).await?;
+    for _ in 0..3 {
+        assert_eq!(get(&app, "/api/content/sections", &key).await?.0, 200);
+    }
+    let (s, h, v) = call(&app, reqwest::Method::GET, "/api/content/sections", &key, None).await?;
+    assert_eq!(s, 429, "{v}");
+    let wait: u64 = h[header::RETRY_AFTER].to_str()?.parse()?;
+    assert!((1..=20).contains(&wait), "{wait}");
+    // Another key has its own budget.
+    let other = content_key(&app).await?;
+    assert_eq!(get(&app, "/api/content/sections", &other).await?.0, 200);
+    app.stop().await
+});
