@@ -661,3 +661,358 @@ db_test!(each_key_has_a_budget_per_minute, |t: TestDb| async move {
     assert_eq!(get(&app, "/api/content/sections", &other).await?.0, 200);
     app.stop().await
 });
+
+/// What a receiver written for the tests got: headers and body of each
+/// request, in order.
+#[derive(Default)]
+struct Received {
+    requests: std::sync::Mutex<Vec<(reqwest::header::HeaderMap, String)>>,
+    /// Answer 500 to this many requests first.
+    fail_first: std::sync::atomic::AtomicUsize,
+}
+
+impl Received {
+    fn all(&self) -> Vec<(reqwest::header::HeaderMap, String)> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+/// A webhook receiver on a loopback port: its URL and what it got.
+async fn receiver(fail_first: usize) -> anyhow::Result<(String, std::sync::Arc<Received>)> {
+    use axum::extract::State;
+    use std::sync::atomic::Ordering;
+    let got = std::sync::Arc::new(Received::default());
+    got.fail_first.store(fail_first, Ordering::SeqCst);
+    async fn take(
+        State(got): State<std::sync::Arc<Received>>,
+        headers: axum::http::HeaderMap,
+        body: String,
+    ) -> axum::http::StatusCode {
+        let mut h = reqwest::header::HeaderMap::new();
+        for (k, v) in &headers {
+            if let (Ok(k), Ok(v)) = (
+                reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()),
+                reqwest::header::HeaderValue::from_bytes(v.as_bytes()),
+            ) {
+                h.insert(k, v);
+            }
+        }
+        if let Ok(mut r) = got.requests.lock() {
+            r.push((h, body));
+        }
+        let failing = got.fail_first.load(Ordering::SeqCst);
+        if failing > 0 {
+            got.fail_first.store(failing - 1, Ordering::SeqCst);
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        axum::http::StatusCode::NO_CONTENT
+    }
+    let router =
+        axum::Router::new().route("/hook", axum::routing::post(take)).with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok((url, got))
+}
+
+/// Checks a delivery's signature the way a receiver should: the HMAC of
+/// `time.body`, a fresh time.
+fn verify(secret: &str, headers: &reqwest::header::HeaderMap, body: &str) -> bool {
+    use hmac::{KeyInit, Mac};
+    let Some(sig) = headers.get("newsdesk-signature").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mut t = None;
+    let mut v1 = None;
+    for part in sig.split(',') {
+        match part.split_once('=') {
+            Some(("t", x)) => t = x.parse::<i64>().ok(),
+            Some(("v1", x)) => v1 = Some(x.to_owned()),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else { return false };
+    if (chrono::Utc::now().timestamp() - t).abs() > 300 {
+        return false;
+    }
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(format!("{t}.{body}").as_bytes());
+    let want: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    want == v1
+}
+
+/// Runs due jobs with a fast backoff until `done` holds (or gives up).
+async fn work_until(app: &TestApp, done: impl Fn() -> bool) -> anyhow::Result<()> {
+    let worker = newsdesk_app::worker::Worker::new(
+        app.app.newsroom.clone(),
+        newsdesk_app::jobs::builtin(),
+        newsdesk_app::worker::WorkerConfig {
+            base_backoff: std::time::Duration::from_millis(20),
+            max_backoff: std::time::Duration::from_millis(20),
+            ..Default::default()
+        },
+    );
+    for _ in 0..200 {
+        worker.drain().await?;
+        if done() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    anyhow::bail!("gave up waiting")
+}
+
+db_test!(webhooks_arrive_signed_are_retried_and_logged, |t: TestDb| async move {
+    let app = TestApp::start_with(t, |c| c.api.webhooks_allow_private = true).await?;
+    let (url, got) = receiver(2).await?;
+    let op = Actor::operator("test");
+    let events = vec!["article.published".to_owned(), "article.unpublished".to_owned()];
+    let hook = app
+        .app
+        .newsroom
+        .create_webhook(&op, "Receiver", &url, &events, &Default::default())
+        .await?;
+    let ed = token(&app, "ed@example.com", Role::Editor, true, "").await?;
+    let world = section_id(&app, "world").await?;
+
+    // A draft tells nobody; publishing does, in its own transaction.
+    let (_, v) = post(&app, "/api/admin/articles", &ed, &json!({ "article": {
+        "headlines": { "display": "Dam opens" }, "section_id": world, "body_markdown": "Water." } })).await?;
+    let id = v["article"]["id"].as_i64().unwrap_or_default();
+    assert!(app.t.db.list_deliveries(hook.id, 10).await?.is_empty());
+    let (s, _) = post(&app, &format!("/api/admin/articles/{id}/publish"), &ed, &json!({})).await?;
+    assert_eq!(s, 200);
+    let queued = app.t.db.list_deliveries(hook.id, 10).await?;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].event, "article.published");
+
+    // Two failures, then accepted: three tries of the same delivery.
+    work_until(&app, || got.all().len() >= 3).await?;
+    let all = got.all();
+    assert_eq!(all.len(), 3);
+    let secret = app.t.db.webhook(hook.id).await?.secret;
+    let ids: Vec<_> = all.iter().map(|(h, _)| h["newsdesk-delivery"].clone()).collect();
+    assert!(ids.iter().all(|d| *d == ids[0]), "one delivery id on every try");
+    for (h, body) in &all {
+        assert!(verify(&secret, h, body), "signed: {h:?}");
+        assert!(!verify("whsec_wrong", h, body));
+        assert!(
+            !verify(&secret, h, &body.replacen("article", "Article", 1)),
+            "a changed body fails"
+        );
+        assert_eq!(h["newsdesk-event"], "article.published");
+        let v: Value = serde_json::from_str(body)?;
+        assert_eq!(v["data"]["article"]["id"].as_i64(), Some(id));
+        assert_eq!(v["event"], "article.published");
+    }
+    let d = &app.t.db.list_deliveries(hook.id, 10).await?[0];
+    assert_eq!((d.attempts, d.status), (3, Some(204)));
+    assert!(d.delivered_at.is_some() && d.error.is_empty());
+
+    // The log in the back office; "send test" and "redeliver".
+    account(&app, "admin@example.com", Role::Administrator, false).await?;
+    let session = crate::admin::sign_in(&app, "admin@example.com").await?;
+    let page = crate::admin::admin_get(
+        &app,
+        &format!("/admin/integrations/webhooks/{}", hook.id),
+        &session,
+    )
+    .await?
+    .text()
+    .await?;
+    assert!(page.contains("article.published") && page.contains("204"), "{page}");
+    let csrf = crate::admin::hidden(&page, "csrf");
+    let r = crate::desk::post(
+        &app,
+        &session,
+        &format!("/admin/integrations/webhooks/{}", hook.id),
+        &[("csrf", &csrf), ("do", "test")],
+    )
+    .await?;
+    assert_eq!(r.status(), 303);
+    let r = crate::desk::post(
+        &app,
+        &session,
+        &format!("/admin/integrations/webhooks/{}", hook.id),
+        &[("csrf", &csrf), ("do", "redeliver"), ("delivery", &d.id.to_string())],
+    )
+    .await?;
+    assert_eq!(r.status(), 303);
+    work_until(&app, || got.all().len() >= 5).await?;
+    let all = got.all();
+    let events: Vec<_> = all[3..]
+        .iter()
+        .map(|(h, _)| h["newsdesk-event"].to_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        events.contains(&"ping".to_owned()) && events.contains(&"article.published".to_owned()),
+        "{events:?}"
+    );
+    assert!(
+        all[3..].iter().any(|(h, _)| h["newsdesk-delivery"] == ids[0]),
+        "a redelivery keeps its id"
+    );
+
+    // Unpublishing is told too; a switched-off webhook hears nothing.
+    let (s, _) =
+        post(&app, &format!("/api/admin/articles/{id}/unpublish"), &ed, &json!({})).await?;
+    assert_eq!(s, 200);
+    work_until(&app, || got.all().len() >= 6).await?;
+    assert_eq!(got.all()[5].0["newsdesk-event"], "article.unpublished");
+    app.app.newsroom.set_webhook_enabled(&op, hook.id, false, &Default::default()).await?;
+    let (s, _) = post(&app, &format!("/api/admin/articles/{id}/publish"), &ed, &json!({})).await?;
+    assert_eq!(s, 200);
+    // Published, the test, unpublished (the redelivery reused its row).
+    assert_eq!(app.t.db.list_deliveries(hook.id, 100).await?.len(), 3, "nothing queued while off");
+    app.stop().await
+});
+
+db_test!(webhooks_never_reach_internal_addresses_unless_allowed, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let (url, got) = receiver(0).await?;
+    let op = Actor::operator("test");
+    let events = vec!["article.published".to_owned()];
+    let hook =
+        app.app.newsroom.create_webhook(&op, "Inside", &url, &events, &Default::default()).await?;
+    let localhost = url.replace("127.0.0.1", "localhost");
+    let by_name = app
+        .app
+        .newsroom
+        .create_webhook(&op, "By name", &localhost, &events, &Default::default())
+        .await?;
+    let ed = token(&app, "ed@example.com", Role::Editor, true, "").await?;
+    let world = section_id(&app, "world").await?;
+    let (_, v) = post(&app, "/api/admin/articles", &ed, &json!({ "article": {
+        "headlines": { "display": "Dam opens" }, "section_id": world, "body_markdown": "Water." } })).await?;
+    let id = v["article"]["id"].as_i64().unwrap_or_default();
+    post(&app, &format!("/api/admin/articles/{id}/publish"), &ed, &json!({})).await?;
+    let db = app.t.db.clone();
+    let tried = || {
+        let db = db.clone();
+        async move {
+            let a = db.list_deliveries(hook.id, 1).await.ok()?.first()?.attempts;
+            let b = db.list_deliveries(by_name.id, 1).await.ok()?.first()?.attempts;
+            Some(a > 0 && b > 0)
+        }
+    };
+    for _ in 0..100 {
+        app.settle().await.ok();
+        if tried().await == Some(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    for h in [hook.id, by_name.id] {
+        let d = &app.t.db.list_deliveries(h, 1).await?[0];
+        assert!(d.error.contains("internal address"), "{}", d.error);
+        assert!(d.delivered_at.is_none() && d.status.is_none());
+    }
+    assert!(got.all().is_empty(), "the receiver heard nothing");
+    // Bad addresses are refused when the webhook is made.
+    for bad in ["ftp://example.com/", "https://user:pw@example.com/", "not a url"] {
+        let e =
+            app.app.newsroom.create_webhook(&op, "Bad", bad, &events, &Default::default()).await;
+        assert!(e.is_err(), "{bad}");
+    }
+    app.stop().await
+});
+
+db_test!(every_user_makes_and_revokes_tokens_in_the_back_office, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    account(&app, "c@example.com", Role::Contributor, false).await?;
+    let session = crate::admin::sign_in(&app, "c@example.com").await?;
+    let page = crate::admin::admin_get(&app, "/admin/integrations", &session).await?.text().await?;
+    assert!(
+        page.contains("Your API tokens") && !page.contains("Add a webhook"),
+        "contributors see their tokens only"
+    );
+    let csrf = crate::admin::hidden(&page, "csrf");
+    let r = crate::desk::post(
+        &app,
+        &session,
+        "/admin/integrations/tokens",
+        &[("csrf", &csrf), ("name", "My script"), ("scope", "read"), ("expires_days", "30")],
+    )
+    .await?;
+    assert_eq!(r.status(), 201);
+    let page = r.text().await?;
+    let secret = page
+        .split("value=\"nda_")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(|s| format!("nda_{s}"))
+        .unwrap_or_default();
+    assert_eq!(secret.len(), 68, "the secret is shown once: {page}");
+    let (s, v) = get(&app, "/api/admin/me", &secret).await?;
+    assert_eq!((s, v["token"]["scopes"][0].as_str()), (200, Some("read")));
+    let page = crate::admin::admin_get(&app, "/admin/integrations", &session).await?.text().await?;
+    assert!(!page.contains(&secret), "never shown again");
+    assert!(page.contains("My script") && page.contains("live until"));
+    // Someone else's webhooks and keys are out of reach.
+    let r = crate::desk::post(
+        &app,
+        &session,
+        "/admin/integrations/keys",
+        &[("csrf", &csrf), ("name", "x")],
+    )
+    .await?;
+    assert_eq!(r.status(), 403);
+    // Revoke it from the page.
+    let key_id = app.t.db.list_api_keys("admin", None).await?[0].id;
+    let r = crate::desk::post(
+        &app,
+        &session,
+        &format!("/admin/integrations/keys/{key_id}/revoke"),
+        &[("csrf", &csrf)],
+    )
+    .await?;
+    assert_eq!(r.status(), 303);
+    assert_eq!(get(&app, "/api/admin/me", &secret).await?.0, 401);
+    // A forged form (no token) changes nothing.
+    let r = crate::desk::post(&app, &session, "/admin/integrations/tokens", &[("name", "Forged")])
+        .await?;
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.t.db.list_api_keys("admin", None).await?.len(), 1);
+
+    // An administrator adds a webhook; a bad address is explained.
+    account(&app, "adm@example.com", Role::Administrator, false).await?;
+    let admin = crate::admin::sign_in(&app, "adm@example.com").await?;
+    let page = crate::admin::admin_get(&app, "/admin/integrations", &admin).await?.text().await?;
+    let csrf = crate::admin::hidden(&page, "csrf");
+    let r = crate::desk::post(
+        &app,
+        &admin,
+        "/admin/integrations/webhooks",
+        &[
+            ("csrf", &csrf),
+            ("name", "CMS"),
+            ("url", "javascript:alert(1)"),
+            ("event", "article.published"),
+        ],
+    )
+    .await?;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await?.contains("http:// or https://"));
+    let r = crate::desk::post(
+        &app,
+        &admin,
+        "/admin/integrations/webhooks",
+        &[
+            ("csrf", &csrf),
+            ("name", "CMS <b>"),
+            ("url", "https://example.com/hook"),
+            ("event", "article.published"),
+            ("event", "media.added"),
+        ],
+    )
+    .await?;
+    assert_eq!(r.status(), 303);
+    let page =
+        crate::admin::admin_get(&app, &crate::desk::location(&r), &admin).await?.text().await?;
+    assert!(
+        page.contains("CMS &lt;b&gt;") && page.contains("whsec_") && page.contains("media.added")
+    );
+    app.stop().await
+});
