@@ -96,6 +96,14 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Add, list and remove webhooks (administrators do the same at
+    /// /admin/integrations).
+    Webhook {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
     /// Manage the back office's accounts (the first owner is made here).
     User {
         #[command(flatten)]
@@ -216,6 +224,29 @@ enum TokenAction {
     /// Revoke a key or token by its number.
     Revoke {
         /// The number `token list` shows.
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhookAction {
+    /// Add a webhook; prints its signing secret.
+    Add {
+        /// What it is for.
+        #[arg(long)]
+        name: String,
+        /// The http(s) address deliveries are posted to.
+        #[arg(long)]
+        url: String,
+        /// An event to send (repeat for several; default: every event).
+        #[arg(long = "event")]
+        events: Vec<String>,
+    },
+    /// List webhooks with their addresses and events.
+    List,
+    /// Remove a webhook and its delivery log.
+    Remove {
+        /// The number `webhook list` shows.
         id: i64,
     },
 }
@@ -663,6 +694,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&common, None, None)?;
             user(&config, action).await
         }
+        Command::Webhook { common, action } => {
+            let config = load_config(&common, None, None)?;
+            webhook(&config, action).await
+        }
         Command::Token { common, action } => {
             let config = load_config(&common, None, None)?;
             token(&config, action).await
@@ -928,6 +963,37 @@ async fn token(config: &Config, action: TokenAction) -> anyhow::Result<()> {
         TokenAction::Revoke { id } => {
             newsroom.revoke_key(&actor, id, &here).await?;
             println!("Revoked key {id}.");
+        }
+    }
+    Ok(())
+}
+
+async fn webhook(config: &Config, action: WebhookAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let newsroom = Newsroom::new(db.clone(), config.timezone()?);
+    let actor = operator();
+    let here = newsdesk_app::sessions::Origin::default();
+    match action {
+        WebhookAction::Add { name, url, mut events } => {
+            if events.is_empty() {
+                events = newsdesk_app::integrations::WEBHOOK_EVENTS.map(str::to_owned).to_vec();
+            }
+            let hook = newsroom.create_webhook(&actor, &name, &url, &events, &here).await?;
+            eprintln!(
+                "Webhook {} posts {} to {}. Its signing secret:",
+                hook.id, hook.events, hook.url
+            );
+            println!("{}", hook.secret);
+        }
+        WebhookAction::List => {
+            for h in db.list_webhooks().await? {
+                let state = if h.disabled_at.is_some() { "off" } else { "on" };
+                println!("{:>6}  {state:<3} {}  {}  ({})", h.id, h.url, h.events, h.name);
+            }
+        }
+        WebhookAction::Remove { id } => {
+            newsroom.delete_webhook(&actor, id, &here).await?;
+            println!("Removed webhook {id}.");
         }
     }
     Ok(())

@@ -10,6 +10,7 @@ use std::fmt;
 
 /// The headlines of one story. Only `display` is required; every other
 /// variant falls back to it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeadlineSet {
     /// The headline on the article page.
@@ -53,6 +54,7 @@ impl HeadlineSet {
 }
 
 /// One credit line on an article, in the order shown.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Byline {
@@ -70,6 +72,7 @@ pub enum Byline {
 
 /// An image placed in an article: a media item plus what this placement says
 /// about it. Empty fields fall back to the media item's own.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Figure {
     /// The media item shown.
@@ -108,6 +111,7 @@ impl Figure {
 }
 
 /// What kind of party a source is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
@@ -143,6 +147,7 @@ impl SourceKind {
 }
 
 /// Who reported or said what in an article.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// The source's name ("Reuters", "Ministry of Foreign Affairs", "a senior
@@ -158,6 +163,7 @@ pub struct Source {
 }
 
 /// A public correction note.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correction {
     /// When the correction was made.
@@ -318,6 +324,7 @@ impl Default for Media {
 }
 
 /// A person who writes for the site.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
     /// Store id.
@@ -335,6 +342,7 @@ pub struct Author {
 }
 
 /// A section of the site ("World", "Business").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     /// Store id.
@@ -350,6 +358,7 @@ pub struct Section {
 }
 
 /// A keyword tag.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     /// Store id.
@@ -362,6 +371,7 @@ pub struct Tag {
 
 /// An ongoing story that several articles follow over time (a trial, a
 /// season, a negotiation). Related articles and timelines lean on it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Story {
     /// Store id.

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// A span of inline text with its marks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Inline {
@@ -20,11 +21,13 @@ pub enum Inline {
     /// Emphasised (italic) text.
     Emphasis {
         /// What is emphasised.
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         children: Vec<Inline>,
     },
     /// Strong (bold) text.
     Strong {
         /// What is strong.
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         children: Vec<Inline>,
     },
     /// A link. Unsafe targets (see [`safe_href`]) render as their plain text.
@@ -32,6 +35,7 @@ pub enum Inline {
         /// The target as written by the editor.
         href: String,
         /// The link text.
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         children: Vec<Inline>,
     },
 }
@@ -61,6 +65,7 @@ impl Inline {
 }
 
 /// One dated entry of a timeline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     /// The day the event happened.
@@ -73,6 +78,7 @@ pub struct TimelineEntry {
 }
 
 /// One block of an article body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {

@@ -163,7 +163,10 @@ db_test!(errors_are_dressed_for_their_audience, |t: TestDb| async move {
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
     let body: serde_json::Value = serde_json::from_slice(&r.bytes().await?)?;
-    assert_eq!(body, serde_json::json!({"errors": [{"detail": "not found"}]}));
+    assert_eq!(
+        body,
+        serde_json::json!({"errors": [{"detail": "no such endpoint: see /api/docs"}]})
+    );
     app.stop().await
 });
 

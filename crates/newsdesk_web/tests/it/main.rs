@@ -14,6 +14,7 @@ mod fixtures;
 mod hostile;
 mod http;
 mod library;
+mod openapi;
 mod pages;
 mod setup;
 

@@ -2,8 +2,12 @@
 //! Every write is a use case of the application layer, acting as the
 //! token's user, and is audited like the back office's.
 
+use super::views::{
+    ApiDeskRow, ApiRevision, ApiToken, ApiUser, ArticleEnvelope, CursorMeta, DeskList, MeResponse,
+    RevisionList, UploadResponse,
+};
 use super::views::{Context, Formats};
-use super::{ApiError, Call, json_ok, parse_json, path_id, query};
+use super::{ApiError, Call, ErrorBody, json_ok, parse_json, path_id, query};
 use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -17,26 +21,35 @@ use newsdesk_core::{
     Source, Story, Tag, authorize,
 };
 use newsdesk_db::DeskFilter;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Articles a list answers at once, at most.
 const MAX_LIMIT: i64 = 100;
 
 /// `GET /api/admin/me`: the token's user and scopes.
+#[utoipa::path(get, path = "/api/admin/me", tag = "admin", operation_id = "find_me",
+    responses((status = 200, description = "The token's user and scopes", body = MeResponse), (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn me(call: Call, headers: HeaderMap) -> Result<Response, ApiError> {
     let (user, _) = call.admin(Scope::Read)?;
-    let scopes: Vec<&str> = match &call.caller {
+    let scopes: Vec<&'static str> = match &call.caller {
         newsdesk_app::integrations::Caller::Admin { scopes, .. } if !scopes.is_empty() => {
             scopes.iter().map(|s| s.as_str()).collect()
         }
         _ => Scope::ALL.iter().map(|s| s.as_str()).collect(),
     };
-    let body = json!({
-        "user": { "id": user.id, "name": user.name, "email": user.email, "role": user.role.as_str(),
-                  "author_id": user.author_id },
-        "token": { "id": call.caller.key_id(), "scopes": scopes },
-    });
+    let body = MeResponse {
+        user: ApiUser {
+            id: user.id,
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.as_str(),
+            author_id: user.author_id,
+        },
+        token: ApiToken { id: call.caller.key_id(), scopes },
+    };
     Ok(json_ok(&headers, StatusCode::OK, &body))
 }
 
@@ -48,6 +61,23 @@ fn sees_all(actor: &Actor) -> bool {
 /// `GET /api/admin/articles?status=&section=&author=&tag=&q=&limit=&before=`:
 /// articles of every status, newest first; `meta.next` is the `before` of
 /// the next page. Writers below editor see their own.
+#[utoipa::path(get, path = "/api/admin/articles", tag = "admin",
+    params(
+        ("status" = Option<String>, Query, description = "draft, review, scheduled, published or unpublished"),
+        ("section" = Option<i64>, Query, description = "Section id"),
+        ("author" = Option<i64>, Query, description = "Author id"),
+        ("tag" = Option<i64>, Query, description = "Tag id"),
+        ("q" = Option<String>, Query, description = "Words in the headline or slug"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 100 (default 20)"),
+        ("before" = Option<i64>, Query, description = "`meta.next` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Articles of every status, newest first (writers below editor: their own)", body = DeskList),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_articles(
     State(app): State<AppState>,
     call: Call,
@@ -108,18 +138,21 @@ pub async fn list_articles(
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next = if more { rows.last().map(|r| r.id.to_string()) } else { None };
-    let articles: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id, "headline": r.headline, "status": r.status.as_str(),
-                "section_id": r.section_id, "path": r.path,
-                "updated_at": r.updated_at, "first_published_at": r.first_published_at,
-                "scheduled_at": r.scheduled_at, "version": r.version,
-            })
+    let articles: Vec<ApiDeskRow> = rows
+        .into_iter()
+        .map(|r| ApiDeskRow {
+            id: r.id,
+            headline: r.headline,
+            status: r.status.as_str(),
+            section_id: r.section_id,
+            path: r.path,
+            updated_at: r.updated_at,
+            first_published_at: r.first_published_at,
+            scheduled_at: r.scheduled_at,
+            version: r.version,
         })
         .collect();
-    let body = json!({ "articles": articles, "meta": { "limit": limit, "next": next } });
+    let body = DeskList { articles, meta: CursorMeta { limit, next } };
     Ok(json_ok(&headers, StatusCode::OK, &body))
 }
 
@@ -139,14 +172,23 @@ async fn article_body(
     app: &AppState,
     a: &Article,
     version: i32,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<ArticleEnvelope, ApiError> {
     app.catch_up().await.map_err(ApiError::from)?;
     let t = app.taxonomy();
     let ctx = Context::load(app, &t, &[a], Formats { blocks: true, html: true }, true).await?;
-    Ok(json!({ "article": ctx.article(a, Some(version)) }))
+    Ok(ArticleEnvelope { article: ctx.article(a, Some(version)) })
 }
 
 /// `GET /api/admin/articles/{id}`
+#[utoipa::path(get, path = "/api/admin/articles/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "Article id")),
+    responses(
+        (status = 200, description = "The article with its version", body = ArticleEnvelope),
+        (status = 404, description = "No such article, or one the token's user may not open", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn find_article(
     State(app): State<AppState>,
     call: Call,
@@ -159,7 +201,7 @@ pub async fn find_article(
 }
 
 /// What a client sends to create or update an article.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleWriteRequest {
     /// The article.
@@ -169,7 +211,7 @@ pub struct ArticleWriteRequest {
 /// An article's editable fields. On create, a missing field is empty; on
 /// update, a missing field keeps its stored value and `null` empties a
 /// field that may be empty.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleFields {
     /// The version the change is based on (required to update).
@@ -287,6 +329,15 @@ impl ArticleFields {
 }
 
 /// `POST /api/admin/articles`: a new draft. 201 with the article.
+#[utoipa::path(post, path = "/api/admin/articles", tag = "admin",
+    request_body = ArticleWriteRequest,
+    responses(
+        (status = 201, description = "The new draft", body = ArticleEnvelope),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_article(
     State(app): State<AppState>,
     call: Call,
@@ -321,7 +372,18 @@ pub async fn create_article(
 
 /// `PUT /api/admin/articles/{id}`: changes the fields sent, based on
 /// `article.version`; a stale version is a 409 with the current one.
-pub async fn update_article(
+#[utoipa::path(put, path = "/api/admin/articles/{id}", tag = "admin", operation_id = "update_article",
+    params(("id" = i64, Path, description = "Article id")),
+    request_body = ArticleWriteRequest,
+    responses(
+        (status = 200, description = "The article as saved", body = ArticleEnvelope),
+        (status = 404, description = "No such article, or one the token's user may not open", body = ErrorBody),
+        (status = 409, description = "Someone saved since `version`; `current_version` says what is stored", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn save_article(
     State(app): State<AppState>,
     call: Call,
     Path(id): Path<String>,
@@ -348,8 +410,33 @@ pub async fn update_article(
     Ok(json_ok(&headers, StatusCode::OK, &body))
 }
 
+/// A workflow step of `POST /api/admin/articles/{id}/{step}`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    /// Send for review.
+    Submit,
+    /// Publish now.
+    Publish,
+    /// Publish at `at`.
+    Schedule,
+    /// Take down (the page answers 410).
+    Unpublish,
+    /// Append a public correction.
+    Correct,
+}
+
+/// A picture's bytes.
+#[derive(ToSchema)]
+#[allow(
+    dead_code,
+    reason = "describes the body for the OpenAPI document; the handler reads the bytes"
+)]
+#[schema(value_type = String, format = Binary)]
+pub struct Picture(pub Vec<u8>);
+
 /// What a status change may carry.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepRequest {
     /// The version the change is based on.
@@ -364,6 +451,17 @@ pub struct StepRequest {
 }
 
 /// `POST /api/admin/articles/{id}/{submit|publish|schedule|unpublish|correct}`
+#[utoipa::path(post, path = "/api/admin/articles/{id}/{step}", tag = "admin", operation_id = "change_article_status",
+    params(("id" = i64, Path, description = "Article id"), ("step" = Step, Path, description = "The workflow step")),
+    request_body(content = Option<StepRequest>, description = "`version` for submit, publish and schedule; `at` for schedule; `text` for correct"),
+    responses(
+        (status = 200, description = "The article after the step", body = ArticleEnvelope),
+        (status = 404, description = "No such article or step", body = ErrorBody),
+        (status = 409, description = "A stale version, or a step the workflow does not allow now", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn change_status(
     State(app): State<AppState>,
     call: Call,
@@ -418,6 +516,15 @@ pub async fn change_status(
 
 /// `GET /api/admin/articles/{id}/revisions`: every saved version, newest
 /// first (without their content).
+#[utoipa::path(get, path = "/api/admin/articles/{id}/revisions", tag = "admin", operation_id = "list_article_revisions",
+    params(("id" = i64, Path, description = "Article id")),
+    responses(
+        (status = 200, description = "Every saved version, newest first", body = RevisionList),
+        (status = 404, description = "No such article, or one the token's user may not open", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_revisions(
     State(app): State<AppState>,
     call: Call,
@@ -427,24 +534,37 @@ pub async fn list_revisions(
     let (_, actor) = call.admin(Scope::Read)?;
     let id = path_id(&id)?;
     openable(&app, &actor, id).await?;
-    let revisions: Vec<_> = app
+    let revisions: Vec<ApiRevision> = app
         .db
         .list_revisions(id)
         .await?
         .into_iter()
-        .map(|r| {
-            json!({
-                "version": r.version, "created_at": r.created_at, "actor": r.actor,
-                "reason": r.reason, "status": r.status, "note": r.note,
-            })
+        .map(|r| ApiRevision {
+            version: r.version,
+            created_at: r.created_at,
+            actor: r.actor,
+            reason: r.reason,
+            status: r.status,
+            note: r.note,
         })
         .collect();
-    Ok(json_ok(&headers, StatusCode::OK, &json!({ "revisions": revisions })))
+    Ok(json_ok(&headers, StatusCode::OK, &RevisionList { revisions }))
 }
 
 /// `POST /api/admin/media?file_name=photo.jpg`: the picture's bytes as the
 /// body. 201 with the new item, 200 with the existing one when the same
 /// file is in the library already.
+#[utoipa::path(post, path = "/api/admin/media", tag = "admin",
+    params(("file_name" = Option<String>, Query, description = "The file's name, for the library's list")),
+    request_body(content = Picture, content_type = "application/octet-stream", description = "A JPEG, PNG, WebP or GIF file"),
+    responses(
+        (status = 201, description = "A new library item; renditions follow as a job", body = UploadResponse),
+        (status = 200, description = "The same file was in the library already", body = UploadResponse),
+        (status = 413, description = "Larger than the site allows", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn upload_media(
     State(app): State<AppState>,
     call: Call,
@@ -490,112 +610,241 @@ pub async fn upload_media(
         w.commit().await?;
     }
     let status = if done.reused { StatusCode::OK } else { StatusCode::CREATED };
-    let body = json!({ "media": super::views::media(&app, &done.media), "reused": done.reused });
+    let body =
+        UploadResponse { media: super::views::media(&app, &done.media), reused: done.reused };
     Ok(json_ok(&headers, status, &body))
 }
 
-/// `POST /api/admin/{sections|tags|authors|stories}`: a new term.
-pub async fn create_term(
+/// `{"section": …}` to create one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionRequest {
+    /// The section.
+    pub section: SectionFields,
+}
+
+/// A new section.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionFields {
+    /// Name.
+    pub name: String,
+    /// Slug: its page is `/{slug}`.
+    pub slug: String,
+    /// What it covers.
+    #[serde(default)]
+    pub description: String,
+    /// Place in the navigation, lowest first.
+    #[serde(default)]
+    pub position: i32,
+}
+
+/// A new tag or running story.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameFields {
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+}
+
+/// `{"tag": …}` to create one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagRequest {
+    /// The tag.
+    pub tag: NameFields,
+}
+
+/// `{"story": …}` to create one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoryRequest {
+    /// The running story.
+    pub story: NameFields,
+}
+
+/// A new author.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorFields {
+    /// Name.
+    pub name: String,
+    /// Slug: their page is `/author/{slug}`.
+    pub slug: String,
+    /// Job title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Biography.
+    #[serde(default)]
+    pub bio: String,
+    /// Portrait: a media item's id.
+    #[serde(default)]
+    pub photo_media_id: Option<Id>,
+}
+
+/// `{"author": …}` to create one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorRequest {
+    /// The author.
+    pub author: AuthorFields,
+}
+
+/// `{"section": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SectionEnvelope {
+    /// The section.
+    pub section: Section,
+}
+
+/// `{"tag": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagEnvelope {
+    /// The tag.
+    pub tag: Tag,
+}
+
+/// `{"story": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoryEnvelope {
+    /// The running story.
+    pub story: Story,
+}
+
+/// `{"author": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorEnvelope {
+    /// The author.
+    pub author: Author,
+}
+
+/// Runs a taxonomy change as the token's user, audited, and answers 201.
+async fn term<T: Serialize>(
+    app: &AppState,
+    call: &Call,
+    headers: &HeaderMap,
+    what: &str,
+    change: impl AsyncFnOnce(&mut newsdesk_app::Write) -> Result<T, ApiError>,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Taxonomy)?;
+    let mut w = app.newsroom.begin(&actor).await?;
+    let out = change(&mut w).await?;
+    w.audit("taxonomy_created", what, &via(call), &call.from).await?;
+    w.commit().await?;
+    Ok(json_ok(headers, StatusCode::CREATED, &out))
+}
+
+/// `POST /api/admin/sections`
+#[utoipa::path(post, path = "/api/admin/sections", tag = "admin",
+    request_body = SectionRequest,
+    responses(
+        (status = 201, description = "Created", body = SectionEnvelope),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_section(
     State(app): State<AppState>,
     call: Call,
-    Path(kind): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (_, actor) = call.admin(Scope::Taxonomy)?;
-    let bytes = read_body(&headers, body).await?;
-    let mut w = app.newsroom.begin(&actor).await?;
-    let n = &mut w;
-    let out = match kind.as_str() {
-        "sections" => {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Req {
-                section: SectionFields,
-            }
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct SectionFields {
-                name: String,
-                slug: String,
-                #[serde(default)]
-                description: String,
-                #[serde(default)]
-                position: i32,
-            }
-            let r: Req = parse_json(&headers, &bytes)?;
-            let s = Section {
-                id: 0,
-                name: r.section.name,
-                slug: r.section.slug,
-                position: r.section.position,
-                description: r.section.description,
-            };
-            json!({ "section": n.create_section(&s).await? })
-        }
-        "tags" | "stories" => {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Fields {
-                name: String,
-                slug: String,
-            }
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct TagReq {
-                tag: Fields,
-            }
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct StoryReq {
-                story: Fields,
-            }
-            if kind == "tags" {
-                let r: TagReq = parse_json(&headers, &bytes)?;
-                let t = Tag { id: 0, name: r.tag.name, slug: r.tag.slug };
-                json!({ "tag": n.create_tag(&t).await? })
-            } else {
-                let r: StoryReq = parse_json(&headers, &bytes)?;
-                let s = Story { id: 0, name: r.story.name, slug: r.story.slug };
-                json!({ "story": n.create_story(&s).await? })
-            }
-        }
-        "authors" => {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Req {
-                author: AuthorFields,
-            }
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct AuthorFields {
-                name: String,
-                slug: String,
-                #[serde(default)]
-                title: Option<String>,
-                #[serde(default)]
-                bio: String,
-                #[serde(default)]
-                photo_media_id: Option<Id>,
-            }
-            let r: Req = parse_json(&headers, &bytes)?;
-            let a = Author {
-                id: 0,
-                name: r.author.name,
-                slug: r.author.slug,
-                title: r.author.title,
-                bio: r.author.bio,
-                photo_media_id: r.author.photo_media_id,
-            };
-            json!({ "author": n.create_author(&a).await? })
-        }
-        _ => {
-            return Err(ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /api/docs"));
-        }
+    call.admin(Scope::Taxonomy)?;
+    let r: SectionRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let s = Section {
+        id: 0,
+        name: r.section.name,
+        slug: r.section.slug,
+        position: r.section.position,
+        description: r.section.description,
     };
-    w.audit("taxonomy_created", &kind, &via(&call), &call.from).await?;
-    w.commit().await?;
-    Ok(json_ok(&headers, StatusCode::CREATED, &out))
+    term(&app, &call, &headers, "section", async |w| {
+        Ok(SectionEnvelope { section: w.create_section(&s).await? })
+    })
+    .await
+}
+
+/// `POST /api/admin/tags`
+#[utoipa::path(post, path = "/api/admin/tags", tag = "admin",
+    request_body = TagRequest,
+    responses(
+        (status = 201, description = "Created", body = TagEnvelope),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_tag(
+    State(app): State<AppState>,
+    call: Call,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    call.admin(Scope::Taxonomy)?;
+    let r: TagRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let t = Tag { id: 0, name: r.tag.name, slug: r.tag.slug };
+    term(&app, &call, &headers, "tag", async |w| Ok(TagEnvelope { tag: w.create_tag(&t).await? }))
+        .await
+}
+
+/// `POST /api/admin/stories`
+#[utoipa::path(post, path = "/api/admin/stories", tag = "admin",
+    request_body = StoryRequest,
+    responses(
+        (status = 201, description = "Created", body = StoryEnvelope),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_story(
+    State(app): State<AppState>,
+    call: Call,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    call.admin(Scope::Taxonomy)?;
+    let r: StoryRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let s = Story { id: 0, name: r.story.name, slug: r.story.slug };
+    term(&app, &call, &headers, "story", async |w| {
+        Ok(StoryEnvelope { story: w.create_story(&s).await? })
+    })
+    .await
+}
+
+/// `POST /api/admin/authors`
+#[utoipa::path(post, path = "/api/admin/authors", tag = "admin",
+    request_body = AuthorRequest,
+    responses(
+        (status = 201, description = "Created", body = AuthorEnvelope),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_author(
+    State(app): State<AppState>,
+    call: Call,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    call.admin(Scope::Taxonomy)?;
+    let r: AuthorRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let a = Author {
+        id: 0,
+        name: r.author.name,
+        slug: r.author.slug,
+        title: r.author.title,
+        bio: r.author.bio,
+        photo_media_id: r.author.photo_media_id,
+    };
+    term(&app, &call, &headers, "author", async |w| {
+        Ok(AuthorEnvelope { author: w.create_author(&a).await? })
+    })
+    .await
 }
 
 /// Reads a JSON request's body, refusing one larger than

@@ -1,7 +1,11 @@
 //! The Content API: published content, read-only.
 
-use super::views::{self, ApiRef, Context, Formats};
-use super::{ApiError, Call, json_ok, path_id, query};
+use super::views::{
+    self, ApiAuthor, ApiRef, ApiSearchHit, ApiSection, ApiTag, ArticleEnvelope, ArticleList,
+    AuthorList, Context, CursorMeta, Formats, MediaEnvelope, OffsetMeta, SearchResults,
+    SectionList, StoryList, TagList,
+};
+use super::{ApiError, Call, ErrorBody, json_ok, path_id, query};
 use crate::app::{AppState, Taxonomy};
 use crate::controllers::site::with_database;
 use axum::extract::{Path, State};
@@ -10,8 +14,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use newsdesk_core::{Article, Id};
 use newsdesk_db::{ContentQuery, SearchQuery};
-use serde::Serialize;
-use serde_json::json;
 use std::collections::HashMap;
 
 /// Most items a list answers at once.
@@ -121,15 +123,28 @@ fn by_slug<'a, T>(
     }
 }
 
-#[derive(Serialize)]
-struct ListMeta {
-    limit: i64,
-    next: Option<String>,
-}
-
 /// `GET /api/content/articles`: published articles, newest first, filtered
 /// by `section`, `tag`, `author`, `story` (slugs) and `updated_since`
 /// (RFC 3339), a page of `limit` at a time after `cursor`.
+#[utoipa::path(get, path = "/api/content/articles", tag = "content", operation_id = "list_published_articles",
+    params(
+        ("section" = Option<String>, Query, description = "Only this section (slug)"),
+        ("tag" = Option<String>, Query, description = "Only articles with this tag (slug)"),
+        ("author" = Option<String>, Query, description = "Only articles with this author in the bylines (slug)"),
+        ("story" = Option<String>, Query, description = "Only articles following this running story (slug)"),
+        ("updated_since" = Option<String>, Query, description = "Only articles changed at or after this time (RFC 3339)"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 100 (default 20)"),
+        ("cursor" = Option<String>, Query, description = "`meta.next` of the previous page"),
+        ("formats" = Option<String>, Query, description = "`blocks`, `html` or both, comma-separated (default both)"),
+    ),
+    responses(
+        (status = 200, description = "Published articles, newest first", body = ArticleList),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 400, description = "A parameter is wrong; `field` names it", body = ErrorBody),
+        (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn list_articles(
     State(app): State<AppState>,
     _call: Call,
@@ -180,7 +195,7 @@ pub async fn list_articles(
         let ctx = Context::load(&app2, &t2, &refs, formats, false).await?;
         let next = if more { found.last().and_then(cursor_after) } else { None };
         let articles: Vec<_> = found.iter().map(|a| ctx.article(a, None)).collect();
-        Ok(json!({ "articles": articles, "meta": ListMeta { limit, next } }))
+        Ok(ArticleList { articles, meta: CursorMeta { limit, next } })
     })
     .await?;
     Ok(json_ok(&headers, StatusCode::OK, &body))
@@ -200,7 +215,7 @@ async fn one_article(
             return Ok(None);
         };
         let ctx = Context::load(&app2, &t, &[&a], formats, false).await?;
-        Ok(Some(json!({ "article": ctx.article(&a, None) })))
+        Ok(Some(ArticleEnvelope { article: ctx.article(&a, None) }))
     })
     .await?;
     match body {
@@ -210,6 +225,16 @@ async fn one_article(
 }
 
 /// `GET /api/content/articles/{id}`
+#[utoipa::path(get, path = "/api/content/articles/{id}", tag = "content", operation_id = "find_published_article",
+    params(("id" = i64, Path, description = "Article id"), ("formats" = Option<String>, Query, description = "`blocks`, `html` or both, comma-separated (default both)")),
+    responses(
+        (status = 200, description = "The article", body = ArticleEnvelope),
+        (status = 304, description = "Unchanged since the `ETag` sent"),
+        (status = 404, description = "No published article has this id", body = ErrorBody),
+        (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn find_article(
     State(app): State<AppState>,
     _call: Call,
@@ -233,6 +258,17 @@ pub async fn find_article(
 }
 
 /// `GET /api/content/articles/by-path?path=/world/2026/03/01/slug`
+#[utoipa::path(get, path = "/api/content/articles/by-path", tag = "content", operation_id = "find_published_article_by_path",
+    params(("path" = String, Query, description = "The article's path, e.g. `/world/2026/03/01/slug`"), ("formats" = Option<String>, Query, description = "`blocks`, `html` or both, comma-separated (default both)")),
+    responses(
+        (status = 200, description = "The article", body = ArticleEnvelope),
+        (status = 304, description = "Unchanged since the `ETag` sent"),
+        (status = 400, description = "No path given", body = ErrorBody),
+        (status = 404, description = "No published article has this path", body = ErrorBody),
+        (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn find_article_by_path(
     State(app): State<AppState>,
     _call: Call,
@@ -255,16 +291,11 @@ pub async fn find_article_by_path(
     one_article(&app, app.taxonomy(), &headers, formats, find).await
 }
 
-#[derive(Serialize)]
-struct ApiSection {
-    id: Id,
-    name: String,
-    slug: String,
-    description: String,
-    url: String,
-}
-
 /// `GET /api/content/sections`, in navigation order.
+#[utoipa::path(get, path = "/api/content/sections", tag = "content",
+    responses((status = 200, description = "Every section, in navigation order", body = SectionList), (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody)),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn list_sections(
     State(app): State<AppState>,
     _call: Call,
@@ -282,7 +313,7 @@ pub async fn list_sections(
             url: app.absolute(&format!("/{}", s.slug)),
         })
         .collect();
-    json_ok(&headers, StatusCode::OK, &json!({ "sections": sections }))
+    json_ok(&headers, StatusCode::OK, &SectionList { sections })
 }
 
 fn sorted<T, K: Ord>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> K) -> Vec<T> {
@@ -292,20 +323,30 @@ fn sorted<T, K: Ord>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> K) -> V
 }
 
 /// `GET /api/content/tags`, by name.
+#[utoipa::path(get, path = "/api/content/tags", tag = "content",
+    responses((status = 200, description = "Every tag, by name", body = TagList), (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody)),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn list_tags(State(app): State<AppState>, _call: Call, headers: HeaderMap) -> Response {
     let t = app.taxonomy();
     let tags = sorted(t.tags.values(), |x| x.name.to_lowercase());
-    let tags: Vec<_> = tags
+    let tags: Vec<ApiTag> = tags
         .into_iter()
-        .map(|x| {
-            json!({ "id": x.id, "name": x.name, "slug": x.slug,
-                    "url": app.absolute(&format!("/tag/{}", x.slug)) })
+        .map(|x| ApiTag {
+            id: x.id,
+            name: x.name.clone(),
+            slug: x.slug.clone(),
+            url: app.absolute(&format!("/tag/{}", x.slug)),
         })
         .collect();
-    json_ok(&headers, StatusCode::OK, &json!({ "tags": tags }))
+    json_ok(&headers, StatusCode::OK, &TagList { tags })
 }
 
 /// `GET /api/content/stories`, by name.
+#[utoipa::path(get, path = "/api/content/stories", tag = "content",
+    responses((status = 200, description = "Every running story, by name", body = StoryList), (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody)),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn list_stories(
     State(app): State<AppState>,
     _call: Call,
@@ -316,10 +357,14 @@ pub async fn list_stories(
         .into_iter()
         .map(|x| ApiRef { id: x.id, name: x.name.clone(), slug: x.slug.clone() })
         .collect();
-    json_ok(&headers, StatusCode::OK, &json!({ "stories": stories }))
+    json_ok(&headers, StatusCode::OK, &StoryList { stories })
 }
 
 /// `GET /api/content/authors`, by name.
+#[utoipa::path(get, path = "/api/content/authors", tag = "content",
+    responses((status = 200, description = "Every author, by name", body = AuthorList), (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody)),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn list_authors(
     State(app): State<AppState>,
     _call: Call,
@@ -332,21 +377,37 @@ pub async fn list_authors(
         Ok(db.media_by_ids(&photos).await?.into_iter().map(|m| (m.id, m)).collect())
     })
     .await?;
-    let authors: Vec<_> = sorted(t.authors.values(), |x| x.name.to_lowercase())
+    let authors: Vec<ApiAuthor> = sorted(t.authors.values(), |x| x.name.to_lowercase())
         .into_iter()
-        .map(|a| {
-            json!({
-                "id": a.id, "name": a.name, "slug": a.slug, "title": a.title, "bio": a.bio,
-                "url": app.absolute(&format!("/author/{}", a.slug)),
-                "photo": a.photo_media_id.and_then(|m| media.get(&m)).map(|m| views::media(&app, m)),
-            })
+        .map(|a| ApiAuthor {
+            id: a.id,
+            name: a.name.clone(),
+            slug: a.slug.clone(),
+            title: a.title.clone(),
+            bio: a.bio.clone(),
+            url: app.absolute(&format!("/author/{}", a.slug)),
+            photo: a.photo_media_id.and_then(|m| media.get(&m)).map(|m| views::media(&app, m)),
         })
         .collect();
-    Ok(json_ok(&headers, StatusCode::OK, &json!({ "authors": authors })))
+    Ok(json_ok(&headers, StatusCode::OK, &AuthorList { authors }))
 }
 
 /// `GET /api/content/search?q=…`: published articles matching the words,
 /// best first, `limit` at a time from `offset`.
+#[utoipa::path(get, path = "/api/content/search", tag = "content", operation_id = "search_articles",
+    params(
+        ("q" = String, Query, description = "The words to find"),
+        ("section" = Option<String>, Query, description = "Only this section (slug)"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 100 (default 20)"),
+        ("offset" = Option<i64>, Query, description = "Results to skip, 0 to 10000"),
+    ),
+    responses(
+        (status = 200, description = "Published articles matching every word, best first", body = SearchResults),
+        (status = 400, description = "No words, or a wrong parameter", body = ErrorBody),
+        (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn search(
     State(app): State<AppState>,
     _call: Call,
@@ -388,30 +449,34 @@ pub async fn search(
     let db = app.db.clone();
     let found = with_database(&app, async move { Ok(db.search(&sq).await?) }).await?;
     let strip = |s: &str| s.replace([newsdesk_db::MARK_START, newsdesk_db::MARK_END], "");
-    let results: Vec<_> = found
+    let results: Vec<ApiSearchHit> = found
         .items
         .iter()
-        .map(|h| {
-            json!({
-                "id": h.card.id,
-                "url": app.absolute(&h.card.path),
-                "path": h.card.path,
-                "headline": h.card.headlines.display,
-                "dek": h.card.dek,
-                "first_published_at": h.card.first_published_at,
-                "snippet": strip(&h.snippet),
-            })
+        .map(|h| ApiSearchHit {
+            id: h.card.id,
+            url: app.absolute(&h.card.path),
+            path: h.card.path.clone(),
+            headline: h.card.headlines.display.clone(),
+            dek: h.card.dek.clone(),
+            first_published_at: h.card.first_published_at,
+            snippet: strip(&h.snippet),
         })
         .collect();
-    let body = json!({
-        "results": results,
-        "meta": { "total": found.total, "limit": limit, "offset": offset },
-    });
+    let body = SearchResults { results, meta: OffsetMeta { total: found.total, limit, offset } };
     Ok(json_ok(&headers, StatusCode::OK, &body))
 }
 
 /// `GET /api/content/media/{id}`: a media item a published article (or an
 /// author's page) shows; others stay private.
+#[utoipa::path(get, path = "/api/content/media/{id}", tag = "content", operation_id = "find_published_media",
+    params(("id" = i64, Path, description = "Media id")),
+    responses(
+        (status = 200, description = "A media item a published page shows", body = MediaEnvelope),
+        (status = 404, description = "No such item, or none a reader can see", body = ErrorBody),
+        (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("key_header" = []), ("key_query" = []))
+)]
 pub async fn find_media(
     State(app): State<AppState>,
     _call: Call,
@@ -433,7 +498,7 @@ pub async fn find_media(
     .await?;
     match found {
         Some(m) => {
-            Ok(json_ok(&headers, StatusCode::OK, &json!({ "media": views::media(&app, &m) })))
+            Ok(json_ok(&headers, StatusCode::OK, &MediaEnvelope { media: views::media(&app, &m) }))
         }
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no published media item there")),
     }

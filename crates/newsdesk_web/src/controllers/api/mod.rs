@@ -32,6 +32,7 @@ use std::time::Instant;
 
 mod admin;
 mod content;
+mod openapi;
 pub mod views;
 
 /// Largest JSON body the Admin API reads.
@@ -61,11 +62,16 @@ pub fn routes() -> Router<AppState> {
         .merge(content)
         .route("/api/admin/me", get(admin::me))
         .route("/api/admin/articles", get(admin::list_articles).post(admin::create_article))
-        .route("/api/admin/articles/{id}", get(admin::find_article).put(admin::update_article))
+        .route("/api/admin/articles/{id}", get(admin::find_article).put(admin::save_article))
         .route("/api/admin/articles/{id}/revisions", get(admin::list_revisions))
         .route("/api/admin/articles/{id}/{step}", post(admin::change_status))
         .route("/api/admin/media", post(admin::upload_media))
-        .route("/api/admin/{kind}", post(admin::create_term))
+        .route("/api/admin/sections", post(admin::create_section))
+        .route("/api/admin/tags", post(admin::create_tag))
+        .route("/api/admin/stories", post(admin::create_story))
+        .route("/api/admin/authors", post(admin::create_author))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/docs", get(openapi::docs))
         .route("/api/{*rest}", any(unknown_endpoint))
         .route("/api", any(unknown_endpoint))
 }
@@ -75,8 +81,15 @@ pub async fn unknown_endpoint() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /api/docs")
 }
 
+/// Every error: `{"errors": […]}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong; several when several fields are wrong.
+    pub errors: Vec<ErrorItem>,
+}
+
 /// One problem in an error answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorItem {
     /// What is wrong, for people.
     pub detail: String,

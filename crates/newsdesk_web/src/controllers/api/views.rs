@@ -7,6 +7,7 @@ use newsdesk_content::{BodyContext, media_url, render_body};
 use newsdesk_core::{Article, Block, Byline, Correction, HeadlineSet, Id, Media, Source};
 use serde::Serialize;
 use std::collections::HashMap;
+use utoipa::ToSchema;
 
 /// Which representations of the body a client asked for (`formats=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +42,7 @@ impl Formats {
 }
 
 /// A section, tag, story or author as other resources name it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiRef {
     /// Id.
     pub id: Id,
@@ -52,7 +53,7 @@ pub struct ApiRef {
 }
 
 /// A credit line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiByline {
     /// The name as printed.
     pub name: String,
@@ -61,7 +62,7 @@ pub struct ApiByline {
 }
 
 /// A placed image.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiFigure {
     /// The media item.
     pub media_id: Id,
@@ -80,7 +81,7 @@ pub struct ApiFigure {
 }
 
 /// An article.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiArticle {
     /// Id.
     pub id: Id,
@@ -134,7 +135,7 @@ pub struct ApiArticle {
 }
 
 /// A media item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiMedia {
     /// Id.
     pub id: Id,
@@ -159,7 +160,7 @@ pub struct ApiMedia {
 }
 
 /// One rendition of a media item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiRendition {
     /// Absolute URL.
     pub url: String,
@@ -332,4 +333,249 @@ fn content_type(file: &str) -> &'static str {
         "gif" => "image/gif",
         _ => "image/jpeg",
     }
+}
+
+/// `{"article": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleEnvelope {
+    /// The article.
+    pub article: ApiArticle,
+}
+
+/// Where the next page starts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CursorMeta {
+    /// The page size.
+    pub limit: i64,
+    /// Pass as `cursor` (Content API) or `before` (Admin API) for the next
+    /// page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+/// `{"articles": […], "meta": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleList {
+    /// Newest first.
+    pub articles: Vec<ApiArticle>,
+    /// Paging.
+    pub meta: CursorMeta,
+}
+
+/// A section with its page's URL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiSection {
+    /// Id.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// What it covers.
+    pub description: String,
+    /// Its page.
+    pub url: String,
+}
+
+/// `{"sections": […]}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SectionList {
+    /// In navigation order.
+    pub sections: Vec<ApiSection>,
+}
+
+/// A tag with its page's URL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiTag {
+    /// Id.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Its page.
+    pub url: String,
+}
+
+/// `{"tags": […]}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagList {
+    /// By name.
+    pub tags: Vec<ApiTag>,
+}
+
+/// `{"stories": […]}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoryList {
+    /// By name.
+    pub stories: Vec<ApiRef>,
+}
+
+/// An author with their page and portrait.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiAuthor {
+    /// Id.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Biography.
+    pub bio: String,
+    /// Their page.
+    pub url: String,
+    /// Portrait.
+    pub photo: Option<ApiMedia>,
+}
+
+/// `{"authors": […]}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorList {
+    /// By name.
+    pub authors: Vec<ApiAuthor>,
+}
+
+/// One search result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiSearchHit {
+    /// Article id.
+    pub id: Id,
+    /// Absolute URL.
+    pub url: String,
+    /// Path.
+    pub path: String,
+    /// Headline.
+    pub headline: String,
+    /// Standfirst.
+    pub dek: String,
+    /// First publication.
+    pub first_published_at: DateTime<Utc>,
+    /// A passage around the words found.
+    pub snippet: String,
+}
+
+/// Offset paging of search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OffsetMeta {
+    /// Results in all.
+    pub total: i64,
+    /// Page size.
+    pub limit: i64,
+    /// Results skipped.
+    pub offset: i64,
+}
+
+/// `{"results": […], "meta": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    /// Best first.
+    pub results: Vec<ApiSearchHit>,
+    /// Paging.
+    pub meta: OffsetMeta,
+}
+
+/// `{"media": …}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MediaEnvelope {
+    /// The item.
+    pub media: ApiMedia,
+}
+
+/// An uploaded picture.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadResponse {
+    /// The library item.
+    pub media: ApiMedia,
+    /// Whether the same file was in the library already.
+    pub reused: bool,
+}
+
+/// The token's user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiUser {
+    /// Id.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Sign-in address.
+    pub email: String,
+    /// `contributor`, `author`, `editor`, `administrator` or `owner`.
+    pub role: &'static str,
+    /// The author profile the user writes as.
+    pub author_id: Option<Id>,
+}
+
+/// The token itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiToken {
+    /// Its number.
+    pub id: Id,
+    /// What it may reach.
+    pub scopes: Vec<&'static str>,
+}
+
+/// `GET /api/admin/me`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    /// The user the token acts as.
+    pub user: ApiUser,
+    /// The token.
+    pub token: ApiToken,
+}
+
+/// One line of the Admin API's article list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiDeskRow {
+    /// Id.
+    pub id: Id,
+    /// Display headline.
+    pub headline: String,
+    /// Status.
+    pub status: &'static str,
+    /// Section id.
+    pub section_id: Option<Id>,
+    /// Public path, once published.
+    pub path: Option<String>,
+    /// Last change readers were told of.
+    pub updated_at: DateTime<Utc>,
+    /// First publication.
+    pub first_published_at: Option<DateTime<Utc>>,
+    /// When it is scheduled.
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// Version.
+    pub version: i32,
+}
+
+/// `{"articles": […], "meta": …}` of the Admin API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeskList {
+    /// Newest first.
+    pub articles: Vec<ApiDeskRow>,
+    /// Paging (`next` is the `before` of the next page).
+    pub meta: CursorMeta,
+}
+
+/// One saved version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiRevision {
+    /// Version number.
+    pub version: i32,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// Why (`create`, `save`, `publish`, …).
+    pub reason: String,
+    /// Status after it.
+    pub status: String,
+    /// A note (a correction, a reason for sending back).
+    pub note: String,
+}
+
+/// `{"revisions": […]}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionList {
+    /// Newest first.
+    pub revisions: Vec<ApiRevision>,
 }
