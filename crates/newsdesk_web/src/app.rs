@@ -107,12 +107,18 @@ pub struct App {
     pub editor_script_url: String,
     /// The site's logo, fingerprinted (the back office's icon).
     pub logo_url: String,
+    /// The Content API's answers, dropped whenever readers could see a
+    /// change.
+    pub api_cache: Arc<PageCache>,
     /// Request budgets of API keys on this server.
     pub api_limits: crate::controllers::api::RateLimits,
     /// Values every template receives (navigation filled per render).
     site: SiteView,
     taxonomy: Arc<SharedTaxonomy>,
 }
+
+/// Content API answers kept in memory.
+pub const API_CACHE_ENTRIES: usize = 1000;
 
 /// Shared handle to the [`App`].
 pub type AppState = Arc<App>;
@@ -142,11 +148,11 @@ impl App {
         // The follower's statements are not the requests': a counter of
         // its own keeps "queries per page" honest.
         let background = db.with_own_counter();
-        let sink = Arc::new(crate::events::CacheSink::new(
-            background.clone(),
-            cache.clone(),
-            taxonomy.clone(),
-        ));
+        let api_cache = Arc::new(PageCache::new(API_CACHE_ENTRIES));
+        let sink = Arc::new(
+            crate::events::CacheSink::new(background.clone(), cache.clone(), taxonomy.clone())
+                .with_api_cache(api_cache.clone()),
+        );
         let newsroom = Arc::new(
             Newsroom::new(db.clone(), tz)
                 .with_library(media_library(&config))
@@ -194,6 +200,7 @@ impl App {
         ));
         Ok(App {
             api_limits: Default::default(),
+            api_cache,
             gate,
             admin_stylesheet_url,
             admin_script_url,

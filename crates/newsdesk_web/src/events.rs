@@ -83,12 +83,21 @@ pub struct CacheSink {
     db: Database,
     cache: Arc<PageCache>,
     taxonomy: Arc<SharedTaxonomy>,
+    api: Option<Arc<PageCache>>,
 }
 
 impl CacheSink {
     /// A sink over these caches.
     pub fn new(db: Database, cache: Arc<PageCache>, taxonomy: Arc<SharedTaxonomy>) -> CacheSink {
-        CacheSink { db, cache, taxonomy }
+        CacheSink { db, cache, taxonomy, api: None }
+    }
+
+    /// Also drops the Content API's answers whenever readers could see a
+    /// change (they list across sections, tags and authors, so any such
+    /// change may touch any of them).
+    pub fn with_api_cache(mut self, api: Arc<PageCache>) -> CacheSink {
+        self.api = Some(api);
+        self
     }
 
     /// Reloads the taxonomy and drops every page (navigation appears on
@@ -113,6 +122,11 @@ impl EventSink for CacheSink {
     fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             let inv = invalidation(events);
+            if let Some(api) = &self.api
+                && (inv.everything || inv.reload_taxonomy || !inv.keys.is_empty())
+            {
+                api.clear();
+            }
             // Pages go first, so even when the taxonomy cannot be read the
             // cache shows nothing stale; the events come back for the rest.
             if inv.everything {

@@ -1016,3 +1016,37 @@ db_test!(every_user_makes_and_revokes_tokens_in_the_back_office, |t: TestDb| asy
     );
     app.stop().await
 });
+
+db_test!(content_answers_are_kept_until_readers_could_see_a_change, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let key = content_key(&app).await?;
+    let ed = token(&app, "ed@example.com", Role::Editor, true, "").await?;
+    let world = section_id(&app, "world").await?;
+    let (_, first) = get(&app, "/api/content/articles?limit=5", &key).await?;
+    assert_eq!(app.app.api_cache.len(), 1, "kept");
+    // The same answer, whichever key asks and in whatever order the
+    // parameters come.
+    let other = content_key(&app).await?;
+    let (_, again) = get(&app, "/api/content/articles?limit=5", &other).await?;
+    assert_eq!(again, first);
+    assert_eq!(app.app.api_cache.len(), 1);
+    // A draft changes nothing readers see: the answer stays.
+    let (_, v) = post(
+        &app,
+        "/api/admin/articles",
+        &ed,
+        &json!({ "article": {
+        "headlines": { "display": "Fresh news" }, "section_id": world, "body_markdown": "Now." } }),
+    )
+    .await?;
+    let id = v["article"]["id"].as_i64().unwrap_or_default();
+    app.settle().await?;
+    assert_eq!(app.app.api_cache.len(), 1, "a draft keeps the answers");
+    // Publishing drops them: the next list starts with the new article.
+    post(&app, &format!("/api/admin/articles/{id}/publish"), &ed, &json!({})).await?;
+    app.settle().await?;
+    assert_eq!(app.app.api_cache.len(), 0);
+    let (_, v) = get(&app, "/api/content/articles?limit=5", &key).await?;
+    assert_eq!(ids(&v, "articles")[0], id);
+    app.stop().await
+});

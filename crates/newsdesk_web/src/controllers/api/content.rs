@@ -6,7 +6,8 @@ use super::views::{
     SectionList, StoryList, TagList,
 };
 use super::{ApiError, Call, ErrorBody, json_ok, path_id, query};
-use crate::app::{AppState, Taxonomy};
+use crate::app::AppState;
+use crate::cache::CachedPage;
 use crate::controllers::site::with_database;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use newsdesk_core::{Article, Id};
 use newsdesk_db::{ContentQuery, SearchQuery};
+use serde::Serialize;
 use std::collections::HashMap;
 
 /// Most items a list answers at once.
@@ -41,6 +43,50 @@ pub async fn preflight() -> Response {
     );
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     res
+}
+
+/// `Cache-Control` of Content API answers: clients keep them and ask again
+/// with `If-None-Match`.
+const API_CACHE_CONTROL: &str = "private, no-cache";
+
+/// The API cache's key for a request: its path and its parameters in order,
+/// without the key (every key gets the same published content).
+fn cache_key(uri: &Uri, params: &HashMap<String, String>) -> String {
+    let mut p: Vec<(&String, &String)> = params.iter().filter(|(k, _)| *k != "key").collect();
+    p.sort();
+    let query = serde_urlencoded::to_string(&p).unwrap_or_default();
+    format!("{}?{query}", uri.path())
+}
+
+/// The cached answer for `key`, if any.
+fn hit(app: &AppState, key: &str, headers: &HeaderMap) -> Option<Response> {
+    app.api_cache.get(key).map(|page| page.respond(headers, false))
+}
+
+/// Serializes `v`, keeps it for the next request, and answers with it
+/// (304 when the client's copy is current). `generation` is the cache's,
+/// taken before the data was read.
+fn answer<T: Serialize>(
+    app: &AppState,
+    key: String,
+    generation: u64,
+    headers: &HeaderMap,
+    v: &T,
+) -> Result<Response, ApiError> {
+    let body = serde_json::to_string(v).map_err(|e| {
+        tracing::error!(error = %e, "an API answer did not serialize");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    })?;
+    let page = std::sync::Arc::new(CachedPage::new(
+        StatusCode::OK,
+        "application/json",
+        API_CACHE_CONTROL,
+        body,
+        None,
+        Vec::new(),
+    ));
+    app.api_cache.insert(key, page.clone(), generation);
+    Ok(page.respond(headers, false))
 }
 
 /// Checks that `params` holds only `known` names (and `key`).
@@ -185,6 +231,11 @@ pub async fn list_articles(
         after,
         limit: limit + 1,
     };
+    let key = cache_key(&uri, &params);
+    if let Some(res) = hit(&app, &key, &headers) {
+        return Ok(res);
+    }
+    let generation = app.api_cache.generation();
     let app2 = app.clone();
     let t2 = t.clone();
     let body = with_database(&app, async move {
@@ -198,17 +249,22 @@ pub async fn list_articles(
         Ok(ArticleList { articles, meta: CursorMeta { limit, next } })
     })
     .await?;
-    Ok(json_ok(&headers, StatusCode::OK, &body))
+    answer(&app, key, generation, &headers, &body)
 }
 
 /// One published article, or 404.
 async fn one_article(
     app: &AppState,
-    t: std::sync::Arc<Taxonomy>,
+    key: String,
     headers: &HeaderMap,
     formats: Formats,
     find: impl Future<Output = newsdesk_db::Result<Option<Article>>> + Send + 'static,
 ) -> Result<Response, ApiError> {
+    if let Some(res) = hit(app, &key, headers) {
+        return Ok(res);
+    }
+    let generation = app.api_cache.generation();
+    let t = app.taxonomy();
     let app2 = app.clone();
     let body = with_database(app, async move {
         let Some(a) = find.await?.filter(|a| a.status.is_public()) else {
@@ -219,7 +275,7 @@ async fn one_article(
     })
     .await?;
     match body {
-        Some(b) => Ok(json_ok(headers, StatusCode::OK, &b)),
+        Some(b) => answer(app, key, generation, headers, &b),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no published article there")),
     }
 }
@@ -254,7 +310,7 @@ pub async fn find_article(
             Err(e) => Err(e),
         }
     };
-    one_article(&app, app.taxonomy(), &headers, formats, find).await
+    one_article(&app, cache_key(&uri, &params), &headers, formats, find).await
 }
 
 /// `GET /api/content/articles/by-path?path=/world/2026/03/01/slug`
@@ -288,7 +344,7 @@ pub async fn find_article_by_path(
     let path = path.trim_end_matches('/').to_owned();
     let db = app.db.clone();
     let find = async move { db.find_article_by_path(&path).await };
-    one_article(&app, app.taxonomy(), &headers, formats, find).await
+    one_article(&app, cache_key(&uri, &params), &headers, formats, find).await
 }
 
 /// `GET /api/content/sections`, in navigation order.
@@ -300,7 +356,9 @@ pub async fn list_sections(
     State(app): State<AppState>,
     _call: Call,
     headers: HeaderMap,
-) -> Response {
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    only(&query(&uri)?, &[])?;
     let t = app.taxonomy();
     let sections: Vec<ApiSection> = t
         .sections
@@ -313,7 +371,7 @@ pub async fn list_sections(
             url: app.absolute(&format!("/{}", s.slug)),
         })
         .collect();
-    json_ok(&headers, StatusCode::OK, &SectionList { sections })
+    Ok(json_ok(&headers, StatusCode::OK, &SectionList { sections }))
 }
 
 fn sorted<T, K: Ord>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> K) -> Vec<T> {
@@ -327,7 +385,13 @@ fn sorted<T, K: Ord>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> K) -> V
     responses((status = 200, description = "Every tag, by name", body = TagList), (status = 401, description = "No key, or one that is unknown, revoked or expired", body = ErrorBody), (status = 429, description = "The key's budget for this minute is spent; `Retry-After` says when to come back", body = ErrorBody)),
     security(("bearer" = []), ("key_header" = []), ("key_query" = []))
 )]
-pub async fn list_tags(State(app): State<AppState>, _call: Call, headers: HeaderMap) -> Response {
+pub async fn list_tags(
+    State(app): State<AppState>,
+    _call: Call,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    only(&query(&uri)?, &[])?;
     let t = app.taxonomy();
     let tags = sorted(t.tags.values(), |x| x.name.to_lowercase());
     let tags: Vec<ApiTag> = tags
@@ -339,7 +403,7 @@ pub async fn list_tags(State(app): State<AppState>, _call: Call, headers: Header
             url: app.absolute(&format!("/tag/{}", x.slug)),
         })
         .collect();
-    json_ok(&headers, StatusCode::OK, &TagList { tags })
+    Ok(json_ok(&headers, StatusCode::OK, &TagList { tags }))
 }
 
 /// `GET /api/content/stories`, by name.
@@ -351,13 +415,15 @@ pub async fn list_stories(
     State(app): State<AppState>,
     _call: Call,
     headers: HeaderMap,
-) -> Response {
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    only(&query(&uri)?, &[])?;
     let t = app.taxonomy();
     let stories: Vec<ApiRef> = sorted(t.stories.values(), |x| x.name.to_lowercase())
         .into_iter()
         .map(|x| ApiRef { id: x.id, name: x.name.clone(), slug: x.slug.clone() })
         .collect();
-    json_ok(&headers, StatusCode::OK, &StoryList { stories })
+    Ok(json_ok(&headers, StatusCode::OK, &StoryList { stories }))
 }
 
 /// `GET /api/content/authors`, by name.
@@ -369,7 +435,9 @@ pub async fn list_authors(
     State(app): State<AppState>,
     _call: Call,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
+    only(&query(&uri)?, &[])?;
     let t = app.taxonomy();
     let photos: Vec<Id> = t.authors.values().filter_map(|a| a.photo_media_id).collect();
     let db = app.db.clone();
@@ -446,6 +514,11 @@ pub async fn search(
         limit,
         offset,
     };
+    let key = cache_key(&uri, &params);
+    if let Some(res) = hit(&app, &key, &headers) {
+        return Ok(res);
+    }
+    let generation = app.api_cache.generation();
     let db = app.db.clone();
     let found = with_database(&app, async move { Ok(db.search(&sq).await?) }).await?;
     let strip = |s: &str| s.replace([newsdesk_db::MARK_START, newsdesk_db::MARK_END], "");
@@ -463,7 +536,7 @@ pub async fn search(
         })
         .collect();
     let body = SearchResults { results, meta: OffsetMeta { total: found.total, limit, offset } };
-    Ok(json_ok(&headers, StatusCode::OK, &body))
+    answer(&app, key, generation, &headers, &body)
 }
 
 /// `GET /api/content/media/{id}`: a media item a published article (or an
