@@ -926,6 +926,9 @@ async fn token(config: &Config, action: TokenAction) -> anyhow::Result<()> {
                 .find_user_by_email(&e)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no account with the address {e}"))?;
+            if expires_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+                anyhow::bail!("--expires-days takes 1 to 3650 days");
+            }
             let expires =
                 expires_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
             let made = newsroom

@@ -211,7 +211,11 @@ impl Newsroom {
         if expires_at.is_some_and(|t| t <= Utc::now()) {
             return Err(invalid("expires_at", "the expiry is in the past"));
         }
-        let row = self.db().begin().await?.find_user(user_id).await?;
+        let row = self
+            .db()
+            .find_user_by_id(user_id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: format!("user {user_id}") })?;
         if row.disabled_at.is_some() {
             return Err(Error::Refused(format!("the account of {} is disabled", row.name)));
         }
@@ -271,6 +275,27 @@ impl Newsroom {
         Ok(())
     }
 
+    /// Revokes the admin token `secret` because it was sent where it may
+    /// have been recorded (an address); whether there was one to revoke.
+    pub async fn revoke_leaked(&self, secret: &str, from: &Origin) -> Result<bool> {
+        if !secret.starts_with("nda_") || secret.len() > 200 {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let Some(key) = self.db().live_api_key(&token_hash(secret), now).await? else {
+            return Ok(false);
+        };
+        let mut tx = self.db().begin().await?;
+        if tx.revoke_api_key(key.id, now).await? {
+            let system = Actor::system("api");
+            let subject = format!("key {}", key.id);
+            let why = "sent in an address, where logs keep it";
+            tx.audit(&audit_entry(&system, "key_revoked", &subject, why, from)).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Who presented `secret`, if it is a live key or token of an enabled
     /// account.
     pub async fn caller(&self, secret: &str) -> Result<Option<Caller>> {
@@ -282,12 +307,21 @@ impl Newsroom {
             return Ok(None);
         };
         if key.last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
-            self.db().touch_api_key(key.id, now).await?;
+            // Best effort and off the request: a busy database must not
+            // fail the call it only keeps statistics for.
+            let db = self.db().clone();
+            tokio::spawn(async move {
+                if let Err(e) = db.touch_api_key(key.id, now).await {
+                    tracing::debug!(error = %e, "could not note a key's use");
+                }
+            });
         }
         match (key.kind.as_str(), key.user_id) {
             ("content", _) => Ok(Some(Caller::Content { key_id: key.id })),
             ("admin", Some(user_id)) => {
-                let row = self.db().begin().await?.find_user(user_id).await?;
+                let Some(row) = self.db().find_user_by_id(user_id).await? else {
+                    return Ok(None);
+                };
                 if row.disabled_at.is_some() {
                     return Ok(None);
                 }
@@ -374,24 +408,28 @@ impl Newsroom {
     }
 
     /// Queues a `ping` delivery to a webhook, to check the receiver.
-    pub async fn send_test_delivery(&self, actor: &Actor, id: Id) -> Result<Id> {
+    pub async fn send_test_delivery(&self, actor: &Actor, id: Id, from: &Origin) -> Result<Id> {
         authorize(actor, Action::EditSettings, &[])?;
         let hook = self.db().webhook(id).await?;
         let mut tx = self.db().begin().await?;
         let delivery =
             queue_delivery(&mut tx, &hook, "ping", json!({ "webhook": { "id": hook.id } })).await?;
+        tx.audit(&audit_entry(actor, "webhook_tested", &format!("webhook {id}"), "", from)).await?;
         let done = tx.commit().await?;
         self.signals().committed(&done);
         Ok(delivery)
     }
 
     /// Sends a delivery again (its id stays, so receivers can tell).
-    pub async fn redeliver(&self, actor: &Actor, delivery_id: Id) -> Result<()> {
+    pub async fn redeliver(&self, actor: &Actor, delivery_id: Id, from: &Origin) -> Result<()> {
         authorize(actor, Action::EditSettings, &[])?;
-        self.db().delivery(delivery_id).await?;
+        let d = self.db().delivery(delivery_id).await?;
         let mut tx = self.db().begin().await?;
         tx.enqueue_job(&Job::WebhookDeliver { delivery_id, again: true }.to_new(Utc::now()))
             .await?;
+        let subject = format!("webhook {}", d.webhook_id);
+        let detail = format!("delivery {delivery_id}");
+        tx.audit(&audit_entry(actor, "webhook_redelivered", &subject, &detail, from)).await?;
         let done = tx.commit().await?;
         self.signals().committed(&done);
         Ok(())
@@ -410,9 +448,16 @@ impl Newsroom {
         }
         let hook = self.db().webhook(d.webhook_id).await?;
         if hook.disabled_at.is_some() {
+            let why = "not sent: the webhook is switched off";
+            self.db().record_delivery_try(d.id, None, why, Utc::now()).await?;
             return Ok(());
         }
-        let outcome = post(&self.webhook_policy, &hook, &d).await;
+        let policy = &self.webhook_policy;
+        // One deadline for the whole try, name lookup included.
+        let outcome = match tokio::time::timeout(policy.timeout, post(policy, &hook, &d)).await {
+            Ok(o) => o,
+            Err(_) => Err(format!("no answer within {} s", policy.timeout.as_secs())),
+        };
         let (status, error) = match &outcome {
             Ok(s) if (200..300).contains(s) => (Some(i32::from(*s)), String::new()),
             Ok(s) => (Some(i32::from(*s)), format!("the receiver answered {s}")),
@@ -517,9 +562,7 @@ pub fn sign(secret: &str, t: i64, body: &str) -> String {
     mac.update(t.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    let tag = mac.finalize().into_bytes();
-    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={t},v1={hex}")
+    format!("t={t},v1={}", crate::sessions::hex(&mac.finalize().into_bytes()))
 }
 
 /// Whether a webhook may reach `ip` when internal addresses are not
@@ -538,6 +581,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || o[0] == 0
                 || (o[0] == 100 && (64..128).contains(&o[1]))
                 || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 192 && o[1] == 88 && o[2] == 99)
                 || (o[0] == 198 && (18..20).contains(&o[1]))
                 || o[0] >= 240)
         }
@@ -546,15 +590,35 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || (s[0] == 0x64 && s[1] == 0xff9b))
+            // IPv4-compatible addresses (`::a.b.c.d`) carry an IPv4 one.
+            if s[..6].iter().all(|x| *x == 0) && !v6.is_loopback() && !v6.is_unspecified() {
+                let [a, b] = s[6].to_be_bytes();
+                let [c, d] = s[7].to_be_bytes();
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            // Only global unicast (2000::/3), less the ranges inside it
+            // that reach other networks' insides: documentation, Teredo,
+            // 6to4, and NAT64 prefixes.
+            (s[0] & 0xe000) == 0x2000
+                && !(s[0] == 0x2001 && s[1] == 0x0db8)
+                && !(s[0] == 0x2001 && s[1] == 0)
+                && s[0] != 0x2002
+                && !(s[0] == 0x64 && s[1] == 0xff9b)
+                && !v6.is_multicast()
         }
     }
+}
+
+/// Makes rustls (with the ring provider) the process's TLS for HTTP
+/// clients; once, before the first client is built. Every process that
+/// builds a `reqwest` client calls it (the feature that lets Newsdesk pick
+/// the provider makes a client without one refuse to start).
+pub fn install_tls() {
+    static TLS: std::sync::Once = std::sync::Once::new();
+    TLS.call_once(|| {
+        // Another part of the process may have installed one already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// One try: resolves the host, checks every address, connects to the one
@@ -583,11 +647,14 @@ async fn post(
         && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip()))
     {
         return Err(format!(
-            "{host} resolves to {}, an internal address; allow it with [webhooks] allow_private = true",
+            "{host} resolves to {}, an internal address; allow it with webhooks_allow_private = true under [api]",
             bad.ip()
         ));
     }
+    install_tls();
     let client = reqwest::Client::builder()
+        // A proxy would look the name up again and defeat the check above.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(policy.timeout)
         .resolve(bare, addr)
@@ -637,6 +704,14 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::7f00:1",
+            "fec0::1",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "192.88.99.1",
+            "ff02::1",
         ] {
             let ip: IpAddr = ip.parse().expect("a valid address");
             assert!(!is_public(ip), "{ip}");

@@ -12,6 +12,7 @@ use std::fmt;
 /// variant falls back to it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HeadlineSet {
     /// The headline on the article page.
     pub display: String,
@@ -56,7 +57,7 @@ impl HeadlineSet {
 /// One credit line on an article, in the order shown.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Byline {
     /// A staff member or contributor with an author page.
     Author {
@@ -74,6 +75,7 @@ pub enum Byline {
 /// about it. Empty fields fall back to the media item's own.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Figure {
     /// The media item shown.
     pub media_id: Id,
@@ -149,6 +151,7 @@ impl SourceKind {
 /// Who reported or said what in an article.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Source {
     /// The source's name ("Reuters", "Ministry of Foreign Affairs", "a senior
     /// official").
@@ -165,6 +168,7 @@ pub struct Source {
 /// A public correction note.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Correction {
     /// When the correction was made.
     pub at: DateTime<Utc>,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// A span of inline text with its marks.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Inline {
     /// Plain text.
     Text {
@@ -67,6 +67,7 @@ impl Inline {
 /// One dated entry of a timeline.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimelineEntry {
     /// The day the event happened.
     pub date: NaiveDate,
@@ -80,7 +81,7 @@ pub struct TimelineEntry {
 /// One block of an article body.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Block {
     /// A paragraph of inline content.
     Paragraph {

@@ -447,3 +447,123 @@ pub mod photos {
         out
     }
 }
+
+/// Hostile strings in classes: script elements, event handlers, script
+/// and data URLs, SVG and MathML, frames and `srcdoc`, CSS, broken and
+/// mutating markup, breakouts from attributes, JSON and templates, and
+/// Markdown links. Each would run `alert(1)` if it ever became markup.
+/// Every writer's tests (the back office's forms and editor, the APIs) put
+/// them in the fields they take; every output must show them as text.
+pub fn xss_corpus() -> Vec<String> {
+    let p = "alert(1)";
+    let mut v: Vec<String> = [
+        "<script>§</script>",
+        "<SCRIPT>§</SCRIPT>",
+        "<script src=//x.test/x.js></script>",
+        "<script>/*</script>*/§</script>",
+        "\"><script>§</script>",
+        "'><script>§</script>",
+        "</textarea><script>§</script>",
+        "</title><script>§</script>",
+        "</script><script>§</script>",
+        "<scr<script>ipt>§</scr</script>ipt>",
+        "<script type=module>§</script>",
+        "<svg><script>§</script></svg>",
+        "<svg><animate onbegin=§ attributeName=x dur=1s>",
+        "<svg><a xlink:href=\"javascript:§\"><text y=20>x</text></a></svg>",
+        "<svg><foreignObject><img src=x onerror=§></foreignObject></svg>",
+        "<svg><set attributeName=onload to=§>",
+        "<math><mtext><table><mglyph><style><img src=x onerror=§>",
+        "<math href=\"javascript:§\">x</math>",
+        "<math><maction actiontype=statusline xlink:href=javascript:§>x</maction></math>",
+        "<iframe srcdoc=\"<script>parent.§</script>\"></iframe>",
+        "<iframe src=\"javascript:§\"></iframe>",
+        "<object data=\"javascript:§\"></object>",
+        "<embed src=\"javascript:§\">",
+        "<base href=\"javascript:/\">",
+        "<meta http-equiv=\"refresh\" content=\"0;url=javascript:§\">",
+        "<form action=\"javascript:§\"><button>x</button></form>",
+        "<button formaction=\"javascript:§\">x</button>",
+        "<isindex action=javascript:§ type=submit>",
+        "<style>@import 'javascript:§';</style>",
+        "<div style=\"background:url(javascript:§)\">x</div>",
+        "<div style=\"width:expression(§)\">x</div>",
+        "<link rel=stylesheet href=\"javascript:§\">",
+        "<style>*{x:expression(§)}</style>",
+        "<img src=\"x",
+        "<<img src=x onerror=§>>",
+        "<img src=x onerror=§//",
+        "<img/src=x/onerror=§>",
+        "<img src=x onerror=\"§\"",
+        "<noscript><p title=\"</noscript><img src=x onerror=§>\">",
+        "<!--<img src=x onerror=§>-->",
+        "<![CDATA[<img src=x onerror=§>]]>",
+        "<a href=x onmouseover=§>x</a>",
+        "<a href=\"javascript:§\">x</a>",
+        "<a href=\"JaVaScRiPt:§\">x</a>",
+        "<a href=\"java\tscript:§\">x</a>",
+        "<a href=\"&#106;avascript:§\">x</a>",
+        "<a href=\"javascript&colon;§\">x</a>",
+        "<a href=\"data:text/html,<script>§</script>\">x</a>",
+        "<a href=\"vbscript:msgbox(1)\">x</a>",
+        "\" onfocus=\"§\" autofocus=\"",
+        "' onfocus='§' autofocus='",
+        "\"><img src=x onerror=§>",
+        "</script><img src=x onerror=§>",
+        "\\u003cscript\\u003eP\\u003c/script\\u003e",
+        "\"};§;//",
+        "';§;//",
+        "${§}",
+        "{{§}}",
+        "{% raw %}<img src=x onerror=§>{% endraw %}",
+        "[x](javascript:§)",
+        "[x](JAVASCRIPT:§)",
+        "[x](data:text/html,<script>§</script>)",
+        "![x](javascript:§)",
+        "<javascript:§>",
+        "[x]( javascript:§)",
+        "[x](java%0ascript:§)",
+        "[x](//evil.test)",
+        "&lt;script&gt;§&lt;/script&gt;",
+        "&#60;script&#62;§&#60;/script&#62;",
+        "<scri\u{0}pt>§</script>",
+        "\u{202e}<script>§</script>",
+        "<template><script>§</script></template>",
+        "<xmp><script>§</script></xmp>",
+        "<plaintext><script>§</script>",
+        "<listing>&lt;img src=x onerror=§&gt;</listing>",
+    ]
+    .iter()
+    .map(|s| s.replace('§', p))
+    .collect();
+    // Event handlers on the elements that fire them by themselves.
+    let tags = [
+        "img src=x",
+        "svg",
+        "body",
+        "iframe",
+        "video src=x",
+        "audio src=x",
+        "details open",
+        "input autofocus",
+        "select autofocus",
+        "textarea autofocus",
+        "marquee",
+        "object data=x",
+        "image src=x",
+        "style",
+        "div",
+        "a href=#",
+        "button autofocus",
+        "embed src=x",
+        "keygen autofocus",
+        "frameset",
+    ];
+    let events = ["onerror", "onload", "onfocus", "ontoggle"];
+    for t in tags {
+        for e in events {
+            v.push(format!("<{t} {e}={p}>"));
+        }
+    }
+    v
+}

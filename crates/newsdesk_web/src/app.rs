@@ -117,8 +117,12 @@ pub struct App {
     taxonomy: Arc<SharedTaxonomy>,
 }
 
-/// Content API answers kept in memory.
-pub const API_CACHE_ENTRIES: usize = 1000;
+/// Content API answers kept in memory (each at most
+/// [`API_CACHE_MAX_BYTES`], so at most 64 MiB in all).
+pub const API_CACHE_ENTRIES: usize = 256;
+
+/// The largest Content API answer kept; larger ones are built each time.
+pub const API_CACHE_MAX_BYTES: usize = 256 * 1024;
 
 /// Shared handle to the [`App`].
 pub type AppState = Arc<App>;
@@ -284,7 +288,7 @@ fn section_links(t: &Taxonomy) -> Vec<Link> {
 pub fn webhook_policy(config: &Config) -> newsdesk_app::integrations::WebhookPolicy {
     newsdesk_app::integrations::WebhookPolicy {
         allow_private: config.api.webhooks_allow_private,
-        timeout: std::time::Duration::from_secs(config.api.webhook_timeout_seconds.clamp(1, 120)),
+        timeout: std::time::Duration::from_secs(config.api.webhook_timeout_seconds.clamp(1, 60)),
     }
 }
 

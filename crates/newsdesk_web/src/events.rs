@@ -114,7 +114,15 @@ impl CacheSink {
             }
         };
         self.cache.clear();
+        // Answers built while the old taxonomy was still in memory go too.
+        self.clear_api();
         ok
+    }
+
+    fn clear_api(&self) {
+        if let Some(api) = &self.api {
+            api.clear();
+        }
     }
 }
 
@@ -122,10 +130,9 @@ impl EventSink for CacheSink {
     fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             let inv = invalidation(events);
-            if let Some(api) = &self.api
-                && (inv.everything || inv.reload_taxonomy || !inv.keys.is_empty())
-            {
-                api.clear();
+            let api_too = inv.everything || inv.reload_taxonomy || !inv.keys.is_empty();
+            if api_too {
+                self.clear_api();
             }
             // Pages go first, so even when the taxonomy cannot be read the
             // cache shows nothing stale; the events come back for the rest.
@@ -140,6 +147,7 @@ impl EventSink for CacheSink {
 
     fn reset(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {
+            // Missed events: drop everything (reloading does).
             self.reload_taxonomy().await;
         })
     }

@@ -34,6 +34,19 @@ pub async fn error_pages(State(app): State<AppState>, req: Request, next: Next) 
             store_ok: false,
             detail: "method not allowed".into(),
         },
+        // Under /api/, a refusal by the framework itself (a path that is
+        // not valid UTF-8, say) answers in the API's envelope too.
+        None if api
+            && (res.status().is_client_error() || res.status().is_server_error())
+            && res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_none_or(|v| !v.as_bytes().starts_with(b"application/json")) =>
+        {
+            let status = res.status();
+            let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
+            return json_error(status, &detail);
+        }
         None => return res,
     };
     let allow = res.headers().get(header::ALLOW).cloned();

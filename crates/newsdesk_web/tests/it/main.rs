@@ -57,6 +57,7 @@ impl TestApp {
         let server = tokio::spawn(newsdesk_web::serve(app.clone(), listener, async move {
             let _ = rx.await;
         }));
+        newsdesk_app::integrations::install_tls();
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(TestApp { t, app, base, client, ids, shutdown: Some(tx), server: Some(server) })

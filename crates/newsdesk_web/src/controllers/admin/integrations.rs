@@ -1,7 +1,9 @@
 //! `/admin/integrations`: API tokens (every user makes and revokes their
 //! own), content keys and webhooks (administrators), and each webhook's
-//! delivery log with "send test" and "redeliver". A secret is shown once,
-//! on the page that answers its creation.
+//! delivery log with "send test" and "redeliver". A key's secret is shown
+//! once, on the page that answers its creation; a webhook's signing secret
+//! is shown to administrators on the webhook's page (receivers need it to
+//! check signatures).
 
 use super::{AdminPage, Posted, field, page, posted, refusal, see_other, signed_in_for};
 use crate::app::AppState;
@@ -309,6 +311,7 @@ struct WebhookPage {
     events: String,
     secret: String,
     enabled: bool,
+    choices: Vec<Choice>,
     deliveries: Vec<DeliveryView>,
 }
 
@@ -329,6 +332,10 @@ async fn webhook_page(
         page: AdminPage::new(app, &format!("Webhook: {}", h.name)).signed_in(s),
         id,
         enabled: h.disabled_at.is_none(),
+        choices: WEBHOOK_EVENTS
+            .iter()
+            .map(|e| Choice { value: e, checked: h.events.split(',').any(|x| x.trim() == *e) })
+            .collect(),
         events: h.events.replace(',', ", "),
         name: h.name,
         url: h.url,
@@ -342,6 +349,8 @@ async fn webhook_page(
                 status: d.status.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
                 delivered: if d.delivered_at.is_some() {
                     when(d.delivered_at)
+                } else if d.attempts >= newsdesk_app::integrations::WEBHOOK_ATTEMPTS {
+                    "given up".into()
                 } else if d.attempts == 0 {
                     "waiting".into()
                 } else {
@@ -374,6 +383,7 @@ async fn show_webhook(
         "test" => Some("A test delivery is on its way; reload to see the answer.".to_owned()),
         "redeliver" => Some("Sent again; reload to see the answer.".to_owned()),
         "on" => Some("Switched on.".to_owned()),
+        "change" => Some("Saved.".to_owned()),
         "off" => Some("Switched off: nothing is sent until it is on again.".to_owned()),
         _ => None,
     };
@@ -395,13 +405,19 @@ async fn change_webhook(
     let n = &app.newsroom;
     let what = field(&fields, "do");
     let done = match what {
-        "test" => n.send_test_delivery(&actor, id).await.map(|_| ()),
+        "test" => n.send_test_delivery(&actor, id, &from).await.map(|_| ()),
         "on" => n.set_webhook_enabled(&actor, id, true, &from).await,
         "off" => n.set_webhook_enabled(&actor, id, false, &from).await,
         "delete" => n.delete_webhook(&actor, id, &from).await,
+        "change" => {
+            let events: Vec<String> =
+                fields.iter().filter(|(k, _)| k == "event").map(|(_, v)| v.clone()).collect();
+            let (name, url) = (field(&fields, "name"), field(&fields, "url"));
+            n.update_webhook(&actor, id, name, url, &events, &from).await
+        }
         "redeliver" => match field(&fields, "delivery").parse::<Id>() {
             Ok(d) if app.db.delivery(d).await.is_ok_and(|x| x.webhook_id == id) => {
-                n.redeliver(&actor, d).await
+                n.redeliver(&actor, d, &from).await
             }
             _ => return Err(AppError::NotFound),
         },

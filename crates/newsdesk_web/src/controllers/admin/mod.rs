@@ -291,7 +291,7 @@ fn set_cookie(
 }
 
 /// Where the request came from, for sessions and the audit log.
-fn origin_of(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>) -> Origin {
+pub(crate) fn origin_of(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>) -> Origin {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

@@ -7,12 +7,12 @@ use super::views::{
     RevisionList, UploadResponse,
 };
 use super::views::{Context, Formats};
-use super::{ApiError, Call, ErrorBody, json_ok, parse_json, path_id, query};
+use super::{ApiError, Call, ErrorBody, json_ok, json_write, parse_json, path_id, query};
 use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use newsdesk_app::integrations::Scope;
 use newsdesk_app::media::Upload;
@@ -69,7 +69,7 @@ fn sees_all(actor: &Actor) -> bool {
         ("tag" = Option<i64>, Query, description = "Tag id"),
         ("q" = Option<String>, Query, description = "Words in the headline or slug"),
         ("limit" = Option<i64>, Query, description = "Page size, 1 to 100 (default 20)"),
-        ("before" = Option<i64>, Query, description = "`meta.next` of the previous page"),
+        ("before" = Option<String>, Query, description = "`meta.next` of the previous page"),
     ),
     responses(
         (status = 200, description = "Articles of every status, newest first (writers below editor: their own)", body = DeskList),
@@ -362,12 +362,12 @@ pub async fn create_article(
         a.bylines.push(Byline::Author { author_id });
     }
     let mut w = app.newsroom.begin(&actor).await?;
-    let saved = w.create_draft(a).await?;
+    let saved = w.create_draft(a).await.map_err(|e| ApiError::from(e).within("article", &[]))?;
     let subject = format!("article {}", saved.article.id);
     w.audit("article_created", &subject, &via(&call), &call.from).await?;
     w.commit().await?;
     let body = article_body(&app, &saved.article, saved.version).await?;
-    Ok(json_ok(&headers, StatusCode::CREATED, &body))
+    Ok(json_write(StatusCode::CREATED, &body))
 }
 
 /// `PUT /api/admin/articles/{id}`: changes the fields sent, based on
@@ -403,15 +403,15 @@ pub async fn save_article(
     let (mut a, _) = openable(&app, &actor, id).await?;
     req.article.apply(&mut a)?;
     let mut w = app.newsroom.begin(&actor).await?;
-    let saved = w.save(a, version).await?;
+    let saved = w.save(a, version).await.map_err(|e| ApiError::from(e).within("article", &[]))?;
     w.audit("article_saved", &format!("article {id}"), &via(&call), &call.from).await?;
     w.commit().await?;
     let body = article_body(&app, &saved.article, saved.version).await?;
-    Ok(json_ok(&headers, StatusCode::OK, &body))
+    Ok(json_write(StatusCode::OK, &body))
 }
 
 /// A workflow step of `POST /api/admin/articles/{id}/{step}`.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
     /// Send for review.
@@ -439,7 +439,8 @@ pub struct Picture(pub Vec<u8>);
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepRequest {
-    /// The version the change is based on.
+    /// The version the step acts on (required for submit, publish and
+    /// schedule).
     #[serde(default)]
     pub version: Option<i32>,
     /// When to publish (`schedule`).
@@ -471,36 +472,12 @@ pub async fn change_status(
 ) -> Result<Response, ApiError> {
     let (_, actor) = call.admin(Scope::Articles)?;
     let id = path_id(&id)?;
-    let bytes = read_body(&headers, body).await?;
-    let req: StepRequest =
-        if bytes.is_empty() { StepRequest::default() } else { parse_json(&headers, &bytes)? };
-    openable(&app, &actor, id).await?;
-    let mut w = app.newsroom.begin(&actor).await?;
-    let (saved, action) = match step.as_str() {
-        "submit" => (w.submit_for_review(id, req.version).await?, "article_submitted"),
-        "publish" => (w.publish(id, req.version).await?, "article_published"),
-        "schedule" => {
-            let Some(at) = req.at else {
-                return Err(ApiError::field(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "at",
-                    "give the time to publish at, in RFC 3339",
-                ));
-            };
-            (w.schedule(id, at, req.version).await?, "article_scheduled")
-        }
-        "unpublish" => (w.unpublish(id).await?, "article_unpublished"),
-        "correct" => {
-            let text = req.text.unwrap_or_default();
-            if text.trim().is_empty() {
-                return Err(ApiError::field(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "text",
-                    "the correction is empty",
-                ));
-            }
-            (w.correct(id, &text).await?, "article_corrected")
-        }
+    let step = match step.as_str() {
+        "submit" => Step::Submit,
+        "publish" => Step::Publish,
+        "schedule" => Step::Schedule,
+        "unpublish" => Step::Unpublish,
+        "correct" => Step::Correct,
         _ => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -508,10 +485,67 @@ pub async fn change_status(
             ));
         }
     };
+    let bytes = read_body(&headers, body).await?;
+    let req: StepRequest =
+        if bytes.is_empty() { StepRequest::default() } else { parse_json(&headers, &bytes)? };
+    openable(&app, &actor, id).await?;
+    // A step that acts on what the article says must say which version the
+    // client read, or it could publish edits the client never saw.
+    let version = match (step, req.version) {
+        (Step::Submit | Step::Publish | Step::Schedule, None) => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "version",
+                "give the version you read: the step acts on the article as it was then",
+            ));
+        }
+        (_, v) => v,
+    };
+    let at = match (step, req.at) {
+        (Step::Schedule, None) => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "at",
+                "give the time to publish at, in RFC 3339",
+            ));
+        }
+        (_, at) => at,
+    };
+    let text = req.text.unwrap_or_default();
+    if step == Step::Correct && text.trim().is_empty() {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text",
+            "the correction is empty",
+        ));
+    }
+    let mut w = app.newsroom.begin(&actor).await?;
+    let done = match step {
+        Step::Submit => w.submit_for_review(id, version).await.map(|s| (s, "article_submitted")),
+        Step::Publish => w.publish(id, version).await.map(|s| (s, "article_published")),
+        Step::Schedule => {
+            // `at` is there: a schedule without one was refused above.
+            let at = at.unwrap_or_default();
+            w.schedule(id, at, version).await.map(|s| (s, "article_scheduled"))
+        }
+        Step::Unpublish => w.unpublish(id).await.map(|s| (s, "article_unpublished")),
+        Step::Correct => w.correct(id, &text).await.map(|s| (s, "article_corrected")),
+    };
+    let (saved, action) = done.map_err(|e| {
+        let e = ApiError::from(e);
+        match step {
+            // A refused schedule is about its time.
+            Step::Schedule if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+                e.within("", &[]).or_field("at")
+            }
+            Step::Correct => e.within("", &[("correction", "text")]),
+            _ => e.within("article", &[]),
+        }
+    })?;
     w.audit(action, &format!("article {id}"), &via(&call), &call.from).await?;
     w.commit().await?;
     let body = article_body(&app, &saved.article, saved.version).await?;
-    Ok(json_ok(&headers, StatusCode::OK, &body))
+    Ok(json_write(StatusCode::OK, &body))
 }
 
 /// `GET /api/admin/articles/{id}/revisions`: every saved version, newest
@@ -602,17 +636,12 @@ pub async fn upload_media(
     }
     let file_name = params.get("file_name").cloned().unwrap_or_else(|| "upload".into());
     let up = Upload { bytes: bytes.to_vec(), file_name };
+    // The use case writes the audit entry.
     let done = app.newsroom.upload_media(&actor, up, &call.from).await?;
-    if !done.reused {
-        let mut w = app.newsroom.begin(&actor).await?;
-        w.audit("media_uploaded", &format!("media {}", done.media.id), &via(&call), &call.from)
-            .await?;
-        w.commit().await?;
-    }
     let status = if done.reused { StatusCode::OK } else { StatusCode::CREATED };
     let body =
         UploadResponse { media: super::views::media(&app, &done.media), reused: done.reused };
-    Ok(json_ok(&headers, status, &body))
+    Ok(json_write(status, &body))
 }
 
 /// `{"section": …}` to create one.
@@ -724,17 +753,24 @@ pub struct AuthorEnvelope {
 async fn term<T: Serialize>(
     app: &AppState,
     call: &Call,
-    headers: &HeaderMap,
-    what: &str,
+    (action, what, status): (&str, &str, StatusCode),
     change: impl AsyncFnOnce(&mut newsdesk_app::Write) -> Result<T, ApiError>,
 ) -> Result<Response, ApiError> {
     let (_, actor) = call.admin(Scope::Taxonomy)?;
     let mut w = app.newsroom.begin(&actor).await?;
     let out = change(&mut w).await?;
-    w.audit("taxonomy_created", what, &via(call), &call.from).await?;
+    w.audit(action, what, &via(call), &call.from).await?;
     w.commit().await?;
-    Ok(json_ok(headers, StatusCode::CREATED, &out))
+    app.catch_up().await?;
+    if status == StatusCode::NO_CONTENT {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(json_write(status, &out))
 }
+
+const CREATED: (&str, StatusCode) = ("taxonomy_created", StatusCode::CREATED);
+const CHANGED: (&str, StatusCode) = ("taxonomy_changed", StatusCode::OK);
+const REMOVED: (&str, StatusCode) = ("taxonomy_removed", StatusCode::NO_CONTENT);
 
 /// `POST /api/admin/sections`
 #[utoipa::path(post, path = "/api/admin/sections", tag = "admin",
@@ -761,7 +797,7 @@ pub async fn create_section(
         position: r.section.position,
         description: r.section.description,
     };
-    term(&app, &call, &headers, "section", async |w| {
+    term(&app, &call, (CREATED.0, "section", CREATED.1), async |w| {
         Ok(SectionEnvelope { section: w.create_section(&s).await? })
     })
     .await
@@ -786,8 +822,10 @@ pub async fn create_tag(
     call.admin(Scope::Taxonomy)?;
     let r: TagRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
     let t = Tag { id: 0, name: r.tag.name, slug: r.tag.slug };
-    term(&app, &call, &headers, "tag", async |w| Ok(TagEnvelope { tag: w.create_tag(&t).await? }))
-        .await
+    term(&app, &call, (CREATED.0, "tag", CREATED.1), async |w| {
+        Ok(TagEnvelope { tag: w.create_tag(&t).await? })
+    })
+    .await
 }
 
 /// `POST /api/admin/stories`
@@ -809,7 +847,7 @@ pub async fn create_story(
     call.admin(Scope::Taxonomy)?;
     let r: StoryRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
     let s = Story { id: 0, name: r.story.name, slug: r.story.slug };
-    term(&app, &call, &headers, "story", async |w| {
+    term(&app, &call, (CREATED.0, "story", CREATED.1), async |w| {
         Ok(StoryEnvelope { story: w.create_story(&s).await? })
     })
     .await
@@ -841,10 +879,273 @@ pub async fn create_author(
         bio: r.author.bio,
         photo_media_id: r.author.photo_media_id,
     };
-    term(&app, &call, &headers, "author", async |w| {
+    term(&app, &call, (CREATED.0, "author", CREATED.1), async |w| {
         Ok(AuthorEnvelope { author: w.create_author(&a).await? })
     })
     .await
+}
+
+/// `PUT /api/admin/sections/{id}`: replaces its fields.
+#[utoipa::path(put, path = "/api/admin/sections/{id}", tag = "admin", operation_id = "change_section",
+    params(("id" = i64, Path, description = "Its id")),
+    request_body = SectionRequest,
+    responses(
+        (status = 200, description = "Changed", body = SectionEnvelope),
+        (status = 404, description = "No such section", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_section(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    call.admin(Scope::Taxonomy)?;
+    let id = path_id(&id)?;
+    let r: SectionRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let x = Section {
+        id,
+        name: r.section.name,
+        slug: r.section.slug,
+        position: r.section.position,
+        description: r.section.description,
+    };
+    let what = format!("section {id}");
+    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
+        w.update_section(&x).await?;
+        Ok(SectionEnvelope { section: x })
+    })
+    .await
+}
+
+/// `DELETE /api/admin/sections/{id}`: only when nothing uses it.
+#[utoipa::path(delete, path = "/api/admin/sections/{id}", tag = "admin", operation_id = "remove_section",
+    params(("id" = i64, Path, description = "Its id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such section", body = ErrorBody),
+        (status = 409, description = "Articles still use it", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_section(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    let what = format!("section {id}");
+    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
+        w.delete_section(id).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `PUT /api/admin/tags/{id}`: replaces its fields.
+#[utoipa::path(put, path = "/api/admin/tags/{id}", tag = "admin", operation_id = "change_tag",
+    params(("id" = i64, Path, description = "Its id")),
+    request_body = TagRequest,
+    responses(
+        (status = 200, description = "Changed", body = TagEnvelope),
+        (status = 404, description = "No such tag", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_tag(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    call.admin(Scope::Taxonomy)?;
+    let id = path_id(&id)?;
+    let r: TagRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let x = Tag { id, name: r.tag.name, slug: r.tag.slug };
+    let what = format!("tag {id}");
+    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
+        w.update_tag(&x).await?;
+        Ok(TagEnvelope { tag: x })
+    })
+    .await
+}
+
+/// `DELETE /api/admin/tags/{id}`: only when nothing uses it.
+#[utoipa::path(delete, path = "/api/admin/tags/{id}", tag = "admin", operation_id = "remove_tag",
+    params(("id" = i64, Path, description = "Its id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such tag", body = ErrorBody),
+        (status = 409, description = "Articles still use it", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_tag(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    let what = format!("tag {id}");
+    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
+        w.delete_tag(id).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `PUT /api/admin/stories/{id}`: replaces its fields.
+#[utoipa::path(put, path = "/api/admin/stories/{id}", tag = "admin", operation_id = "change_story",
+    params(("id" = i64, Path, description = "Its id")),
+    request_body = StoryRequest,
+    responses(
+        (status = 200, description = "Changed", body = StoryEnvelope),
+        (status = 404, description = "No such story", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_story(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    call.admin(Scope::Taxonomy)?;
+    let id = path_id(&id)?;
+    let r: StoryRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let x = Story { id, name: r.story.name, slug: r.story.slug };
+    let what = format!("story {id}");
+    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
+        w.update_story(&x).await?;
+        Ok(StoryEnvelope { story: x })
+    })
+    .await
+}
+
+/// `DELETE /api/admin/stories/{id}`: only when nothing uses it.
+#[utoipa::path(delete, path = "/api/admin/stories/{id}", tag = "admin", operation_id = "remove_story",
+    params(("id" = i64, Path, description = "Its id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such story", body = ErrorBody),
+        (status = 409, description = "Articles still use it", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_story(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    let what = format!("story {id}");
+    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
+        w.delete_story(id).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `PUT /api/admin/authors/{id}`: replaces its fields.
+#[utoipa::path(put, path = "/api/admin/authors/{id}", tag = "admin", operation_id = "change_author",
+    params(("id" = i64, Path, description = "Its id")),
+    request_body = AuthorRequest,
+    responses(
+        (status = 200, description = "Changed", body = AuthorEnvelope),
+        (status = 404, description = "No such author", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_author(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    call.admin(Scope::Taxonomy)?;
+    let id = path_id(&id)?;
+    let r: AuthorRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let x = Author {
+        id,
+        name: r.author.name,
+        slug: r.author.slug,
+        title: r.author.title,
+        bio: r.author.bio,
+        photo_media_id: r.author.photo_media_id,
+    };
+    let what = format!("author {id}");
+    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
+        w.update_author(&x).await?;
+        Ok(AuthorEnvelope { author: x })
+    })
+    .await
+}
+
+/// `DELETE /api/admin/authors/{id}`: only when nothing uses it.
+#[utoipa::path(delete, path = "/api/admin/authors/{id}", tag = "admin", operation_id = "remove_author",
+    params(("id" = i64, Path, description = "Its id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such author", body = ErrorBody),
+        (status = 409, description = "Articles still use it", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_author(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    let what = format!("author {id}");
+    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
+        w.delete_author(id).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `GET /api/admin/articles/{id}/revisions/{version}`: the article as it
+/// read at that version.
+#[utoipa::path(get, path = "/api/admin/articles/{id}/revisions/{version}", tag = "admin", operation_id = "find_article_revision",
+    params(("id" = i64, Path, description = "Article id"), ("version" = i32, Path, description = "Version")),
+    responses(
+        (status = 200, description = "The article at that version", body = ArticleEnvelope),
+        (status = 404, description = "No such article or version, or one the token's user may not open", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn find_revision(
+    State(app): State<AppState>,
+    call: Call,
+    Path((id, version)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Read)?;
+    let id = path_id(&id)?;
+    let version = i32::try_from(path_id(&version)?)
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such version"))?;
+    openable(&app, &actor, id).await?;
+    let a = app.db.revision_content(id, version).await?;
+    Ok(json_ok(&headers, StatusCode::OK, &article_body(&app, &a, version).await?))
 }
 
 /// Reads a JSON request's body, refusing one larger than

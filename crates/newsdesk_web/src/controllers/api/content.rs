@@ -85,7 +85,9 @@ fn answer<T: Serialize>(
         None,
         Vec::new(),
     ));
-    app.api_cache.insert(key, page.clone(), generation);
+    if page.body.len() <= crate::app::API_CACHE_MAX_BYTES {
+        app.api_cache.insert(key, page.clone(), generation);
+    }
     Ok(page.respond(headers, false))
 }
 
@@ -143,7 +145,8 @@ fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, Id), ApiError> {
         return Err(bad());
     };
     let digits = |x: &str| !x.is_empty() && x.len() <= 20 && x.bytes().all(|b| b.is_ascii_digit());
-    if !digits(ns) || !digits(id) {
+    // Archives reach back before 1970: the time may be negative.
+    if !digits(ns.strip_prefix('-').unwrap_or(ns)) || !digits(id) {
         return Err(bad());
     }
     let ns: i64 = ns.parse().map_err(|_| bad())?;
@@ -197,6 +200,8 @@ pub async fn list_articles(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    // The generation before anything is read, the taxonomy included.
+    let generation = app.api_cache.generation();
     let params = query(&uri)?;
     only(
         &params,
@@ -235,7 +240,6 @@ pub async fn list_articles(
     if let Some(res) = hit(&app, &key, &headers) {
         return Ok(res);
     }
-    let generation = app.api_cache.generation();
     let app2 = app.clone();
     let t2 = t.clone();
     let body = with_database(&app, async move {
@@ -482,6 +486,7 @@ pub async fn search(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    let generation = app.api_cache.generation();
     let params = query(&uri)?;
     only(&params, &["q", "section", "limit", "offset"])?;
     let q = params.get("q").map(|s| s.trim()).unwrap_or_default();
@@ -518,7 +523,6 @@ pub async fn search(
     if let Some(res) = hit(&app, &key, &headers) {
         return Ok(res);
     }
-    let generation = app.api_cache.generation();
     let db = app.db.clone();
     let found = with_database(&app, async move { Ok(db.search(&sq).await?) }).await?;
     let strip = |s: &str| s.replace([newsdesk_db::MARK_START, newsdesk_db::MARK_END], "");
@@ -589,16 +593,9 @@ mod tests {
         a.first_published_at = Some(at);
         let c = cursor_after(&a).unwrap_or_default();
         assert_eq!(parse_cursor(&c).ok(), Some((at, 42)));
-        for bad in [
-            "",
-            "v1",
-            "v1.1",
-            "v2.1.2",
-            "v1.-1.2",
-            "v1.1.2.3",
-            "v1.1.x",
-            "v1.99999999999999999999999.1",
-        ] {
+        for bad in
+            ["", "v1", "v1.1", "v2.1.2", "v1.1.2.3", "v1.1.x", "v1.99999999999999999999999.1"]
+        {
             assert!(parse_cursor(bad).is_err(), "{bad}");
         }
     }

@@ -21,9 +21,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use newsdesk_app::integrations::{Caller, Scope};
-use newsdesk_app::sessions::Origin;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -66,10 +65,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/articles/{id}/revisions", get(admin::list_revisions))
         .route("/api/admin/articles/{id}/{step}", post(admin::change_status))
         .route("/api/admin/media", post(admin::upload_media))
+        .route("/api/admin/articles/{id}/revisions/{version}", get(admin::find_revision))
         .route("/api/admin/sections", post(admin::create_section))
+        .route("/api/admin/sections/{id}", put(admin::change_section).delete(admin::remove_section))
         .route("/api/admin/tags", post(admin::create_tag))
+        .route("/api/admin/tags/{id}", put(admin::change_tag).delete(admin::remove_tag))
         .route("/api/admin/stories", post(admin::create_story))
+        .route("/api/admin/stories/{id}", put(admin::change_story).delete(admin::remove_story))
         .route("/api/admin/authors", post(admin::create_author))
+        .route("/api/admin/authors/{id}", put(admin::change_author).delete(admin::remove_author))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/docs", get(openapi::docs))
         .route("/api/{*rest}", any(unknown_endpoint))
@@ -143,6 +147,35 @@ impl ApiError {
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// Names `field` on errors that name none.
+    pub fn or_field(mut self, field: &str) -> ApiError {
+        for e in &mut self.errors {
+            e.field.get_or_insert_with(|| field.to_owned());
+        }
+        self
+    }
+
+    /// Names every field as sent inside `envelope` (`section_id` becomes
+    /// `article.section_id`), after renaming the store's names that differ
+    /// from the request's (`renames`: from, to).
+    pub fn within(mut self, envelope: &str, renames: &[(&str, &str)]) -> ApiError {
+        let prefix = format!("{envelope}.");
+        for e in &mut self.errors {
+            if let Some(f) = e.field.take() {
+                let f = renames
+                    .iter()
+                    .find(|(from, _)| *from == f)
+                    .map_or(f, |(_, to)| (*to).to_owned());
+                e.field = Some(if envelope.is_empty() || f.starts_with(&prefix) {
+                    f
+                } else {
+                    format!("{prefix}{f}")
+                });
+            }
+        }
+        self
     }
 }
 
@@ -276,7 +309,7 @@ pub struct Call {
     /// The key's holder.
     pub caller: Caller,
     /// Where it came from (audit log).
-    pub from: Origin,
+    pub from: newsdesk_app::sessions::Origin,
 }
 
 /// The secret a request presents, and whether it came in the query string.
@@ -310,10 +343,20 @@ impl FromRequestParts<AppState> for Call {
                 "no key: send one in `Authorization: Bearer …` (or `?key=` for a content key)",
             ));
         };
+        let from = crate::controllers::admin::origin_of(
+            &parts.headers,
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+        );
         if in_query && secret.starts_with("nda_") {
+            // It is in access logs and proxies' now: it is no longer secret.
+            let revoked =
+                app.newsroom.revoke_leaked(&secret, &from).await.map_err(ApiError::from)?;
+            let what = if revoked { " It has been revoked: make a new one." } else { "" };
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "an admin token may not travel in the address (it would end up in logs): send it in `Authorization: Bearer …`, and revoke this one",
+                format!(
+                    "an admin token may not travel in the address: logs keep addresses. Send tokens in `Authorization: Bearer …`.{what}"
+                ),
             ));
         }
         let caller =
@@ -334,11 +377,6 @@ impl FromRequestParts<AppState> for Call {
             e.retry_after = Some(wait);
             return Err(e);
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        let user_agent =
-            header_str(&parts.headers, header::USER_AGENT).chars().take(300).collect::<String>();
-        let from =
-            Origin { ip: peer.map(|p| p.0.ip().to_string()).unwrap_or_default(), user_agent };
         Ok(Call { caller, from })
     }
 }
@@ -378,7 +416,8 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<T, ApiError> {
     let ct = header_str(headers, header::CONTENT_TYPE);
-    if !ct.starts_with("application/json") {
+    let media_type = ct.split(';').next().unwrap_or_default().trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send JSON with `Content-Type: application/json`",
@@ -388,6 +427,13 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the body is larger than {} MB", MAX_JSON_BYTES / 1024 / 1024),
+        ));
+    }
+    // PostgreSQL cannot store a NUL character, and no text needs one.
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text may not contain NUL characters (\\u0000)",
         ));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
@@ -422,10 +468,10 @@ pub fn json_ok<T: Serialize>(req_headers: &HeaderMap, status: StatusCode, v: &T)
         }
     };
     let etag = format!("\"{:016x}\"", newsdesk_render::fingerprint(body.as_bytes()));
-    let matches = req_headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let matches =
+        req_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == etag || t == "*")
+        });
     let mut res = if matches && status == StatusCode::OK {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -440,6 +486,11 @@ pub fn json_ok<T: Serialize>(req_headers: &HeaderMap, status: StatusCode, v: &T)
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     h.insert(header::VARY, HeaderValue::from_static("Authorization, X-Newsdesk-Key, Origin"));
     res
+}
+
+/// The answer to a write: JSON, never cached, never a 304.
+pub fn json_write<T: Serialize>(status: StatusCode, v: &T) -> Response {
+    json_ok(&HeaderMap::new(), status, v)
 }
 
 /// A path id: a positive integer, or 404.
