@@ -1389,6 +1389,68 @@ db_test!(taxonomy_revisions_and_expiry_through_the_api, |t: TestDb| async move {
     assert_eq!((s, v["article"]["headlines"]["display"].as_str()), (200, Some("First words")));
     let (s, _) = get(&app, &format!("/api/admin/articles/{id}/revisions/9"), &admin).await?;
     assert_eq!(s, 404);
+    // Restoring it saves its content as a new version, from the current one.
+    let restore = format!("/api/admin/articles/{id}/revisions/1/restore");
+    let (s, v) = post(&app, &restore, &admin, &json!({ "version": 2 })).await?;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["article"]["headlines"]["display"], "First words");
+    assert_eq!(v["article"]["version"].as_i64(), Some(3));
+    let (s, v) = post(&app, &restore, &admin, &json!({ "version": 2 })).await?;
+    assert_eq!((s, v["errors"][0]["current_version"].as_i64()), (409, Some(3)));
+
+    // An editor sends a submitted story back with a note.
+    let writer = token(&app, "w@example.com", Role::Contributor, false, "").await?;
+    let (_, v) = post(
+        &app,
+        "/api/admin/articles",
+        &writer,
+        &json!({ "article": { "headlines": { "display": "Draft for review" } } }),
+    )
+    .await?;
+    let draft = v["article"]["id"].as_i64().unwrap_or_default();
+    assert_eq!(step(&app, &writer, draft, "submit").await?.0, 200);
+    let (s, v) = step(&app, &admin, draft, "send_back").await?;
+    assert_eq!((s, fields(&v)), (422, vec!["text".to_owned()]), "a note is needed");
+    let (_, now) = get(&app, &format!("/api/admin/articles/{draft}"), &admin).await?;
+    let back = json!({ "version": now["article"]["version"], "text": "Add a second source." });
+    let (s, v) =
+        post(&app, &format!("/api/admin/articles/{draft}/send_back"), &admin, &back).await?;
+    assert_eq!((s, v["article"]["status"].as_str()), (200, Some("draft")), "{v}");
+    let (_, now) = get(&app, &format!("/api/admin/articles/{draft}"), &writer).await?;
+    let back = json!({ "version": now["article"]["version"], "text": "Mine is fine." });
+    let (s, _) =
+        post(&app, &format!("/api/admin/articles/{draft}/send_back"), &writer, &back).await?;
+    assert_eq!(s, 403, "a contributor sends nothing back");
+
+    // A picture's texts and focal point, on its version.
+    let pic = newsdesk_test_support::photos::jpeg(320, 240, 9, &Default::default());
+    let r = app
+        .client
+        .post(format!("{}/api/admin/media?file_name=dam.jpg", app.base))
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(pic)
+        .send()
+        .await?;
+    let v: Value = serde_json::from_str(&r.text().await?)?;
+    let media = v["media"]["id"].as_i64().unwrap_or_default();
+    let version = v["media"]["version"].as_i64().unwrap_or_default();
+    let edit = |version: i64| {
+        json!({ "media": { "version": version, "alt": "The dam at dawn",
+        "credit": "Staff", "focal_x": 200, "focal_y": 300, "ai_generated": false } })
+    };
+    let (s, v) = put(&app, &format!("/api/admin/media/{media}"), &admin, &edit(version)).await?;
+    assert_eq!((s, v["media"]["alt"].as_str()), (200, Some("The dam at dawn")), "{v}");
+    let (s, _) = put(&app, &format!("/api/admin/media/{media}"), &admin, &edit(version)).await?;
+    assert_eq!(s, 409, "a stale version");
+    let (s, v) = put(
+        &app,
+        &format!("/api/admin/media/{media}"),
+        &admin,
+        &json!({ "media": { "version": version + 1, "alt_text": "x" } }),
+    )
+    .await?;
+    assert_eq!(s, 422);
+    assert!(detail(&v).contains("alt_text"), "{v}");
 
     // A token that expires stops working then.
     let user = app

@@ -48,7 +48,7 @@ async fn the_document_is_locked_and_valid() -> anyhow::Result<()> {
                 .collect()
         })
         .unwrap_or_default();
-    assert_eq!(ops.len(), 30, "{ops:?}");
+    assert_eq!(ops.len(), 32, "{ops:?}");
     let mut unique = ops.clone();
     unique.sort_unstable();
     unique.dedup();

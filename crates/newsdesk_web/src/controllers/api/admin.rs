@@ -6,7 +6,7 @@ use super::views::{
     ApiDeskRow, ApiRevision, ApiToken, ApiUser, ArticleEnvelope, CursorMeta, DeskList, MeResponse,
     RevisionList, UploadResponse,
 };
-use super::views::{Context, Formats};
+use super::views::{Context, Formats, MediaEnvelope};
 use super::{ApiError, Call, ErrorBody, json_ok, json_write, parse_json, path_id, query};
 use crate::app::AppState;
 use axum::body::Body;
@@ -424,6 +424,10 @@ pub enum Step {
     Unpublish,
     /// Append a public correction.
     Correct,
+    /// Send an article in review (or scheduled) back to its writer with a
+    /// note (`text`).
+    #[serde(rename = "send_back")]
+    SendBack,
 }
 
 /// A picture's bytes.
@@ -446,7 +450,7 @@ pub struct StepRequest {
     /// When to publish (`schedule`).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
-    /// The correction (`correct`).
+    /// The correction (`correct`) or the note to the writer (`send_back`).
     #[serde(default)]
     pub text: Option<String>,
 }
@@ -478,10 +482,11 @@ pub async fn change_status(
         "schedule" => Step::Schedule,
         "unpublish" => Step::Unpublish,
         "correct" => Step::Correct,
+        "send_back" => Step::SendBack,
         _ => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                "no such step: use submit, publish, schedule, unpublish or correct",
+                "no such step: use submit, publish, schedule, unpublish, correct or send_back",
             ));
         }
     };
@@ -492,7 +497,7 @@ pub async fn change_status(
     // A step that acts on what the article says must say which version the
     // client read, or it could publish edits the client never saw.
     let version = match (step, req.version) {
-        (Step::Submit | Step::Publish | Step::Schedule, None) => {
+        (Step::Submit | Step::Publish | Step::Schedule | Step::SendBack, None) => {
             return Err(ApiError::field(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "version",
@@ -512,7 +517,7 @@ pub async fn change_status(
         (_, at) => at,
     };
     let text = req.text.unwrap_or_default();
-    if step == Step::Correct && text.trim().is_empty() {
+    if matches!(step, Step::Correct | Step::SendBack) && text.trim().is_empty() {
         return Err(ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
             "text",
@@ -530,6 +535,7 @@ pub async fn change_status(
         }
         Step::Unpublish => w.unpublish(id).await.map(|s| (s, "article_unpublished")),
         Step::Correct => w.correct(id, &text).await.map(|s| (s, "article_corrected")),
+        Step::SendBack => w.send_back(id, &text, version).await.map(|s| (s, "article_sent_back")),
     };
     let (saved, action) = done.map_err(|e| {
         let e = ApiError::from(e);
@@ -538,7 +544,9 @@ pub async fn change_status(
             Step::Schedule if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
                 e.within("", &[]).or_field("at")
             }
-            Step::Correct => e.within("", &[("correction", "text")]),
+            Step::Correct | Step::SendBack => {
+                e.within("", &[("correction", "text"), ("note", "text")])
+            }
             _ => e.within("article", &[]),
         }
     })?;
@@ -1146,6 +1154,137 @@ pub async fn find_revision(
     openable(&app, &actor, id).await?;
     let a = app.db.revision_content(id, version).await?;
     Ok(json_ok(&headers, StatusCode::OK, &article_body(&app, &a, version).await?))
+}
+
+/// `{"version": …}`: the version a restore is based on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    /// The article's current version (what the client read).
+    pub version: i32,
+}
+
+/// `POST /api/admin/articles/{id}/revisions/{version}/restore`: saves an
+/// earlier version's content as a new version.
+#[utoipa::path(post, path = "/api/admin/articles/{id}/revisions/{version}/restore", tag = "admin", operation_id = "restore_article_revision",
+    params(("id" = i64, Path, description = "Article id"), ("version" = i32, Path, description = "The version to bring back")),
+    request_body = RestoreRequest,
+    responses(
+        (status = 200, description = "The article, now at a new version with that content", body = ArticleEnvelope),
+        (status = 404, description = "No such article or version, or one the token's user may not open", body = ErrorBody),
+        (status = 409, description = "Someone saved since `version`", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_revision(
+    State(app): State<AppState>,
+    call: Call,
+    Path((id, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Articles)?;
+    let id = path_id(&id)?;
+    let version = i32::try_from(path_id(&version)?)
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such version"))?;
+    let req: RestoreRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    openable(&app, &actor, id).await?;
+    let mut w = app.newsroom.begin(&actor).await?;
+    let saved = w
+        .restore_revision(id, version, Some(req.version))
+        .await
+        .map_err(|e| ApiError::from(e).within("article", &[]))?;
+    let detail = format!("version {version}, {}", via(&call));
+    w.audit("revision_restored", &format!("article {id}"), &detail, &call.from).await?;
+    w.commit().await?;
+    Ok(json_write(StatusCode::OK, &article_body(&app, &saved.article, saved.version).await?))
+}
+
+/// `{"media": …}`: what an editor says about a picture.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRequest {
+    /// The item's fields.
+    pub media: MediaFields,
+}
+
+/// A media item's texts, focal point and label, replaced whole.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaFields {
+    /// The version the change is based on.
+    pub version: i32,
+    /// Alternative text.
+    #[serde(default)]
+    pub alt: Option<String>,
+    /// Default caption.
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// Default credit line.
+    #[serde(default)]
+    pub credit: Option<String>,
+    /// Rights and usage terms.
+    #[serde(default)]
+    pub rights: Option<String>,
+    /// Photographer or maker.
+    #[serde(default)]
+    pub creator: Option<String>,
+    /// Focal point across, in thousandths (default the middle).
+    #[serde(default = "middle")]
+    pub focal_x: u16,
+    /// Focal point down, in thousandths (default the middle).
+    #[serde(default = "middle")]
+    pub focal_y: u16,
+    /// Made or changed by generative AI (readers are told).
+    #[serde(default)]
+    pub ai_generated: bool,
+}
+
+fn middle() -> u16 {
+    500
+}
+
+/// `PUT /api/admin/media/{id}`: changes a picture's texts, focal point
+/// and AI label.
+#[utoipa::path(put, path = "/api/admin/media/{id}", tag = "admin", operation_id = "change_media",
+    params(("id" = i64, Path, description = "Media id")),
+    request_body = MediaRequest,
+    responses(
+        (status = 200, description = "The item as saved", body = MediaEnvelope),
+        (status = 404, description = "No such item", body = ErrorBody),
+        (status = 409, description = "Someone changed it since `version`", body = ErrorBody),
+        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_media(
+    State(app): State<AppState>,
+    call: Call,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (_, actor) = call.admin(Scope::Media)?;
+    let id = path_id(&id)?;
+    let r: MediaRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
+    let f = r.media;
+    let edit = newsdesk_app::media::MediaEdit {
+        alt: f.alt,
+        caption: f.caption,
+        credit: f.credit,
+        rights: f.rights,
+        creator: f.creator,
+        focal: (f.focal_x, f.focal_y),
+        ai_generated: f.ai_generated,
+    };
+    let m = app
+        .newsroom
+        .edit_media(&actor, id, edit, f.version, &call.from)
+        .await
+        .map_err(|e| ApiError::from(e).within("media", &[]))?;
+    app.catch_up().await?;
+    Ok(json_write(StatusCode::OK, &MediaEnvelope { media: super::views::media(&app, &m) }))
 }
 
 /// Reads a JSON request's body, refusing one larger than

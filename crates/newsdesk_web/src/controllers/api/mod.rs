@@ -66,6 +66,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/articles/{id}/{step}", post(admin::change_status))
         .route("/api/admin/media", post(admin::upload_media))
         .route("/api/admin/articles/{id}/revisions/{version}", get(admin::find_revision))
+        .route(
+            "/api/admin/articles/{id}/revisions/{version}/restore",
+            post(admin::restore_revision),
+        )
+        .route("/api/admin/media/{id}", put(admin::change_media))
         .route("/api/admin/sections", post(admin::create_section))
         .route("/api/admin/sections/{id}", put(admin::change_section).delete(admin::remove_section))
         .route("/api/admin/tags", post(admin::create_tag))

@@ -47,6 +47,8 @@ use utoipa::{Modify, OpenApi};
         admin::create_story,
         admin::create_author,
         admin::find_revision,
+        admin::restore_revision,
+        admin::change_media,
         admin::change_section,
         admin::remove_section,
         admin::change_tag,

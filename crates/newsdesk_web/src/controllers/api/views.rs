@@ -157,6 +157,8 @@ pub struct ApiMedia {
     pub ai_generated: bool,
     /// Scaled and cropped files.
     pub renditions: Vec<ApiRendition>,
+    /// Version: what the next change must be based on.
+    pub version: i32,
 }
 
 /// One rendition of a media item.
@@ -323,6 +325,7 @@ pub fn media(app: &App, m: &Media) -> ApiMedia {
                 content_type: content_type(&x.file),
             })
             .collect(),
+        version: m.version,
     }
 }
 
