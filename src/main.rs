@@ -646,16 +646,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Theme overrides: {}", app.renderer.overridden().join(", "));
             }
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            let workers: Vec<_> = (0..config.jobs.workers)
+            // Webhook deliveries have a worker of their own, so a receiver
+            // that is slow to answer never holds up scheduled publishing or
+            // renditions, and those never hold up a delivery.
+            const LANE: [&str; 1] = ["webhook.deliver"];
+            let mut workers: Vec<_> = (0..config.jobs.workers)
                 .map(|_| {
                     let w = Worker::new(
                         app.newsroom.clone(),
                         newsdesk_app::jobs::builtin(),
                         worker_config(&config),
-                    );
+                    )
+                    .except(&LANE);
                     tokio::spawn(w.run(stop_rx.clone()))
                 })
                 .collect();
+            if config.jobs.workers > 0 {
+                let w = Worker::new(
+                    app.newsroom.clone(),
+                    newsdesk_app::jobs::builtin(),
+                    worker_config(&config),
+                )
+                .only(&LANE);
+                workers.push(tokio::spawn(w.run(stop_rx.clone())));
+            }
             println!("Newsdesk is serving http://{local}/ (data in {})", config.data_dir.display());
             newsdesk_web::serve(app, listener, shutdown_signal()).await?;
             let _ = stop_tx.send(true);

@@ -129,6 +129,7 @@ pub struct Worker {
     registry: Arc<Registry>,
     config: WorkerConfig,
     name: String,
+    kinds: newsdesk_db::KindFilter,
 }
 
 /// A name unique to this worker across servers: host, process, a counter.
@@ -145,7 +146,20 @@ impl Worker {
     /// A worker running `registry`'s handlers.
     pub fn new(newsroom: Arc<Newsroom>, registry: Registry, config: WorkerConfig) -> Worker {
         let n = NEXT_WORKER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Worker { newsroom, registry: Arc::new(registry), config, name: worker_name(n) }
+        let kinds = newsdesk_db::KindFilter::default();
+        Worker { newsroom, registry: Arc::new(registry), config, name: worker_name(n), kinds }
+    }
+
+    /// This worker, taking only jobs of `kinds`.
+    pub fn only(mut self, kinds: &[&str]) -> Worker {
+        self.kinds.only = kinds.iter().map(|k| (*k).to_owned()).collect();
+        self
+    }
+
+    /// This worker, leaving jobs of `kinds` to others.
+    pub fn except(mut self, kinds: &[&str]) -> Worker {
+        self.kinds.except = kinds.iter().map(|k| (*k).to_owned()).collect();
+        self
     }
 
     /// This worker's name, as the jobs table records it.
@@ -169,7 +183,7 @@ impl Worker {
         let db = self.newsroom.db();
         let now = Utc::now();
         let lease = chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::MAX);
-        let Some(job) = db.claim_job(&self.name, now, now + lease).await? else {
+        let Some(job) = db.claim_job_of(&self.name, now, now + lease, &self.kinds).await? else {
             return Ok(None);
         };
         Ok(Some(self.execute(job).await?))

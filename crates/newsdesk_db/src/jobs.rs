@@ -58,6 +58,16 @@ impl fmt::Display for JobState {
     }
 }
 
+/// Which kinds of job a worker takes: `only` these (all when empty), and
+/// never those in `except`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindFilter {
+    /// The kinds taken; every kind when empty.
+    pub only: Vec<String>,
+    /// Kinds left to other workers.
+    pub except: Vec<String>,
+}
+
 /// A job to enqueue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
@@ -187,6 +197,18 @@ impl Database {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<ClaimedJob>> {
+        self.claim_job_of(worker, now, lease_until, &KindFilter::default()).await
+    }
+
+    /// [`Database::claim_job`] among the kinds `filter` lets through (a
+    /// worker of its own for webhook deliveries, say).
+    pub async fn claim_job_of(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        filter: &KindFilter,
+    ) -> Result<Option<ClaimedJob>> {
         on_pool!(self, p => sqlx::query(
             "UPDATE jobs SET state = 'dead', locked_by = NULL, locked_until = NULL, updated_at = $1, \
              last_error = COALESCE(last_error || ' / ', '') || 'the worker running it stopped answering (lease ran out) on its last try' \
@@ -196,17 +218,35 @@ impl Database {
             Backend::Sqlite => "",
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         };
+        let mut kinds = String::new();
+        let mut n = 4;
+        if !filter.only.is_empty() {
+            kinds
+                .push_str(&format!(" AND kind IN ({})", crate::placeholders(n, filter.only.len())));
+            n += filter.only.len();
+        }
+        if !filter.except.is_empty() {
+            kinds.push_str(&format!(
+                " AND kind NOT IN ({})",
+                crate::placeholders(n, filter.except.len())
+            ));
+        }
         let sql = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
              locked_until = $2, updated_at = $3 \
              WHERE id = (SELECT id FROM jobs \
-               WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until < $3) \
+               WHERE ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until < $3)){kinds} \
                ORDER BY run_at, id LIMIT 1 {lock}) \
              RETURNING id, kind, payload, attempts, max_attempts"
         );
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(worker).bind(lease_until).bind(now)
-            .fetch_optional(p).await)?)
+        Ok(on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(worker).bind(lease_until).bind(now);
+            for k in filter.only.iter().chain(&filter.except) {
+                q = q.bind(k.as_str());
+            }
+            q.fetch_optional(p).await
+        })?)
     }
 
     /// Extends the lease of a running job; `false` when the job is no longer

@@ -42,7 +42,7 @@ pub use desk::{Activity, DeskFilter, DeskRow};
 pub use error::{DbError, Result};
 pub use events::{EVENTS_CHANNEL, Listener, NewEvent, StoredEvent};
 pub use integrations::{ApiKeyRow, DeliveryRow, NewApiKey, NewDelivery, NewWebhook, WebhookRow};
-pub use jobs::{ClaimedJob, JOBS_CHANNEL, JobRow, JobState, NewJob};
+pub use jobs::{ClaimedJob, JOBS_CHANNEL, JobRow, JobState, KindFilter, NewJob};
 pub use media::{MediaFilter, MediaUse};
 pub use presence::{Autosave, Holder, Present};
 pub use related::{PostingRow, ProfileRow, RelatedFeatures, TermStat};

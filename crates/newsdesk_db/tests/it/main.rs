@@ -201,6 +201,26 @@ db_test!(a_closed_pool_is_unavailable_not_an_internal_error, |t: TestDb| async m
     Ok(())
 });
 
+db_test!(a_worker_takes_only_the_kinds_it_is_for, |t: TestDb| async move {
+    let db = &t.db;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    tx.enqueue_job(&job("related", None, now - Duration::seconds(2), 2)).await?;
+    tx.enqueue_job(&job("webhook", None, now - Duration::seconds(1), 2)).await?;
+    tx.commit().await?;
+    let lease = now + Duration::seconds(30);
+    let lane = newsdesk_db::KindFilter { only: vec!["webhook".into()], except: vec![] };
+    let rest = newsdesk_db::KindFilter { only: vec![], except: vec!["webhook".into()] };
+    // The older job of the other kind does not stand in the lane's way.
+    let got = db.claim_job_of("lane", now, lease, &lane).await?.map(|j| j.kind);
+    assert_eq!(got.as_deref(), Some("webhook"));
+    assert_eq!(db.claim_job_of("lane", now, lease, &lane).await?, None);
+    let got = db.claim_job_of("main", now, lease, &rest).await?.map(|j| j.kind);
+    assert_eq!(got.as_deref(), Some("related"));
+    assert_eq!(db.claim_job_of("main", now, lease, &rest).await?, None);
+    Ok(())
+});
+
 db_test!(jobs_are_claimed_once_retried_and_declared_dead, |t: TestDb| async move {
     let db = &t.db;
     let now = Utc::now();
