@@ -1492,3 +1492,69 @@ db_test!(taxonomy_revisions_and_expiry_through_the_api, |t: TestDb| async move {
     assert!(past.is_err(), "an expiry in the past is refused");
     app.stop().await
 });
+
+db_test!(every_role_gets_through_the_api_what_the_permission_table_says, |t: TestDb| async move {
+    use newsdesk_core::{Action, role_may};
+    let app = TestApp::start_with(t, |c| c.api.admin_requests_per_minute = 0).await?;
+    let world = section_id(&app, "world").await?;
+    let boss = token(&app, "boss@example.com", Role::Editor, false, "").await?;
+    let article = |h: &str| json!({ "article": { "headlines": { "display": h }, "section_id": world, "body_markdown": "Text." } });
+    for (n, role) in Role::ALL.into_iter().enumerate() {
+        let me = token(&app, &format!("r{n}@example.com"), role, false, "").await?;
+        let (_, who) = get(&app, "/api/admin/me", &me).await?;
+        let has_profile = who["user"]["author_id"].is_i64();
+        let code = |ok: bool, yes: u16, no: u16| if ok { yes } else { no };
+
+        // Their own article: the token's author is its byline (a credit
+        // line for roles that write as no author).
+        let mut mine = article(&format!("Own {n}"));
+        if !has_profile {
+            mine["article"]["bylines"] = json!([{ "type": "credit", "text": "The desk" }]);
+        }
+        let (s, v) = post(&app, "/api/admin/articles", &me, &mine).await?;
+        assert_eq!(s, 201, "{role} creates: {v}");
+        let own = v["article"]["id"].as_i64().unwrap_or_default();
+        let may_publish_own = role_may(role, Action::PublishArticle, has_profile);
+        let (s, v) = step(&app, &me, own, "publish").await?;
+        assert_eq!(s, code(may_publish_own, 200, 403), "{role} publishes their own: {v}");
+
+        // Someone else's published article.
+        let mut theirs = article(&format!("Other {n}"));
+        theirs["article"]["bylines"] = json!([{ "type": "credit", "text": "The desk" }]);
+        let (_, v) = post(&app, "/api/admin/articles", &boss, &theirs).await?;
+        let other = v["article"]["id"].as_i64().unwrap_or_default();
+        let (s, _) = step(&app, &boss, other, "publish").await?;
+        assert_eq!(s, 200);
+        let may_open = role_may(role, Action::EditArticle, false);
+        let (s, _) = get(&app, &format!("/api/admin/articles/{other}"), &me).await?;
+        assert_eq!(s, code(may_open, 200, 404), "{role} opens someone else's");
+        let expect =
+            |action| if !may_open { 404 } else { code(role_may(role, action, false), 200, 403) };
+        let (s, _) = post(
+            &app,
+            &format!("/api/admin/articles/{other}/correct"),
+            &me,
+            &json!({ "text": "Fixed." }),
+        )
+        .await?;
+        assert_eq!(s, expect(Action::CorrectArticle), "{role} corrects someone else's");
+        let (s, _) =
+            post(&app, &format!("/api/admin/articles/{other}/unpublish"), &me, &json!({})).await?;
+        assert_eq!(s, expect(Action::UnpublishArticle), "{role} unpublishes someone else's");
+
+        // Taxonomy and media.
+        let (s, _) = post(
+            &app,
+            "/api/admin/tags",
+            &me,
+            &json!({ "tag": { "name": format!("T{n}"), "slug": format!("t{n}") } }),
+        )
+        .await?;
+        assert_eq!(
+            s,
+            code(role_may(role, Action::EditTaxonomy, false), 201, 403),
+            "{role} adds a tag"
+        );
+    }
+    app.stop().await
+});
