@@ -288,7 +288,15 @@ fn section_links(t: &Taxonomy) -> Vec<Link> {
 pub fn webhook_policy(config: &Config) -> newsdesk_app::integrations::WebhookPolicy {
     newsdesk_app::integrations::WebhookPolicy {
         allow_private: config.api.webhooks_allow_private,
-        timeout: std::time::Duration::from_secs(config.api.webhook_timeout_seconds.clamp(1, 60)),
+        // A try must end before its job's lease does, or another worker
+        // would send it a second time meanwhile.
+        timeout: std::time::Duration::from_secs(
+            config
+                .api
+                .webhook_timeout_seconds
+                .clamp(1, 60)
+                .min(config.jobs.lease_seconds.saturating_sub(1).max(1)),
+        ),
     }
 }
 
