@@ -62,7 +62,11 @@ fn key_row(k: ApiKeyRow) -> KeyRow {
         id: k.id,
         name: k.name,
         prefix: k.prefix,
-        scopes: if k.scopes.is_empty() { "everything the role allows".into() } else { k.scopes },
+        scopes: if k.scopes.is_empty() {
+            "everything the role allows".into()
+        } else {
+            k.scopes.replace(',', ", ")
+        },
         state,
         last_used: when(k.last_used_at),
     }
