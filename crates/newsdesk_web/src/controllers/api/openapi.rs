@@ -198,7 +198,7 @@ pub async fn document() -> Response {
 /// `GET /api/docs`: the document as a page people read.
 pub async fn docs(State(app): State<AppState>) -> Response {
     static PAGE: OnceLock<String> = OnceLock::new();
-    let body = PAGE.get_or_init(|| page(&app.config.site.language));
+    let body = PAGE.get_or_init(|| page(&app.config.site.language, &app.logo_url));
     let mut res = (StatusCode::OK, body.as_str()).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -271,16 +271,17 @@ fn type_of(schema: &Value) -> String {
 }
 
 /// The whole page (a definition list per operation, a table per schema).
-fn page(language: &str) -> String {
+fn page(language: &str, icon: &str) -> String {
     let doc: Value = serde_json::from_str(json()).unwrap_or(Value::Null);
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Newsdesk API</title>\n<meta name=\"description\" content=\"The Content and Admin APIs of this Newsdesk site\">\n</head>\n<body>\n<main>\n\
+         <title>Newsdesk API</title>\n<link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\">\n<meta name=\"description\" content=\"The Content and Admin APIs of this Newsdesk site\">\n</head>\n<body>\n<main>\n\
          <h1>Newsdesk API</h1>\n<p>{}</p>\n<p>The machine-readable document: <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1).</p>\n",
         escape_html(language),
+        escape_html(icon),
         text(&doc["info"]["description"])
     );
     let mut ops: Vec<(String, String, &Value)> = Vec::new();
