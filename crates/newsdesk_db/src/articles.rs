@@ -653,6 +653,11 @@ impl Database {
         );
         let rows: Vec<ArticleRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(filter_id(filter)).bind(limit).fetch_all(p).await)?;
+        self.with_tags(rows).await
+    }
+
+    /// Articles from their rows, with their tags (one more query).
+    async fn with_tags(&self, rows: Vec<ArticleRow>) -> Result<Vec<Article>> {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(row.into_article()?.0);
@@ -734,16 +739,7 @@ impl Database {
             }
             query.bind(q.limit).fetch_all(p).await
         })?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(row.into_article()?.0);
-        }
-        let ids: Vec<Id> = out.iter().map(|a| a.id).collect();
-        let mut tags = self.tags_of(&ids).await?;
-        for a in &mut out {
-            a.tags = tags.remove(&a.id).unwrap_or_default();
-        }
-        Ok(out)
+        self.with_tags(rows).await
     }
 
     /// One slice of every published article for sitemaps, oldest first:

@@ -24,9 +24,6 @@ use newsdesk_db::DeskFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Articles a list answers at once, at most.
-const MAX_LIMIT: i64 = 100;
-
 /// `GET /api/admin/me`: the token's user and scopes.
 #[utoipa::path(get, path = "/api/admin/me", tag = "admin", operation_id = "find_me",
     responses((status = 200, description = "The token's user and scopes", body = MeResponse), (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody)),
@@ -86,14 +83,7 @@ pub async fn list_articles(
 ) -> Result<Response, ApiError> {
     let (user, actor) = call.admin(Scope::Read)?;
     let params = query(&uri)?;
-    let known = ["status", "section", "author", "tag", "q", "limit", "before", "key"];
-    if let Some(k) = params.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(ApiError::field(
-            StatusCode::BAD_REQUEST,
-            &k.chars().take(40).collect::<String>(),
-            "unknown parameter",
-        ));
-    }
+    super::only(&params, &["status", "section", "author", "tag", "q", "limit", "before"])?;
     let id_param = |name: &str| -> Result<Option<Id>, ApiError> {
         params
             .get(name)
@@ -117,13 +107,7 @@ pub async fn list_articles(
             })
         })
         .transpose()?;
-    let limit = match params.get("limit").map(|v| v.parse::<i64>()) {
-        None => 20,
-        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::field(StatusCode::BAD_REQUEST, "limit", "from 1 to 100"));
-        }
-    };
+    let limit = super::limit(&params)?;
     let filter = DeskFilter {
         status,
         section_id: id_param("section")?,
@@ -893,242 +877,142 @@ pub async fn create_author(
     .await
 }
 
-/// `PUT /api/admin/sections/{id}`: replaces its fields.
-#[utoipa::path(put, path = "/api/admin/sections/{id}", tag = "admin", operation_id = "change_section",
-    params(("id" = i64, Path, description = "Its id")),
-    request_body = SectionRequest,
-    responses(
-        (status = 200, description = "Changed", body = SectionEnvelope),
-        (status = 404, description = "No such section", body = ErrorBody),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn change_section(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let id = path_id(&id)?;
-    let r: SectionRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let x = Section {
+/// `PUT` and `DELETE` of one kind of term (section, tag, story, author):
+/// the change replaces every field; the removal is refused while articles
+/// use it.
+macro_rules! change_and_remove {
+    ($change:ident, $remove:ident, $path:literal, $change_op:literal, $remove_op:literal,
+     $what:literal, $req:ident, $env:ident, $field:ident, $update:ident, $delete:ident,
+     $build:expr) => {
+        #[doc = concat!("`PUT ", $path, "`: replaces its fields.")]
+        #[utoipa::path(put, path = $path, tag = "admin", operation_id = $change_op,
+            summary = "Replaces its fields.",
+            params(("id" = i64, Path, description = "Its id")),
+            request_body = $req,
+            responses(
+                (status = 200, description = "Changed", body = $env),
+                (status = 404, description = "Nothing with that id", body = ErrorBody),
+                (status = 409, description = "The slug is taken", body = ErrorBody),
+                (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $change(
+            State(app): State<AppState>,
+            call: Call,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            body: Body,
+        ) -> Result<Response, ApiError> {
+            call.admin(Scope::Taxonomy)?;
+            let id = path_id(&id)?;
+            let r: $req = parse_json(&headers, &read_body(&headers, body).await?)?;
+            let x = ($build)(id, r);
+            let what = format!(concat!($what, " {}"), id);
+            term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
+                w.$update(&x).await?;
+                Ok($env { $field: x })
+            })
+            .await
+        }
+
+        #[doc = concat!("`DELETE ", $path, "`: only when nothing uses it.")]
+        #[utoipa::path(delete, path = $path, tag = "admin", operation_id = $remove_op,
+            summary = "Removes it, only when nothing uses it.",
+            params(("id" = i64, Path, description = "Its id")),
+            responses(
+                (status = 204, description = "Removed"),
+                (status = 404, description = "Nothing with that id", body = ErrorBody),
+                (status = 409, description = "Articles still use it", body = ErrorBody),
+                (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $remove(
+            State(app): State<AppState>,
+            call: Call,
+            Path(id): Path<String>,
+        ) -> Result<Response, ApiError> {
+            let id = path_id(&id)?;
+            let what = format!(concat!($what, " {}"), id);
+            term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
+                w.$delete(id).await?;
+                Ok(())
+            })
+            .await
+        }
+    };
+}
+
+change_and_remove!(
+    change_section,
+    remove_section,
+    "/api/admin/sections/{id}",
+    "change_section",
+    "remove_section",
+    "section",
+    SectionRequest,
+    SectionEnvelope,
+    section,
+    update_section,
+    delete_section,
+    |id, r: SectionRequest| Section {
         id,
         name: r.section.name,
         slug: r.section.slug,
         position: r.section.position,
         description: r.section.description,
-    };
-    let what = format!("section {id}");
-    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
-        w.update_section(&x).await?;
-        Ok(SectionEnvelope { section: x })
-    })
-    .await
-}
-
-/// `DELETE /api/admin/sections/{id}`: only when nothing uses it.
-#[utoipa::path(delete, path = "/api/admin/sections/{id}", tag = "admin", operation_id = "remove_section",
-    params(("id" = i64, Path, description = "Its id")),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 404, description = "No such section", body = ErrorBody),
-        (status = 409, description = "Articles still use it", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn remove_section(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = path_id(&id)?;
-    let what = format!("section {id}");
-    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
-        w.delete_section(id).await?;
-        Ok(())
-    })
-    .await
-}
-
-/// `PUT /api/admin/tags/{id}`: replaces its fields.
-#[utoipa::path(put, path = "/api/admin/tags/{id}", tag = "admin", operation_id = "change_tag",
-    params(("id" = i64, Path, description = "Its id")),
-    request_body = TagRequest,
-    responses(
-        (status = 200, description = "Changed", body = TagEnvelope),
-        (status = 404, description = "No such tag", body = ErrorBody),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn change_tag(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let id = path_id(&id)?;
-    let r: TagRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let x = Tag { id, name: r.tag.name, slug: r.tag.slug };
-    let what = format!("tag {id}");
-    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
-        w.update_tag(&x).await?;
-        Ok(TagEnvelope { tag: x })
-    })
-    .await
-}
-
-/// `DELETE /api/admin/tags/{id}`: only when nothing uses it.
-#[utoipa::path(delete, path = "/api/admin/tags/{id}", tag = "admin", operation_id = "remove_tag",
-    params(("id" = i64, Path, description = "Its id")),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 404, description = "No such tag", body = ErrorBody),
-        (status = 409, description = "Articles still use it", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn remove_tag(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = path_id(&id)?;
-    let what = format!("tag {id}");
-    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
-        w.delete_tag(id).await?;
-        Ok(())
-    })
-    .await
-}
-
-/// `PUT /api/admin/stories/{id}`: replaces its fields.
-#[utoipa::path(put, path = "/api/admin/stories/{id}", tag = "admin", operation_id = "change_story",
-    params(("id" = i64, Path, description = "Its id")),
-    request_body = StoryRequest,
-    responses(
-        (status = 200, description = "Changed", body = StoryEnvelope),
-        (status = 404, description = "No such story", body = ErrorBody),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn change_story(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let id = path_id(&id)?;
-    let r: StoryRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let x = Story { id, name: r.story.name, slug: r.story.slug };
-    let what = format!("story {id}");
-    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
-        w.update_story(&x).await?;
-        Ok(StoryEnvelope { story: x })
-    })
-    .await
-}
-
-/// `DELETE /api/admin/stories/{id}`: only when nothing uses it.
-#[utoipa::path(delete, path = "/api/admin/stories/{id}", tag = "admin", operation_id = "remove_story",
-    params(("id" = i64, Path, description = "Its id")),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 404, description = "No such story", body = ErrorBody),
-        (status = 409, description = "Articles still use it", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn remove_story(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = path_id(&id)?;
-    let what = format!("story {id}");
-    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
-        w.delete_story(id).await?;
-        Ok(())
-    })
-    .await
-}
-
-/// `PUT /api/admin/authors/{id}`: replaces its fields.
-#[utoipa::path(put, path = "/api/admin/authors/{id}", tag = "admin", operation_id = "change_author",
-    params(("id" = i64, Path, description = "Its id")),
-    request_body = AuthorRequest,
-    responses(
-        (status = 200, description = "Changed", body = AuthorEnvelope),
-        (status = 404, description = "No such author", body = ErrorBody),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn change_author(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let id = path_id(&id)?;
-    let r: AuthorRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let x = Author {
+    }
+);
+change_and_remove!(
+    change_tag,
+    remove_tag,
+    "/api/admin/tags/{id}",
+    "change_tag",
+    "remove_tag",
+    "tag",
+    TagRequest,
+    TagEnvelope,
+    tag,
+    update_tag,
+    delete_tag,
+    |id, r: TagRequest| Tag { id, name: r.tag.name, slug: r.tag.slug }
+);
+change_and_remove!(
+    change_story,
+    remove_story,
+    "/api/admin/stories/{id}",
+    "change_story",
+    "remove_story",
+    "story",
+    StoryRequest,
+    StoryEnvelope,
+    story,
+    update_story,
+    delete_story,
+    |id, r: StoryRequest| Story { id, name: r.story.name, slug: r.story.slug }
+);
+change_and_remove!(
+    change_author,
+    remove_author,
+    "/api/admin/authors/{id}",
+    "change_author",
+    "remove_author",
+    "author",
+    AuthorRequest,
+    AuthorEnvelope,
+    author,
+    update_author,
+    delete_author,
+    |id, r: AuthorRequest| Author {
         id,
         name: r.author.name,
         slug: r.author.slug,
         title: r.author.title,
         bio: r.author.bio,
         photo_media_id: r.author.photo_media_id,
-    };
-    let what = format!("author {id}");
-    term(&app, &call, (CHANGED.0, &what, CHANGED.1), async |w| {
-        w.update_author(&x).await?;
-        Ok(AuthorEnvelope { author: x })
-    })
-    .await
-}
-
-/// `DELETE /api/admin/authors/{id}`: only when nothing uses it.
-#[utoipa::path(delete, path = "/api/admin/authors/{id}", tag = "admin", operation_id = "remove_author",
-    params(("id" = i64, Path, description = "Its id")),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 404, description = "No such author", body = ErrorBody),
-        (status = 409, description = "Articles still use it", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn remove_author(
-    State(app): State<AppState>,
-    call: Call,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = path_id(&id)?;
-    let what = format!("author {id}");
-    term(&app, &call, (REMOVED.0, &what, REMOVED.1), async |w| {
-        w.delete_author(id).await?;
-        Ok(())
-    })
-    .await
-}
+    }
+);
 
 /// `GET /api/admin/articles/{id}/revisions/{version}`: the article as it
 /// read at that version.

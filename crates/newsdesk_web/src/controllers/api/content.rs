@@ -5,7 +5,7 @@ use super::views::{
     AuthorList, Context, CursorMeta, Formats, MediaEnvelope, OffsetMeta, SearchResults,
     SectionList, StoryList, TagList,
 };
-use super::{ApiError, Call, ErrorBody, json_ok, path_id, query};
+use super::{ApiError, Call, ErrorBody, json_ok, limit, only, path_id, query};
 use crate::app::AppState;
 use crate::cache::CachedPage;
 use crate::controllers::site::with_database;
@@ -17,11 +17,6 @@ use newsdesk_core::{Article, Id};
 use newsdesk_db::{ContentQuery, SearchQuery};
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// Most items a list answers at once.
-pub const MAX_LIMIT: i64 = 100;
-/// Items a list answers when not told.
-pub const DEFAULT_LIMIT: i64 = 20;
 
 /// Adds the CORS headers every Content API answer carries: any site may
 /// read published content with a content key.
@@ -89,33 +84,6 @@ fn answer<T: Serialize>(
         app.api_cache.insert(key, page.clone(), generation);
     }
     Ok(page.respond(headers, false))
-}
-
-/// Checks that `params` holds only `known` names (and `key`).
-fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
-    if let Some(k) = params.keys().find(|k| *k != "key" && !known.contains(&k.as_str())) {
-        return Err(ApiError::field(
-            StatusCode::BAD_REQUEST,
-            &k.chars().take(40).collect::<String>(),
-            format!("unknown parameter; this endpoint takes {}", known.join(", ")),
-        ));
-    }
-    Ok(())
-}
-
-/// `limit=` within 1..=[`MAX_LIMIT`].
-fn limit(params: &HashMap<String, String>) -> Result<i64, ApiError> {
-    match params.get("limit") {
-        None => Ok(DEFAULT_LIMIT),
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "limit",
-                format!("give a number from 1 to {MAX_LIMIT}"),
-            )),
-        },
-    }
 }
 
 fn formats(params: &HashMap<String, String>) -> Result<Formats, ApiError> {

@@ -498,6 +498,38 @@ pub fn json_write<T: Serialize>(status: StatusCode, v: &T) -> Response {
     json_ok(&HeaderMap::new(), status, v)
 }
 
+/// Most items a list answers at once.
+pub const MAX_LIMIT: i64 = 100;
+/// Items a list answers when not told.
+pub const DEFAULT_LIMIT: i64 = 20;
+
+/// Checks that `params` holds only `known` names (and `key`).
+pub(crate) fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    if let Some(k) = params.keys().find(|k| *k != "key" && !known.contains(&k.as_str())) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            &k.chars().take(40).collect::<String>(),
+            format!("unknown parameter; this endpoint takes {}", known.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// `limit=` within 1..=[`MAX_LIMIT`].
+pub(crate) fn limit(params: &HashMap<String, String>) -> Result<i64, ApiError> {
+    match params.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "limit",
+                format!("give a number from 1 to {MAX_LIMIT}"),
+            )),
+        },
+    }
+}
+
 /// A path id: a positive integer, or 404.
 pub fn path_id(s: &str) -> Result<i64, ApiError> {
     match s.parse::<i64>() {
