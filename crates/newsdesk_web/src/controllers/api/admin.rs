@@ -764,126 +764,39 @@ const CREATED: (&str, StatusCode) = ("taxonomy_created", StatusCode::CREATED);
 const CHANGED: (&str, StatusCode) = ("taxonomy_changed", StatusCode::OK);
 const REMOVED: (&str, StatusCode) = ("taxonomy_removed", StatusCode::NO_CONTENT);
 
-/// `POST /api/admin/sections`
-#[utoipa::path(post, path = "/api/admin/sections", tag = "admin",
-    request_body = SectionRequest,
-    responses(
-        (status = 201, description = "Created", body = SectionEnvelope),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_section(
-    State(app): State<AppState>,
-    call: Call,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let r: SectionRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let s = Section {
-        id: 0,
-        name: r.section.name,
-        slug: r.section.slug,
-        position: r.section.position,
-        description: r.section.description,
-    };
-    term(&app, &call, (CREATED.0, "section", CREATED.1), async |w| {
-        Ok(SectionEnvelope { section: w.create_section(&s).await? })
-    })
-    .await
-}
+/// `POST`, `PUT` and `DELETE` of one kind of term (section, tag, story,
+/// author): made from its request; changed, every field replaced; removed,
+/// unless articles use it.
+macro_rules! term_endpoints {
+    ($create:ident, $change:ident, $remove:ident, $collection:literal, $path:literal,
+     $create_op:literal, $change_op:literal, $remove_op:literal, $what:literal, $req:ident,
+     $env:ident, $field:ident, $insert:ident, $update:ident, $delete:ident, $build:expr) => {
+        #[doc = concat!("`POST ", $collection, "`: a new one.")]
+        #[utoipa::path(post, path = $collection, tag = "admin", operation_id = $create_op,
+            summary = "Makes a new one.",
+            request_body = $req,
+            responses(
+                (status = 201, description = "Created", body = $env),
+                (status = 409, description = "The slug is taken", body = ErrorBody),
+                (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $create(
+            State(app): State<AppState>,
+            call: Call,
+            headers: HeaderMap,
+            body: Body,
+        ) -> Result<Response, ApiError> {
+            call.admin(Scope::Taxonomy)?;
+            let r: $req = parse_json(&headers, &read_body(&headers, body).await?)?;
+            let x = ($build)(0, r);
+            term(&app, &call, (CREATED.0, $what, CREATED.1), async |w| {
+                Ok($env { $field: w.$insert(&x).await? })
+            })
+            .await
+        }
 
-/// `POST /api/admin/tags`
-#[utoipa::path(post, path = "/api/admin/tags", tag = "admin",
-    request_body = TagRequest,
-    responses(
-        (status = 201, description = "Created", body = TagEnvelope),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_tag(
-    State(app): State<AppState>,
-    call: Call,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let r: TagRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let t = Tag { id: 0, name: r.tag.name, slug: r.tag.slug };
-    term(&app, &call, (CREATED.0, "tag", CREATED.1), async |w| {
-        Ok(TagEnvelope { tag: w.create_tag(&t).await? })
-    })
-    .await
-}
-
-/// `POST /api/admin/stories`
-#[utoipa::path(post, path = "/api/admin/stories", tag = "admin",
-    request_body = StoryRequest,
-    responses(
-        (status = 201, description = "Created", body = StoryEnvelope),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_story(
-    State(app): State<AppState>,
-    call: Call,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let r: StoryRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let s = Story { id: 0, name: r.story.name, slug: r.story.slug };
-    term(&app, &call, (CREATED.0, "story", CREATED.1), async |w| {
-        Ok(StoryEnvelope { story: w.create_story(&s).await? })
-    })
-    .await
-}
-
-/// `POST /api/admin/authors`
-#[utoipa::path(post, path = "/api/admin/authors", tag = "admin",
-    request_body = AuthorRequest,
-    responses(
-        (status = 201, description = "Created", body = AuthorEnvelope),
-        (status = 409, description = "The slug is taken", body = ErrorBody),
-        (status = 401, description = "No token, or one that is unknown, revoked or expired, or its account is disabled", body = ErrorBody), (status = 403, description = "A content key, a missing scope, or a role that may not", body = ErrorBody), (status = 422, description = "The body cannot be used; every problem names its `field`", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_author(
-    State(app): State<AppState>,
-    call: Call,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    call.admin(Scope::Taxonomy)?;
-    let r: AuthorRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
-    let a = Author {
-        id: 0,
-        name: r.author.name,
-        slug: r.author.slug,
-        title: r.author.title,
-        bio: r.author.bio,
-        photo_media_id: r.author.photo_media_id,
-    };
-    term(&app, &call, (CREATED.0, "author", CREATED.1), async |w| {
-        Ok(AuthorEnvelope { author: w.create_author(&a).await? })
-    })
-    .await
-}
-
-/// `PUT` and `DELETE` of one kind of term (section, tag, story, author):
-/// the change replaces every field; the removal is refused while articles
-/// use it.
-macro_rules! change_and_remove {
-    ($change:ident, $remove:ident, $path:literal, $change_op:literal, $remove_op:literal,
-     $what:literal, $req:ident, $env:ident, $field:ident, $update:ident, $delete:ident,
-     $build:expr) => {
         #[doc = concat!("`PUT ", $path, "`: replaces its fields.")]
         #[utoipa::path(put, path = $path, tag = "admin", operation_id = $change_op,
             summary = "Replaces its fields.",
@@ -944,16 +857,20 @@ macro_rules! change_and_remove {
     };
 }
 
-change_and_remove!(
+term_endpoints!(
+    create_section,
     change_section,
     remove_section,
+    "/api/admin/sections",
     "/api/admin/sections/{id}",
+    "create_section",
     "change_section",
     "remove_section",
     "section",
     SectionRequest,
     SectionEnvelope,
     section,
+    create_section,
     update_section,
     delete_section,
     |id, r: SectionRequest| Section {
@@ -964,44 +881,56 @@ change_and_remove!(
         description: r.section.description,
     }
 );
-change_and_remove!(
+term_endpoints!(
+    create_tag,
     change_tag,
     remove_tag,
+    "/api/admin/tags",
     "/api/admin/tags/{id}",
+    "create_tag",
     "change_tag",
     "remove_tag",
     "tag",
     TagRequest,
     TagEnvelope,
     tag,
+    create_tag,
     update_tag,
     delete_tag,
     |id, r: TagRequest| Tag { id, name: r.tag.name, slug: r.tag.slug }
 );
-change_and_remove!(
+term_endpoints!(
+    create_story,
     change_story,
     remove_story,
+    "/api/admin/stories",
     "/api/admin/stories/{id}",
+    "create_story",
     "change_story",
     "remove_story",
     "story",
     StoryRequest,
     StoryEnvelope,
     story,
+    create_story,
     update_story,
     delete_story,
     |id, r: StoryRequest| Story { id, name: r.story.name, slug: r.story.slug }
 );
-change_and_remove!(
+term_endpoints!(
+    create_author,
     change_author,
     remove_author,
+    "/api/admin/authors",
     "/api/admin/authors/{id}",
+    "create_author",
     "change_author",
     "remove_author",
     "author",
     AuthorRequest,
     AuthorEnvelope,
     author,
+    create_author,
     update_author,
     delete_author,
     |id, r: AuthorRequest| Author {
