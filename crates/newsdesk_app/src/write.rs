@@ -576,6 +576,9 @@ impl Write {
         a.first_published_at = before.first_published_at;
         a.scheduled_at = before.scheduled_at;
         a.updated_at = before.updated_at;
+        // Corrections are a public record, added one by one: an older
+        // version's text comes back, never without them.
+        a.corrections = before.corrections.clone();
         // A restore never moves a published article: its address stays.
         if before.path.is_some() {
             a.slug = before.slug.clone();

@@ -38,7 +38,8 @@ pub struct ContentQuery {
     pub author_id: Option<Id>,
     /// Only articles following this story.
     pub story_id: Option<Id>,
-    /// Only articles changed at or after this time.
+    /// Only articles changed at or after this time: updated for readers,
+    /// or any version saved since.
     pub updated_since: Option<DateTime<Utc>>,
     /// Only articles after this one in the list's order (first publication
     /// and id of the last article of the previous page).
@@ -712,7 +713,12 @@ impl Database {
         }
         let since = q.updated_since.map(|t| (next(), t));
         if let Some((i, _)) = since {
-            cond.push(format!("a.updated_at >= ${i}"));
+            // Changed: told to readers as an update, or any saved version
+            // since (an edit not flagged as an update, a restore).
+            cond.push(format!(
+                "(a.updated_at >= ${i} OR EXISTS (SELECT 1 FROM article_revisions r \
+                 WHERE r.article_id = a.id AND r.created_at >= ${i}))"
+            ));
         }
         let after = q.after.map(|(t, id)| (next(), next(), t, id));
         if let Some((i, j, _, _)) = after {

@@ -157,6 +157,8 @@ db_test!(the_content_api_reads_published_content_only, |t: TestDb| async move {
     assert!(v["articles"][0].get("body").is_none() && v["articles"][0]["html"].is_string());
     let (_, v) = get(&app, "/api/content/articles?formats=blocks", &key).await?;
     assert!(v["articles"][0].get("html").is_none() && v["articles"][0]["body"].is_array());
+    let (_, v) = get(&app, "/api/content/articles?formats=both", &key).await?;
+    assert!(v["articles"][0]["html"].is_string() && v["articles"][0]["body"].is_array());
     let (s, v) = get(&app, "/api/content/articles?formats=pdf", &key).await?;
     assert_eq!((s, fields(&v)), (400, vec!["formats".to_owned()]));
 
@@ -439,6 +441,23 @@ db_test!(
         .await?;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["article"]["corrections"].as_array().map(Vec::len), Some(1));
+        // Restoring an earlier version brings its words back, never without
+        // the corrections readers were shown.
+        let current = v["article"]["version"].clone();
+        let restore = format!("/api/admin/articles/{id}/revisions/2/restore");
+        let (s, v) = post(&app, &restore, &ed, &json!({ "version": current })).await?;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["article"]["corrections"].as_array().map(Vec::len), Some(1), "{v}");
+        // A sync client asking for changes since before the restore sees it.
+        let key = content_key(&app).await?;
+        let since = (chrono::Utc::now() - chrono::Duration::seconds(30)).to_rfc3339();
+        let (_, listed) = get(
+            &app,
+            &format!("/api/content/articles?updated_since={}", since.replace('+', "%2B")),
+            &key,
+        )
+        .await?;
+        assert!(ids(&listed, "articles").contains(&id), "an edit is a change: {listed}");
         let (s, _) =
             post(&app, &format!("/api/admin/articles/{id}/correct"), &ed, &json!({})).await?;
         assert_eq!(s, 422);
@@ -1442,6 +1461,31 @@ db_test!(taxonomy_revisions_and_expiry_through_the_api, |t: TestDb| async move {
     assert_eq!((s, v["media"]["alt"].as_str()), (200, Some("The dam at dawn")), "{v}");
     let (s, _) = put(&app, &format!("/api/admin/media/{media}"), &admin, &edit(version)).await?;
     assert_eq!(s, 409, "a stale version");
+    // Fields left out keep their values; null empties a text.
+    let (s, v) = put(
+        &app,
+        &format!("/api/admin/media/{media}"),
+        &admin,
+        &json!({ "media": { "version": version + 1, "credit": "Agency", "rights": null } }),
+    )
+    .await?;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["media"]["alt"].as_str(), v["media"]["credit"].as_str()),
+        (Some("The dam at dawn"), Some("Agency"))
+    );
+    assert_eq!(
+        (v["media"]["focal_x"].as_u64(), v["media"]["focal_y"].as_u64()),
+        (Some(200), Some(300))
+    );
+    let (s, v) = put(
+        &app,
+        &format!("/api/admin/media/{media}"),
+        &admin,
+        &json!({ "media": { "version": version + 2, "focal_x": 5000 } }),
+    )
+    .await?;
+    assert_eq!((s, fields(&v)), (422, vec!["media.focal_x".to_owned()]));
     let (s, v) = put(
         &app,
         &format!("/api/admin/media/{media}"),

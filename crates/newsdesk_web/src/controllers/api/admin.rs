@@ -427,8 +427,8 @@ pub struct Picture(pub Vec<u8>);
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepRequest {
-    /// The version the step acts on (required for submit, publish and
-    /// schedule).
+    /// The version the step acts on (required for submit, publish,
+    /// schedule and send_back).
     #[serde(default)]
     pub version: Option<i32>,
     /// When to publish (`schedule`).
@@ -439,7 +439,8 @@ pub struct StepRequest {
     pub text: Option<String>,
 }
 
-/// `POST /api/admin/articles/{id}/{submit|publish|schedule|unpublish|correct}`
+/// `POST /api/admin/articles/{id}/{submit|publish|schedule|unpublish|correct|send_back}`:
+/// each step saves a new version.
 #[utoipa::path(post, path = "/api/admin/articles/{id}/{step}", tag = "admin", operation_id = "change_article_status",
     params(("id" = i64, Path, description = "Article id"), ("step" = Step, Path, description = "The workflow step")),
     request_body(content = Option<StepRequest>, description = "`version` for submit, publish and schedule; `at` for schedule; `text` for correct"),
@@ -531,7 +532,7 @@ pub async fn change_status(
             Step::Correct | Step::SendBack => {
                 e.within("", &[("correction", "text"), ("note", "text")])
             }
-            _ => e.within("article", &[]),
+            _ => e.within("article", &[]).keep_top_level("version"),
         }
     })?;
     w.audit(action, &format!("article {id}"), &via(&call), &call.from).await?;
@@ -1007,7 +1008,7 @@ pub async fn restore_revision(
     let saved = w
         .restore_revision(id, version, Some(req.version))
         .await
-        .map_err(|e| ApiError::from(e).within("article", &[]))?;
+        .map_err(|e| ApiError::from(e).within("article", &[]).keep_top_level("version"))?;
     let detail = format!("version {version}, {}", via(&call));
     w.audit("revision_restored", &format!("article {id}"), &detail, &call.from).await?;
     w.commit().await?;
@@ -1022,44 +1023,41 @@ pub struct MediaRequest {
     pub media: MediaFields,
 }
 
-/// A media item's texts, focal point and label, replaced whole.
+/// A media item's texts, focal point and label. A field left out keeps its
+/// stored value; `null` empties a text.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MediaFields {
     /// The version the change is based on.
     pub version: i32,
     /// Alternative text.
-    #[serde(default)]
-    pub alt: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub alt: Option<Option<String>>,
     /// Default caption.
-    #[serde(default)]
-    pub caption: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub caption: Option<Option<String>>,
     /// Default credit line.
-    #[serde(default)]
-    pub credit: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub credit: Option<Option<String>>,
     /// Rights and usage terms.
-    #[serde(default)]
-    pub rights: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub rights: Option<Option<String>>,
     /// Photographer or maker.
+    #[serde(default, deserialize_with = "present")]
+    pub creator: Option<Option<String>>,
+    /// Focal point across, in thousandths (0 to 1000).
     #[serde(default)]
-    pub creator: Option<String>,
-    /// Focal point across, in thousandths (default the middle).
-    #[serde(default = "middle")]
-    pub focal_x: u16,
-    /// Focal point down, in thousandths (default the middle).
-    #[serde(default = "middle")]
-    pub focal_y: u16,
+    pub focal_x: Option<u16>,
+    /// Focal point down, in thousandths (0 to 1000).
+    #[serde(default)]
+    pub focal_y: Option<u16>,
     /// Made or changed by generative AI (readers are told).
     #[serde(default)]
-    pub ai_generated: bool,
-}
-
-fn middle() -> u16 {
-    500
+    pub ai_generated: Option<bool>,
 }
 
 /// `PUT /api/admin/media/{id}`: changes a picture's texts, focal point
-/// and AI label.
+/// and AI label; fields left out keep their values.
 #[utoipa::path(put, path = "/api/admin/media/{id}", tag = "admin", operation_id = "change_media",
     params(("id" = i64, Path, description = "Media id")),
     request_body = MediaRequest,
@@ -1082,14 +1080,26 @@ pub async fn change_media(
     let id = path_id(&id)?;
     let r: MediaRequest = parse_json(&headers, &read_body(&headers, body).await?)?;
     let f = r.media;
+    for (name, v) in [("media.focal_x", f.focal_x), ("media.focal_y", f.focal_y)] {
+        if v.is_some_and(|v| v > 1000) {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                name,
+                "a focal point is in thousandths, from 0 to 1000",
+            ));
+        }
+    }
+    let stored = app.db.media(id).await?;
+    let keep =
+        |sent: Option<Option<String>>, had: &Option<String>| sent.unwrap_or_else(|| had.clone());
     let edit = newsdesk_app::media::MediaEdit {
-        alt: f.alt,
-        caption: f.caption,
-        credit: f.credit,
-        rights: f.rights,
-        creator: f.creator,
-        focal: (f.focal_x, f.focal_y),
-        ai_generated: f.ai_generated,
+        alt: keep(f.alt, &stored.alt),
+        caption: keep(f.caption, &stored.caption),
+        credit: keep(f.credit, &stored.credit),
+        rights: keep(f.rights, &stored.rights),
+        creator: keep(f.creator, &stored.creator),
+        focal: (f.focal_x.unwrap_or(stored.focal_x), f.focal_y.unwrap_or(stored.focal_y)),
+        ai_generated: f.ai_generated.unwrap_or(stored.ai_generated),
     };
     let m = app
         .newsroom

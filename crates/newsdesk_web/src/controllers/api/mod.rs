@@ -154,6 +154,17 @@ impl ApiError {
         self.status
     }
 
+    /// Leaves `field` named as it is, not inside the envelope
+    /// [`ApiError::within`] put it in (a step's `version` is top-level).
+    pub fn keep_top_level(mut self, field: &str) -> ApiError {
+        for e in &mut self.errors {
+            if e.field.as_deref().is_some_and(|f| f.ends_with(&format!(".{field}"))) {
+                e.field = Some(field.to_owned());
+            }
+        }
+        self
+    }
+
     /// Names `field` on errors that name none.
     pub fn or_field(mut self, field: &str) -> ApiError {
         for e in &mut self.errors {
@@ -234,7 +245,11 @@ impl From<newsdesk_app::Error> for ApiError {
             }
             E::Conflict { ref constraint, .. } => {
                 let field = constraint.rsplit('.').next().unwrap_or_default().to_owned();
-                ApiError::field(StatusCode::CONFLICT, &field, e.to_string())
+                if field.is_empty() || field == "unknown" {
+                    ApiError::new(StatusCode::CONFLICT, e.to_string())
+                } else {
+                    ApiError::field(StatusCode::CONFLICT, &field, e.to_string())
+                }
             }
             E::Transition(t) => ApiError::new(StatusCode::CONFLICT, t.to_string()),
             E::Refused(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
@@ -509,7 +524,11 @@ pub(crate) fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(
         return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
             &k.chars().take(40).collect::<String>(),
-            format!("unknown parameter; this endpoint takes {}", known.join(", ")),
+            if known.is_empty() {
+                "unknown parameter; this endpoint takes none (but `key`)".to_owned()
+            } else {
+                format!("unknown parameter; this endpoint takes {}", known.join(", "))
+            },
         ));
     }
     Ok(())

@@ -29,6 +29,7 @@ impl Formats {
             match part {
                 "blocks" => f.blocks = true,
                 "html" => f.html = true,
+                "both" => (f.blocks, f.html) = (true, true),
                 other => {
                     return Err(format!(
                         "unknown format `{}`: use blocks, html or both",
@@ -157,6 +158,12 @@ pub struct ApiMedia {
     pub ai_generated: bool,
     /// Scaled and cropped files.
     pub renditions: Vec<ApiRendition>,
+    /// Photographer or maker.
+    pub creator: Option<String>,
+    /// Focal point across, in thousandths.
+    pub focal_x: u16,
+    /// Focal point down, in thousandths.
+    pub focal_y: u16,
     /// Version: what the next change must be based on.
     pub version: i32,
 }
@@ -325,6 +332,9 @@ pub fn media(app: &App, m: &Media) -> ApiMedia {
                 content_type: content_type(&x.file),
             })
             .collect(),
+        creator: m.creator.clone(),
+        focal_x: m.focal_x,
+        focal_y: m.focal_y,
         version: m.version,
     }
 }
