@@ -315,6 +315,15 @@ impl Worker {
                 if let Err(e) = self.newsroom.db().prune_presence(gone).await {
                     tracing::debug!(error = %e, "could not prune presence");
                 }
+                let old = chrono::Utc::now() - DELIVERY_RETENTION;
+                let tries = crate::integrations::WEBHOOK_ATTEMPTS;
+                match self.newsroom.db().prune_deliveries(old, tries).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(deliveries = n, "pruned old webhook deliveries")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "could not prune webhook deliveries"),
+                }
             }
             let notified = signals.jobs.notified();
             match self.run_once().await {
@@ -351,6 +360,10 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How long events are kept: long enough for any server that was briefly
 /// cut off to catch up; one that was away longer drops its whole cache.
 pub const EVENT_RETENTION: chrono::Duration = chrono::Duration::days(1);
+
+/// How long settled webhook deliveries (delivered or given up) stay in
+/// their webhook's log.
+pub const DELIVERY_RETENTION: chrono::Duration = chrono::Duration::days(30);
 
 fn panic_message(e: tokio::task::JoinError) -> String {
     let p = e.into_panic();

@@ -307,6 +307,16 @@ impl Database {
         Ok(rows)
     }
 
+    /// Forgets deliveries made before `before` that are settled: delivered,
+    /// or given up after `max_attempts` tries. Returns how many.
+    pub async fn prune_deliveries(&self, before: DateTime<Utc>, max_attempts: i32) -> Result<u64> {
+        let n = on_pool!(self, p => sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE created_at < $1 \
+             AND (delivered_at IS NOT NULL OR attempts >= $2)",
+        ).bind(before).bind(max_attempts).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
     /// Records one try of a delivery: the status received (if any), the
     /// failure (empty when it was accepted).
     pub async fn record_delivery_try(

@@ -201,6 +201,46 @@ db_test!(a_closed_pool_is_unavailable_not_an_internal_error, |t: TestDb| async m
     Ok(())
 });
 
+db_test!(settled_webhook_deliveries_are_pruned_pending_ones_kept, |t: TestDb| async move {
+    let db = &t.db;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let hook = tx
+        .insert_webhook(
+            &newsdesk_db::NewWebhook {
+                name: "r",
+                url: "https://example.com/",
+                events: "article.published",
+                secret: "s",
+            },
+            now,
+        )
+        .await?;
+    let mut ids = Vec::new();
+    for (uuid, at) in [("old-ok", 40), ("old-dead", 40), ("old-pending", 40), ("new-ok", 1)] {
+        let d = newsdesk_db::NewDelivery {
+            webhook_id: hook,
+            uuid,
+            event: "article.published",
+            payload: "{}",
+            at: now - Duration::days(at),
+        };
+        ids.push(tx.insert_delivery(&d).await?);
+    }
+    tx.commit().await?;
+    db.record_delivery_try(ids[0], Some(200), "", now).await?;
+    for _ in 0..3 {
+        db.record_delivery_try(ids[1], Some(500), "the receiver answered 500", now).await?;
+    }
+    db.record_delivery_try(ids[2], None, "timed out", now).await?;
+    db.record_delivery_try(ids[3], Some(200), "", now).await?;
+    assert_eq!(db.prune_deliveries(now - Duration::days(30), 3).await?, 2);
+    let left: Vec<String> =
+        db.list_deliveries(hook, 10).await?.into_iter().map(|d| d.uuid).collect();
+    assert_eq!(left, vec!["new-ok".to_owned(), "old-pending".to_owned()]);
+    Ok(())
+});
+
 db_test!(a_worker_takes_only_the_kinds_it_is_for, |t: TestDb| async move {
     let db = &t.db;
     let now = Utc::now();
