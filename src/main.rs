@@ -962,16 +962,11 @@ async fn token(config: &Config, action: TokenAction) -> anyhow::Result<()> {
         TokenAction::List => {
             for kind in ["admin", "content"] {
                 for k in db.list_api_keys(kind, None).await? {
-                    let state = match (k.revoked_at, k.expires_at) {
-                        (Some(_), _) => "revoked".to_owned(),
-                        (None, Some(t)) if t <= chrono::Utc::now() => "expired".to_owned(),
-                        (None, Some(t)) => format!("until {}", t.format("%Y-%m-%d")),
-                        (None, None) => "live".to_owned(),
-                    };
+                    let state = k.state(chrono::Utc::now());
                     let user = k.user_id.map(|u| format!(" user {u}")).unwrap_or_default();
                     let scopes = if k.scopes.is_empty() { "all" } else { &k.scopes };
                     println!(
-                        "{:>6}  {kind:<7} {:<14} {:<10} scopes {scopes}{user}  {}",
+                        "{:>6}  {kind:<7} {:<14} {:<32} scopes {scopes}{user}  {}",
                         k.id, k.prefix, state, k.name
                     );
                 }

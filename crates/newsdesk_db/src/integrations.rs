@@ -55,6 +55,25 @@ pub struct ApiKeyRow {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+impl ApiKeyRow {
+    /// Whether the key works at `now`: not revoked, not expired.
+    pub fn live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|t| t > now)
+    }
+
+    /// Its state for people: `live`, `live until …`, `expired …`,
+    /// `revoked …` (times to the minute, UTC).
+    pub fn state(&self, now: DateTime<Utc>) -> String {
+        let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match (self.revoked_at, self.expires_at) {
+            (Some(t), _) => format!("revoked {}", when(t)),
+            (None, Some(t)) if t <= now => format!("expired {}", when(t)),
+            (None, Some(t)) => format!("live until {}", when(t)),
+            (None, None) => "live".into(),
+        }
+    }
+}
+
 macro_rules! select_keys {
     ($tail:literal) => {
         concat!(

@@ -69,13 +69,10 @@ pub async fn error_pages(State(app): State<AppState>, req: Request, next: Next) 
     dressed
 }
 
-/// `{"errors": [{"detail": …}]}`, the API's error envelope.
+/// `{"errors": [{"detail": …}]}`, the API's error envelope (built by the
+/// API's own error type, so every API error looks the same).
 pub fn json_error(status: StatusCode, detail: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "detail": detail }] });
-    let mut res = (status, body.to_string()).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    crate::controllers::api::ApiError::new(status, detail).into_response()
 }
 
 /// The themed error page for `status`. Pages that do not depend on the

@@ -51,14 +51,9 @@ fn when(t: Option<DateTime<Utc>>) -> String {
 
 fn key_row(k: ApiKeyRow) -> KeyRow {
     let now = Utc::now();
-    let state = match (k.revoked_at, k.expires_at) {
-        (Some(t), _) => format!("revoked {}", when(Some(t))),
-        (None, Some(t)) if t <= now => format!("expired {}", when(Some(t))),
-        (None, Some(t)) => format!("live until {}", when(Some(t))),
-        (None, None) => "live".into(),
-    };
+    let state = k.state(now);
     KeyRow {
-        live: k.revoked_at.is_none() && k.expires_at.is_none_or(|t| t > now),
+        live: k.live(now),
         id: k.id,
         name: k.name,
         prefix: k.prefix,

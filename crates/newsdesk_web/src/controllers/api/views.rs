@@ -329,22 +329,13 @@ pub fn media(app: &App, m: &Media) -> ApiMedia {
                 url: app.absolute(&media_url(&x.file)),
                 width: x.width,
                 height: x.height,
-                content_type: content_type(&x.file),
+                content_type: newsdesk_feeds::image_mime(&x.file),
             })
             .collect(),
         creator: m.creator.clone(),
         focal_x: m.focal_x,
         focal_y: m.focal_y,
         version: m.version,
-    }
-}
-
-fn content_type(file: &str) -> &'static str {
-    match file.rsplit('.').next().unwrap_or_default() {
-        "webp" => "image/webp",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        _ => "image/jpeg",
     }
 }
 
