@@ -176,19 +176,19 @@ impl Event {
     /// are told about it (see [`crate::integrations::WEBHOOK_EVENTS`]).
     pub fn for_webhooks(&self) -> Option<(&'static str, serde_json::Value)> {
         use serde_json::json;
-        let article = |id: &Id, path: &str| json!({ "article": { "id": id, "path": path } });
-        Some(match self {
-            Event::ArticlePublished { id, path, .. } => ("article.published", article(id, path)),
-            Event::ArticleUpdated { id, path, .. } => ("article.updated", article(id, path)),
-            Event::ArticleUnpublished { id, path, .. } => {
-                ("article.unpublished", article(id, path))
+        let data = match self {
+            Event::ArticlePublished { id, path, .. }
+            | Event::ArticleUpdated { id, path, .. }
+            | Event::ArticleUnpublished { id, path, .. } => {
+                json!({ "article": { "id": id, "path": path } })
             }
-            Event::MediaAdded { id } => ("media.added", json!({ "media": { "id": id } })),
+            Event::MediaAdded { id } => json!({ "media": { "id": id } }),
             Event::TaxonomyChanged { what, id } => {
-                ("taxonomy.changed", json!({ "taxonomy": { "kind": what, "id": id } }))
+                json!({ "taxonomy": { "kind": what, "id": id } })
             }
             _ => return None,
-        })
+        };
+        Some((self.kind(), data))
     }
 
     /// The event as the store records it.
