@@ -54,6 +54,14 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Bring content in from another system; running it again changes
+    /// only what changed there, and finishes an import that was stopped.
+    Import {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: ImportAction,
+    },
     /// Seed the demo newsroom into an empty database.
     Demo {
         #[command(flatten)]
@@ -248,6 +256,28 @@ enum WebhookAction {
     Remove {
         /// The number `webhook list` shows.
         id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportAction {
+    /// A WordPress export (Tools → Export → All content): posts, pages,
+    /// users, categories, tags and images, with old addresses redirected.
+    Wordpress {
+        /// The export file (WXR).
+        file: PathBuf,
+        /// The old site's `wp-content/uploads` folder, for its images.
+        #[arg(long)]
+        uploads: Option<PathBuf>,
+        /// Never fetch images over HTTP (only from `--uploads`).
+        #[arg(long)]
+        no_fetch: bool,
+        /// The section WordPress pages go into.
+        #[arg(long, default_value = "pages")]
+        pages_section: String,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 
@@ -716,7 +746,67 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&common, None, None)?;
             token(&config, action).await
         }
+        Command::Import { common, action } => {
+            let config = load_config(&common, None, None)?;
+            import(&config, action).await
+        }
     }
+}
+
+async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let newsroom = Newsroom::new(db.clone(), config.timezone()?)
+        .with_library(newsdesk_web::media_library(config))
+        .with_webhook_policy(newsdesk_web::webhook_policy(config));
+    let actor = operator();
+    match action {
+        ImportAction::Wordpress { file, uploads, no_fetch, pages_section, report } => {
+            let opts = newsdesk_import::wordpress::Options {
+                uploads,
+                fetch: !no_fetch,
+                pages_section,
+                ..Default::default()
+            };
+            // Drawn only on a terminal (indicatif draws nothing otherwise).
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg:28} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let progress = |pass: u8, at: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(at);
+                bar.set_message(if pass == 1 {
+                    "people, terms and images"
+                } else {
+                    "posts and pages"
+                });
+            };
+            let started = std::time::Instant::now();
+            let result =
+                newsdesk_import::wordpress::import(&newsroom, &actor, &file, &opts, &progress)
+                    .await;
+            bar.finish_and_clear();
+            let r = result.with_context(|| format!("importing {}", file.display()))?;
+            print!("{r}");
+            println!("Took {:.1} s.", started.elapsed().as_secs_f64());
+            if let Some(path) = report {
+                std::fs::write(&path, serde_json::to_vec_pretty(&r)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            if !r.is_clean() {
+                anyhow::bail!(
+                    "{} item(s) were not imported (listed above); the rest is in",
+                    r.failed.len()
+                );
+            }
+            println!("Images get their sizes from the server's worker (or `newsdesk jobs run`).");
+        }
+    }
+    Ok(())
 }
 
 /// A password from standard input (`--password-stdin`: its first line) or

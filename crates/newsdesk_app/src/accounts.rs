@@ -206,6 +206,45 @@ impl Newsroom {
         User::from_row(&row)
     }
 
+    /// Adds an account that cannot sign in yet: no password, disabled.
+    /// Importers make these for the people of the site they came from, so
+    /// an administrator can later set a password and enable each one.
+    /// An address already in use gives that account instead.
+    pub async fn add_dormant_user(
+        &self,
+        actor: &Actor,
+        email: &str,
+        name: &str,
+        role: Role,
+        author_id: Option<Id>,
+        from: &Origin,
+    ) -> Result<User> {
+        authorize(actor, managing(role), &[])?;
+        let email = normalize_email(email)?;
+        let name = check_name(name)?;
+        if let Some(row) = self.db().find_user_by_email(&email).await? {
+            return User::from_row(&row);
+        }
+        let now = Utc::now();
+        let mut tx = self.db().begin().await?;
+        let id = tx
+            .insert_user(&NewUser {
+                email: &email,
+                name: &name,
+                role: role.as_str(),
+                author_id,
+                password_hash: "",
+                at: now,
+            })
+            .await?;
+        tx.set_user_disabled(id, Some(now)).await?;
+        let row = tx.find_user(id).await?;
+        tx.audit(&audit_entry(actor, "user_added", &email, "imported, disabled", from)).await?;
+        let done = tx.commit().await?;
+        self.signals().committed(&done);
+        User::from_row(&row)
+    }
+
     /// Sets a new password for an account, as those who manage accounts
     /// with its role do (operators at the command line, administrators for
     /// the roles below them). Users change their own with

@@ -24,6 +24,7 @@ mod articles;
 mod desk;
 mod error;
 mod events;
+mod imports;
 mod integrations;
 mod jobs;
 mod media;
@@ -41,6 +42,7 @@ pub use articles::{ArticleCard, ArticleFilter, ArticleState, ContentQuery, Page,
 pub use desk::{Activity, DeskFilter, DeskRow};
 pub use error::{DbError, Result};
 pub use events::{EVENTS_CHANNEL, Listener, NewEvent, StoredEvent};
+pub use imports::ImportedItem;
 pub use integrations::{ApiKeyRow, DeliveryRow, NewApiKey, NewDelivery, NewWebhook, WebhookRow};
 pub use jobs::{ClaimedJob, JOBS_CHANNEL, JobRow, JobState, KindFilter, NewJob};
 pub use media::{MediaFilter, MediaUse};

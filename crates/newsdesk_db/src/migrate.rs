@@ -71,6 +71,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0009_integrations.sql"),
         postgres: include_str!("../migrations/postgres/0009_integrations.sql"),
     },
+    Step {
+        version: 10,
+        name: "imports",
+        sqlite: include_str!("../migrations/sqlite/0010_imports.sql"),
+        postgres: include_str!("../migrations/postgres/0010_imports.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search

@@ -13,6 +13,7 @@ mod distribution;
 mod fixtures;
 mod hostile;
 mod http;
+mod import;
 mod library;
 mod openapi;
 mod pages;

@@ -94,7 +94,15 @@ where
     cached(app, key, &parts.headers, is_head(&parts.method), build).await
 }
 
-/// Anything no route matched.
-pub async fn not_found() -> AppError {
-    AppError::NotFound
+/// Anything no route matched: perhaps an address an article had on the
+/// site it was imported from.
+pub async fn not_found(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Result<axum::response::Response, AppError> {
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        return Err(AppError::NotFound);
+    }
+    pages::old_address(&app, uri.path()).await
 }

@@ -58,6 +58,9 @@ fn page_key(path: &str, page: u32) -> String {
 /// `GET /`
 pub async fn home(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
+    if let Some(old) = home_old_address(parts.uri.query()) {
+        return old_address(&app, &old).await;
+    }
     let a = app.clone();
     cached_for(&app, "/", &parts, || async move {
         let t = a.taxonomy();
@@ -155,13 +158,31 @@ pub async fn article(State(app): State<AppState>, req: Request) -> Result<Respon
     .await;
     match answer {
         // An address the article had before an editor changed its slug.
-        Err(AppError::NotFound) => match app.db.redirect(parts.uri.path()).await? {
-            Some((to, newsdesk_core::ArticleStatus::Published)) => Ok(moved_permanently(&to)),
-            Some((_, newsdesk_core::ArticleStatus::Unpublished)) => Err(AppError::Gone),
-            _ => Err(AppError::NotFound),
-        },
+        Err(AppError::NotFound) => old_address(&app, parts.uri.path()).await,
         other => other,
     }
+}
+
+/// An address an article had before: before an editor changed its slug,
+/// or on the site it was imported from (`/2024/05/01/slug`, `/slug`,
+/// `/?p=12`). A 301 to where it is now, 410 if it was taken down, else
+/// 404.
+pub(crate) async fn old_address(app: &crate::App, path: &str) -> Result<Response, AppError> {
+    match app.db.redirect(path).await? {
+        Some((to, newsdesk_core::ArticleStatus::Published)) => Ok(moved_permanently(&to)),
+        Some((_, newsdesk_core::ArticleStatus::Unpublished)) => Err(AppError::Gone),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The old address a query on the home page names: WordPress's plain
+/// permalinks, `/?p=12` and `/?page_id=7`.
+fn home_old_address(query: Option<&str>) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        let numeric = !v.is_empty() && v.len() <= 19 && v.bytes().all(|b| b.is_ascii_digit());
+        (matches!(k, "p" | "page_id") && numeric).then(|| format!("/?{k}={v}"))
+    })
 }
 
 /// A 301 to `to`, a path of this site.
@@ -337,7 +358,10 @@ pub async fn section(
     Path(slug): Path<String>,
     uri: Uri,
 ) -> Result<Response, AppError> {
-    list_route(app, method, headers, "section", &slug, uri).await
+    match list_route(app.clone(), method, headers, "section", &slug, uri.clone()).await {
+        Err(AppError::NotFound) => old_address(&app, uri.path()).await,
+        other => other,
+    }
 }
 
 /// `GET /tag/{slug}`

@@ -1,0 +1,877 @@
+//! `newsdesk import wordpress`: a WordPress export into articles, media,
+//! authors, sections, tags and redirects.
+//!
+//! The file is read twice, as a stream each time: first for the site's
+//! people, terms and attachments (attachments become library items), then
+//! for posts and pages. Each post is one transaction through the
+//! application layer: its draft, its publication at the original date (or
+//! its schedule), its old addresses as redirects and the note of where it
+//! came from commit together or not at all.
+
+use crate::html::{self, ImageRef, Piece, text_of};
+use crate::report::Report;
+use crate::wxr::{Entry, WpAuthor, WpItem, WpTerm, WxrReader};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use newsdesk_app::media::Upload;
+use newsdesk_app::sessions::Origin;
+use newsdesk_app::{Newsroom, Write};
+use newsdesk_core::{
+    Actor, Article, ArticleStatus, Author, Block, Byline, Figure, Id, Media, Role, Section, Tag,
+    slugify, validate_slug,
+};
+use newsdesk_db::ImportedItem;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Bumped when the importer changes what it makes of the same input, so a
+/// second run brings already imported posts up to date.
+const IMPORTER_VERSION: &str = "wordpress-1";
+
+/// Largest image fetched over HTTP.
+const MAX_IMAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The site's `wp-content/uploads` folder, copied from the old server.
+    pub uploads: Option<PathBuf>,
+    /// Whether to fetch images over HTTP when they are not in `uploads`.
+    pub fetch: bool,
+    /// Largest field read from the export.
+    pub max_field: usize,
+    /// The section WordPress pages go into (Newsdesk has no separate pages).
+    pub pages_section: String,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            uploads: None,
+            fetch: true,
+            max_field: crate::wxr::MAX_FIELD_BYTES,
+            pages_section: "pages".into(),
+        }
+    }
+}
+
+/// Told how far the import is: bytes read of the pass, the file's size,
+/// and which pass (1: people, terms and images; 2: posts).
+pub trait Progress {
+    /// Called now and then.
+    fn advanced(&self, pass: u8, position: u64, total: u64);
+}
+
+impl<F: Fn(u8, u64, u64)> Progress for F {
+    fn advanced(&self, pass: u8, position: u64, total: u64) {
+        self(pass, position, total)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Attachment {
+    media: Media,
+    alt: Option<String>,
+    caption: Option<String>,
+    title: String,
+}
+
+struct Run<'a> {
+    room: &'a Newsroom,
+    actor: &'a Actor,
+    opts: &'a Options,
+    source: String,
+    site_title: String,
+    base: String,
+    report: Report,
+    authors: HashMap<String, Id>,
+    wp_authors: HashMap<String, WpAuthor>,
+    sections: HashMap<String, Id>,
+    tags: HashMap<String, Id>,
+    terms: HashMap<String, WpTerm>,
+    attachments: HashMap<i64, Attachment>,
+    by_url: HashMap<String, i64>,
+    /// Images found only by address, fetched once each.
+    loose: HashMap<String, Option<Attachment>>,
+    http: Option<reqwest::Client>,
+    origin: Origin,
+}
+
+/// Imports the WordPress export at `path`.
+pub async fn import(
+    room: &Newsroom,
+    actor: &Actor,
+    path: &Path,
+    opts: &Options,
+    progress: &dyn Progress,
+) -> anyhow::Result<Report> {
+    let total = std::fs::metadata(path)?.len();
+    let open = || -> anyhow::Result<WxrReader<std::fs::File>> {
+        Ok(WxrReader::new(std::fs::File::open(path)?).with_max_field(opts.max_field))
+    };
+    let mut run = Run {
+        room,
+        actor,
+        opts,
+        source: String::new(),
+        site_title: String::new(),
+        base: String::new(),
+        report: Report::new("wordpress", &path.display().to_string()),
+        authors: HashMap::new(),
+        wp_authors: HashMap::new(),
+        sections: HashMap::new(),
+        tags: HashMap::new(),
+        terms: HashMap::new(),
+        attachments: HashMap::new(),
+        by_url: HashMap::new(),
+        loose: HashMap::new(),
+        http: None,
+        origin: Origin { ip: "command line".into(), user_agent: "newsdesk import".into() },
+    };
+    for s in room.db().list_sections().await? {
+        run.sections.insert(s.slug, s.id);
+    }
+    for t in room.db().list_tags().await? {
+        run.tags.insert(t.slug, t.id);
+    }
+    for a in room.db().list_authors().await? {
+        run.authors.insert(a.slug, a.id);
+    }
+    if opts.fetch {
+        newsdesk_app::integrations::install_tls();
+        run.http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .ok();
+    }
+
+    // Pass 1: people, terms, attachments.
+    let mut r = open()?;
+    let mut n = 0u64;
+    while let Some(entry) = r.next_entry()? {
+        if run.source.is_empty() {
+            run.begin(&r.channel);
+        }
+        match entry {
+            Entry::Author(a) => run.author(a).await?,
+            Entry::Category(t) | Entry::Tag(t) => {
+                run.terms.insert(t.slug.clone(), t);
+            }
+            Entry::Item(it) if it.post_type == "attachment" => run.attachment(*it).await?,
+            Entry::Faulty(f) => run.report.failed(&f.item, &f.message),
+            Entry::Item(_) => {}
+        }
+        n += 1;
+        if n.is_multiple_of(64) {
+            progress.advanced(1, r.position(), total);
+        }
+    }
+    progress.advanced(1, total, total);
+
+    // Pass 2: posts and pages.
+    let mut r = open()?;
+    while let Some(entry) = r.next_entry()? {
+        if let Entry::Item(it) = entry {
+            match it.post_type.as_str() {
+                "post" | "page" => {
+                    let label = it.label();
+                    if let Err(e) = run.post(*it).await {
+                        if let Some(newsdesk_app::Error::Unavailable(_)) =
+                            e.downcast_ref::<newsdesk_app::Error>()
+                        {
+                            return Err(e);
+                        }
+                        run.report.failed(&label, &format!("{e:#}"));
+                    }
+                }
+                "attachment" => {}
+                other => run.report.skip(&format!("{other} items (not content)")),
+            }
+        }
+        progress.advanced(2, r.position(), total);
+    }
+    progress.advanced(2, total, total);
+    if run.report.count("imported", "post") + run.report.count("updated", "post") > 0 {
+        // Related stories were left out of each publication: one pass now.
+        room.request_related_rebuild(actor).await?;
+    }
+    Ok(run.report)
+}
+
+fn fingerprint(parts: &[&str]) -> String {
+    let mut joined = String::from(IMPORTER_VERSION);
+    for p in parts {
+        joined.push('\u{1f}');
+        joined.push_str(p);
+    }
+    newsdesk_media::sha256_hex(joined.as_bytes())
+}
+
+/// A WordPress date (`2024-05-01 09:30:00`) as UTC; `None` for the zero
+/// date WordPress writes for drafts.
+fn wp_date(s: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let s = s.trim();
+    if s.is_empty() || s.starts_with("0000-00-00") {
+        return Ok(None);
+    }
+    let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        .map_err(|_| anyhow::anyhow!("the date {s:?} is not a real date and time"))?;
+    Ok(Some(t.and_utc()))
+}
+
+/// The path of an address on the old site, without a trailing slash.
+fn old_path(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = &rest[rest.find('/')?..];
+    let path = path.split('#').next().unwrap_or_default();
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let trimmed = path.trim_end_matches('/');
+    let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+    Some(match query {
+        Some(q) if !q.is_empty() => format!("{trimmed}?{q}"),
+        _ => trimmed.to_owned(),
+    })
+}
+
+/// The address of the original upload an image address shows: sizes
+/// WordPress made (`photo-1024x683.jpg`) name their original
+/// (`photo.jpg`); queries are dropped.
+fn original_url(src: &str) -> String {
+    let src = src.split(['?', '#']).next().unwrap_or_default();
+    let (stem, ext) = match src.rsplit_once('.') {
+        Some((s, e)) if !e.contains('/') => (s, Some(e)),
+        _ => (src, None),
+    };
+    let stem = match stem.rsplit_once('-') {
+        Some((head, size))
+            if size.split_once('x').is_some_and(|(w, h)| {
+                !w.is_empty()
+                    && !h.is_empty()
+                    && w.chars().chain(h.chars()).all(|c| c.is_ascii_digit())
+            }) =>
+        {
+            head
+        }
+        _ => stem,
+    };
+    let scheme_less = stem.split_once("://").map_or(stem, |(_, r)| r);
+    match ext {
+        Some(e) => format!("{scheme_less}.{}", e.to_ascii_lowercase()),
+        None => scheme_less.to_owned(),
+    }
+}
+
+/// WordPress shortcodes into the HTML they stand for: captions become
+/// figures, galleries their images, embeds frames (kept as links).
+pub fn expand_shortcodes(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find('[') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let name: String =
+            tail[1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let Some(close) = tail.find(']') else {
+            out.push_str(tail);
+            rest = "";
+            break;
+        };
+        let attrs = &tail[1 + name.len()..close];
+        let after = &tail[close + 1..];
+        let end_tag = format!("[/{name}]");
+        match name.as_str() {
+            "caption" | "wp_caption" => {
+                let (inner, next) = match after.find(&end_tag) {
+                    Some(e) => (&after[..e], &after[e + end_tag.len()..]),
+                    None => (after, ""),
+                };
+                let split = inner.rfind('>').map_or(0, |p| p + 1);
+                let mut caption = inner[split..].trim().to_owned();
+                if caption.is_empty() {
+                    caption = shortcode_attr(attrs, "caption").unwrap_or_default();
+                }
+                out.push_str("<figure>");
+                out.push_str(&inner[..split]);
+                out.push_str("<figcaption>");
+                out.push_str(&caption);
+                out.push_str("</figcaption></figure>");
+                rest = next;
+            }
+            "gallery" => {
+                for id in shortcode_attr(attrs, "ids").unwrap_or_default().split(',') {
+                    if let Ok(id) = id.trim().parse::<i64>() {
+                        out.push_str(&format!("<figure><img data-id=\"{id}\"></figure>"));
+                    }
+                }
+                rest = after;
+            }
+            "embed" | "video" | "audio" => {
+                let (url, next) = match after.find(&end_tag) {
+                    Some(e) => (after[..e].trim().to_owned(), &after[e + end_tag.len()..]),
+                    None => (String::new(), after),
+                };
+                let url = shortcode_attr(attrs, "src")
+                    .or_else(|| shortcode_attr(attrs, "mp4"))
+                    .or_else(|| shortcode_attr(attrs, "mp3"))
+                    .unwrap_or(url);
+                out.push_str(&format!("<iframe src=\"{}\"></iframe>", url.replace('"', "&quot;")));
+                rest = next;
+            }
+            _ => {
+                out.push('[');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn shortcode_attr(attrs: &str, key: &str) -> Option<String> {
+    let at = attrs.find(&format!("{key}="))?;
+    let v = &attrs[at + key.len() + 1..];
+    let (quote, v) = match v.chars().next() {
+        Some(q @ ('"' | '\'')) => (Some(q), &v[1..]),
+        _ => (None, v),
+    };
+    let end = match quote {
+        Some(q) => v.find(q).unwrap_or(v.len()),
+        None => v.find(char::is_whitespace).unwrap_or(v.len()),
+    };
+    Some(v[..end].to_owned())
+}
+
+impl Run<'_> {
+    fn begin(&mut self, ch: &crate::wxr::Channel) {
+        let base = if ch.base_site_url.is_empty() { &ch.link } else { &ch.base_site_url };
+        self.base = base.trim_end_matches('/').to_owned();
+        self.source = format!("wordpress:{}", self.base);
+        self.site_title = text_of(&ch.title);
+        self.report.source = self.source.clone();
+    }
+
+    async fn imported(&self, kind: &str, ext: &str) -> anyhow::Result<Option<ImportedItem>> {
+        let mut tx = self.room.db().begin().await?;
+        Ok(tx.imported_item(&self.source, kind, ext).await?)
+    }
+
+    async fn author(&mut self, a: WpAuthor) -> anyhow::Result<()> {
+        let name = {
+            let n = text_of(&a.display_name);
+            if n.is_empty() { a.login.clone() } else { n }
+        };
+        let slug = slugify(&a.login);
+        self.wp_authors.insert(a.login.clone(), a.clone());
+        if let Some(done) = self.imported("author", &a.login).await? {
+            self.authors.insert(a.login.clone(), done.local_id);
+            self.report.unchanged("author");
+            return Ok(());
+        }
+        let id = match self.authors.get(&slug) {
+            Some(id) => *id,
+            None => {
+                let made = self
+                    .room
+                    .create_author(
+                        self.actor,
+                        Author {
+                            id: 0,
+                            name: name.clone(),
+                            slug: slug.clone(),
+                            title: None,
+                            bio: String::new(),
+                            photo_media_id: None,
+                        },
+                    )
+                    .await?;
+                self.authors.insert(slug, made.id);
+                made.id
+            }
+        };
+        if !a.email.trim().is_empty() {
+            match self
+                .room
+                .add_dormant_user(self.actor, &a.email, &name, Role::Author, Some(id), &self.origin)
+                .await
+            {
+                Ok(_) => self.report.imported("account (disabled)"),
+                Err(e) => self.report.note(&format!("no account for {}: {e}", a.login)),
+            }
+        }
+        let mut w = self.room.begin(self.actor).await?;
+        let item = ImportedItem { local_id: id, fingerprint: fingerprint(&[&a.login]) };
+        let now = Utc::now();
+        w.tx().note_imported(&self.source, "author", &a.login, &item, now).await?;
+        w.commit().await?;
+        self.authors.insert(a.login, id);
+        self.report.imported("author");
+        Ok(())
+    }
+
+    /// The bytes of an upload: from the uploads folder when it has the
+    /// file, else over HTTP when allowed.
+    async fn image_bytes(&self, url: &str, relative: Option<&str>) -> Result<Vec<u8>, String> {
+        let relative = relative.map(str::to_owned).or_else(|| {
+            url.split_once("/wp-content/uploads/")
+                .map(|(_, r)| r.split(['?', '#']).next().unwrap_or_default().to_owned())
+        });
+        if let (Some(dir), Some(rel)) = (&self.opts.uploads, &relative) {
+            let safe = !rel.is_empty()
+                && Path::new(rel)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if safe {
+                let p = dir.join(rel);
+                match tokio::fs::read(&p).await {
+                    Ok(b) => return Ok(b),
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(format!("{}: {e}", p.display()));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        let Some(http) = &self.http else {
+            return Err("not in the uploads folder, and fetching is off".into());
+        };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err("not in the uploads folder, and not a web address".into());
+        }
+        let mut res = http.get(url).send().await.map_err(|e| format!("fetching failed: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!("the server answered {}", res.status()));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| format!("fetching failed: {e}"))? {
+            if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
+                return Err(format!("larger than {} MiB", MAX_IMAGE_BYTES / (1024 * 1024)));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    async fn upload(&self, url: &str, relative: Option<&str>) -> Result<Media, String> {
+        let bytes = self.image_bytes(url, relative).await?;
+        let file_name = url.rsplit('/').next().unwrap_or("image").to_owned();
+        self.room
+            .upload_media(self.actor, Upload { bytes, file_name }, &self.origin)
+            .await
+            .map(|u| u.media)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn attachment(&mut self, it: WpItem) -> anyhow::Result<()> {
+        let alt = it.meta("_wp_attachment_image_alt").map(text_of).filter(|s| !s.is_empty());
+        let caption = Some(text_of(&it.excerpt)).filter(|s| !s.is_empty());
+        let title = text_of(&it.title);
+        let ext = it.post_id.to_string();
+        let url = it.attachment_url.clone();
+        let media = match self.imported("attachment", &ext).await? {
+            Some(done) => match self.room.db().media(done.local_id).await {
+                Ok(m) => {
+                    self.report.unchanged("image");
+                    Some(m)
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        let media = match media {
+            Some(m) => m,
+            None => match self.upload(&url, it.meta("_wp_attached_file")).await {
+                Ok(m) => {
+                    let mut w = self.room.begin(self.actor).await?;
+                    let item = ImportedItem { local_id: m.id, fingerprint: fingerprint(&[&url]) };
+                    w.tx()
+                        .note_imported(&self.source, "attachment", &ext, &item, Utc::now())
+                        .await?;
+                    w.commit().await?;
+                    self.report.imported("image");
+                    m
+                }
+                Err(e) => {
+                    self.report.missing_image(&url, &e);
+                    return Ok(());
+                }
+            },
+        };
+        self.by_url.insert(original_url(&url), it.post_id);
+        self.attachments.insert(it.post_id, Attachment { media, alt, caption, title });
+        Ok(())
+    }
+
+    /// The library item an image of a body shows.
+    async fn resolve(&mut self, img: &ImageRef) -> Option<Attachment> {
+        if let Some(a) = img.attachment.and_then(|id| self.attachments.get(&id)) {
+            return Some(a.clone());
+        }
+        if img.src.is_empty() {
+            self.report.missing_image(
+                &format!("attachment {}", img.attachment.unwrap_or(0)),
+                "not in the export",
+            );
+            return None;
+        }
+        if let Some(a) =
+            self.by_url.get(&original_url(&img.src)).and_then(|id| self.attachments.get(id))
+        {
+            return Some(a.clone());
+        }
+        if let Some(known) = self.loose.get(&img.src) {
+            return known.clone();
+        }
+        let got = match self.upload(&img.src, None).await {
+            Ok(media) => {
+                self.report.imported("image");
+                Some(Attachment { media, alt: None, caption: None, title: String::new() })
+            }
+            Err(e) => {
+                self.report.missing_image(&img.src, &e);
+                None
+            }
+        };
+        self.loose.insert(img.src.clone(), got.clone());
+        got
+    }
+
+    /// A figure for `a`, its texts taken from the image in the body, then
+    /// from the library item; a figure must have alt text and a credit to
+    /// be published, so missing ones are filled in and counted.
+    fn figure(&mut self, a: &Attachment, alt: Option<String>, caption: Option<String>) -> Figure {
+        let caption = caption.or_else(|| a.caption.clone());
+        let alt = alt.or_else(|| a.alt.clone()).or_else(|| a.media.alt.clone()).or_else(|| {
+            let from = caption.clone().or_else(|| Some(a.title.clone()).filter(|t| !t.is_empty()));
+            if from.is_some() {
+                self.report.note("alt text taken from an image's caption or title");
+            }
+            from
+        });
+        let credit = a.media.credit.clone().filter(|c| !c.trim().is_empty()).or_else(|| {
+            self.report.note("images without a credit credited to the site they came from");
+            Some(self.site_title.clone()).filter(|t| !t.is_empty())
+        });
+        Figure { media_id: a.media.id, alt, caption, credit }
+    }
+
+    async fn section(&mut self, slug: &str, name: &str) -> anyhow::Result<Id> {
+        let slug = if validate_slug(slug).is_ok() { slug.to_owned() } else { slugify(name) };
+        if let Some(id) = self.sections.get(&slug) {
+            return Ok(*id);
+        }
+        let description =
+            self.terms.get(&slug).map(|t| text_of(&t.description)).unwrap_or_default();
+        let made = self
+            .room
+            .create_section(
+                self.actor,
+                Section {
+                    id: 0,
+                    name: text_of(name),
+                    slug: slug.clone(),
+                    position: self.sections.len() as i32,
+                    description,
+                },
+            )
+            .await?;
+        self.report.imported("section");
+        self.sections.insert(slug, made.id);
+        Ok(made.id)
+    }
+
+    async fn tag(&mut self, slug: &str, name: &str) -> anyhow::Result<Id> {
+        let slug = if validate_slug(slug).is_ok() { slug.to_owned() } else { slugify(name) };
+        if let Some(id) = self.tags.get(&slug) {
+            return Ok(*id);
+        }
+        let made = self
+            .room
+            .create_tag(self.actor, Tag { id: 0, name: text_of(name), slug: slug.clone() })
+            .await?;
+        self.report.imported("tag");
+        self.tags.insert(slug, made.id);
+        Ok(made.id)
+    }
+
+    async fn post(&mut self, it: WpItem) -> anyhow::Result<()> {
+        let ext = it.post_id.to_string();
+        let kind = it.post_type.clone();
+        let target = match it.status.as_str() {
+            "publish" => ArticleStatus::Published,
+            "future" => ArticleStatus::Scheduled,
+            "pending" => ArticleStatus::Review,
+            "draft" | "private" => ArticleStatus::Draft,
+            other => {
+                self.report.skip(&format!("{kind}s with status {other}"));
+                return Ok(());
+            }
+        };
+        if it.status == "private" {
+            self.report.note("private posts imported as drafts");
+        }
+        if !it.post_password.is_empty() {
+            self.report.note("password-protected posts imported as drafts");
+        }
+        let target = if it.post_password.is_empty() { target } else { ArticleStatus::Draft };
+        self.report.comments_skipped += it.comments;
+        let terms: Vec<String> =
+            it.terms.iter().map(|t| format!("{}:{}", t.domain, t.nicename)).collect();
+        let print = fingerprint(&[
+            &it.title,
+            &it.content,
+            &it.excerpt,
+            &it.status,
+            &it.post_date_gmt,
+            &it.post_name,
+            &it.creator,
+            &terms.join(","),
+            it.meta("_thumbnail_id").unwrap_or_default(),
+            &it.post_password,
+        ]);
+        let before = self.imported("post", &ext).await?;
+        if let Some(b) = &before
+            && b.fingerprint == print
+        {
+            self.report.unchanged("post");
+            return Ok(());
+        }
+        let date = match wp_date(&it.post_date_gmt)? {
+            Some(d) => Some(d),
+            None => wp_date(&it.post_date)?,
+        };
+
+        // Taxonomy: the first category is the section, the others and
+        // the tags are tags; pages go into their own section.
+        let mut section = None;
+        let mut tags = Vec::new();
+        if kind == "page" {
+            let slug = self.opts.pages_section.clone();
+            section = Some(self.section(&slug, "Pages").await?);
+        }
+        for t in &it.terms {
+            match t.domain.as_str() {
+                "category" if section.is_none() => {
+                    section = Some(self.section(&t.nicename, &t.name).await?);
+                }
+                "category" | "post_tag" => tags.push(self.tag(&t.nicename, &t.name).await?),
+                _ => {}
+            }
+        }
+        if section.is_none() {
+            section = Some(self.section("uncategorized", "Uncategorized").await?);
+        }
+        let byline = match self.authors.get(&it.creator) {
+            Some(id) => Byline::Author { author_id: *id },
+            None if it.creator.trim().is_empty() => {
+                Byline::Credit { text: self.site_title.clone() }
+            }
+            None => {
+                let login = it.creator.clone();
+                self.author(WpAuthor {
+                    login: login.clone(),
+                    display_name: login.clone(),
+                    ..WpAuthor::default()
+                })
+                .await?;
+                self.authors
+                    .get(&login)
+                    .map_or(Byline::Credit { text: login }, |id| Byline::Author { author_id: *id })
+            }
+        };
+
+        // The body.
+        let converted = html::convert(&expand_shortcodes(&it.content));
+        for n in &converted.notes {
+            self.report.note(n);
+        }
+        let mut body = Vec::with_capacity(converted.pieces.len());
+        for p in converted.pieces {
+            match p {
+                Piece::Block(b) => body.push(b),
+                Piece::Image(img) => {
+                    if let Some(a) = self.resolve(&img).await {
+                        body.push(Block::Figure(self.figure(
+                            &a,
+                            img.alt.clone(),
+                            img.caption.clone(),
+                        )));
+                    }
+                }
+            }
+        }
+        let lead = match it.meta("_thumbnail_id").and_then(|v| v.trim().parse::<i64>().ok()) {
+            Some(id) => match self.attachments.get(&id).cloned() {
+                Some(a) => Some(self.figure(&a, None, None)),
+                None => {
+                    self.report.missing_image(
+                        &format!("featured image {id} of {}", it.label()),
+                        "not imported",
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        // A featured image shown again as the body's first figure shows
+        // twice: the body keeps it only once, as the lead.
+        if let (Some(l), Some(Block::Figure(f))) = (&lead, body.first())
+            && l.media_id == f.media_id
+        {
+            body.remove(0);
+        }
+
+        let headline = {
+            let t = text_of(&it.title);
+            if t.is_empty() { "(untitled)".to_owned() } else { t }
+        };
+        let slug = if validate_slug(&it.post_name).is_ok() {
+            it.post_name.clone()
+        } else {
+            slugify(&headline)
+        };
+        let now = Utc::now();
+        let mut w = self.room.begin(self.actor).await?.bulk();
+        let existing = match &before {
+            Some(b) => w.tx().find_article_versioned(b.local_id).await.ok(),
+            None => None,
+        };
+        let mut a = match &existing {
+            Some((a, _)) => a.clone(),
+            None => Article::draft(headline.clone(), now),
+        };
+        a.headlines.display = headline;
+        a.dek = text_of(&it.excerpt);
+        a.section_id = section;
+        a.tags = tags;
+        a.bylines = vec![byline];
+        a.lead = lead;
+        a.body = body;
+        if existing.is_none() {
+            a.slug = slug;
+            a.status = if target == ArticleStatus::Review {
+                ArticleStatus::Review
+            } else {
+                ArticleStatus::Draft
+            };
+        }
+        let saved = match existing {
+            Some((_, v)) => w.save(a, v).await?,
+            None => w.create_draft(a).await?,
+        };
+        let id = saved.article.id;
+        let status = match target {
+            ArticleStatus::Published if saved.article.status != ArticleStatus::Published => {
+                let at = date.unwrap_or(now);
+                match w.publish_as_of(id, at).await {
+                    Ok(s) => s.article.status,
+                    Err(newsdesk_app::Error::Unpublishable(problems)) => {
+                        let why: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                        self.report.kept_draft(&it.label(), &why.join("; "));
+                        saved.article.status
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            ArticleStatus::Scheduled if saved.article.status != ArticleStatus::Scheduled => {
+                match date.filter(|d| *d > now) {
+                    Some(at) => w.schedule(id, at, None).await?.article.status,
+                    None => w.publish_as_of(id, date.unwrap_or(now)).await?.article.status,
+                }
+            }
+            _ => saved.article.status,
+        };
+        if status == ArticleStatus::Published {
+            self.old_addresses(&mut w, &it, id, now).await?;
+        }
+        let item = ImportedItem { local_id: id, fingerprint: print };
+        w.tx().note_imported(&self.source, "post", &ext, &item, now).await?;
+        w.commit().await?;
+        if before.is_some() {
+            self.report.updated("post");
+        } else {
+            self.report.imported("post");
+        }
+        Ok(())
+    }
+
+    /// The addresses the post had: its permalink, `/?p=ID`, and the plain
+    /// `/slug` and dated `/YYYY/MM/DD/slug` forms WordPress also answers.
+    async fn old_addresses(
+        &mut self,
+        w: &mut Write,
+        it: &WpItem,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut paths = Vec::new();
+        if let Some(p) = old_path(&it.link) {
+            paths.push(p);
+        }
+        paths.push(format!("/?p={}", it.post_id));
+        if it.post_type == "page" {
+            paths.push(format!("/?page_id={}", it.post_id));
+        }
+        if validate_slug(&it.post_name).is_ok() {
+            paths.push(format!("/{}", it.post_name));
+            if let Ok(Some(d)) = wp_date(&it.post_date) {
+                paths.push(format!("/{}/{}", d.format("%Y/%m/%d"), it.post_name));
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        for p in paths {
+            if p == "/" || p.starts_with("/wp-") {
+                continue;
+            }
+            if w.tx().add_old_address(&p, id, now).await? {
+                self.report.redirects += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortcodes_become_html() {
+        let s = expand_shortcodes(
+            "a [caption id=\"attachment_7\" width=\"300\"]<a href=\"x\"><img class=\"wp-image-7\" src=\"s.jpg\" /></a> The quay[/caption] b [gallery ids=\"1, 2\"] [embed]https://video.test/v[/embed] [sic]",
+        );
+        assert_eq!(
+            s,
+            "a <figure><a href=\"x\"><img class=\"wp-image-7\" src=\"s.jpg\" /></a><figcaption>The quay</figcaption></figure> b \
+             <figure><img data-id=\"1\"></figure><figure><img data-id=\"2\"></figure> <iframe src=\"https://video.test/v\"></iframe> [sic]"
+        );
+    }
+
+    #[test]
+    fn image_addresses_name_their_original() {
+        assert_eq!(
+            original_url("https://old.test/wp-content/uploads/2024/05/boat-1024x683.JPG?x=1"),
+            "old.test/wp-content/uploads/2024/05/boat.jpg"
+        );
+        assert_eq!(original_url("http://old.test/a/boat-x.jpg"), "old.test/a/boat-x.jpg");
+    }
+
+    #[test]
+    fn old_paths_and_dates() {
+        assert_eq!(
+            old_path("https://old.test/2024/05/01/ferry/").as_deref(),
+            Some("/2024/05/01/ferry")
+        );
+        assert_eq!(old_path("https://old.test/?p=12").as_deref(), Some("/?p=12"));
+        assert_eq!(old_path("https://old.test").as_deref(), None);
+        assert!(wp_date("0000-00-00 00:00:00").expect("zero").is_none());
+        assert!(wp_date("2024-02-30 10:00:00").is_err());
+        assert_eq!(
+            wp_date("2024-05-01 09:30:00").expect("date").map(|d| d.to_rfc3339()),
+            Some("2024-05-01T09:30:00+00:00".into())
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! `newsdesk import wordpress` end to end: a WordPress 6 export (with its
+//! uploads folder) into a running site, on both backends. What each post
+//! became, the old addresses over real HTTP, hostile bodies on the page,
+//! a second run that changes nothing, an edited export that updates, and
+//! an import stopped half-way that a second run finishes.
+
+use crate::TestApp;
+use newsdesk_core::{ArticleStatus, Block, Byline, Id, Inline};
+use newsdesk_import::wordpress::{Options, import};
+use newsdesk_test_support::photos::plain_jpeg;
+use newsdesk_test_support::{TestDb, db_test};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const SOURCE: &str = "wordpress:https://harbour.test";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/import/wordpress/harbour.xml")
+}
+
+/// The old site's uploads folder: two of the three attachments' files.
+fn uploads(dir: &Path) -> anyhow::Result<PathBuf> {
+    let up = dir.join("uploads");
+    std::fs::create_dir_all(up.join("2024/05"))?;
+    std::fs::write(up.join("2024/05/boat.jpg"), plain_jpeg(1200, 800, 11))?;
+    std::fs::write(up.join("2024/05/quay.jpg"), plain_jpeg(1200, 800, 12))?;
+    Ok(up)
+}
+
+async fn run(app: &TestApp, file: &Path, up: &Path) -> anyhow::Result<newsdesk_import::Report> {
+    let opts = Options { uploads: Some(up.to_owned()), fetch: false, ..Options::default() };
+    let actor = newsdesk_core::Actor::operator("test");
+    import(&app.app.newsroom, &actor, file, &opts, &|_, _, _| {}).await
+}
+
+async fn imported(app: &TestApp) -> anyhow::Result<HashMap<String, Id>> {
+    Ok(app.t.db.imported_items(SOURCE, "post").await?.into_iter().collect())
+}
+
+db_test!(a_wordpress_export_becomes_the_site, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let up = uploads(app.t.dir.path())?;
+    let r = run(&app, &fixture(), &up).await?;
+    assert!(r.is_clean(), "{r}");
+    assert_eq!(r.count("imported", "post"), 9, "{r}");
+    assert_eq!(r.count("imported", "author"), 2, "{r}");
+    assert_eq!(r.count("imported", "image"), 2, "{r}");
+    assert_eq!(r.skipped.get("posts with status trash"), Some(&1), "{r}");
+    assert_eq!(r.skipped.get("nav_menu_item items (not content)"), Some(&1), "{r}");
+    assert_eq!(r.comments_skipped, 2);
+    assert!(r.missing_images.iter().any(|l| l.item.ends_with("2024/05/lost.jpg")), "{r}");
+    assert!(r.notes.contains_key("converted the unknown block wp:acme/poll to text"), "{r}");
+    let ids = imported(&app).await?;
+    let db = &app.t.db;
+
+    // The block-editor post: every part where it belongs.
+    let ferry = db.find_article(ids["12"]).await?;
+    assert_eq!(ferry.status, ArticleStatus::Published);
+    assert_eq!(ferry.headlines.display, "Ferry service returns after storm");
+    assert_eq!(ferry.dek, "The first sailing in a week left at dawn.");
+    assert_eq!(ferry.slug, "ferry-service-returns");
+    assert_eq!(
+        ferry.first_published_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-05-01T09:30:00+00:00")
+    );
+    let sections = db.list_sections().await?;
+    let city = sections.iter().find(|s| s.slug == "city").expect("section city");
+    assert_eq!(city.name, "City & Port");
+    assert_eq!(city.description, "Life around the harbour");
+    assert_eq!(ferry.section_id, Some(city.id));
+    let tags = db.list_tags().await?;
+    let tag = |slug: &str| tags.iter().find(|t| t.slug == slug).map(|t| t.id);
+    assert_eq!(
+        ferry.tags,
+        vec![tag("weather").expect("weather"), tag("ferries").expect("ferries")]
+    );
+    let authors = db.list_authors().await?;
+    let jane = authors.iter().find(|a| a.name == "Jane Doe").expect("Jane Doe");
+    assert_eq!(ferry.bylines, vec![Byline::Author { author_id: jane.id }]);
+    let lead = ferry.lead.clone().expect("featured image");
+    assert_eq!(lead.alt.as_deref(), Some("A ferry at the quay"));
+    assert_eq!(lead.caption.as_deref(), Some("The Marianne docks"));
+    assert_eq!(lead.credit.as_deref(), Some("The Harbour Gazette"));
+    let kinds: Vec<&str> = ferry
+        .body
+        .iter()
+        .map(|b| match b {
+            Block::Paragraph { .. } => "p",
+            Block::Subhead { .. } => "h",
+            Block::Quote { .. } => "q",
+            Block::List { .. } => "l",
+            Block::Figure(_) => "f",
+            Block::Timeline { .. } => "t",
+        })
+        .collect();
+    assert_eq!(kinds, ["p", "h", "f", "q", "l", "p", "p"], "{:#?}", ferry.body);
+    let Block::Figure(quay) = &ferry.body[2] else { unreachable!() };
+    assert_eq!(quay.caption.as_deref(), Some("Crews repaired the quay overnight"));
+    // No alt anywhere: the caption serves, and the report says so.
+    assert_eq!(quay.alt.as_deref(), Some("Crews repaired the quay overnight"));
+    assert_eq!(
+        ferry.body[3],
+        Block::Quote {
+            text: "We are open for business.".into(),
+            attribution: Some("Harbour master Ana Silva".into())
+        }
+    );
+    // The unsafe link kept its words only.
+    let Block::List { items, .. } = &ferry.body[4] else { unreachable!() };
+    assert_eq!(items[1], vec![Inline::text("Tickets half price this week")]);
+    assert_eq!(
+        ferry.body[5],
+        Block::Paragraph {
+            content: vec![Inline::link(
+                "https://www.youtube.com/watch?v=abc123",
+                "https://www.youtube.com/watch?v=abc123"
+            )]
+        }
+    );
+
+    // The classic post: captions from the shortcode and the caption box,
+    // blank lines as paragraphs, the title's entities decoded.
+    let storm = db.find_article(ids["13"]).await?;
+    assert_eq!(storm.headlines.display, "Storm damage: the “worst in decades”");
+    assert_eq!(storm.lead, None);
+    let Block::Figure(boat) = &storm.body[0] else { panic!("{:#?}", storm.body) };
+    assert_eq!(boat.caption.as_deref(), Some("The Marianne at the quay"));
+    assert_eq!(boat.alt.as_deref(), Some("A ferry at the quay"));
+    assert_eq!(
+        storm.body[1],
+        Block::paragraph(
+            "Storm winds reached 120 km/h on Saturday night. Roofs were damaged along the front."
+        )
+    );
+    let Block::Figure(q) = &storm.body[3] else { panic!("{:#?}", storm.body) };
+    assert_eq!(
+        (q.alt.as_deref(), q.caption.as_deref()),
+        (Some("The quay"), Some("The quay after the storm"))
+    );
+    let uncategorized = sections.iter().find(|s| s.slug == "uncategorized").map(|s| s.id);
+    assert_eq!(storm.section_id, uncategorized);
+
+    // Statuses.
+    assert_eq!(db.find_article(ids["14"]).await?.status, ArticleStatus::Draft);
+    assert_eq!(db.find_article(ids["15"]).await?.status, ArticleStatus::Review);
+    let regatta = db.find_article(ids["16"]).await?;
+    assert_eq!(regatta.status, ArticleStatus::Scheduled);
+    assert_eq!(
+        regatta.scheduled_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2030-01-01T08:00:00+00:00")
+    );
+    assert_eq!(db.find_article(ids["17"]).await?.status, ArticleStatus::Draft);
+    let about = db.find_article(ids["20"]).await?;
+    assert_eq!(about.section_id, sections.iter().find(|s| s.slug == "pages").map(|s| s.id));
+    // The missing picture is left out; the words are published.
+    let missing = db.find_article(ids["21"]).await?;
+    assert_eq!(missing.status, ArticleStatus::Published);
+    assert_eq!(missing.body, vec![Block::paragraph("Words remain.")]);
+
+    // People: disabled accounts that cannot sign in.
+    let jdoe = db.find_user_by_email("jdoe@harbour.test").await?.expect("account");
+    assert!(jdoe.disabled_at.is_some());
+    assert_eq!(jdoe.author_id, Some(jane.id));
+    assert!(app.app.newsroom.authenticate("jdoe@harbour.test", "").await?.is_none());
+
+    // Readers: the pages, and every old address answering with a 301.
+    app.settle().await?;
+    let path = ferry.path.clone().expect("published");
+    let (status, html) = app.text(&path).await?;
+    assert_eq!(status, 200);
+    assert!(html.contains("Ferry service returns after storm"));
+    assert!(html.contains("Harbour master Ana Silva"));
+    for old in ["/2024/05/01/ferry-service-returns", "/?p=12", "/ferry-service-returns"] {
+        let res = app.get(old).await?;
+        assert_eq!(res.status().as_u16(), 301, "{old}");
+        assert_eq!(
+            res.headers().get("location").and_then(|v| v.to_str().ok()),
+            Some(path.as_str()),
+            "{old}"
+        );
+    }
+    let slashed = app.get("/2024/05/01/ferry-service-returns/").await?;
+    assert_eq!(slashed.status().as_u16(), 308);
+    let about_path = about.path.clone().expect("published");
+    for old in ["/about", "/?page_id=20"] {
+        let res = app.get(old).await?;
+        assert_eq!(
+            res.headers().get("location").and_then(|v| v.to_str().ok()),
+            Some(about_path.as_str()),
+            "{old}"
+        );
+    }
+    assert_eq!(app.get("/?p=99999").await?.status().as_u16(), 404);
+    assert_eq!(app.get("/2020/01/01/never-was").await?.status().as_u16(), 404);
+
+    // The hostile post: its words, none of its markup.
+    let hostile = db.find_article(ids["19"]).await?;
+    assert_eq!(hostile.headlines.display, "Hostile title");
+    let (status, html) = app.text(hostile.path.as_deref().unwrap_or("/")).await?;
+    assert_eq!(status, 200);
+    let body = &html[html.find("<article").unwrap_or(0)..];
+    for bad in ["alert(1)", "javascript:", "onerror", "onmouseover", "display:none"] {
+        assert!(!body.contains(bad), "{bad} reached the page");
+    }
+    assert!(
+        body.contains("Before after") && body.contains("click me") && body.contains("Hover text")
+    );
+
+    // A second run changes nothing.
+    let versions: Vec<_> = {
+        let mut v = Vec::new();
+        for id in ids.values() {
+            v.push((*id, db.find_article_versioned(*id).await?.1));
+        }
+        v
+    };
+    let again = run(&app, &fixture(), &up).await?;
+    assert_eq!(again.count("imported", "post"), 0, "{again}");
+    assert_eq!(again.count("unchanged", "post"), 9, "{again}");
+    assert!(again.imported.is_empty(), "{again}");
+    for (id, v) in versions {
+        assert_eq!(db.find_article_versioned(id).await?.1, v, "article {id} changed");
+    }
+    assert_eq!(imported(&app).await?, ids);
+    app.stop().await
+});
+
+db_test!(an_edited_export_updates_and_a_stopped_import_finishes, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let up = uploads(app.t.dir.path())?;
+    let full = std::fs::read_to_string(fixture())?;
+
+    // Stopped half-way: the file ends inside the pending post.
+    let cut = app.t.dir.path().join("cut.xml");
+    std::fs::write(&cut, &full[..full.find("Pier plans").unwrap_or(full.len() / 2)])?;
+    let err = run(&app, &cut, &up).await.expect_err("a truncated file");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("truncated") && msg.contains("Draft about tides"), "{msg}");
+    // Nothing of a truncated file's posts is taken: the file is read
+    // whole for people and pictures before the first post.
+    assert!(imported(&app).await?.is_empty());
+
+    // Stopped after some posts (each commits alone): the export up to the
+    // future post, then the whole. Every post ends up in exactly once.
+    let cut_at =
+        full.find("<title><![CDATA[Future: regatta").and_then(|i| full[..i].rfind("<item>"));
+    let first = format!("{}</channel></rss>", &full[..cut_at.unwrap_or(0)]);
+    let part = app.t.dir.path().join("part.xml");
+    std::fs::write(&part, first)?;
+    let r = run(&app, &part, &up).await?;
+    assert_eq!(r.count("imported", "post"), 4, "{r}");
+    let r = run(&app, &fixture(), &up).await?;
+    assert_eq!((r.count("unchanged", "post"), r.count("imported", "post")), (4, 5), "{r}");
+    let ids = imported(&app).await?;
+    assert_eq!(ids.len(), 9);
+    let mut local: Vec<Id> = ids.values().copied().collect();
+    local.sort_unstable();
+    local.dedup();
+    assert_eq!(local.len(), 9);
+
+    // The export edited on the old site: the post follows, in place.
+    let edited = full.replace("Ferry service returns after storm", "Ferry service is back");
+    let file = app.t.dir.path().join("edited.xml");
+    std::fs::write(&file, edited)?;
+    let path_before = app.t.db.find_article(ids["12"]).await?.path;
+    let r = run(&app, &file, &up).await?;
+    assert_eq!(r.count("updated", "post"), 1, "{r}");
+    assert_eq!(r.count("unchanged", "post"), 8, "{r}");
+    let ferry = app.t.db.find_article(ids["12"]).await?;
+    assert_eq!(ferry.headlines.display, "Ferry service is back");
+    assert_eq!(ferry.status, ArticleStatus::Published);
+    assert_eq!(ferry.path, path_before);
+    app.stop().await
+});
+
+db_test!(malformed_exports_are_refused_and_bad_items_leave_nothing, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let up = uploads(app.t.dir.path())?;
+    let dir = app.t.dir.path().to_owned();
+    let bomb = dir.join("bomb.xml");
+    std::fs::write(
+        &bomb,
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><rss><channel><title>&b;</title></channel></rss>",
+    )?;
+    let err = run(&app, &bomb, &up).await.expect_err("a bomb");
+    assert!(format!("{err:#}").contains("declares its own entities"), "{err:#}");
+    let html = dir.join("page.xml");
+    std::fs::write(&html, "<html><body>not an export</body></html>")?;
+    let err = run(&app, &html, &up).await.expect_err("not an export");
+    assert!(format!("{err:#}").contains("not a WordPress export"), "{err:#}");
+
+    // One post written in Latin-1 and one with an impossible date: each
+    // is reported by name, neither leaves a trace, the rest comes in.
+    let full = std::fs::read(fixture())?;
+    let mut bytes = String::from_utf8(full)?
+        .replace("Pier plans", "Pier plans caf\u{e9}")
+        .replace("2030-01-01 08:00:00", "2030-02-30 08:00:00")
+        .into_bytes();
+    let at = bytes.windows(2).position(|w| w == [0xC3, 0xA9]).unwrap_or(0);
+    bytes.splice(at..at + 2, [0xE9]);
+    let mixed = dir.join("mixed.xml");
+    std::fs::write(&mixed, bytes)?;
+    let r = run(&app, &mixed, &up).await?;
+    assert_eq!(r.failed.len(), 2, "{r}");
+    assert!(
+        r.failed
+            .iter()
+            .any(|l| l.item.contains("Pending: new pier") && l.reason.contains("not UTF-8")),
+        "{r}"
+    );
+    assert!(
+        r.failed
+            .iter()
+            .any(|l| l.item.contains("Future: regatta") && l.reason.contains("not a real date")),
+        "{r}"
+    );
+    let ids = imported(&app).await?;
+    assert_eq!(ids.len(), 7);
+    assert!(!ids.contains_key("15") && !ids.contains_key("16"));
+    app.stop().await
+});
