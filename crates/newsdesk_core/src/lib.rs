@@ -17,8 +17,8 @@ pub use actor::{Action, Actor, ActorKind, Denied, Role, authorize, authorize_art
 pub use article::{
     Article, Author, Byline, Correction, FOCAL_CENTRE, Figure, HeadlineSet, MAX_BODY_BLOCKS,
     MAX_BODY_CHARS, MAX_DEK_CHARS, MAX_DESCRIPTION_CHARS, MAX_HEADLINE_CHARS, MAX_NAME_CHARS,
-    MAX_NOTE_CHARS, Media, Problem, Rendition, RenditionKind, Section, Source, SourceKind, Story,
-    Tag, digital_source_code, is_web_url, safe_media_path,
+    MAX_NOTE_CHARS, Media, Problem, RESERVED_SECTION_SLUGS, Rendition, RenditionKind, Section,
+    Source, SourceKind, Story, Tag, digital_source_code, is_web_url, safe_media_path,
 };
 pub use body::{Block, Inline, TimelineEntry, safe_href};
 pub use merge::{MergeConflict, merge_preferring_mine, three_way};

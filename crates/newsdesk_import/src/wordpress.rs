@@ -90,6 +90,8 @@ struct Run<'a> {
     terms: HashMap<String, WpTerm>,
     attachments: HashMap<i64, Attachment>,
     by_url: HashMap<String, i64>,
+    /// Sections (`true`) and tags made in the current post's transaction.
+    made: Vec<(bool, String)>,
     /// Images found only by address, fetched once each.
     loose: HashMap<String, Option<Attachment>>,
     http: Option<reqwest::Client>,
@@ -124,6 +126,7 @@ pub async fn import(
         attachments: HashMap::new(),
         by_url: HashMap::new(),
         loose: HashMap::new(),
+        made: Vec::new(),
         http: None,
         origin: Origin { ip: "command line".into(), user_agent: "newsdesk import".into() },
     };
@@ -153,7 +156,13 @@ pub async fn import(
             run.begin(&r.channel);
         }
         match entry {
-            Entry::Author(a) => run.author(a).await?,
+            Entry::Author(a) => {
+                let who = format!("user {}", a.login);
+                if let Err(e) = run.author(a).await {
+                    give_up_if_down(&e)?;
+                    run.report.failed(&who, &format!("{e:#}"));
+                }
+            }
             Entry::Category(t) | Entry::Tag(t) => {
                 run.terms.insert(t.slug.clone(), t);
             }
@@ -176,11 +185,7 @@ pub async fn import(
                 "post" | "page" => {
                     let label = it.label();
                     if let Err(e) = run.post(*it).await {
-                        if let Some(newsdesk_app::Error::Unavailable(_)) =
-                            e.downcast_ref::<newsdesk_app::Error>()
-                        {
-                            return Err(e);
-                        }
+                        give_up_if_down(&e)?;
                         run.report.failed(&label, &format!("{e:#}"));
                     }
                 }
@@ -196,6 +201,15 @@ pub async fn import(
         room.request_related_rebuild(actor).await?;
     }
     Ok(run.report)
+}
+
+/// An item's failure is the item's, except when the database is down:
+/// then nothing else can be imported either.
+fn give_up_if_down(e: &anyhow::Error) -> anyhow::Result<()> {
+    match e.downcast_ref::<newsdesk_app::Error>() {
+        Some(newsdesk_app::Error::Unavailable(_)) => Err(anyhow::anyhow!("{e:#}")),
+        _ => Ok(()),
+    }
 }
 
 fn fingerprint(parts: &[&str]) -> String {
@@ -557,46 +571,82 @@ impl Run<'_> {
         Figure { media_id: a.media.id, alt, caption, credit }
     }
 
-    async fn section(&mut self, slug: &str, name: &str) -> anyhow::Result<Id> {
-        let slug = if validate_slug(slug).is_ok() { slug.to_owned() } else { slugify(name) };
+    async fn section(&mut self, w: &mut Write, slug: &str, name: &str) -> anyhow::Result<Id> {
+        let mut slug = if validate_slug(slug).is_ok() { slug.to_owned() } else { slugify(name) };
+        // A slug the site's own addresses use (`tag`, `search`, `api`…)
+        // cannot be a section's: the section gets a longer one.
+        if newsdesk_core::RESERVED_SECTION_SLUGS.contains(&slug.as_str()) {
+            slug.push_str("-section");
+            self.report.note("categories whose slug the site uses for itself got a longer one");
+        }
         if let Some(id) = self.sections.get(&slug) {
             return Ok(*id);
         }
         let description =
             self.terms.get(&slug).map(|t| text_of(&t.description)).unwrap_or_default();
-        let made = self
-            .room
-            .create_section(
-                self.actor,
-                Section {
-                    id: 0,
-                    name: text_of(name),
-                    slug: slug.clone(),
-                    position: self.sections.len() as i32,
-                    description,
-                },
-            )
-            .await?;
+        let section = Section {
+            id: 0,
+            name: text_of(name),
+            slug: slug.clone(),
+            position: self.sections.len() as i32,
+            description,
+        };
+        let made = w.create_section(&section).await?;
         self.report.imported("section");
+        self.made.push((true, slug.clone()));
         self.sections.insert(slug, made.id);
         Ok(made.id)
     }
 
-    async fn tag(&mut self, slug: &str, name: &str) -> anyhow::Result<Id> {
+    async fn tag(&mut self, w: &mut Write, slug: &str, name: &str) -> anyhow::Result<Id> {
         let slug = if validate_slug(slug).is_ok() { slug.to_owned() } else { slugify(name) };
         if let Some(id) = self.tags.get(&slug) {
             return Ok(*id);
         }
-        let made = self
-            .room
-            .create_tag(self.actor, Tag { id: 0, name: text_of(name), slug: slug.clone() })
-            .await?;
+        let made = w.create_tag(&Tag { id: 0, name: text_of(name), slug: slug.clone() }).await?;
         self.report.imported("tag");
+        self.made.push((false, slug.clone()));
         self.tags.insert(slug, made.id);
         Ok(made.id)
     }
 
+    /// The byline of a post by `login`: its author, made on the spot for
+    /// a login the export's users do not list.
+    async fn byline(&mut self, login: &str) -> anyhow::Result<Byline> {
+        Ok(match self.authors.get(login) {
+            Some(id) => Byline::Author { author_id: *id },
+            None if login.trim().is_empty() => Byline::Credit { text: self.site_title.clone() },
+            None => {
+                self.author(WpAuthor {
+                    login: login.to_owned(),
+                    display_name: login.to_owned(),
+                    ..WpAuthor::default()
+                })
+                .await?;
+                self.authors.get(login).map_or(Byline::Credit { text: login.to_owned() }, |id| {
+                    Byline::Author { author_id: *id }
+                })
+            }
+        })
+    }
+
     async fn post(&mut self, it: WpItem) -> anyhow::Result<()> {
+        self.made.clear();
+        let result = self.post_inner(it).await;
+        if result.is_err() {
+            // Rolled back with the post: forget them.
+            for (section, slug) in std::mem::take(&mut self.made) {
+                if section {
+                    self.sections.remove(&slug);
+                } else {
+                    self.tags.remove(&slug);
+                }
+            }
+        }
+        result
+    }
+
+    async fn post_inner(&mut self, it: WpItem) -> anyhow::Result<()> {
         let ext = it.post_id.to_string();
         let kind = it.post_type.clone();
         let target = match it.status.as_str() {
@@ -643,45 +693,6 @@ impl Run<'_> {
             None => wp_date(&it.post_date)?,
         };
 
-        // Taxonomy: the first category is the section, the others and
-        // the tags are tags; pages go into their own section.
-        let mut section = None;
-        let mut tags = Vec::new();
-        if kind == "page" {
-            let slug = self.opts.pages_section.clone();
-            section = Some(self.section(&slug, "Pages").await?);
-        }
-        for t in &it.terms {
-            match t.domain.as_str() {
-                "category" if section.is_none() => {
-                    section = Some(self.section(&t.nicename, &t.name).await?);
-                }
-                "category" | "post_tag" => tags.push(self.tag(&t.nicename, &t.name).await?),
-                _ => {}
-            }
-        }
-        if section.is_none() {
-            section = Some(self.section("uncategorized", "Uncategorized").await?);
-        }
-        let byline = match self.authors.get(&it.creator) {
-            Some(id) => Byline::Author { author_id: *id },
-            None if it.creator.trim().is_empty() => {
-                Byline::Credit { text: self.site_title.clone() }
-            }
-            None => {
-                let login = it.creator.clone();
-                self.author(WpAuthor {
-                    login: login.clone(),
-                    display_name: login.clone(),
-                    ..WpAuthor::default()
-                })
-                .await?;
-                self.authors
-                    .get(&login)
-                    .map_or(Byline::Credit { text: login }, |id| Byline::Author { author_id: *id })
-            }
-        };
-
         // The body.
         let converted = html::convert(&expand_shortcodes(&it.content));
         for n in &converted.notes {
@@ -723,6 +734,34 @@ impl Run<'_> {
             body.remove(0);
         }
 
+        // Pictures first: the library takes each in its own transaction,
+        // and SQLite has one writer.
+        let byline = self.byline(&it.creator).await?;
+        let now = Utc::now();
+        let mut w = self.room.begin(self.actor).await?.bulk();
+        // Taxonomy: the first category is the section, the others and
+        // the tags are tags; pages go into their own section. Made in the
+        // post's transaction: a post that fails leaves none behind.
+        let mut section = None;
+        let mut tags = Vec::new();
+        if kind == "page" {
+            let slug = self.opts.pages_section.clone();
+            section = Some(self.section(&mut w, &slug, "Pages").await?);
+        }
+        for t in &it.terms {
+            match t.domain.as_str() {
+                "category" if section.is_none() => {
+                    section = Some(self.section(&mut w, &t.nicename, &t.name).await?);
+                }
+                "category" | "post_tag" => {
+                    tags.push(self.tag(&mut w, &t.nicename, &t.name).await?);
+                }
+                _ => {}
+            }
+        }
+        if section.is_none() {
+            section = Some(self.section(&mut w, "uncategorized", "Uncategorized").await?);
+        }
         let headline = {
             let t = text_of(&it.title);
             if t.is_empty() { "(untitled)".to_owned() } else { t }
@@ -732,8 +771,6 @@ impl Run<'_> {
         } else {
             slugify(&headline)
         };
-        let now = Utc::now();
-        let mut w = self.room.begin(self.actor).await?.bulk();
         let existing = match &before {
             Some(b) => w.tx().find_article_versioned(b.local_id).await.ok(),
             None => None,
@@ -780,6 +817,12 @@ impl Run<'_> {
                     Some(at) => w.schedule(id, at, None).await?.article.status,
                     None => w.publish_as_of(id, date.unwrap_or(now)).await?.article.status,
                 }
+            }
+            // Taken down on the old site since the last import.
+            ArticleStatus::Draft | ArticleStatus::Review
+                if saved.article.status == ArticleStatus::Published =>
+            {
+                w.unpublish(id).await?.article.status
             }
             _ => saved.article.status,
         };

@@ -42,7 +42,7 @@ db_test!(a_wordpress_export_becomes_the_site, |t: TestDb| async move {
     let up = uploads(app.t.dir.path())?;
     let r = run(&app, &fixture(), &up).await?;
     assert!(r.is_clean(), "{r}");
-    assert_eq!(r.count("imported", "post"), 9, "{r}");
+    assert_eq!(r.count("imported", "post"), 10, "{r}");
     assert_eq!(r.count("imported", "author"), 2, "{r}");
     assert_eq!(r.count("imported", "image"), 2, "{r}");
     assert_eq!(r.skipped.get("posts with status trash"), Some(&1), "{r}");
@@ -156,6 +156,15 @@ db_test!(a_wordpress_export_becomes_the_site, |t: TestDb| async move {
     let missing = db.find_article(ids["21"]).await?;
     assert_eq!(missing.status, ArticleStatus::Published);
     assert_eq!(missing.body, vec![Block::paragraph("Words remain.")]);
+    // Nothing left of a body but a lost picture: kept as a draft, and the
+    // report says why.
+    assert_eq!(db.find_article(ids["22"]).await?.status, ArticleStatus::Draft);
+    assert!(
+        r.kept_as_drafts
+            .iter()
+            .any(|l| l.item.contains("Only a lost picture") && l.reason.contains("body")),
+        "{r}"
+    );
 
     // People: disabled accounts that cannot sign in.
     let jdoe = db.find_user_by_email("jdoe@harbour.test").await?.expect("account");
@@ -216,7 +225,7 @@ db_test!(a_wordpress_export_becomes_the_site, |t: TestDb| async move {
     };
     let again = run(&app, &fixture(), &up).await?;
     assert_eq!(again.count("imported", "post"), 0, "{again}");
-    assert_eq!(again.count("unchanged", "post"), 9, "{again}");
+    assert_eq!(again.count("unchanged", "post"), 10, "{again}");
     assert!(again.imported.is_empty(), "{again}");
     for (id, v) in versions {
         assert_eq!(db.find_article_versioned(id).await?.1, v, "article {id} changed");
@@ -250,22 +259,41 @@ db_test!(an_edited_export_updates_and_a_stopped_import_finishes, |t: TestDb| asy
     let r = run(&app, &part, &up).await?;
     assert_eq!(r.count("imported", "post"), 4, "{r}");
     let r = run(&app, &fixture(), &up).await?;
-    assert_eq!((r.count("unchanged", "post"), r.count("imported", "post")), (4, 5), "{r}");
+    assert_eq!((r.count("unchanged", "post"), r.count("imported", "post")), (4, 6), "{r}");
     let ids = imported(&app).await?;
-    assert_eq!(ids.len(), 9);
+    assert_eq!(ids.len(), 10);
     let mut local: Vec<Id> = ids.values().copied().collect();
     local.sort_unstable();
     local.dedup();
-    assert_eq!(local.len(), 9);
+    assert_eq!(local.len(), 10);
 
     // The export edited on the old site: the post follows, in place.
-    let edited = full.replace("Ferry service returns after storm", "Ferry service is back");
+    let edited = full
+        .replace("Ferry service returns after storm", "Ferry service is back")
+        // Filed under a category whose slug the site keeps for itself.
+        .replace(
+            "<category domain=\"category\" nicename=\"uncategorized\"><![CDATA[Uncategorized]]></category>",
+            "<category domain=\"category\" nicename=\"search\"><![CDATA[Search]]></category>",
+        )
+        // Taken down on the old site.
+        .replace(
+            "<wp:post_name><![CDATA[missing-picture]]></wp:post_name>\n\t\t<wp:status><![CDATA[publish]]>",
+            "<wp:post_name><![CDATA[missing-picture]]></wp:post_name>\n\t\t<wp:status><![CDATA[draft]]>",
+        );
     let file = app.t.dir.path().join("edited.xml");
     std::fs::write(&file, edited)?;
     let path_before = app.t.db.find_article(ids["12"]).await?.path;
     let r = run(&app, &file, &up).await?;
-    assert_eq!(r.count("updated", "post"), 1, "{r}");
-    assert_eq!(r.count("unchanged", "post"), 8, "{r}");
+    assert_eq!(r.count("updated", "post"), 3, "{r}");
+    assert_eq!(r.count("unchanged", "post"), 7, "{r}");
+    let storm = app.t.db.find_article(ids["13"]).await?;
+    let sections = app.t.db.list_sections().await?;
+    let home = sections.iter().find(|s| Some(s.id) == storm.section_id).map(|s| s.slug.as_str());
+    assert_eq!(home, Some("search-section"));
+    assert_eq!(app.t.db.find_article(ids["21"]).await?.status, ArticleStatus::Unpublished);
+    // Idempotent on that too.
+    let r = run(&app, &file, &up).await?;
+    assert_eq!(r.count("unchanged", "post"), 10, "{r}");
     let ferry = app.t.db.find_article(ids["12"]).await?;
     assert_eq!(ferry.headlines.display, "Ferry service is back");
     assert_eq!(ferry.status, ArticleStatus::Published);
@@ -315,7 +343,7 @@ db_test!(malformed_exports_are_refused_and_bad_items_leave_nothing, |t: TestDb| 
         "{r}"
     );
     let ids = imported(&app).await?;
-    assert_eq!(ids.len(), 7);
+    assert_eq!(ids.len(), 8);
     assert!(!ids.contains_key("15") && !ids.contains_key("16"));
     app.stop().await
 });
