@@ -138,7 +138,7 @@ def main():
         args = ["--data-dir", data, wxr]
         if url:
             schema = "wxr_bench_%d" % os.getpid()
-            subprocess.run(["psql", url, "-qc", "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s" % (schema, schema)], check=True)
+            subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s" % (schema, schema)], check=True)
             sep = "&" if "?" in url else "?"
             env["NEWSDESK_DATABASE_URL"] = url + sep + "options=-csearch_path%3D" + schema
         for attempt in ("first", "again"):
@@ -158,7 +158,7 @@ def main():
             print("%-8s %-5s %7.1f s  %8.0f posts/s  peak RSS %6.1f MiB"
                   % (name, attempt, took, a.posts / took, peak_kb / 1024))
         if url:
-            subprocess.run(["psql", url, "-qc", "DROP SCHEMA IF EXISTS %s CASCADE" % schema], check=True)
+            subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE" % schema], check=True)
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
 

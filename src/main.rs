@@ -62,6 +62,13 @@ enum Command {
         #[command(subcommand)]
         action: ImportAction,
     },
+    /// Write the site out.
+    Export {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: ExportAction,
+    },
     /// Seed the demo newsroom into an empty database.
     Demo {
         #[command(flatten)]
@@ -260,7 +267,25 @@ enum WebhookAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum ExportAction {
+    /// The whole site in one file: content with every revision, media,
+    /// taxonomy, users (without passwords), settings and redirects. Made
+    /// from one consistent snapshot while the site keeps serving.
+    Backup {
+        /// The archive to write (`.tar.gz`).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ImportAction {
+    /// A backup made by `newsdesk export backup`, into a new, empty site
+    /// (either backend). Accounts come back without passwords: set them
+    /// with `newsdesk user set-password`.
+    Backup {
+        /// The archive.
+        file: PathBuf,
+    },
     /// A WordPress export (Tools → Export → All content): posts, pages,
     /// users, categories, tags and images, with old addresses redirected.
     Wordpress {
@@ -750,6 +775,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&common, None, None)?;
             import(&config, action).await
         }
+        Command::Export { common, action } => {
+            let config = load_config(&common, None, None)?;
+            export(&config, action).await
+        }
     }
 }
 
@@ -760,6 +789,30 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
         .with_webhook_policy(newsdesk_web::webhook_policy(config));
     let actor = operator();
     match action {
+        ImportAction::Backup { file } => {
+            let started = std::time::Instant::now();
+            let folders = newsdesk_import::backup::Folders {
+                media: config.media_dir(),
+                originals: config.originals_dir(),
+            };
+            let r = newsdesk_import::backup::import(&newsroom, &actor, &folders, &file)
+                .await
+                .with_context(|| format!("restoring {}", file.display()))?;
+            let rows: u64 = r.rows.values().sum();
+            println!(
+                "Restored {rows} rows ({} articles, {} revisions, {} media items, {} users) and {} files in {:.1} s; {} scheduled articles queued again.",
+                r.rows.get("articles").unwrap_or(&0),
+                r.rows.get("article_revisions").unwrap_or(&0),
+                r.rows.get("media").unwrap_or(&0),
+                r.rows.get("users").unwrap_or(&0),
+                r.files,
+                started.elapsed().as_secs_f64(),
+                r.rescheduled
+            );
+            println!(
+                "Accounts have no passwords: set them with `newsdesk user set-password --email E`. API keys and webhooks are not in backups: make them again."
+            );
+        }
         ImportAction::Wordpress { file, uploads, no_fetch, pages_section, report } => {
             let opts = newsdesk_import::wordpress::Options {
                 uploads,
@@ -804,6 +857,34 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 );
             }
             println!("Images get their sizes from the server's worker (or `newsdesk jobs run`).");
+        }
+    }
+    Ok(())
+}
+
+async fn export(config: &Config, action: ExportAction) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    match action {
+        ExportAction::Backup { file } => {
+            let started = std::time::Instant::now();
+            let folders = newsdesk_import::backup::Folders {
+                media: config.media_dir(),
+                originals: config.originals_dir(),
+            };
+            let m = newsdesk_import::backup::export(&db, &folders, &file)
+                .await
+                .with_context(|| format!("writing {}", file.display()))?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "Wrote {} ({:.1} MB): {} articles, {} revisions, {} media items, {} files, in {:.1} s.",
+                file.display(),
+                size as f64 / 1e6,
+                m.tables.get("articles").map_or(0, |t| t.rows),
+                m.tables.get("article_revisions").map_or(0, |t| t.rows),
+                m.tables.get("media").map_or(0, |t| t.rows),
+                m.media_files + m.original_files,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(())

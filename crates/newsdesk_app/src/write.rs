@@ -715,6 +715,17 @@ impl Write {
         Ok(n)
     }
 
+    /// Queues the publication of every scheduled article again (after a
+    /// restore, which brings articles but not the queue). Returns how many.
+    pub async fn reschedule_all(&mut self) -> Result<usize> {
+        self.allow(Action::Maintain, Vec::new())?;
+        let due = self.tx.scheduled_articles().await?;
+        for (id, at) in &due {
+            self.enqueue(&Job::PublishScheduled { article_id: *id, at: *at }, *at).await?;
+        }
+        Ok(due.len())
+    }
+
     /// Asks for a rebuild of every rail by a worker (after a migration or an
     /// import); a rebuild already waiting makes this a no-op.
     pub async fn request_related_rebuild(&mut self) -> Result<()> {

@@ -69,6 +69,16 @@ impl Tx {
     }
 }
 
+impl Tx {
+    /// Every scheduled article with its time.
+    pub async fn scheduled_articles(&mut self) -> Result<Vec<(Id, DateTime<Utc>)>> {
+        let rows: Vec<(i64, Option<DateTime<Utc>>)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT id, scheduled_at FROM articles WHERE status = 'scheduled' ORDER BY id",
+        ).fetch_all(&mut *c).await)?;
+        Ok(rows.into_iter().filter_map(|(id, at)| Some((id, at?))).collect())
+    }
+}
+
 impl Database {
     /// Everything of `kind` imported from `source`: external id → local id.
     pub async fn imported_items(&self, source: &str, kind: &str) -> Result<Vec<(String, Id)>> {

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 mod articles;
+mod backup;
 mod desk;
 mod error;
 mod events;
@@ -39,6 +40,7 @@ mod tx;
 mod users;
 
 pub use articles::{ArticleCard, ArticleFilter, ArticleState, ContentQuery, Page, SitemapRow};
+pub use backup::{BACKUP_TABLES, Kind as BackupKind, LEFT_OUT, TableSpec, backup_time};
 pub use desk::{Activity, DeskFilter, DeskRow};
 pub use error::{DbError, Result};
 pub use events::{EVENTS_CHANNEL, Listener, NewEvent, StoredEvent};

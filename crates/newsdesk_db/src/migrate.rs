@@ -154,6 +154,14 @@ impl Database {
         Ok(ran)
     }
 
+    /// The newest migration applied (0 for a database never migrated).
+    pub async fn schema_version(&self) -> Result<i64> {
+        let (v,): (Option<i64>,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT MAX(version) FROM newsdesk_migrations",
+        ).fetch_one(p).await)?;
+        Ok(v.unwrap_or(0))
+    }
+
     /// The tables and columns of the schema, sorted, for comparing backends
     /// (search structures, which differ by design, left out).
     pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {

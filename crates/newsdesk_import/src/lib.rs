@@ -7,6 +7,7 @@
 //! Each item's origin is noted (`import_items`), so running an importer
 //! again skips what it already brought in and finishes the rest.
 
+pub mod backup;
 pub mod html;
 pub mod report;
 pub mod wordpress;

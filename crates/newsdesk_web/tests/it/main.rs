@@ -6,6 +6,7 @@ mod address;
 mod admin;
 mod api;
 mod application;
+mod backup;
 mod browser;
 mod company;
 mod desk;
