@@ -16,20 +16,6 @@ pub struct ImportedItem {
 }
 
 impl Tx {
-    /// What `external_id` of `kind` from `source` became, if it was imported.
-    pub async fn imported_item(
-        &mut self,
-        source: &str,
-        kind: &str,
-        external_id: &str,
-    ) -> Result<Option<ImportedItem>> {
-        let row: Option<(i64, String)> = on_tx!(self, c => sqlx::query_as(
-            "SELECT local_id, fingerprint FROM import_items \
-             WHERE source = $1 AND kind = $2 AND external_id = $3",
-        ).bind(source).bind(kind).bind(external_id).fetch_optional(&mut *c).await)?;
-        Ok(row.map(|(local_id, fingerprint)| ImportedItem { local_id, fingerprint }))
-    }
-
     /// Notes that `external_id` of `kind` from `source` is now `local_id`,
     /// imported as `fingerprint`.
     pub async fn note_imported(
@@ -80,6 +66,21 @@ impl Tx {
 }
 
 impl Database {
+    /// What `external_id` of `kind` from `source` became, if it was
+    /// imported (a read on the pool).
+    pub async fn imported_item(
+        &self,
+        source: &str,
+        kind: &str,
+        external_id: &str,
+    ) -> Result<Option<ImportedItem>> {
+        let row: Option<(i64, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT local_id, fingerprint FROM import_items \
+             WHERE source = $1 AND kind = $2 AND external_id = $3",
+        ).bind(source).bind(kind).bind(external_id).fetch_optional(p).await)?;
+        Ok(row.map(|(local_id, fingerprint)| ImportedItem { local_id, fingerprint }))
+    }
+
     /// Everything of `kind` imported from `source`: external id → local id.
     pub async fn imported_items(&self, source: &str, kind: &str) -> Result<Vec<(String, Id)>> {
         Ok(on_pool!(self, p => sqlx::query_as(

@@ -368,8 +368,7 @@ impl Run<'_> {
     }
 
     async fn imported(&self, kind: &str, ext: &str) -> anyhow::Result<Option<ImportedItem>> {
-        let mut tx = self.room.db().begin().await?;
-        Ok(tx.imported_item(&self.source, kind, ext).await?)
+        Ok(self.room.db().imported_item(&self.source, kind, ext).await?)
     }
 
     async fn author(&mut self, a: WpAuthor) -> anyhow::Result<()> {
