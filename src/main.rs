@@ -279,6 +279,28 @@ enum ExportAction {
 
 #[derive(Debug, Subcommand)]
 enum ImportAction {
+    /// A Ghost export (Settings → Advanced → Import/Export → Export
+    /// content, Ghost 4–6): posts, pages, staff, tags and feature images.
+    Ghost {
+        /// The export file (JSON).
+        file: PathBuf,
+        /// The Ghost site's address (exports do not say it), for images
+        /// written as `__GHOST_URL__/…` and the old addresses.
+        #[arg(long)]
+        url: String,
+        /// The Ghost site's `content/images` folder, for its images.
+        #[arg(long)]
+        images: Option<PathBuf>,
+        /// Never fetch images over HTTP (only from `--images`).
+        #[arg(long)]
+        no_fetch: bool,
+        /// The section Ghost pages go into.
+        #[arg(long, default_value = "pages")]
+        pages_section: String,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// A backup made by `newsdesk export backup`, into a new, empty site
     /// (either backend). Accounts come back without passwords: set them
     /// with `newsdesk user set-password`.
@@ -813,6 +835,21 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 "Accounts have no passwords: set them with `newsdesk user set-password --email E`. API keys and webhooks are not in backups: make them again."
             );
         }
+        ImportAction::Ghost { file, url, images, no_fetch, pages_section, report } => {
+            let opts = newsdesk_import::wordpress::Options {
+                uploads: images,
+                fetch: !no_fetch,
+                pages_section,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let progress = |_: u8, _: u64, _: u64| {};
+            let r =
+                newsdesk_import::ghost::import(&newsroom, &actor, &file, &url, &opts, &progress)
+                    .await
+                    .with_context(|| format!("importing {}", file.display()))?;
+            finish_import(&r, started, report)?;
+        }
         ImportAction::Wordpress { file, uploads, no_fetch, pages_section, report } => {
             let opts = newsdesk_import::wordpress::Options {
                 uploads,
@@ -844,21 +881,32 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                     .await;
             bar.finish_and_clear();
             let r = result.with_context(|| format!("importing {}", file.display()))?;
-            print!("{r}");
-            println!("Took {:.1} s.", started.elapsed().as_secs_f64());
-            if let Some(path) = report {
-                std::fs::write(&path, serde_json::to_vec_pretty(&r)?)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            if !r.is_clean() {
-                anyhow::bail!(
-                    "{} item(s) were not imported (listed above); the rest is in",
-                    r.failed.len()
-                );
-            }
-            println!("Images get their sizes from the server's worker (or `newsdesk jobs run`).");
+            finish_import(&r, started, report)?;
         }
     }
+    Ok(())
+}
+
+/// Prints an import's report (and writes it as JSON when asked); fails
+/// when an item could not be imported.
+fn finish_import(
+    r: &newsdesk_import::Report,
+    started: std::time::Instant,
+    report: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    print!("{r}");
+    println!("Took {:.1} s.", started.elapsed().as_secs_f64());
+    if let Some(path) = report {
+        std::fs::write(&path, serde_json::to_vec_pretty(r)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !r.is_clean() {
+        anyhow::bail!(
+            "{} item(s) were not imported (listed above); the rest is in",
+            r.failed.len()
+        );
+    }
+    println!("Images get their sizes from the server's worker (or `newsdesk jobs run`).");
     Ok(())
 }
 

@@ -79,6 +79,8 @@ struct Run<'a> {
     room: &'a Newsroom,
     actor: &'a Actor,
     opts: &'a Options,
+    /// `wordpress` or `ghost`.
+    system: String,
     source: String,
     site_title: String,
     base: String,
@@ -98,6 +100,30 @@ struct Run<'a> {
     origin: Origin,
 }
 
+/// Records in the shape a WordPress export has them, from any source:
+/// the WXR reader, or another system's export mapped onto it (Ghost).
+pub trait EntrySource {
+    /// The next record, `None` at the end.
+    fn next_entry(&mut self) -> Result<Option<Entry>, crate::wxr::WxrError>;
+    /// The site the records come from (complete once the first record
+    /// was read).
+    fn channel(&self) -> &crate::wxr::Channel;
+    /// How far into the input, for progress.
+    fn position(&self) -> u64;
+}
+
+impl<R: std::io::Read> EntrySource for WxrReader<R> {
+    fn next_entry(&mut self) -> Result<Option<Entry>, crate::wxr::WxrError> {
+        WxrReader::next_entry(self)
+    }
+    fn channel(&self) -> &crate::wxr::Channel {
+        &self.channel
+    }
+    fn position(&self) -> u64 {
+        WxrReader::position(self)
+    }
+}
+
 /// Imports the WordPress export at `path`.
 pub async fn import(
     room: &Newsroom,
@@ -107,17 +133,35 @@ pub async fn import(
     progress: &dyn Progress,
 ) -> anyhow::Result<Report> {
     let total = std::fs::metadata(path)?.len();
-    let open = || -> anyhow::Result<WxrReader<std::fs::File>> {
-        Ok(WxrReader::new(std::fs::File::open(path)?).with_max_field(opts.max_field))
+    let open = || -> anyhow::Result<Box<dyn EntrySource>> {
+        Ok(Box::new(WxrReader::new(std::fs::File::open(path)?).with_max_field(opts.max_field)))
     };
+    let report = Report::new("wordpress", &path.display().to_string());
+    import_entries(room, actor, opts, "wordpress", report, &open, total, progress).await
+}
+
+/// Imports the records `open` reads (twice: people, terms and pictures
+/// first, then posts), under the source name `system:site address`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn import_entries(
+    room: &Newsroom,
+    actor: &Actor,
+    opts: &Options,
+    system: &str,
+    report: Report,
+    open: &dyn Fn() -> anyhow::Result<Box<dyn EntrySource>>,
+    total: u64,
+    progress: &dyn Progress,
+) -> anyhow::Result<Report> {
     let mut run = Run {
         room,
         actor,
         opts,
+        system: system.to_owned(),
         source: String::new(),
         site_title: String::new(),
         base: String::new(),
-        report: Report::new("wordpress", &path.display().to_string()),
+        report,
         authors: HashMap::new(),
         wp_authors: HashMap::new(),
         sections: HashMap::new(),
@@ -153,7 +197,7 @@ pub async fn import(
     let mut n = 0u64;
     while let Some(entry) = r.next_entry()? {
         if run.source.is_empty() {
-            run.begin(&r.channel);
+            run.begin(r.channel());
         }
         match entry {
             Entry::Author(a) => {
@@ -362,7 +406,7 @@ impl Run<'_> {
     fn begin(&mut self, ch: &crate::wxr::Channel) {
         let base = if ch.base_site_url.is_empty() { &ch.link } else { &ch.base_site_url };
         self.base = base.trim_end_matches('/').to_owned();
-        self.source = format!("wordpress:{}", self.base);
+        self.source = format!("{}:{}", self.system, self.base);
         self.site_title = text_of(&ch.title);
         self.report.source = self.source.clone();
     }
@@ -427,9 +471,13 @@ impl Run<'_> {
     /// The bytes of an upload: from the uploads folder when it has the
     /// file, else over HTTP when allowed.
     async fn image_bytes(&self, url: &str, relative: Option<&str>) -> Result<Vec<u8>, String> {
+        // Where the old site keeps uploads: WordPress under
+        // `wp-content/uploads`, Ghost under `content/images`.
         let relative = relative.map(str::to_owned).or_else(|| {
-            url.split_once("/wp-content/uploads/")
-                .map(|(_, r)| r.split(['?', '#']).next().unwrap_or_default().to_owned())
+            ["/wp-content/uploads/", "/content/images/"].iter().find_map(|marker| {
+                url.split_once(marker)
+                    .map(|(_, r)| r.split(['?', '#']).next().unwrap_or_default().to_owned())
+            })
         });
         if let (Some(dir), Some(rel)) = (&self.opts.uploads, &relative) {
             let safe = !rel.is_empty()
@@ -679,6 +727,9 @@ impl Run<'_> {
             &terms.join(","),
             it.meta("_thumbnail_id").unwrap_or_default(),
             &it.post_password,
+            &it.seo_title,
+            &it.social_title,
+            &it.more_creators.join(","),
         ]);
         let before = self.imported("post", &ext).await?;
         if let Some(b) = &before
@@ -735,7 +786,13 @@ impl Run<'_> {
 
         // Pictures first: the library takes each in its own transaction,
         // and SQLite has one writer.
-        let byline = self.byline(&it.creator).await?;
+        let mut bylines = vec![self.byline(&it.creator).await?];
+        for login in &it.more_creators {
+            let b = self.byline(login).await?;
+            if !bylines.contains(&b) {
+                bylines.push(b);
+            }
+        }
         let now = Utc::now();
         let mut w = self.room.begin(self.actor).await?.bulk();
         // Taxonomy: the first category is the section, the others and
@@ -779,10 +836,12 @@ impl Run<'_> {
             None => Article::draft(headline.clone(), now),
         };
         a.headlines.display = headline;
+        a.headlines.seo = Some(text_of(&it.seo_title)).filter(|t| !t.is_empty());
+        a.headlines.social = Some(text_of(&it.social_title)).filter(|t| !t.is_empty());
         a.dek = text_of(&it.excerpt);
         a.section_id = section;
         a.tags = tags;
-        a.bylines = vec![byline];
+        a.bylines = bylines;
         a.lead = lead;
         a.body = body;
         if existing.is_none() {
@@ -852,9 +911,11 @@ impl Run<'_> {
         if let Some(p) = old_path(&it.link) {
             paths.push(p);
         }
-        paths.push(format!("/?p={}", it.post_id));
-        if it.post_type == "page" {
-            paths.push(format!("/?page_id={}", it.post_id));
+        if self.system == "wordpress" {
+            paths.push(format!("/?p={}", it.post_id));
+            if it.post_type == "page" {
+                paths.push(format!("/?page_id={}", it.post_id));
+            }
         }
         if validate_slug(&it.post_name).is_ok() {
             paths.push(format!("/{}", it.post_name));

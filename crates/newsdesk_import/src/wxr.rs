@@ -118,6 +118,13 @@ pub struct WpItem {
     pub meta: Vec<(String, String)>,
     /// How many comments it had (not imported).
     pub comments: usize,
+    /// The headline for search engines, when the source has one
+    /// (WordPress exports do not; Ghost's `meta_title` does).
+    pub seo_title: String,
+    /// The headline for social sites (Ghost's `og_title`).
+    pub social_title: String,
+    /// Further authors' logins, in order, after `creator`.
+    pub more_creators: Vec<String>,
 }
 
 impl WpItem {

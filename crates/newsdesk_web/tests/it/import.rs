@@ -347,3 +347,173 @@ db_test!(malformed_exports_are_refused_and_bad_items_leave_nothing, |t: TestDb| 
     assert!(!ids.contains_key("15") && !ids.contains_key("16"));
     app.stop().await
 });
+
+const GHOST: &str = "ghost:https://harbour.test";
+
+fn ghost_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/import/ghost/harbour-ghost5.json")
+}
+
+async fn run_ghost(
+    app: &TestApp,
+    file: &Path,
+    images: &Path,
+) -> anyhow::Result<newsdesk_import::Report> {
+    let opts = Options { uploads: Some(images.to_owned()), fetch: false, ..Options::default() };
+    let actor = newsdesk_core::Actor::operator("test");
+    newsdesk_import::ghost::import(
+        &app.app.newsroom,
+        &actor,
+        file,
+        "https://harbour.test",
+        &opts,
+        &|_, _, _| {},
+    )
+    .await
+}
+
+db_test!(a_ghost_export_becomes_the_site, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let images = app.t.dir.path().join("images");
+    std::fs::create_dir_all(images.join("2024/05"))?;
+    std::fs::write(images.join("2024/05/ferry.jpg"), plain_jpeg(1200, 800, 21))?;
+    std::fs::write(images.join("2024/05/quay.jpg"), plain_jpeg(1200, 800, 22))?;
+    let r = run_ghost(&app, &ghost_fixture(), &images).await?;
+    assert!(r.is_clean(), "{r}");
+    assert_eq!(r.count("imported", "post"), 7, "{r}");
+    assert_eq!(r.count("imported", "author"), 2, "{r}");
+    assert!(
+        r.notes.contains_key("internal (#) tags not imported: Newsdesk tags are public"),
+        "{r}"
+    );
+    let ids: HashMap<String, Id> =
+        app.t.db.imported_items(GHOST, "post").await?.into_iter().collect();
+    assert_eq!(ids.len(), 7);
+    let db = &app.t.db;
+    let mut by_slug: HashMap<String, newsdesk_core::Article> = HashMap::new();
+    for id in ids.values() {
+        let a = db.find_article(*id).await?;
+        by_slug.insert(a.slug.clone(), a);
+    }
+    let by_slug =
+        |slug: &str| by_slug.get(slug).cloned().ok_or_else(|| anyhow::anyhow!("no article {slug}"));
+
+    // Lexical: every node where it belongs; the headline variants from
+    // the meta and social titles; authors in their order; the primary
+    // public tag as section.
+    let ferry = by_slug("ferry-returns")?;
+    assert_eq!(ferry.status, ArticleStatus::Published);
+    assert_eq!(ferry.headlines.display, "Ferry returns to the harbour");
+    assert_eq!(ferry.headlines.seo.as_deref(), Some("Ferry service returns | Harbour Gazette"));
+    assert_eq!(ferry.headlines.social.as_deref(), Some("The ferry is back"));
+    assert_eq!(ferry.dek, "The first sailing in a week.");
+    assert_eq!(
+        ferry.first_published_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-05-01T09:30:00+00:00")
+    );
+    let authors = db.list_authors().await?;
+    let who = |name: &str| authors.iter().find(|a| a.name == name).map(|a| a.id).unwrap_or(-1);
+    assert_eq!(
+        ferry.bylines,
+        vec![
+            Byline::Author { author_id: who("Jane Doe") },
+            Byline::Author { author_id: who("Mira Khan") }
+        ]
+    );
+    let sections = db.list_sections().await?;
+    assert_eq!(ferry.section_id, sections.iter().find(|s| s.slug == "city").map(|s| s.id));
+    let tags = db.list_tags().await?;
+    assert_eq!(
+        ferry.tags,
+        tags.iter().filter(|t| t.slug == "ferries").map(|t| t.id).collect::<Vec<_>>()
+    );
+    let lead = ferry.lead.clone().expect("feature image");
+    assert_eq!(lead.alt.as_deref(), Some("The Marianne at the quay"));
+    assert_eq!(lead.caption.as_deref(), Some("The Marianne docks"));
+    let kinds: Vec<&str> = ferry
+        .body
+        .iter()
+        .map(|b| match b {
+            Block::Paragraph { .. } => "p",
+            Block::Subhead { .. } => "h",
+            Block::Quote { .. } => "q",
+            Block::List { .. } => "l",
+            Block::Figure(_) => "f",
+            Block::Timeline { .. } => "t",
+        })
+        .collect();
+    assert_eq!(kinds, ["p", "h", "f", "q", "l", "p", "p"], "{:#?}", ferry.body);
+    let Block::Figure(quay) = &ferry.body[2] else { unreachable!() };
+    assert_eq!(
+        (quay.alt.as_deref(), quay.caption.as_deref()),
+        (Some("The quay at dawn"), Some("Repaired overnight"))
+    );
+    assert_eq!(
+        ferry.body[6],
+        Block::Paragraph { content: vec![Inline::link("https://port.test/notice", "Port notice")] }
+    );
+
+    // Mobiledoc.
+    let storm = by_slug("storm-warning")?;
+    assert_eq!(storm.section_id, sections.iter().find(|s| s.slug == "weather").map(|s| s.id));
+    assert_eq!(
+        storm.body[0],
+        Block::Paragraph {
+            content: vec![
+                Inline::text("Gales are "),
+                Inline::Emphasis { children: vec![Inline::text("expected")] },
+                Inline::text(" tonight, says the "),
+                Inline::link("https://met.test/", "met office"),
+                Inline::text("."),
+            ]
+        }
+    );
+    assert_eq!(storm.body[1], Block::Subhead { text: "Advice".into() });
+    assert!(matches!(&storm.body[2], Block::List { ordered: true, items } if items.len() == 2));
+
+    // Statuses, pages, members-only posts.
+    assert_eq!(by_slug("tide-tables")?.status, ArticleStatus::Draft);
+    let regatta = by_slug("regatta")?;
+    assert_eq!(regatta.status, ArticleStatus::Scheduled);
+    assert_eq!(
+        regatta.scheduled_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2030-06-01T08:00:00+00:00")
+    );
+    assert_eq!(by_slug("budget")?.status, ArticleStatus::Draft);
+    let about = by_slug("about")?;
+    assert_eq!(about.section_id, sections.iter().find(|s| s.slug == "pages").map(|s| s.id));
+
+    // Readers: old addresses, and nothing hostile on the page.
+    app.settle().await?;
+    let res = app.get("/ferry-returns").await?;
+    assert_eq!(res.status().as_u16(), 301);
+    assert_eq!(res.headers().get("location").and_then(|v| v.to_str().ok()), ferry.path.as_deref());
+    let hostile = by_slug("hostile")?;
+    // Ghost titles are plain text: the markup in this one is its words,
+    // shown escaped.
+    assert_eq!(hostile.headlines.display, "Hostile <img src=x onerror=alert(1)>");
+    let (status, html) = app.text(hostile.path.as_deref().unwrap_or("/")).await?;
+    assert_eq!(status, 200);
+    assert!(html.contains("Hostile &lt;img src=x onerror=alert(1)&gt;"));
+    let body = &html[html.find("<article").unwrap_or(0)..];
+    for bad in ["<img src=x", "<script>alert", "href=\"javascript:", "onclick="] {
+        assert!(!body.contains(bad), "{bad} reached the page");
+    }
+    assert!(body.contains("Clicked"));
+
+    // Again: nothing changes.
+    let again = run_ghost(&app, &ghost_fixture(), &images).await?;
+    assert_eq!(again.count("unchanged", "post"), 7, "{again}");
+    assert!(again.imported.is_empty(), "{again}");
+
+    // Not a Ghost export.
+    let junk = app.t.dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"hello\": 1}")?;
+    let err = run_ghost(&app, &junk, &images).await.expect_err("not an export");
+    assert!(format!("{err:#}").contains("not a Ghost export"), "{err:#}");
+    std::fs::write(&junk, "{\"db\": [")?;
+    let err = run_ghost(&app, &junk, &images).await.expect_err("cut short");
+    assert!(format!("{err:#}").contains("not readable"), "{err:#}");
+    app.stop().await
+});
