@@ -268,6 +268,20 @@ enum WebhookAction {
 
 #[derive(Debug, Subcommand)]
 enum ExportAction {
+    /// The public site as files for any static host or CDN: pages, list
+    /// pages, feeds, sitemaps, media and redirects (search left out). A
+    /// second run writes only what changed.
+    Static {
+        /// The folder to write.
+        dir: PathBuf,
+        /// The address the files will be served from (default: the site's
+        /// `site.url`).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Pages rendered at once (default: twice the processors).
+        #[arg(long)]
+        parallel: Option<usize>,
+    },
     /// The whole site in one file: content with every revision, media,
     /// taxonomy, users (without passwords), settings and redirects. Made
     /// from one consistent snapshot while the site keeps serving.
@@ -913,6 +927,36 @@ fn finish_import(
 async fn export(config: &Config, action: ExportAction) -> anyhow::Result<()> {
     let db = open(config).await?;
     match action {
+        ExportAction::Static { dir, base_url, parallel } => {
+            let started = std::time::Instant::now();
+            let mut config = config.clone();
+            if let Some(u) = base_url {
+                config.site.url = Some(u);
+            }
+            let app = Arc::new(newsdesk_web::App::new(config, db).await?);
+            let parallel = parallel
+                .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let r = newsdesk_web::static_site::export(app, &dir, parallel)
+                .await
+                .with_context(|| format!("writing {}", dir.display()))?;
+            println!(
+                "Exported {} pages and {} media files to {} in {:.1} s: {} files written, {} unchanged, {} removed, {} redirects.",
+                r.pages,
+                r.media_files,
+                dir.display(),
+                started.elapsed().as_secs_f64(),
+                r.written,
+                r.unchanged,
+                r.removed,
+                r.redirects
+            );
+            if !r.broken.is_empty() {
+                for b in r.broken.iter().take(20) {
+                    eprintln!("  broken link: {b}");
+                }
+                anyhow::bail!("{} links of the site did not answer", r.broken.len());
+            }
+        }
         ExportAction::Backup { file } => {
             let started = std::time::Instant::now();
             let folders = newsdesk_import::backup::Folders {

@@ -66,6 +66,15 @@ impl Tx {
 }
 
 impl Database {
+    /// Every old address that leads to a published article, with where
+    /// it leads, sorted.
+    pub async fn published_redirects(&self) -> Result<Vec<(String, String)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT r.path, a.path FROM article_redirects r JOIN articles a ON a.id = r.article_id \
+             WHERE a.status = 'published' AND a.path IS NOT NULL ORDER BY r.path",
+        ).fetch_all(p).await)?)
+    }
+
     /// What `external_id` of `kind` from `source` became, if it was
     /// imported (a read on the pool).
     pub async fn imported_item(

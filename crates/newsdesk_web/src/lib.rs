@@ -18,6 +18,7 @@ pub mod lane;
 pub mod middleware;
 pub mod router;
 pub mod server;
+pub mod static_site;
 pub mod views;
 
 pub use app::{App, media_library, webhook_policy};

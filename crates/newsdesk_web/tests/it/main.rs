@@ -19,6 +19,7 @@ mod library;
 mod openapi;
 mod pages;
 mod setup;
+mod static_export;
 
 use newsdesk_config::Config;
 use newsdesk_test_support::TestDb;

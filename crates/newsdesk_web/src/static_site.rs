@@ -1,0 +1,486 @@
+//! `newsdesk export static DIR`: the public site as files for any static
+//! host or CDN.
+//!
+//! The exporter asks the site's own router for every page, the way a
+//! reader's browser would, starting from the home page, the sitemaps, the
+//! feeds and `robots.txt`, and following every link of this site that it
+//! finds; so every page a page links to is exported, and the files are the
+//! bytes the server would send. HTML pages become `PATH/index.html`; list
+//! pages `?page=N` become `PATH/page/N/` (links rewritten to match); media
+//! files are hard-linked (copied across file systems) from the media
+//! folder. Old addresses become `_redirects` lines (Netlify, Cloudflare
+//! Pages) and small pages that send the browser on. Search needs a server
+//! and is left out.
+//!
+//! A second run writes only files whose bytes changed and removes files
+//! the site no longer has, using the list kept in `.newsdesk-static.json`.
+
+use crate::App;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const MANIFEST: &str = ".newsdesk-static.json";
+
+/// What an export did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StaticReport {
+    /// Pages and files answered by the site (HTML, feeds, sitemaps,
+    /// assets).
+    pub pages: usize,
+    /// Files written because they are new or changed.
+    pub written: usize,
+    /// Files left as they were.
+    pub unchanged: usize,
+    /// Files of an earlier export the site no longer has, removed.
+    pub removed: usize,
+    /// Media files linked or copied.
+    pub media_files: usize,
+    /// Old addresses written as redirects.
+    pub redirects: usize,
+    /// Links to addresses of this site that did not answer 200.
+    pub broken: Vec<String>,
+}
+
+/// Paths that need a server.
+fn dynamic(path: &str) -> bool {
+    path == "/search"
+        || path.starts_with("/search/")
+        || path == "/admin"
+        || path.starts_with("/admin/")
+        || path == "/api"
+        || path.starts_with("/api/")
+        || path == "/oembed"
+        || path == "/healthz"
+}
+
+/// The file an address is written to.
+fn file_for(path: &str, html: bool) -> String {
+    let (path, page) = match path.split_once("?page=") {
+        Some((p, n)) => (p, Some(n)),
+        None => (path, None),
+    };
+    let mut f = path.trim_start_matches('/').to_owned();
+    if let Some(n) = page {
+        if !f.is_empty() {
+            f.push('/');
+        }
+        f.push_str(&format!("page/{n}"));
+    }
+    if html {
+        if !f.is_empty() {
+            f.push('/');
+        }
+        f.push_str("index.html");
+    }
+    f
+}
+
+/// The static address of a list page: `/world?page=2` → `/world/page/2/`.
+fn static_href(path: &str) -> String {
+    match path.split_once("?page=") {
+        Some((p, n)) => format!("{}/page/{n}/", p.trim_end_matches('/')),
+        None => path.to_owned(),
+    }
+}
+
+/// Reads `s` as an address of this site: its path (with `?page=N` kept,
+/// other queries and fragments dropped), or `None`.
+fn site_path(raw: &str, base: &str) -> Option<String> {
+    let raw = raw.trim().replace("&amp;", "&");
+    let rest = if let Some(r) = raw.strip_prefix(base) {
+        if r.is_empty() { "/".to_owned() } else { r.to_owned() }
+    } else {
+        raw
+    };
+    if !rest.starts_with('/') || rest.starts_with("//") {
+        return None;
+    }
+    let rest = rest.split('#').next().unwrap_or_default();
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if dynamic(path) {
+        return None;
+    }
+    match query {
+        None | Some("") => Some(path.to_owned()),
+        // A list page; any other query (a tracking tag) asks for the same
+        // file.
+        Some(q) => match q
+            .strip_prefix("page=")
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            Some(page) => Some(format!("{path}?page={page}")),
+            None => Some(path.to_owned()),
+        },
+    }
+}
+
+/// Every address a page names: `href`, `src`, `srcset`, `content` (for
+/// `og:image`) attributes in HTML, `<loc>` and `<link>` in XML, `url`
+/// values in JSON feeds.
+fn links(body: &str, base: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in
+        ["href=\"", "src=\"", "srcset=\"", "content=\"", "<loc>", "<link>", "\"url\":\"", "href='"]
+    {
+        let end = match attr {
+            "<loc>" => "</loc>",
+            "<link>" => "</link>",
+            "href='" => "'",
+            _ => "\"",
+        };
+        let mut rest = body;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let Some(j) = rest.find(end) else { break };
+            let value = &rest[..j];
+            rest = &rest[j..];
+            if attr == "srcset=\"" {
+                for part in value.split(',') {
+                    if let Some(u) = part.split_whitespace().next().and_then(|u| site_path(u, base))
+                    {
+                        out.push(u);
+                    }
+                }
+            } else if let Some(u) = site_path(value, base) {
+                out.push(u);
+            }
+        }
+    }
+    out
+}
+
+/// `html` without the `<link>` elements that point at addresses only a
+/// server answers (the oEmbed discovery link).
+fn strip_dynamic_links(html: &str, base: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<link ") {
+        let Some(j) = rest[i..].find('>') else { break };
+        let tag = &rest[i..i + j + 1];
+        let href = tag.split_once("href=\"").and_then(|(_, r)| r.split_once('"')).map(|(h, _)| h);
+        let server_only = href.is_some_and(|h| {
+            let h = h.replace("&amp;", "&");
+            let path = h.strip_prefix(base).unwrap_or(&h);
+            let path = path.split(['?', '#']).next().unwrap_or_default();
+            path.starts_with('/') && dynamic(path)
+        });
+        out.push_str(&rest[..i]);
+        if !server_only {
+            out.push_str(tag);
+        }
+        rest = &rest[i + j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `html` without the search form: a static host has no search.
+fn strip_search_form(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<form ") {
+        let tag_end = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
+        let tag = &rest[i..tag_end];
+        let close = rest[tag_end..].find("</form>").map(|j| tag_end + j + "</form>".len());
+        match close {
+            Some(end) if tag.contains("action=\"/search\"") => {
+                out.push_str(&rest[..i]);
+                rest = &rest[end..];
+            }
+            _ => {
+                out.push_str(&rest[..tag_end]);
+                rest = &rest[tag_end..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// List-page links in `html` as static addresses.
+fn rewrite_pages(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("?page=") {
+        // Only inside an attribute value: back to its opening quote.
+        let head = &rest[..i];
+        let start = head.rfind('"').map_or(0, |q| q + 1);
+        let path = &head[start..];
+        let digits: String = rest[i + 6..].chars().take_while(char::is_ascii_digit).collect();
+        let after = &rest[i + 6 + digits.len()..];
+        if !digits.is_empty()
+            && after.starts_with('"')
+            && (path.starts_with('/') || path.contains("://"))
+        {
+            out.push_str(&head[..start]);
+            out.push_str(&static_href(&format!("{path}?page={digits}")));
+            rest = after;
+        } else {
+            out.push_str(&rest[..i + 6]);
+            rest = &rest[i + 6..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+struct Fetched {
+    path: String,
+    status: StatusCode,
+    html: bool,
+    body: Vec<u8>,
+}
+
+async fn fetch(router: axum::Router, path: String) -> anyhow::Result<Fetched> {
+    for attempt in 0..5u32 {
+        let req = Request::get(&path).header(header::HOST, "localhost").body(Body::empty())?;
+        let res = router.clone().oneshot(req).await?;
+        let status = res.status();
+        // The site sheds load with 503 when its database queue is full:
+        // wait and ask again.
+        if status == StatusCode::SERVICE_UNAVAILABLE && attempt < 4 {
+            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            continue;
+        }
+        let html = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?.to_vec();
+        return Ok(Fetched { path, status, html, body });
+    }
+    anyhow::bail!("{path} stayed unavailable")
+}
+
+/// Links `from` to `to` (copies it when a link is not possible).
+fn place(from: &Path, to: &Path) -> std::io::Result<bool> {
+    if let (Ok(a), Ok(b)) = (std::fs::metadata(from), std::fs::metadata(to))
+        && a.len() == b.len()
+        && a.modified().ok() == b.modified().ok()
+    {
+        return Ok(false);
+    }
+    if let Some(p) = to.parent() {
+        std::fs::create_dir_all(p)?;
+    }
+    let _ = std::fs::remove_file(to);
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to)?;
+    }
+    Ok(true)
+}
+
+/// Writes the public site of `app` into `dir`.
+pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Result<StaticReport> {
+    std::fs::create_dir_all(dir)?;
+    let base = app.base_url.clone();
+    let media_dir = app.media_dir.clone();
+    let router = crate::router(app.clone());
+    let before: BTreeMap<String, String> = std::fs::read(dir.join(MANIFEST))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut now: BTreeMap<String, String> = BTreeMap::new();
+    let mut report = StaticReport::default();
+
+    let mut queue: VecDeque<String> =
+        ["/", "/sitemap.xml", "/robots.txt", "/feed.xml", "/feed.atom", "/feed.json"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+    let mut seen: HashSet<String> = queue.iter().cloned().collect();
+    let mut media: Vec<String> = Vec::new();
+    let mut running = tokio::task::JoinSet::new();
+    let parallel = parallel.max(1);
+    loop {
+        while running.len() < parallel {
+            let Some(path) = queue.pop_front() else { break };
+            if let Some(rel) = path.strip_prefix("/media/") {
+                media.push(rel.to_owned());
+                continue;
+            }
+            running.spawn(fetch(router.clone(), path));
+        }
+        let Some(done) = running.join_next().await else { break };
+        let f = done??;
+        if f.status != StatusCode::OK {
+            // A redirect is the site telling the way (a trailing slash);
+            // anything else linked from a page is a broken link.
+            if !f.status.is_redirection() {
+                report.broken.push(format!("{} ({})", f.path, f.status.as_u16()));
+            }
+            continue;
+        }
+        report.pages += 1;
+        let text = String::from_utf8_lossy(&f.body);
+        let is_text = f.html
+            || f.path.ends_with(".xml")
+            || f.path.ends_with(".json")
+            || f.path.ends_with(".atom");
+        if is_text {
+            for l in links(&text, &base) {
+                if seen.insert(l.clone()) {
+                    queue.push_back(l);
+                }
+            }
+        }
+        let bytes = if f.html {
+            rewrite_pages(&strip_search_form(&strip_dynamic_links(&text, &base))).into_bytes()
+        } else {
+            f.body
+        };
+        let file = file_for(&f.path, f.html);
+        let hash = newsdesk_media::sha256_hex(&bytes);
+        let target = dir.join(&file);
+        if before.get(&file) == Some(&hash) && target.exists() {
+            report.unchanged += 1;
+        } else {
+            if let Some(p) = target.parent() {
+                std::fs::create_dir_all(p)?;
+            }
+            let tmp = target.with_extension("partial");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::rename(&tmp, &target)?;
+            report.written += 1;
+        }
+        now.insert(file, hash);
+    }
+
+    // Media: every file the pages name, linked from the media folder.
+    media.sort();
+    media.dedup();
+    for rel in media {
+        let safe =
+            Path::new(&rel).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        let from = media_dir.join(&rel);
+        if !safe || !from.is_file() {
+            report.broken.push(format!("/media/{rel} (404)"));
+            continue;
+        }
+        let file = format!("media/{rel}");
+        if place(&from, &dir.join(&file))? {
+            report.written += 1;
+        } else {
+            report.unchanged += 1;
+        }
+        report.media_files += 1;
+        now.insert(file, "media".into());
+    }
+
+    // Old addresses: a `_redirects` file and a page at each that sends
+    // the browser on.
+    let mut lines = String::new();
+    for (old, to) in app.db.published_redirects().await? {
+        if old.contains('?') {
+            continue;
+        }
+        lines.push_str(&format!("{old} {to} 301\n"));
+        let file = file_for(&old, true);
+        if now.contains_key(&file) {
+            continue;
+        }
+        let escaped = newsdesk_content::escape_html(&format!("{base}{to}"));
+        let page = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Moved</title>\
+             <link rel=\"canonical\" href=\"{escaped}\"><meta http-equiv=\"refresh\" content=\"0; url={escaped}\">\
+             </head><body><p>This story has moved: <a href=\"{escaped}\">{escaped}</a>.</p></body></html>\n"
+        );
+        let target = dir.join(&file);
+        let hash = newsdesk_media::sha256_hex(page.as_bytes());
+        if before.get(&file) != Some(&hash) || !target.exists() {
+            if let Some(p) = target.parent() {
+                std::fs::create_dir_all(p)?;
+            }
+            std::fs::write(&target, page)?;
+            report.written += 1;
+        } else {
+            report.unchanged += 1;
+        }
+        now.insert(file, hash);
+        report.redirects += 1;
+    }
+    let hash = newsdesk_media::sha256_hex(lines.as_bytes());
+    if before.get("_redirects") != Some(&hash) || !dir.join("_redirects").exists() {
+        std::fs::write(dir.join("_redirects"), &lines)?;
+        report.written += 1;
+    }
+    now.insert("_redirects".into(), hash);
+
+    // What an earlier export wrote and the site no longer has.
+    for old in before.keys() {
+        if !now.contains_key(old) {
+            let p = dir.join(old);
+            if Path::new(old).components().all(|c| matches!(c, std::path::Component::Normal(_)))
+                && std::fs::remove_file(&p).is_ok()
+            {
+                report.removed += 1;
+            }
+        }
+    }
+    std::fs::write(dir.join(MANIFEST), serde_json::to_vec(&now)?)?;
+    report.broken.sort();
+    Ok(report)
+}
+
+/// The folder an export was written to, as served by a plain file server
+/// (for tests): `path` → the file that answers it.
+pub fn served_file(dir: &Path, path: &str) -> PathBuf {
+    let f = dir.join(path.trim_start_matches('/'));
+    if f.is_dir() { f.join("index.html") } else { f }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_map_to_files() {
+        assert_eq!(file_for("/", true), "index.html");
+        assert_eq!(file_for("/world", true), "world/index.html");
+        assert_eq!(file_for("/world?page=2", true), "world/page/2/index.html");
+        assert_eq!(file_for("/?page=3", true), "page/3/index.html");
+        assert_eq!(file_for("/feed.xml", false), "feed.xml");
+        assert_eq!(static_href("/world?page=2"), "/world/page/2/");
+        assert_eq!(static_href("/?page=2"), "/page/2/");
+    }
+
+    #[test]
+    fn links_of_this_site_are_found_and_list_pages_rewritten() {
+        let html = r#"<a href="/world?page=2">next</a><img src="/media/a.jpg" srcset="/media/a-400.jpg 400w, /media/a-800.jpg 800w">
+            <a href="https://news.test/tag/x">x</a><a href="https://elsewhere.test/">o</a><a href="/search?q=x">s</a>
+            <link rel="canonical" href="https://news.test/world?page=2"><a href="/a?utm=1#top">a</a>"#;
+        let mut got = links(html, "https://news.test");
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "/a",
+                "/media/a-400.jpg",
+                "/media/a-800.jpg",
+                "/media/a.jpg",
+                "/tag/x",
+                "/world?page=2",
+                "/world?page=2"
+            ]
+        );
+        let out = rewrite_pages(html);
+        assert!(out.contains(r#"href="/world/page/2/""#));
+        assert!(out.contains(r#"href="https://news.test/world/page/2/""#));
+        assert!(out.contains("/search?q=x"));
+        let head = r#"<link rel="alternate" type="application/json+oembed" href="https://news.test/oembed?url=x&amp;format=json"><link rel="canonical" href="https://news.test/a">"#;
+        assert_eq!(
+            strip_dynamic_links(head, "https://news.test"),
+            r#"<link rel="canonical" href="https://news.test/a">"#
+        );
+        let page = r#"<p>a</p><form class="search-box" action="/search" method="get"><input name="q"></form><form action="/other"></form>"#;
+        assert_eq!(strip_search_form(page), r#"<p>a</p><form action="/other"></form>"#);
+    }
+}

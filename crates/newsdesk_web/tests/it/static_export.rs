@@ -1,0 +1,106 @@
+//! `newsdesk export static`: the public site as files, every link of every
+//! page answered by a file, list pages and redirects included; a second
+//! run after one edit rewrites only what that edit changed.
+
+use crate::TestApp;
+use newsdesk_test_support::{TestDb, db_test};
+use newsdesk_web::static_site::{export, served_file};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Every address of the site named by an exported HTML page, feed or
+/// sitemap (as a static host would be asked for it).
+fn named_addresses(dir: &Path, base: &str) -> anyhow::Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.to_string_lossy();
+            if !(name.ends_with(".html")
+                || name.ends_with(".xml")
+                || name.ends_with(".json")
+                || name.ends_with(".atom"))
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p)?;
+            for attr in ["href=\"", "src=\"", "<loc>"] {
+                let end = if attr == "<loc>" { "</loc>" } else { "\"" };
+                let mut rest = text.as_str();
+                while let Some(i) = rest.find(attr) {
+                    rest = &rest[i + attr.len()..];
+                    let Some(j) = rest.find(end) else { break };
+                    let v = rest[..j].replace("&amp;", "&");
+                    rest = &rest[j..];
+                    let v = v.strip_prefix(base).map(str::to_owned).unwrap_or(v);
+                    if v.starts_with('/') && !v.starts_with("//") {
+                        out.insert(v.split('#').next().unwrap_or_default().to_owned());
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+db_test!(the_site_exports_as_files_with_no_broken_links, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let out = tempfile::tempdir()?;
+    let r = export(app.app.clone(), out.path(), 4).await?;
+    assert!(r.broken.is_empty(), "{:?}", r.broken);
+    assert!(r.pages > 20 && r.media_files > 0, "{r:?}");
+    let base = app.app.base_url.clone();
+    for must in ["index.html", "feed.xml", "sitemap.xml", "robots.txt", "_redirects"] {
+        assert!(out.path().join(must).is_file(), "{must}");
+    }
+    // Every address any page names is a file (queries other than list
+    // pages and server-only addresses aside).
+    let named = named_addresses(out.path(), &base)?;
+    assert!(named.len() > 50, "{}", named.len());
+    for a in &named {
+        assert!(!a.contains('?'), "a query reached a static page: {a}");
+        assert!(!a.starts_with("/oembed") && !a.starts_with("/search"), "{a}");
+        assert!(served_file(out.path(), a).is_file(), "{a} has no file");
+    }
+    // The article page is the server's page.
+    let path = app.ids.main_path.clone();
+    let (_, live) = app.text(&path).await?;
+    let file = std::fs::read_to_string(served_file(out.path(), &path))?;
+    let headline = app
+        .t
+        .db
+        .find_article_by_path(&path)
+        .await?
+        .map(|a| a.headlines.display)
+        .unwrap_or_default();
+    assert!(
+        file.contains(&newsdesk_content::escape_html(&headline))
+            && live.contains(&newsdesk_content::escape_html(&headline))
+    );
+    assert!(!file.contains("action=\"/search\"") && live.contains("action=\"/search\""));
+
+    // Nothing changed: nothing written.
+    let again = export(app.app.clone(), out.path(), 4).await?;
+    assert_eq!(again.written, 0, "{again:?}");
+
+    // One correction: its page and the lists and feeds that show it
+    // change, nothing else; an unpublished story's file goes away.
+    let a = app.t.db.find_article(app.ids.main).await?;
+    let actor = newsdesk_core::Actor::operator("test");
+    app.app.newsroom.correct(&actor, a.id, "An earlier version misspelt a name.").await?;
+    app.settle().await?;
+    let edited = export(app.app.clone(), out.path(), 4).await?;
+    assert!(edited.written > 0 && edited.written < edited.pages / 2, "{edited:?}");
+    assert!(std::fs::read_to_string(served_file(out.path(), &path))?.contains("misspelt"));
+    app.app.newsroom.unpublish(&actor, a.id).await?;
+    app.settle().await?;
+    let gone = export(app.app.clone(), out.path(), 4).await?;
+    assert!(gone.removed >= 1, "{gone:?}");
+    assert!(!served_file(out.path(), &path).exists());
+    app.stop().await
+});
