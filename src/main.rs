@@ -308,6 +308,9 @@ enum ImportAction {
         /// Never fetch images over HTTP (only from `--images`).
         #[arg(long)]
         no_fetch: bool,
+        /// Let image fetches reach loopback and private addresses.
+        #[arg(long)]
+        fetch_private: bool,
         /// The section Ghost pages go into.
         #[arg(long, default_value = "pages")]
         pages_section: String,
@@ -333,6 +336,9 @@ enum ImportAction {
         /// Never fetch images over HTTP (only from `--uploads`).
         #[arg(long)]
         no_fetch: bool,
+        /// Let image fetches reach loopback and private addresses.
+        #[arg(long)]
+        fetch_private: bool,
         /// The section WordPress pages go into.
         #[arg(long, default_value = "pages")]
         pages_section: String,
@@ -849,10 +855,19 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 "Accounts have no passwords: set them with `newsdesk user set-password --email E`. API keys and webhooks are not in backups: make them again."
             );
         }
-        ImportAction::Ghost { file, url, images, no_fetch, pages_section, report } => {
+        ImportAction::Ghost {
+            file,
+            url,
+            images,
+            no_fetch,
+            fetch_private,
+            pages_section,
+            report,
+        } => {
             let opts = newsdesk_import::wordpress::Options {
                 uploads: images,
                 fetch: !no_fetch,
+                fetch_private,
                 pages_section,
                 ..Default::default()
             };
@@ -864,10 +879,18 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                     .with_context(|| format!("importing {}", file.display()))?;
             finish_import(&r, started, report)?;
         }
-        ImportAction::Wordpress { file, uploads, no_fetch, pages_section, report } => {
+        ImportAction::Wordpress {
+            file,
+            uploads,
+            no_fetch,
+            fetch_private,
+            pages_section,
+            report,
+        } => {
             let opts = newsdesk_import::wordpress::Options {
                 uploads,
                 fetch: !no_fetch,
+                fetch_private,
                 pages_section,
                 ..Default::default()
             };

@@ -22,6 +22,7 @@ use newsdesk_core::Actor;
 use newsdesk_db::{BACKUP_TABLES, Database, TableSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::Digest as _;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -135,8 +136,11 @@ pub async fn export(db: &Database, folders: &Folders, out: &Path) -> anyhow::Res
     })
     .await?;
     let schema = db.schema_version().await?;
-    let media = files_under(&folders.media)?;
-    let originals = files_under(&folders.originals)?;
+    // The media files as they are now, kept by hard links (copies across
+    // file systems): a picture replaced or deleted while the archive is
+    // written is still in it, and the manifest counts what is.
+    let media = snapshot(&folders.media, &work.path().join("media"))?;
+    let originals = snapshot(&folders.originals, &work.path().join("originals"))?;
     let mut manifest = Manifest {
         format: FORMAT.into(),
         version: VERSION,
@@ -169,17 +173,10 @@ pub async fn export(db: &Database, folders: &Folders, out: &Path) -> anyhow::Res
         let size = f.metadata()?.len();
         tar.append_data(&mut header(size), format!("{ROOT}/tables/{name}.jsonl"), f)?;
     }
-    for (kind, dir, list) in
-        [("media", &folders.media, &media), ("originals", &folders.originals, &originals)]
-    {
+    for (kind, list) in [("media", &media), ("originals", &originals)] {
+        let dir = work.path().join(kind);
         for rel in list {
-            let f = match std::fs::File::open(dir.join(rel)) {
-                Ok(f) => f,
-                // Deleted while the backup ran (a replaced picture's old
-                // sizes): not part of the site any more.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e.into()),
-            };
+            let f = std::fs::File::open(dir.join(rel))?;
             let size = f.metadata()?.len();
             tar.append_data(&mut header(size), format!("{ROOT}/{kind}/{rel}"), f)?;
         }
@@ -190,6 +187,27 @@ pub async fn export(db: &Database, folders: &Folders, out: &Path) -> anyhow::Res
     buf.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     std::fs::rename(&tmp, out)?;
     Ok(manifest)
+}
+
+/// Links every file under `dir` into `into` (copies when linking is not
+/// possible); returns their relative paths, sorted. A file gone between
+/// listing and linking is not part of the site any more.
+fn snapshot(dir: &Path, into: &Path) -> std::io::Result<Vec<String>> {
+    let mut kept = Vec::new();
+    for rel in files_under(dir)? {
+        let (from, to) = (dir.join(&rel), into.join(&rel));
+        if let Some(p) = to.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        let done =
+            std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(|_| ()));
+        match done {
+            Ok(()) => kept.push(rel),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(kept)
 }
 
 fn sha256_file(p: &Path) -> std::io::Result<String> {
@@ -281,7 +299,7 @@ pub async fn import(
                     anyhow::bail!("the backup holds an unknown table {name}");
                 };
                 let expected = m.tables.get(name).ok_or_else(|| anyhow::anyhow!("the manifest does not list the table {name}"))?;
-                let mut bytes = Vec::new();
+                let mut hasher = sha2::Sha256::new();
                 let mut rows = 0u64;
                 let mut batch = Vec::with_capacity(BATCH);
                 let mut kept_for_later = Vec::new();
@@ -292,7 +310,7 @@ pub async fn import(
                     if reader.read_line(&mut line)? == 0 {
                         break;
                     }
-                    bytes.extend_from_slice(line.as_bytes());
+                    sha2::Digest::update(&mut hasher, line.as_bytes());
                     let row: Map<String, Value> = serde_json::from_str(&line).map_err(|e| {
                         anyhow::anyhow!("{name} row {} is not readable: {e}", rows + 1)
                     })?;
@@ -308,7 +326,7 @@ pub async fn import(
                 }
                 w.tx().restore_rows(spec, &batch).await?;
                 anyhow::ensure!(
-                    rows == expected.rows && newsdesk_media::sha256_hex(&bytes) == expected.sha256,
+                    rows == expected.rows && hex(&sha2::Digest::finalize(hasher)) == expected.sha256,
                     "the table {name} in the backup is damaged (its rows or checksum differ from the manifest)"
                 );
                 if !kept_for_later.is_empty() {
@@ -370,4 +388,8 @@ pub async fn import(
             Err(e)
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

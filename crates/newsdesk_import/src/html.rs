@@ -46,11 +46,15 @@ pub struct Converted {
     pub notes: BTreeSet<String>,
 }
 
-/// Elements whose content is never text for readers.
+/// Elements whose content is never text for readers: skipped whole.
 const DROPPED: &[&str] = &[
-    "script", "style", "template", "noscript", "svg", "math", "head", "title", "textarea",
-    "select", "button", "form", "object", "canvas", "audio", "video", "iframe", "map", "dialog",
+    "script", "style", "template", "noscript", "svg", "math", "title", "textarea", "object",
+    "canvas", "audio", "video", "iframe",
 ];
+
+/// Elements whose tag is dropped and whose words are kept (an unclosed one
+/// must not hide the rest of a body).
+const UNWRAPPED: &[&str] = &["form", "button", "select", "dialog", "map", "head", "label"];
 
 /// Elements that end a paragraph.
 const BREAKS: &[&str] = &[
@@ -187,6 +191,10 @@ pub fn convert(html: &str) -> Converted {
             Token::Doctype(_) | Token::Error(_) => {}
         }
     }
+    if let Some((tag, _)) = &c.skip {
+        let n = format!("an unclosed <{tag}> element hid the rest of a body");
+        c.note(n);
+    }
     // Whatever is still open ends with the input.
     while !c.ctx.is_empty() {
         c.close_ctx();
@@ -225,6 +233,9 @@ impl Converter {
                 if name != "embed" && !self_closing {
                     self.skip = Some((name.to_owned(), 1));
                 }
+            }
+            n if UNWRAPPED.contains(&n) => {
+                self.note(format!("kept the words of <{n}> elements as text"));
             }
             n if DROPPED.contains(&n) => {
                 self.note(format!("removed a <{n}> element"));
@@ -503,20 +514,34 @@ impl Converter {
             }
             Ctx::Figure { image, caption, text, .. } => {
                 let caption = caption.join(" ").trim().to_owned();
+                let text: Vec<String> = text
+                    .into_iter()
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect();
                 match image {
                     Some(mut img) => {
                         if img.caption.is_none() && !caption.is_empty() {
                             img.caption = Some(caption);
                         }
                         self.out.pieces.push(Piece::Image(img));
+                        if !text.is_empty() {
+                            self.note("kept words inside a figure as paragraphs after it");
+                        }
+                        for t in text {
+                            self.emit(Block::paragraph(t));
+                        }
                     }
                     None => {
-                        let text = text.join(" ");
-                        let url = text.split_whitespace().find(|w| is_web_url(w));
-                        if let Some(url) = url {
-                            self.embed_link(url);
-                        } else if !text.trim().is_empty() {
-                            self.emit(Block::paragraph(text.trim()));
+                        // An embed's figure holds only its address.
+                        if let [only] = text.as_slice()
+                            && is_web_url(only)
+                        {
+                            self.embed_link(only);
+                        } else {
+                            for t in text {
+                                self.emit(Block::paragraph(t));
+                            }
                         }
                         if !caption.is_empty() {
                             self.emit(Block::paragraph(caption));
@@ -919,6 +944,26 @@ mod tests {
         assert_eq!(c.pieces, vec![para("Vote now")]);
         assert!(
             c.notes.contains("converted the unknown block wp:acme/poll to text"),
+            "{:?}",
+            c.notes
+        );
+    }
+
+    #[test]
+    fn nothing_is_swallowed_by_figures_or_unclosed_elements() {
+        let got = blocks(
+            "<figure><img src=\"a.jpg\"><p>Key fact</p></figure>\
+             <figure class=\"wp-block-table\"><table><tr><td>See https://x.test/a</td><td>two</td></tr></table></figure>\
+             <form><p>Inside a form</p><p>and after</p>",
+        );
+        assert_eq!(got[0], Piece::Image(ImageRef { src: "a.jpg".into(), ..Default::default() }));
+        assert_eq!(got[1], para("Key fact"));
+        assert_eq!(got[2], para("See https://x.test/a two"));
+        assert_eq!(got[3], para("Inside a form"));
+        assert_eq!(got[4], para("and after"));
+        let c = convert("<p>a</p><svg><p>hidden");
+        assert!(
+            c.notes.contains("an unclosed <svg> element hid the rest of a body"),
             "{:?}",
             c.notes
         );

@@ -37,6 +37,9 @@ pub struct Options {
     pub uploads: Option<PathBuf>,
     /// Whether to fetch images over HTTP when they are not in `uploads`.
     pub fetch: bool,
+    /// Whether fetching may reach loopback and private addresses (an
+    /// old site on the same network).
+    pub fetch_private: bool,
     /// Largest field read from the export.
     pub max_field: usize,
     /// The section WordPress pages go into (Newsdesk has no separate pages).
@@ -48,6 +51,7 @@ impl Default for Options {
         Options {
             uploads: None,
             fetch: true,
+            fetch_private: false,
             max_field: crate::wxr::MAX_FIELD_BYTES,
             pages_section: "pages".into(),
         }
@@ -92,6 +96,8 @@ struct Run<'a> {
     terms: HashMap<String, WpTerm>,
     attachments: HashMap<i64, Attachment>,
     by_url: HashMap<String, i64>,
+    /// Pictures a post named that could not be found, so far.
+    misses: usize,
     /// Sections (`true`) and tags made in the current post's transaction.
     made: Vec<(bool, String)>,
     /// Images found only by address, fetched once each.
@@ -171,6 +177,7 @@ pub(crate) async fn import_entries(
         by_url: HashMap::new(),
         loose: HashMap::new(),
         made: Vec::new(),
+        misses: 0,
         http: None,
         origin: Origin { ip: "command line".into(), user_agent: "newsdesk import".into() },
     };
@@ -187,7 +194,7 @@ pub(crate) async fn import_entries(
         newsdesk_app::integrations::install_tls();
         run.http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .ok();
     }
@@ -294,6 +301,38 @@ fn old_path(url: &str) -> Option<String> {
     })
 }
 
+/// Refuses an address whose host resolves to a loopback, private or
+/// otherwise internal address.
+async fn check_public(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a web address: {e}"))?;
+    let host = parsed.host_str().ok_or("not a web address: no host")?.to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let addrs = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| format!("{host} cannot be resolved: {e}"))?;
+    for a in addrs {
+        if !newsdesk_app::integrations::is_public(a.ip()) {
+            return Err(format!(
+                "{host} is on a private network ({}); copy the files and give --uploads, or allow it with --fetch-private",
+                a.ip()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `p` is a plain path of a site: one leading slash, no `.` or
+/// `..` segment, no backslash, whitespace or control character (an export
+/// is input: its addresses become redirects and, in a static export,
+/// folders).
+fn plain_site_path(p: &str) -> bool {
+    let path = p.split('?').next().unwrap_or_default();
+    p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+        && path.split('/').skip(1).all(|seg| seg != "." && seg != "..")
+}
+
 /// The address of the original upload an image address shows: sizes
 /// WordPress made (`photo-1024x683.jpg`) name their original
 /// (`photo.jpg`); queries are dropped.
@@ -322,29 +361,64 @@ fn original_url(src: &str) -> String {
     }
 }
 
+/// A category's or tag's slug here: its slug there when valid, else one
+/// made from its name, else (a name in a script slugs cannot spell, such
+/// as "Новости") one made from the slug there, so two such terms never
+/// merge.
+fn term_slug(slug: &str, name: &str) -> String {
+    if validate_slug(slug).is_ok() {
+        return slug.to_owned();
+    }
+    let made = slugify(&text_of(name));
+    if made != "untitled" && validate_slug(&made).is_ok() {
+        return made;
+    }
+    let key = if slug.is_empty() { name } else { slug };
+    format!("term-{}", &newsdesk_media::sha256_hex(key.as_bytes())[..10])
+}
+
 /// WordPress shortcodes into the HTML they stand for: captions become
 /// figures, galleries their images, embeds frames (kept as links).
 pub fn expand_shortcodes(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
+    // Shortcodes whose closing tag the rest of the body lacks: not looked
+    // for again (a body of ten thousand unclosed `[embed]`s stays linear).
+    let mut unclosed: std::collections::HashSet<String> = std::collections::HashSet::new();
     while let Some(at) = rest.find('[') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
         let name: String =
             tail[1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        let Some(close) = tail.find(']') else {
-            out.push_str(tail);
-            rest = "";
-            break;
+        // A shortcode's attributes are short: a `]` far away is not its end.
+        let window = &tail.as_bytes()[..tail.len().min(4096)];
+        let Some(close) = window.iter().position(|&b| b == b']') else {
+            out.push('[');
+            rest = &tail[1..];
+            continue;
         };
         let attrs = &tail[1 + name.len()..close];
         let after = &tail[close + 1..];
         let end_tag = format!("[/{name}]");
+        let find_end = |after: &str, unclosed: &mut std::collections::HashSet<String>| {
+            if unclosed.contains(&name) {
+                return None;
+            }
+            let found = after.find(&end_tag);
+            if found.is_none() {
+                unclosed.insert(name.clone());
+            }
+            found
+        };
         match name.as_str() {
             "caption" | "wp_caption" => {
-                let (inner, next) = match after.find(&end_tag) {
+                let (inner, next) = match find_end(after, &mut unclosed) {
                     Some(e) => (&after[..e], &after[e + end_tag.len()..]),
-                    None => (after, ""),
+                    // No end: the caption is the image that follows.
+                    None => {
+                        let e = after.find('>').map_or(after.len(), |e| e + 1);
+                        (&after[..e], &after[e..])
+                    }
                 };
                 let split = inner.rfind('>').map_or(0, |p| p + 1);
                 let mut caption = inner[split..].trim().to_owned();
@@ -367,7 +441,7 @@ pub fn expand_shortcodes(body: &str) -> String {
                 rest = after;
             }
             "embed" | "video" | "audio" => {
-                let (url, next) = match after.find(&end_tag) {
+                let (url, next) = match find_end(after, &mut unclosed) {
                     Some(e) => (after[..e].trim().to_owned(), &after[e + end_tag.len()..]),
                     None => (String::new(), after),
                 };
@@ -501,7 +575,34 @@ impl Run<'_> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err("not in the uploads folder, and not a web address".into());
         }
-        let mut res = http.get(url).send().await.map_err(|e| format!("fetching failed: {e}"))?;
+        // Redirects are followed here, each address checked first: an
+        // export must not make this server fetch from its own network.
+        let mut at = url.to_owned();
+        let mut hops = 0;
+        let mut res = loop {
+            if !self.opts.fetch_private {
+                check_public(&at).await?;
+            }
+            let res = http.get(&at).send().await.map_err(|e| format!("fetching failed: {e}"))?;
+            if !res.status().is_redirection() {
+                break res;
+            }
+            hops += 1;
+            let next = res
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| res.url().join(l).ok());
+            match next {
+                Some(n) if hops <= 5 => at = n.to_string(),
+                _ => {
+                    return Err(format!(
+                        "the server answered {} without a usable address",
+                        res.status()
+                    ));
+                }
+            }
+        };
         if !res.status().is_success() {
             return Err(format!("the server answered {}", res.status()));
         }
@@ -571,6 +672,7 @@ impl Run<'_> {
             return Some(a.clone());
         }
         if img.src.is_empty() {
+            self.misses += 1;
             self.report.missing_image(
                 &format!("attachment {}", img.attachment.unwrap_or(0)),
                 "not in the export",
@@ -583,7 +685,11 @@ impl Run<'_> {
             return Some(a.clone());
         }
         if let Some(known) = self.loose.get(&img.src) {
-            return known.clone();
+            let known = known.clone();
+            if known.is_none() {
+                self.misses += 1;
+            }
+            return known;
         }
         let got = match self.upload(&img.src, None).await {
             Ok(media) => {
@@ -595,6 +701,9 @@ impl Run<'_> {
                 None
             }
         };
+        if got.is_none() {
+            self.misses += 1;
+        }
         self.loose.insert(img.src.clone(), got.clone());
         got
     }
@@ -619,7 +728,7 @@ impl Run<'_> {
     }
 
     async fn section(&mut self, w: &mut Write, slug: &str, name: &str) -> anyhow::Result<Id> {
-        let mut slug = if validate_slug(slug).is_ok() { slug.to_owned() } else { slugify(name) };
+        let mut slug = term_slug(slug, name);
         // A slug the site's own addresses use (`tag`, `search`, `api`…)
         // cannot be a section's: the section gets a longer one.
         if newsdesk_core::RESERVED_SECTION_SLUGS.contains(&slug.as_str()) {
@@ -646,7 +755,7 @@ impl Run<'_> {
     }
 
     async fn tag(&mut self, w: &mut Write, slug: &str, name: &str) -> anyhow::Result<Id> {
-        let slug = if validate_slug(slug).is_ok() { slug.to_owned() } else { slugify(name) };
+        let slug = term_slug(slug, name);
         if let Some(id) = self.tags.get(&slug) {
             return Ok(*id);
         }
@@ -738,6 +847,11 @@ impl Run<'_> {
             self.report.unchanged("post");
             return Ok(());
         }
+        // Unchanged, but imported without some of its pictures: worth
+        // another look only if they can be found now.
+        let missed_before: Option<usize> = before.as_ref().and_then(|b| {
+            b.fingerprint.strip_prefix(&format!("{print}:missing:")).and_then(|n| n.parse().ok())
+        });
         let date = match wp_date(&it.post_date_gmt)? {
             Some(d) => Some(d),
             None => wp_date(&it.post_date)?,
@@ -748,6 +862,7 @@ impl Run<'_> {
         for n in &converted.notes {
             self.report.note(n);
         }
+        let misses_before = self.misses;
         let mut body = Vec::with_capacity(converted.pieces.len());
         for p in converted.pieces {
             match p {
@@ -767,6 +882,7 @@ impl Run<'_> {
             Some(id) => match self.attachments.get(&id).cloned() {
                 Some(a) => Some(self.figure(&a, None, None)),
                 None => {
+                    self.misses += 1;
                     self.report.missing_image(
                         &format!("featured image {id} of {}", it.label()),
                         "not imported",
@@ -776,6 +892,11 @@ impl Run<'_> {
             },
             None => None,
         };
+        let missed = self.misses - misses_before;
+        if missed_before.is_some_and(|n| missed >= n) {
+            self.report.unchanged("post");
+            return Ok(());
+        }
         // A featured image shown again as the body's first figure shows
         // twice: the body keeps it only once, as the lead.
         if let (Some(l), Some(Block::Figure(f))) = (&lead, body.first())
@@ -887,6 +1008,9 @@ impl Run<'_> {
         if status == ArticleStatus::Published {
             self.old_addresses(&mut w, &it, id, now).await?;
         }
+        // A post imported without some of its pictures is imported again
+        // next time (with `--uploads` added, say), whatever else changed.
+        let print = if missed > 0 { format!("{print}:missing:{missed}") } else { print };
         let item = ImportedItem { local_id: id, fingerprint: print };
         w.tx().note_imported(&self.source, "post", &ext, &item, now).await?;
         w.commit().await?;
@@ -926,7 +1050,7 @@ impl Run<'_> {
         paths.sort();
         paths.dedup();
         for p in paths {
-            if p == "/" || p.starts_with("/wp-") {
+            if p == "/" || p.starts_with("/wp-") || !plain_site_path(&p) {
                 continue;
             }
             if w.tx().add_old_address(&p, id, now).await? {

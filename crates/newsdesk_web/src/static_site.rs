@@ -121,27 +121,28 @@ fn site_path(raw: &str, base: &str) -> Option<String> {
     }
 }
 
-/// Every address a page names: `href`, `src`, `srcset`, `content` (for
-/// `og:image`) attributes in HTML, `<loc>` and `<link>` in XML, `url`
-/// values in JSON feeds.
-fn links(body: &str, base: &str) -> Vec<String> {
+/// Every address a page names: `href`, `src` and `srcset` attributes in
+/// HTML, `<loc>`, `<link>` and `href` in XML, `url` and `image` values in
+/// JSON feeds.
+fn links(body: &str, base: &str, kind: Kind) -> Vec<String> {
+    const HTML: &[(&str, &str)] = &[("href=\"", "\""), ("src=\"", "\""), ("srcset=\"", "\"")];
+    const XML: &[(&str, &str)] = &[("<loc>", "</loc>"), ("<link>", "</link>"), ("href=\"", "\"")];
+    const JSON: &[(&str, &str)] = &[("\"url\":\"", "\""), ("\"image\":\"", "\"")];
+    let pairs = match kind {
+        Kind::Html => HTML,
+        Kind::Xml => XML,
+        Kind::Json => JSON,
+        Kind::Other => return Vec::new(),
+    };
     let mut out = Vec::new();
-    for attr in
-        ["href=\"", "src=\"", "srcset=\"", "content=\"", "<loc>", "<link>", "\"url\":\"", "href='"]
-    {
-        let end = match attr {
-            "<loc>" => "</loc>",
-            "<link>" => "</link>",
-            "href='" => "'",
-            _ => "\"",
-        };
-        let mut rest = body;
-        while let Some(i) = rest.find(attr) {
-            rest = &rest[i + attr.len()..];
-            let Some(j) = rest.find(end) else { break };
-            let value = &rest[..j];
-            rest = &rest[j..];
-            if attr == "srcset=\"" {
+    let bytes = body.as_bytes();
+    for (open, close) in pairs {
+        let close_b = close.as_bytes();
+        for i in memchr::memmem::find_iter(bytes, open.as_bytes()) {
+            let start = i + open.len();
+            let Some(len) = memchr::memmem::find(&bytes[start..], close_b) else { continue };
+            let Some(value) = body.get(start..start + len) else { continue };
+            if *open == "srcset=\"" {
                 for part in value.split(',') {
                     if let Some(u) = part.split_whitespace().next().and_then(|u| site_path(u, base))
                     {
@@ -154,6 +155,15 @@ fn links(body: &str, base: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// What a response is, for finding its links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Html,
+    Xml,
+    Json,
+    Other,
 }
 
 /// `html` without the `<link>` elements that point at addresses only a
@@ -205,7 +215,7 @@ fn strip_search_form(html: &str) -> String {
 }
 
 /// List-page links in `html` as static addresses.
-fn rewrite_pages(html: &str) -> String {
+fn rewrite_pages(html: &str, base: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = rest.find("?page=") {
@@ -215,10 +225,10 @@ fn rewrite_pages(html: &str) -> String {
         let path = &head[start..];
         let digits: String = rest[i + 6..].chars().take_while(char::is_ascii_digit).collect();
         let after = &rest[i + 6 + digits.len()..];
-        if !digits.is_empty()
-            && after.starts_with('"')
-            && (path.starts_with('/') || path.contains("://"))
-        {
+        // Ours: a path of this site, or an address on its base URL; a
+        // link elsewhere keeps its query.
+        let ours = (path.starts_with('/') && !path.starts_with("//")) || path.starts_with(base);
+        if !digits.is_empty() && after.starts_with('"') && ours {
             out.push_str(&head[..start]);
             out.push_str(&static_href(&format!("{path}?page={digits}")));
             rest = after;
@@ -234,11 +244,22 @@ fn rewrite_pages(html: &str) -> String {
 struct Fetched {
     path: String,
     status: StatusCode,
-    html: bool,
+    kind: Kind,
     body: Vec<u8>,
 }
 
-async fn fetch(router: axum::Router, path: String) -> anyhow::Result<Fetched> {
+async fn fetch(router: axum::Router, path: String) -> Fetched {
+    match fetch_inner(router, path.clone()).await {
+        Ok(f) => f,
+        // An address no request can carry (a space in a link) is a broken
+        // link, not the end of the export.
+        Err(_) => {
+            Fetched { path, status: StatusCode::BAD_REQUEST, kind: Kind::Other, body: Vec::new() }
+        }
+    }
+}
+
+async fn fetch_inner(router: axum::Router, path: String) -> anyhow::Result<Fetched> {
     for attempt in 0..5u32 {
         let req = Request::get(&path).header(header::HOST, "localhost").body(Body::empty())?;
         let res = router.clone().oneshot(req).await?;
@@ -249,22 +270,53 @@ async fn fetch(router: axum::Router, path: String) -> anyhow::Result<Fetched> {
             tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
             continue;
         }
-        let html = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/html"));
+        let ct =
+            res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let kind = if ct.starts_with("text/html") {
+            Kind::Html
+        } else if ct.contains("xml") {
+            Kind::Xml
+        } else if ct.contains("json") {
+            Kind::Json
+        } else {
+            Kind::Other
+        };
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?.to_vec();
-        return Ok(Fetched { path, status, html, body });
+        return Ok(Fetched { path, status, kind, body });
     }
     anyhow::bail!("{path} stayed unavailable")
 }
 
+/// Whether `file` stays inside the export folder.
+fn safe_file(file: &str) -> bool {
+    !file.is_empty()
+        && Path::new(file).components().all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// Writes `bytes` to `target`: straight into a new file, through a
+/// temporary file and a rename over an old one (a host serving the folder
+/// never sees half a page).
+fn write_file(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(p) = target.parent()
+        && !p.is_dir()
+    {
+        std::fs::create_dir_all(p)?;
+    }
+    if !target.exists() {
+        return std::fs::write(target, bytes);
+    }
+    let tmp = target.with_extension("partial");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, target)
+}
+
 /// Links `from` to `to` (copies it when a link is not possible).
 fn place(from: &Path, to: &Path) -> std::io::Result<bool> {
+    // The same file (a hard link), or a copy made after the file last
+    // changed: nothing to do.
     if let (Ok(a), Ok(b)) = (std::fs::metadata(from), std::fs::metadata(to))
         && a.len() == b.len()
-        && a.modified().ok() == b.modified().ok()
+        && matches!((a.modified(), b.modified()), (Ok(x), Ok(y)) if y >= x)
     {
         return Ok(false);
     }
@@ -310,7 +362,7 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
             running.spawn(fetch(router.clone(), path));
         }
         let Some(done) = running.join_next().await else { break };
-        let f = done??;
+        let f = done?;
         if f.status != StatusCode::OK {
             // A redirect is the site telling the way (a trailing slash);
             // anything else linked from a page is a broken link.
@@ -320,35 +372,34 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
             continue;
         }
         report.pages += 1;
-        let text = String::from_utf8_lossy(&f.body);
-        let is_text = f.html
-            || f.path.ends_with(".xml")
-            || f.path.ends_with(".json")
-            || f.path.ends_with(".atom");
-        if is_text {
-            for l in links(&text, &base) {
-                if seen.insert(l.clone()) {
-                    queue.push_back(l);
+        let html = f.kind == Kind::Html;
+        let bytes = match std::str::from_utf8(&f.body) {
+            Ok(text) => {
+                for l in links(text, &base, f.kind) {
+                    if seen.insert(l.clone()) {
+                        queue.push_back(l);
+                    }
+                }
+                if html {
+                    rewrite_pages(&strip_search_form(&strip_dynamic_links(text, &base)), &base)
+                        .into_bytes()
+                } else {
+                    f.body
                 }
             }
-        }
-        let bytes = if f.html {
-            rewrite_pages(&strip_search_form(&strip_dynamic_links(&text, &base))).into_bytes()
-        } else {
-            f.body
+            Err(_) => f.body,
         };
-        let file = file_for(&f.path, f.html);
+        let file = file_for(&f.path, html);
+        if !safe_file(&file) {
+            report.broken.push(format!("{} (not a plain path)", f.path));
+            continue;
+        }
         let hash = newsdesk_media::sha256_hex(&bytes);
         let target = dir.join(&file);
         if before.get(&file) == Some(&hash) && target.exists() {
             report.unchanged += 1;
         } else {
-            if let Some(p) = target.parent() {
-                std::fs::create_dir_all(p)?;
-            }
-            let tmp = target.with_extension("partial");
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::rename(&tmp, &target)?;
+            write_file(&target, &bytes)?;
             report.written += 1;
         }
         now.insert(file, hash);
@@ -384,7 +435,7 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
         }
         lines.push_str(&format!("{old} {to} 301\n"));
         let file = file_for(&old, true);
-        if now.contains_key(&file) {
+        if now.contains_key(&file) || !safe_file(&file) {
             continue;
         }
         let escaped = newsdesk_content::escape_html(&format!("{base}{to}"));
@@ -396,10 +447,7 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
         let target = dir.join(&file);
         let hash = newsdesk_media::sha256_hex(page.as_bytes());
         if before.get(&file) != Some(&hash) || !target.exists() {
-            if let Some(p) = target.parent() {
-                std::fs::create_dir_all(p)?;
-            }
-            std::fs::write(&target, page)?;
+            write_file(&target, page.as_bytes())?;
             report.written += 1;
         } else {
             report.unchanged += 1;
@@ -457,7 +505,7 @@ mod tests {
         let html = r#"<a href="/world?page=2">next</a><img src="/media/a.jpg" srcset="/media/a-400.jpg 400w, /media/a-800.jpg 800w">
             <a href="https://news.test/tag/x">x</a><a href="https://elsewhere.test/">o</a><a href="/search?q=x">s</a>
             <link rel="canonical" href="https://news.test/world?page=2"><a href="/a?utm=1#top">a</a>"#;
-        let mut got = links(html, "https://news.test");
+        let mut got = links(html, "https://news.test", Kind::Html);
         got.sort();
         assert_eq!(
             got,
@@ -471,9 +519,12 @@ mod tests {
                 "/world?page=2"
             ]
         );
-        let out = rewrite_pages(html);
+        let out = rewrite_pages(html, "https://news.test");
         assert!(out.contains(r#"href="/world/page/2/""#));
         assert!(out.contains(r#"href="https://news.test/world/page/2/""#));
+        let other = rewrite_pages(r#"<a href="https://forum.test/t?page=2">"#, "https://news.test");
+        assert_eq!(other, r#"<a href="https://forum.test/t?page=2">"#);
+        assert!(!safe_file("../x/index.html") && !safe_file("") && safe_file("a/b/index.html"));
         assert!(out.contains("/search?q=x"));
         let head = r#"<link rel="alternate" type="application/json+oembed" href="https://news.test/oembed?url=x&amp;format=json"><link rel="canonical" href="https://news.test/a">"#;
         assert_eq!(

@@ -156,8 +156,12 @@ async fn a_damaged_backup_restores_nothing() -> anyhow::Result<()> {
     escape.push(("newsdesk-backup/media/../../evil.txt".into(), b"x".to_vec()));
     let evil = work.path().join("evil.tar.gz");
     write_archive(&evil, &escape)?;
-    assert!(restore_into(&target, &evil).await.is_err());
-    assert!(!target.dir.path().join("evil.txt").exists());
+    let err = restore_into(&target, &evil).await.expect_err("a file outside its folder");
+    assert!(format!("{err:#}").contains("outside its folders"), "{err:#}");
+    // `media/../../evil.txt` would land two folders above the media folder.
+    let media = folders(target.dir.path()).media;
+    let landing = media.parent().and_then(|p| p.parent()).map(|p| p.join("evil.txt"));
+    assert!(landing.is_some_and(|p| !p.exists()));
     assert_eq!(target.db.backed_up_rows().await?, 0);
 
     // Not a backup at all.

@@ -199,7 +199,8 @@ db_test!(a_wordpress_export_becomes_the_site, |t: TestDb| async move {
             "{old}"
         );
     }
-    assert_eq!(app.get("/?p=99999").await?.status().as_u16(), 404);
+    // A `?p=` no story had is the home page.
+    assert_eq!(app.get("/?p=99999").await?.status().as_u16(), 200);
     assert_eq!(app.get("/2020/01/01/never-was").await?.status().as_u16(), 404);
 
     // The hostile post: its words, none of its markup.
@@ -517,3 +518,89 @@ db_test!(a_ghost_export_becomes_the_site, |t: TestDb| async move {
     assert!(format!("{err:#}").contains("not readable"), "{err:#}");
     app.stop().await
 });
+
+db_test!(
+    images_over_http_stay_off_private_networks_and_come_in_once_allowed,
+    |t: TestDb| async move {
+        let app = TestApp::start(t).await?;
+        // A picture this very server serves: a loopback address.
+        let file = app
+            .t
+            .db
+            .list_media(&Default::default(), 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|m| m.file)
+            .expect("a picture");
+        let url = format!("{}/media/{file}", app.base);
+        let wxr = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>Loop</title><link>https://loop.test</link><wp:base_site_url>https://loop.test</wp:base_site_url>
+<wp:category><wp:category_nicename><![CDATA[%d0%bd%d0%be%d0%b2%d0%be%d1%81%d1%82%d0%b8]]></wp:category_nicename><wp:cat_name><![CDATA[Новости]]></wp:cat_name></wp:category>
+<item><title><![CDATA[Pictured]]></title><link>https://loop.test/../../../../tmp/escape/</link><dc:creator><![CDATA[ed]]></dc:creator>
+<content:encoded><![CDATA[<p>Words.</p><figure><img src="{url}" alt="A picture"/><figcaption>Seen</figcaption></figure>]]></content:encoded>
+<wp:post_id>5</wp:post_id><wp:post_date_gmt><![CDATA[2024-05-01 09:00:00]]></wp:post_date_gmt><wp:post_name><![CDATA[pictured]]></wp:post_name>
+<wp:status><![CDATA[publish]]></wp:status><wp:post_type><![CDATA[post]]></wp:post_type>
+<category domain="category" nicename="%d0%bd%d0%be%d0%b2%d0%be%d1%81%d1%82%d0%b8"><![CDATA[Новости]]></category>
+<category domain="post_tag" nicename="%d1%81%d0%bf%d0%be%d1%80%d1%82"><![CDATA[Спорт]]></category></item>
+</channel></rss>"#
+        );
+        let path = app.t.dir.path().join("loop.xml");
+        std::fs::write(&path, wxr)?;
+        let actor = newsdesk_core::Actor::operator("test");
+        let room = &app.app.newsroom;
+        let opts = Options { fetch: true, ..Options::default() };
+        let r =
+            newsdesk_import::wordpress::import(room, &actor, &path, &opts, &|_, _, _| {}).await?;
+        assert!(r.missing_images.iter().any(|l| l.reason.contains("private network")), "{r}");
+        let ids: HashMap<String, Id> = app
+            .t
+            .db
+            .imported_items("wordpress:https://loop.test", "post")
+            .await?
+            .into_iter()
+            .collect();
+        let a = app.t.db.find_article(ids["5"]).await?;
+        assert_eq!(a.body, vec![Block::paragraph("Words.")]);
+        // Two terms in a script slugs cannot spell stay two.
+        let section = app
+            .t
+            .db
+            .list_sections()
+            .await?
+            .into_iter()
+            .find(|s| Some(s.id) == a.section_id)
+            .expect("section");
+        assert_eq!(section.name, "Новости");
+        let tag =
+            app.t.db.list_tags().await?.into_iter().find(|t| a.tags.contains(&t.id)).expect("tag");
+        assert_eq!(tag.name, "Спорт");
+        assert_ne!(section.slug, tag.slug);
+        // An old address with `..` segments is never stored.
+        assert!(app.t.db.redirect("/../../../../tmp/escape").await?.is_none());
+        assert!(app.t.db.redirect("/pictured").await?.is_some());
+
+        // Nothing new and the picture still unreachable: unchanged.
+        let again =
+            newsdesk_import::wordpress::import(room, &actor, &path, &opts, &|_, _, _| {}).await?;
+        assert_eq!(again.count("unchanged", "post"), 1, "{again}");
+        // Allowed: the picture comes in, and the post that lacked it is
+        // brought up to date.
+        let open = Options { fetch: true, fetch_private: true, ..Options::default() };
+        let r =
+            newsdesk_import::wordpress::import(room, &actor, &path, &open, &|_, _, _| {}).await?;
+        assert_eq!(r.count("updated", "post"), 1, "{r}");
+        let a = app.t.db.find_article(ids["5"]).await?;
+        assert!(
+            matches!(&a.body[1], Block::Figure(f) if f.caption.as_deref() == Some("Seen")),
+            "{:?}",
+            a.body
+        );
+        let r =
+            newsdesk_import::wordpress::import(room, &actor, &path, &open, &|_, _, _| {}).await?;
+        assert_eq!(r.count("unchanged", "post"), 1, "{r}");
+        app.stop().await
+    }
+);

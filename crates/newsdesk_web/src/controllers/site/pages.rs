@@ -58,8 +58,13 @@ fn page_key(path: &str, page: u32) -> String {
 /// `GET /`
 pub async fn home(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
+    // An imported site's `/?p=12`: where that story is now. Anything
+    // else (a site that never had it) is the home page, as before.
     if let Some(old) = home_old_address(parts.uri.query()) {
-        return old_address(&app, &old).await;
+        match old_address(&app, &old).await {
+            Err(AppError::NotFound) => {}
+            answer => return answer,
+        }
     }
     let a = app.clone();
     cached_for(&app, "/", &parts, || async move {
