@@ -171,7 +171,7 @@ enum Kind {
 fn strip_dynamic_links(html: &str, base: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(i) = rest.find("<link ") {
+    while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"<link ") {
         let Some(j) = rest[i..].find('>') else { break };
         let tag = &rest[i..i + j + 1];
         let href = tag.split_once("href=\"").and_then(|(_, r)| r.split_once('"')).map(|(h, _)| h);
@@ -195,10 +195,11 @@ fn strip_dynamic_links(html: &str, base: &str) -> String {
 fn strip_search_form(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(i) = rest.find("<form ") {
+    while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"<form ") {
         let tag_end = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
         let tag = &rest[i..tag_end];
-        let close = rest[tag_end..].find("</form>").map(|j| tag_end + j + "</form>".len());
+        let close = memchr::memmem::find(&rest.as_bytes()[tag_end..], b"</form>")
+            .map(|j| tag_end + j + "</form>".len());
         match close {
             Some(end) if tag.contains("action=\"/search\"") => {
                 out.push_str(&rest[..i]);
@@ -218,7 +219,7 @@ fn strip_search_form(html: &str) -> String {
 fn rewrite_pages(html: &str, base: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(i) = rest.find("?page=") {
+    while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"?page=") {
         // Only inside an attribute value: back to its opening quote.
         let head = &rest[..i];
         let start = head.rfind('"').map_or(0, |q| q + 1);
