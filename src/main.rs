@@ -852,7 +852,7 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 r.rescheduled
             );
             println!(
-                "Accounts have no passwords: set them with `newsdesk user set-password --email E`. API keys and webhooks are not in backups: make them again."
+                "Accounts have no passwords: set them with `newsdesk user set-password --email E` (and `newsdesk user enable --email E` for accounts made disabled by an import). API keys and webhooks are not in backups: make them again."
             );
         }
         ImportAction::Ghost {
@@ -943,7 +943,9 @@ fn finish_import(
             r.failed.len()
         );
     }
-    println!("Images get their sizes from the server's worker (or `newsdesk jobs run`).");
+    if r.count("imported", "image") > 0 {
+        println!("The pictures get their sizes from the server's worker (or `newsdesk jobs run`).");
+    }
     Ok(())
 }
 

@@ -265,8 +265,11 @@ pub async fn import(
     let mut seen_tables = Vec::new();
     let mut written_files: Vec<PathBuf> = Vec::new();
     let result: anyhow::Result<()> = async {
-        for entry in archive.entries()? {
-            let mut entry = entry?;
+        let damaged = |e: std::io::Error| {
+            anyhow::anyhow!("the file is damaged or not a Newsdesk backup ({e})")
+        };
+        for entry in archive.entries().map_err(damaged)? {
+            let mut entry = entry.map_err(damaged)?;
             let path = entry.path()?.to_string_lossy().into_owned();
             let Some(rel) = path.strip_prefix(&format!("{ROOT}/")) else {
                 anyhow::bail!("{path} is not part of a Newsdesk backup");
@@ -355,6 +358,9 @@ pub async fn import(
             written_files.push(target);
             restored.files += 1;
         }
+        // The rest of the stream, to its checksum: an archive cut short
+        // after its last file is damaged too.
+        std::io::copy(&mut archive.into_inner(), &mut std::io::sink()).map_err(damaged)?;
         let Some(m) = &manifest else { anyhow::bail!("the file holds no manifest: it is not a Newsdesk backup") };
         for name in m.tables.keys() {
             anyhow::ensure!(seen_tables.contains(name), "the backup is missing the table {name}: it is truncated");

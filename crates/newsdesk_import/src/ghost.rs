@@ -55,9 +55,24 @@ pub async fn import(
         "the export is larger than {} MiB",
         MAX_EXPORT_BYTES / (1024 * 1024)
     );
+    anyhow::ensure!(
+        site_url.starts_with("https://") || site_url.starts_with("http://"),
+        "--url must be the Ghost site's address with http:// or https:// (it is {site_url:?})"
+    );
+    anyhow::ensure!(
+        std::fs::metadata(path)?.is_file(),
+        "{} is a folder, not an export file",
+        path.display()
+    );
     let bytes = std::fs::read(path)?;
     let doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        anyhow::anyhow!("this is not a Ghost export: the JSON is not readable ({e})")
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+            anyhow::anyhow!(
+                "this is not a Ghost export: it is XML, not JSON (a WordPress export? use `newsdesk import wordpress`)"
+            )
+        } else {
+            anyhow::anyhow!("this is not a Ghost export: the JSON is not readable ({e})")
+        }
     })?;
     let (channel, entries, notes) = records(&doc, site_url)?;
     let mut report = Report::new("ghost", &path.display().to_string());
@@ -187,7 +202,10 @@ fn records(doc: &Value, site_url: &str) -> anyhow::Result<(Channel, Vec<Entry>, 
             "scheduled" => "future",
             "draft" => "draft",
             // Sent as a newsletter only: never on the site.
-            "sent" => "private",
+            "sent" => {
+                notes.push("newsletter-only posts imported as drafts".into());
+                "draft"
+            }
             other => {
                 notes.push(format!("posts with status {other} imported as drafts"));
                 "draft"
@@ -222,7 +240,7 @@ fn records(doc: &Value, site_url: &str) -> anyhow::Result<(Channel, Vec<Entry>, 
         }
         if s(p, "visibility") != "public" && !s(p, "visibility").is_empty() {
             notes.push("members-only posts imported as drafts".into());
-            item.status = "private".into();
+            item.status = "draft".into();
         }
         let (html, note) = body_html(p);
         if let Some(n) = note {

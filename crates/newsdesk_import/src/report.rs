@@ -148,6 +148,22 @@ impl fmt::Display for Report {
                 }
             }
         }
+        if !self.missing_images.is_empty() {
+            writeln!(
+                f,
+                "To bring the missing pictures in, copy the old site's uploads folder \
+                 (WordPress: wp-content/uploads; Ghost: content/images) here and run the same \
+                 command again with --uploads DIR (Ghost: --images DIR): the posts that lack \
+                 them are brought up to date."
+            )?;
+        }
+        if self.imported.contains_key("account (disabled)") {
+            writeln!(
+                f,
+                "Imported accounts cannot sign in yet: give each a password with \
+                 `newsdesk user set-password --email E`, then `newsdesk user enable --email E`."
+            )?;
+        }
         if !self.notes.is_empty() {
             writeln!(f, "Conversion notes:")?;
             for (n, c) in &self.notes {

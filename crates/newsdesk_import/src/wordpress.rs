@@ -138,7 +138,21 @@ pub async fn import(
     opts: &Options,
     progress: &dyn Progress,
 ) -> anyhow::Result<Report> {
-    let total = std::fs::metadata(path)?.len();
+    let meta = std::fs::metadata(path)?;
+    anyhow::ensure!(meta.is_file(), "{} is a folder, not an export file", path.display());
+    let total = meta.len();
+    {
+        use std::io::Read as _;
+        let mut head = [0u8; 256];
+        let n = std::fs::File::open(path)?.read(&mut head)?;
+        let first = head[..n]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
+        anyhow::ensure!(
+            !matches!(first, Some(b'{' | b'[')),
+            "this is not a WordPress export: it is JSON (a Ghost export? use `newsdesk import ghost`)"
+        );
+    }
     let open = || -> anyhow::Result<Box<dyn EntrySource>> {
         Ok(Box::new(WxrReader::new(std::fs::File::open(path)?).with_max_field(opts.max_field)))
     };
@@ -570,10 +584,14 @@ impl Run<'_> {
             }
         }
         let Some(http) = &self.http else {
-            return Err("not in the uploads folder, and fetching is off".into());
+            return Err(
+                "not in the uploads folder (--uploads, --images), and fetching is off".into()
+            );
         };
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err("not in the uploads folder, and not a web address".into());
+            return Err(
+                "not in the uploads folder (--uploads, --images), and not a web address".into()
+            );
         }
         // Redirects are followed here, each address checked first: an
         // export must not make this server fetch from its own network.
@@ -859,9 +877,6 @@ impl Run<'_> {
 
         // The body.
         let converted = html::convert(&expand_shortcodes(&it.content));
-        for n in &converted.notes {
-            self.report.note(n);
-        }
         let misses_before = self.misses;
         let mut body = Vec::with_capacity(converted.pieces.len());
         for p in converted.pieces {
@@ -884,7 +899,7 @@ impl Run<'_> {
                 None => {
                     self.misses += 1;
                     self.report.missing_image(
-                        &format!("featured image {id} of {}", it.label()),
+                        &format!("the featured image of {}", it.label()),
                         "not imported",
                     );
                     None
@@ -896,6 +911,9 @@ impl Run<'_> {
         if missed_before.is_some_and(|n| missed >= n) {
             self.report.unchanged("post");
             return Ok(());
+        }
+        for n in &converted.notes {
+            self.report.note(n);
         }
         // A featured image shown again as the body's first figure shows
         // twice: the body keeps it only once, as the lead.
@@ -954,7 +972,11 @@ impl Run<'_> {
         };
         let mut a = match &existing {
             Some((a, _)) => a.clone(),
-            None => Article::draft(headline.clone(), now),
+            None => {
+                // Last changed when the old site last changed it.
+                let changed = wp_date(&it.post_modified_gmt).ok().flatten().or(date);
+                Article::draft(headline.clone(), changed.map_or(now, |c| c.min(now)))
+            }
         };
         a.headlines.display = headline;
         a.headlines.seo = Some(text_of(&it.seo_title)).filter(|t| !t.is_empty());

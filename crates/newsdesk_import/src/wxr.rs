@@ -133,8 +133,14 @@ impl WpItem {
         self.meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    /// How people can tell the item apart in a report.
+    /// How people can tell the item apart in a report: its id there (a
+    /// Ghost id when it came from Ghost) and title.
     pub fn label(&self) -> String {
+        if !self.guid.is_empty() && !self.guid.contains("://") {
+            let kind = if self.post_type.is_empty() { "item" } else { &self.post_type };
+            let title: String = self.title.chars().take(60).collect();
+            return format!("{kind} {} “{}”", self.guid, title.trim());
+        }
         label(self.post_id, &self.post_type, &self.title)
     }
 }
@@ -322,6 +328,12 @@ impl<R: Read> WxrReader<R> {
                     self.done = true;
                     let inside = self.path.last().cloned();
                     let text = e.to_string();
+                    if inside.is_none() && !self.seen_rss {
+                        return Err(self.fail(
+                            "this is not a WordPress export: it is not XML \
+                             (a Ghost export is JSON: use `newsdesk import ghost`)",
+                        ));
+                    }
                     if text.contains("end of input") {
                         let el = inside.unwrap_or_default();
                         return Err(self.fail(format!(
@@ -452,7 +464,8 @@ impl<R: Read> WxrReader<R> {
             if name != "rss" {
                 self.done = true;
                 return Err(self.fail(format!(
-                    "this is not a WordPress export: it starts with <{name}>, not <rss>"
+                    "this is not a WordPress export: it starts with <{name}>, not <rss> \
+                     (WordPress writes one under Tools → Export → All content)"
                 )));
             }
             self.seen_rss = true;

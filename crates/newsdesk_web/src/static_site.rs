@@ -431,7 +431,13 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
     // the browser on.
     let mut lines = String::new();
     for (old, to) in app.db.published_redirects().await? {
-        if old.contains('?') {
+        // `/?p=12`: a query no file can answer; Netlify's form of a
+        // redirect on a query parameter (`/ p=12 /to 301`).
+        if let Some((path, query)) = old.split_once('?') {
+            if let Some((k, v)) = query.split_once('=') {
+                lines.push_str(&format!("{path} {k}={v} {to} 301\n"));
+                report.redirects += 1;
+            }
             continue;
         }
         lines.push_str(&format!("{old} {to} 301\n"));
@@ -471,6 +477,14 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
                 && std::fs::remove_file(&p).is_ok()
             {
                 report.removed += 1;
+                // Folders the removal left empty go too.
+                let mut up = p.parent();
+                while let Some(d) = up.filter(|d| *d != dir) {
+                    if std::fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    up = d.parent();
+                }
             }
         }
     }

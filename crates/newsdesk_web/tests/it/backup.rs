@@ -151,6 +151,14 @@ async fn a_damaged_backup_restores_nothing() -> anyhow::Result<()> {
     assert!(restore_into(&target, &cut).await.is_err());
     assert_eq!(target.db.backed_up_rows().await?, 0);
 
+    // Cut at the very end: every file is there, the stream's checksum
+    // is not.
+    let tail = work.path().join("tail.tar.gz");
+    std::fs::write(&tail, &bytes[..bytes.len() - 6])?;
+    let err = restore_into(&target, &tail).await.expect_err("no checksum");
+    assert!(format!("{err:#}").contains("damaged or not a Newsdesk backup"), "{err:#}");
+    assert_eq!(target.db.backed_up_rows().await?, 0);
+
     // A file that would land outside the media folder.
     let mut escape = entries.clone();
     escape.push(("newsdesk-backup/media/../../evil.txt".into(), b"x".to_vec()));

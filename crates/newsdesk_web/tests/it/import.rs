@@ -313,6 +313,25 @@ db_test!(malformed_exports_are_refused_and_bad_items_leave_nothing, |t: TestDb| 
     )?;
     let err = run(&app, &bomb, &up).await.expect_err("a bomb");
     assert!(format!("{err:#}").contains("declares its own entities"), "{err:#}");
+    // The wrong kind of file, or a folder: said plainly.
+    let err = run(&app, &ghost_fixture(), &up).await.expect_err("JSON");
+    assert!(format!("{err:#}").contains("newsdesk import ghost"), "{err:#}");
+    let err = run(&app, &dir, &up).await.expect_err("a folder");
+    assert!(format!("{err:#}").contains("is a folder"), "{err:#}");
+    let err = run_ghost(&app, &fixture(), &up).await.expect_err("XML");
+    assert!(format!("{err:#}").contains("newsdesk import wordpress"), "{err:#}");
+    let actor = newsdesk_core::Actor::operator("test");
+    let err = newsdesk_import::ghost::import(
+        &app.app.newsroom,
+        &actor,
+        &ghost_fixture(),
+        "harbour.test",
+        &Options::default(),
+        &|_, _, _| {},
+    )
+    .await
+    .expect_err("an address without a scheme");
+    assert!(format!("{err:#}").contains("--url"), "{err:#}");
     let html = dir.join("page.xml");
     std::fs::write(&html, "<html><body>not an export</body></html>")?;
     let err = run(&app, &html, &up).await.expect_err("not an export");

@@ -102,5 +102,7 @@ db_test!(the_site_exports_as_files_with_no_broken_links, |t: TestDb| async move 
     let gone = export(app.app.clone(), out.path(), 4).await?;
     assert!(gone.removed >= 1, "{gone:?}");
     assert!(!served_file(out.path(), &path).exists());
+    // No empty folder is left where it was.
+    assert!(!out.path().join(path.trim_start_matches('/')).exists(), "{path}");
     app.stop().await
 });
