@@ -293,6 +293,25 @@ enum ExportAction {
 
 #[derive(Debug, Subcommand)]
 enum ImportAction {
+    /// The items of an RSS 2.0, Atom or JSON Feed document (a file or an
+    /// http(s) address) as published articles in one section; again later,
+    /// only new and changed items are written.
+    Feed {
+        /// The feed: a file, or its address.
+        source: String,
+        /// The section the items go into (made when missing).
+        #[arg(long, default_value = "Wire")]
+        section: String,
+        /// Never fetch pictures (or the feed) over HTTP.
+        #[arg(long)]
+        no_fetch: bool,
+        /// Let fetches reach loopback and private addresses.
+        #[arg(long)]
+        fetch_private: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// A Ghost export (Settings → Advanced → Import/Export → Export
     /// content, Ghost 4–6): posts, pages, staff, tags and feature images.
     Ghost {
@@ -854,6 +873,21 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
             println!(
                 "Accounts have no passwords: set them with `newsdesk user set-password --email E` (and `newsdesk user enable --email E` for accounts made disabled by an import). API keys and webhooks are not in backups: make them again."
             );
+        }
+        ImportAction::Feed { source, section, no_fetch, fetch_private, report } => {
+            let opts = newsdesk_import::wordpress::Options {
+                fetch: !no_fetch,
+                fetch_private,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let progress = |_: u8, _: u64, _: u64| {};
+            let r = newsdesk_import::feed::import(
+                &newsroom, &actor, &source, &section, &opts, &progress,
+            )
+            .await
+            .with_context(|| format!("importing {source}"))?;
+            finish_import(&r, started, report)?;
         }
         ImportAction::Ghost {
             file,

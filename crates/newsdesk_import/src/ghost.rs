@@ -305,7 +305,7 @@ fn body_html(p: &Value) -> (String, Option<String>) {
 }
 
 /// Text for HTML.
-fn html_escape(t: &str) -> String {
+pub(crate) fn html_escape(t: &str) -> String {
     let mut out = String::with_capacity(t.len());
     for c in t.chars() {
         match c {

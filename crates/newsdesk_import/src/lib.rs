@@ -8,6 +8,7 @@
 //! again skips what it already brought in and finishes the rest.
 
 pub mod backup;
+pub mod feed;
 pub mod ghost;
 pub mod html;
 pub mod report;

@@ -205,12 +205,7 @@ pub(crate) async fn import_entries(
         run.authors.insert(a.slug, a.id);
     }
     if opts.fetch {
-        newsdesk_app::integrations::install_tls();
-        run.http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .ok();
+        run.http = client();
     }
 
     // Pass 1: people, terms, attachments.
@@ -313,6 +308,72 @@ fn old_path(url: &str) -> Option<String> {
         Some(q) if !q.is_empty() => format!("{trimmed}?{q}"),
         _ => trimmed.to_owned(),
     })
+}
+
+/// A client for fetching pictures and feeds: no proxy, no automatic
+/// redirects (each hop is checked by [`fetch_with`]).
+pub(crate) fn client() -> Option<reqwest::Client> {
+    newsdesk_app::integrations::install_tls();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .ok()
+}
+
+/// GETs `url` and its redirects, each address checked to be public unless
+/// `private` allows otherwise; at most `max` bytes.
+pub(crate) async fn fetch_with(
+    http: &reqwest::Client,
+    url: &str,
+    private: bool,
+    max: usize,
+) -> Result<Vec<u8>, String> {
+    // Redirects are followed here, each address checked first: an
+    // export must not make this server fetch from its own network.
+    let mut at = url.to_owned();
+    let mut hops = 0;
+    let mut res = loop {
+        if !private {
+            check_public(&at).await?;
+        }
+        let res = http.get(&at).send().await.map_err(|e| format!("fetching failed: {e}"))?;
+        if !res.status().is_redirection() {
+            break res;
+        }
+        hops += 1;
+        let next = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| res.url().join(l).ok());
+        match next {
+            Some(n) if hops <= 5 => at = n.to_string(),
+            _ => {
+                return Err(format!(
+                    "the server answered {} without a usable address",
+                    res.status()
+                ));
+            }
+        }
+    };
+    if !res.status().is_success() {
+        return Err(format!("the server answered {}", res.status()));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| format!("fetching failed: {e}"))? {
+        if bytes.len() + chunk.len() > max {
+            return Err(format!("larger than {} MiB", max / (1024 * 1024)));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Fetches a feed or file at `url` (see [`fetch_with`]).
+pub(crate) async fn fetch_public(url: &str, private: bool, max: usize) -> Result<Vec<u8>, String> {
+    let http = client().ok_or("no HTTP client could be made")?;
+    fetch_with(&http, url, private, max).await
 }
 
 /// Refuses an address whose host resolves to a loopback, private or
@@ -593,45 +654,7 @@ impl Run<'_> {
                 "not in the uploads folder (--uploads, --images), and not a web address".into()
             );
         }
-        // Redirects are followed here, each address checked first: an
-        // export must not make this server fetch from its own network.
-        let mut at = url.to_owned();
-        let mut hops = 0;
-        let mut res = loop {
-            if !self.opts.fetch_private {
-                check_public(&at).await?;
-            }
-            let res = http.get(&at).send().await.map_err(|e| format!("fetching failed: {e}"))?;
-            if !res.status().is_redirection() {
-                break res;
-            }
-            hops += 1;
-            let next = res
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|l| res.url().join(l).ok());
-            match next {
-                Some(n) if hops <= 5 => at = n.to_string(),
-                _ => {
-                    return Err(format!(
-                        "the server answered {} without a usable address",
-                        res.status()
-                    ));
-                }
-            }
-        };
-        if !res.status().is_success() {
-            return Err(format!("the server answered {}", res.status()));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = res.chunk().await.map_err(|e| format!("fetching failed: {e}"))? {
-            if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
-                return Err(format!("larger than {} MiB", MAX_IMAGE_BYTES / (1024 * 1024)));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
+        fetch_with(http, url, self.opts.fetch_private, MAX_IMAGE_BYTES).await
     }
 
     async fn upload(&self, url: &str, relative: Option<&str>) -> Result<Media, String> {
@@ -1053,6 +1076,11 @@ impl Run<'_> {
         id: Id,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        // A feed's items lived on someone else's site: their addresses are
+        // not this site's to answer.
+        if self.system == "feed" {
+            return Ok(());
+        }
         let mut paths = Vec::new();
         if let Some(p) = old_path(&it.link) {
             paths.push(p);

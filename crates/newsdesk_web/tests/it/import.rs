@@ -623,3 +623,85 @@ db_test!(
         app.stop().await
     }
 );
+
+db_test!(a_feed_comes_in_once_and_follows_its_changes, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let actor = newsdesk_core::Actor::operator("test");
+    let room = &app.app.newsroom;
+    let rss = |body: &str| {
+        format!(
+            r#"<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Harbour Wire</title><link>https://wire.test/</link>
+<item><title>Pier reopens</title><link>https://wire.test/pier</link><guid isPermaLink="false">wire-1</guid>
+<pubDate>Wed, 01 May 2024 09:30:00 +0000</pubDate><dc:creator>Ana Silva</dc:creator><category>Ports</category>
+<content:encoded><![CDATA[{body}]]></content:encoded></item>
+<item><title>Tide tables</title><link>https://wire.test/tides</link><guid>https://wire.test/tides</guid>
+<pubDate>Thu, 02 May 2024 09:30:00 +0000</pubDate><description>High tide at &lt;b&gt;noon&lt;/b&gt;.</description></item>
+</channel></rss>"#
+        )
+    };
+    let file = app.t.dir.path().join("wire.xml");
+    std::fs::write(&file, rss("<p>The pier is open.</p><script>alert(1)</script>"))?;
+    let src = file.to_string_lossy().into_owned();
+    let opts = Options { fetch: false, ..Options::default() };
+    let r = newsdesk_import::feed::import(room, &actor, &src, "Wire", &opts, &|_, _, _| {}).await?;
+    assert_eq!(r.count("imported", "post"), 2, "{r}");
+    let ids: HashMap<String, Id> =
+        app.t.db.imported_items("feed:https://wire.test", "post").await?.into_iter().collect();
+    assert_eq!(ids.len(), 2);
+    let mut pier = None;
+    for id in ids.values() {
+        let a = app.t.db.find_article(*id).await?;
+        assert_eq!(a.status, ArticleStatus::Published);
+        if a.headlines.display == "Pier reopens" {
+            pier = Some(a);
+        }
+    }
+    let pier = pier.expect("the pier story");
+    assert_eq!(pier.body, vec![Block::paragraph("The pier is open.")]);
+    let wire = app
+        .t
+        .db
+        .list_sections()
+        .await?
+        .into_iter()
+        .find(|s| Some(s.id) == pier.section_id)
+        .map(|s| s.name);
+    assert_eq!(wire.as_deref(), Some("Wire"));
+    assert_eq!(
+        pier.first_published_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-05-01T09:30:00+00:00")
+    );
+    // A feed's items lived elsewhere: their addresses are not redirected.
+    assert!(app.t.db.redirect("/pier").await?.is_none());
+
+    // Again: nothing. Changed upstream: that item follows, in place.
+    let again =
+        newsdesk_import::feed::import(room, &actor, &src, "Wire", &opts, &|_, _, _| {}).await?;
+    assert_eq!(again.count("unchanged", "post"), 2, "{again}");
+    std::fs::write(&file, rss("<p>The pier is open again.</p>"))?;
+    let changed =
+        newsdesk_import::feed::import(room, &actor, &src, "Wire", &opts, &|_, _, _| {}).await?;
+    assert_eq!(
+        (changed.count("updated", "post"), changed.count("unchanged", "post")),
+        (1, 1),
+        "{changed}"
+    );
+    assert_eq!(
+        app.t.db.find_article(pier.id).await?.body,
+        vec![Block::paragraph("The pier is open again.")]
+    );
+
+    // Over HTTP: this site's own feed, refused on a private address
+    // unless allowed.
+    let url = format!("{}/feed.xml", app.base);
+    let err = newsdesk_import::feed::import(room, &actor, &url, "Mirror", &opts, &|_, _, _| {})
+        .await
+        .expect_err("private");
+    assert!(format!("{err:#}").contains("private network"), "{err:#}");
+    let open = Options { fetch: false, fetch_private: true, ..Options::default() };
+    let r =
+        newsdesk_import::feed::import(room, &actor, &url, "Mirror", &open, &|_, _, _| {}).await?;
+    assert!(r.count("imported", "post") > 0, "{r}");
+    app.stop().await
+});
