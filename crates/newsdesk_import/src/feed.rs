@@ -6,8 +6,8 @@
 //! enclosed or `media:content` picture as the lead.
 
 use crate::report::Report;
-use crate::wordpress::{EntrySource, Options, Progress, import_entries};
-use crate::wxr::{Channel, Entry, ItemTerm, WpAuthor, WpItem, WxrError};
+use crate::wordpress::{EntrySource, Options, Progress, Records, import_entries};
+use crate::wxr::{Channel, Entry, ItemTerm, WpAuthor, WpItem};
 use newsdesk_app::Newsroom;
 use newsdesk_core::{Actor, slugify};
 use quick_xml::events::Event;
@@ -16,26 +16,6 @@ use std::collections::BTreeMap;
 
 /// Largest feed read.
 pub const MAX_FEED_BYTES: usize = 64 * 1024 * 1024;
-
-struct Records {
-    channel: Channel,
-    entries: Vec<Entry>,
-    at: usize,
-}
-
-impl EntrySource for Records {
-    fn next_entry(&mut self) -> Result<Option<Entry>, WxrError> {
-        let e = self.entries.get(self.at).cloned();
-        self.at += 1;
-        Ok(e)
-    }
-    fn channel(&self) -> &Channel {
-        &self.channel
-    }
-    fn position(&self) -> u64 {
-        self.at as u64
-    }
-}
 
 /// One item of a feed, whatever its format.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -224,23 +204,10 @@ fn parse_xml(bytes: &[u8]) -> anyhow::Result<Feed> {
             }
             Event::Text(t) => buf.push_str(&t.xml10_content()),
             Event::CData(t) => buf.push_str(&t),
-            Event::GeneralRef(g) => {
-                let c = match g.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c),
-                    _ => match &*g {
-                        "amp" => Some('&'),
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        _ => None,
-                    },
-                };
-                match c {
-                    Some(c) => buf.push(c),
-                    None => anyhow::bail!("the feed uses the undefined entity &{};", &*g),
-                }
-            }
+            Event::GeneralRef(g) => match crate::wxr::resolve_ref(&g) {
+                Some(c) => buf.push(c),
+                None => anyhow::bail!("the feed uses the undefined entity &{};", &*g),
+            },
             Event::End(_) => {
                 let Some(name) = path.pop() else { continue };
                 let value = std::mem::take(&mut buf);
@@ -413,7 +380,7 @@ pub async fn import(
     let report = Report::new("feed", source);
     let total = entries.len() as u64;
     let open = || -> anyhow::Result<Box<dyn EntrySource>> {
-        Ok(Box::new(Records { channel: channel.clone(), entries: entries.clone(), at: 0 }))
+        Ok(Box::new(Records::new(channel.clone(), entries.clone())))
     };
     import_entries(room, actor, opts, "feed", report, &open, total, progress).await
 }

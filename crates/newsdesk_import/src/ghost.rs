@@ -6,8 +6,8 @@
 //! bodies HTML that the body converter reads.
 
 use crate::report::Report;
-use crate::wordpress::{EntrySource, Options, Progress, import_entries};
-use crate::wxr::{Channel, Entry, ItemTerm, WpAuthor, WpItem, WpTerm, WxrError};
+use crate::wordpress::{EntrySource, Options, Progress, Records, import_entries};
+use crate::wxr::{Channel, Entry, ItemTerm, WpAuthor, WpItem, WpTerm};
 use newsdesk_app::Newsroom;
 use newsdesk_core::Actor;
 use serde_json::Value;
@@ -16,26 +16,6 @@ use std::path::Path;
 
 /// Largest export read (it is parsed whole).
 pub const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
-
-struct Records {
-    channel: Channel,
-    entries: Vec<Entry>,
-    at: usize,
-}
-
-impl EntrySource for Records {
-    fn next_entry(&mut self) -> Result<Option<Entry>, WxrError> {
-        let e = self.entries.get(self.at).cloned();
-        self.at += 1;
-        Ok(e)
-    }
-    fn channel(&self) -> &Channel {
-        &self.channel
-    }
-    fn position(&self) -> u64 {
-        self.at as u64
-    }
-}
 
 /// Imports the Ghost export at `path`. `site_url` is the Ghost site's
 /// address (exports do not say it): images written as `__GHOST_URL__/…`
@@ -81,7 +61,7 @@ pub async fn import(
     }
     let total = entries.len() as u64;
     let open = || -> anyhow::Result<Box<dyn EntrySource>> {
-        Ok(Box::new(Records { channel: channel.clone(), entries: entries.clone(), at: 0 }))
+        Ok(Box::new(Records::new(channel.clone(), entries.clone())))
     };
     import_entries(room, actor, opts, "ghost", report, &open, total, progress).await
 }

@@ -130,6 +130,33 @@ impl<R: std::io::Read> EntrySource for WxrReader<R> {
     }
 }
 
+/// Records already in memory (another system's export mapped onto them).
+pub(crate) struct Records {
+    channel: crate::wxr::Channel,
+    entries: Vec<Entry>,
+    at: usize,
+}
+
+impl Records {
+    pub(crate) fn new(channel: crate::wxr::Channel, entries: Vec<Entry>) -> Records {
+        Records { channel, entries, at: 0 }
+    }
+}
+
+impl EntrySource for Records {
+    fn next_entry(&mut self) -> Result<Option<Entry>, crate::wxr::WxrError> {
+        let e = self.entries.get(self.at).cloned();
+        self.at += 1;
+        Ok(e)
+    }
+    fn channel(&self) -> &crate::wxr::Channel {
+        &self.channel
+    }
+    fn position(&self) -> u64 {
+        self.at as u64
+    }
+}
+
 /// Imports the WordPress export at `path`.
 pub async fn import(
     room: &Newsroom,

@@ -399,38 +399,25 @@ impl<R: Read> WxrReader<R> {
                         self.add_text(&t);
                     }
                 }
-                Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref() {
-                        Ok(Some(c)) => Some(c),
-                        Ok(None) => match &*r {
-                            "amp" => Some('&'),
-                            "lt" => Some('<'),
-                            "gt" => Some('>'),
-                            "quot" => Some('"'),
-                            "apos" => Some('\''),
-                            _ => None,
-                        },
-                        Err(_) => None,
-                    };
-                    match c {
-                        Some(c) => {
-                            let mut b = [0u8; 4];
-                            self.add_text(c.encode_utf8(&mut b));
-                        }
-                        None => {
-                            let name = r.to_string();
-                            if self.record == Record::Item {
-                                self.fault.get_or_insert_with(|| {
-                                    format!("it uses the undefined entity &{name};")
-                                });
-                            } else {
-                                self.done = true;
-                                return Err(self
-                                    .fail(format!("the file uses the undefined entity &{name};")));
-                            }
+                Event::GeneralRef(r) => match resolve_ref(&r) {
+                    Some(c) => {
+                        let mut b = [0u8; 4];
+                        self.add_text(c.encode_utf8(&mut b));
+                    }
+                    None => {
+                        let name = r.to_string();
+                        if self.record == Record::Item {
+                            self.fault.get_or_insert_with(|| {
+                                format!("it uses the undefined entity &{name};")
+                            });
+                        } else {
+                            self.done = true;
+                            return Err(
+                                self.fail(format!("the file uses the undefined entity &{name};"))
+                            );
                         }
                     }
-                }
+                },
                 Event::Eof => {
                     self.done = true;
                     if !self.seen_rss {
@@ -617,6 +604,25 @@ impl<R: Read> WxrReader<R> {
             _ => {}
         }
         Ok(None)
+    }
+}
+
+/// The character an XML reference stands for: a character reference or
+/// one of XML's five entities; `None` for any other entity (WordPress
+/// exports and feeds never need one, and expanding declared entities is how
+/// expansion bombs work).
+pub(crate) fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Some(c),
+        Ok(None) => match &**r {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => None,
+        },
+        Err(_) => None,
     }
 }
 

@@ -14,6 +14,20 @@ use std::path::{Path, PathBuf};
 
 const SOURCE: &str = "wordpress:https://harbour.test";
 
+/// A body's block kinds, one letter each.
+fn kinds(body: &[Block]) -> Vec<&'static str> {
+    body.iter()
+        .map(|b| match b {
+            Block::Paragraph { .. } => "p",
+            Block::Subhead { .. } => "h",
+            Block::Quote { .. } => "q",
+            Block::List { .. } => "l",
+            Block::Figure(_) => "f",
+            Block::Timeline { .. } => "t",
+        })
+        .collect()
+}
+
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/import/wordpress/harbour.xml")
 }
@@ -81,18 +95,7 @@ db_test!(a_wordpress_export_becomes_the_site, |t: TestDb| async move {
     assert_eq!(lead.alt.as_deref(), Some("A ferry at the quay"));
     assert_eq!(lead.caption.as_deref(), Some("The Marianne docks"));
     assert_eq!(lead.credit.as_deref(), Some("The Harbour Gazette"));
-    let kinds: Vec<&str> = ferry
-        .body
-        .iter()
-        .map(|b| match b {
-            Block::Paragraph { .. } => "p",
-            Block::Subhead { .. } => "h",
-            Block::Quote { .. } => "q",
-            Block::List { .. } => "l",
-            Block::Figure(_) => "f",
-            Block::Timeline { .. } => "t",
-        })
-        .collect();
+    let kinds = kinds(&ferry.body);
     assert_eq!(kinds, ["p", "h", "f", "q", "l", "p", "p"], "{:#?}", ferry.body);
     let Block::Figure(quay) = &ferry.body[2] else { unreachable!() };
     assert_eq!(quay.caption.as_deref(), Some("Crews repaired the quay overnight"));
@@ -451,18 +454,7 @@ db_test!(a_ghost_export_becomes_the_site, |t: TestDb| async move {
     let lead = ferry.lead.clone().expect("feature image");
     assert_eq!(lead.alt.as_deref(), Some("The Marianne at the quay"));
     assert_eq!(lead.caption.as_deref(), Some("The Marianne docks"));
-    let kinds: Vec<&str> = ferry
-        .body
-        .iter()
-        .map(|b| match b {
-            Block::Paragraph { .. } => "p",
-            Block::Subhead { .. } => "h",
-            Block::Quote { .. } => "q",
-            Block::List { .. } => "l",
-            Block::Figure(_) => "f",
-            Block::Timeline { .. } => "t",
-        })
-        .collect();
+    let kinds = kinds(&ferry.body);
     assert_eq!(kinds, ["p", "h", "f", "q", "l", "p", "p"], "{:#?}", ferry.body);
     let Block::Figure(quay) = &ferry.body[2] else { unreachable!() };
     assert_eq!(
