@@ -293,6 +293,25 @@ enum ExportAction {
 
 #[derive(Debug, Subcommand)]
 enum ImportAction {
+    /// IPTC ninjs items (1.x, 2.x, 3.x): a file with one item or a list,
+    /// or a folder of such files. Keyed by uri; older versions are skipped;
+    /// withheld and canceled items stay off the site; embargoes schedule.
+    Ninjs {
+        /// The file or folder.
+        path: PathBuf,
+        /// The section the items go into (made when missing).
+        #[arg(long, default_value = "Wire")]
+        section: String,
+        /// Never fetch pictures over HTTP.
+        #[arg(long)]
+        no_fetch: bool,
+        /// Let picture fetches reach loopback and private addresses.
+        #[arg(long)]
+        fetch_private: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// The items of an RSS 2.0, Atom or JSON Feed document (a file or an
     /// http(s) address) as published articles in one section; again later,
     /// only new and changed items are written.
@@ -873,6 +892,21 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
             println!(
                 "Accounts have no passwords: set them with `newsdesk user set-password --email E` (and `newsdesk user enable --email E` for accounts made disabled by an import). API keys and webhooks are not in backups: make them again."
             );
+        }
+        ImportAction::Ninjs { path, section, no_fetch, fetch_private, report } => {
+            let opts = newsdesk_import::wordpress::Options {
+                fetch: !no_fetch,
+                fetch_private,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let progress = |_: u8, _: u64, _: u64| {};
+            let r = newsdesk_import::ninjs::import(
+                &newsroom, &actor, &path, &section, &opts, &progress,
+            )
+            .await
+            .with_context(|| format!("importing {}", path.display()))?;
+            finish_import(&r, started, report)?;
         }
         ImportAction::Feed { source, section, no_fetch, fetch_private, report } => {
             let opts = newsdesk_import::wordpress::Options {

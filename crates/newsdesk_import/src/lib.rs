@@ -11,6 +11,7 @@ pub mod backup;
 pub mod feed;
 pub mod ghost;
 pub mod html;
+pub mod ninjs;
 pub mod report;
 pub mod wordpress;
 pub mod wxr;

@@ -74,6 +74,8 @@ impl<F: Fn(u8, u64, u64)> Progress for F {
 #[derive(Debug, Clone)]
 struct Attachment {
     media: Media,
+    /// The credit the source gave, when it gave one.
+    credit: Option<String>,
     alt: Option<String>,
     caption: Option<String>,
     title: String,
@@ -730,7 +732,8 @@ impl Run<'_> {
             },
         };
         self.by_url.insert(original_url(&url), it.post_id);
-        self.attachments.insert(it.post_id, Attachment { media, alt, caption, title });
+        let credit = it.meta("_newsdesk_credit").map(str::to_owned);
+        self.attachments.insert(it.post_id, Attachment { media, credit, alt, caption, title });
         Ok(())
     }
 
@@ -762,7 +765,13 @@ impl Run<'_> {
         let got = match self.upload(&img.src, None).await {
             Ok(media) => {
                 self.report.imported("image");
-                Some(Attachment { media, alt: None, caption: None, title: String::new() })
+                Some(Attachment {
+                    media,
+                    credit: None,
+                    alt: None,
+                    caption: None,
+                    title: String::new(),
+                })
             }
             Err(e) => {
                 self.report.missing_image(&img.src, &e);
@@ -788,10 +797,15 @@ impl Run<'_> {
             }
             from
         });
-        let credit = a.media.credit.clone().filter(|c| !c.trim().is_empty()).or_else(|| {
-            self.report.note("images without a credit credited to the site they came from");
-            Some(self.site_title.clone()).filter(|t| !t.is_empty())
-        });
+        let credit = a
+            .credit
+            .clone()
+            .or_else(|| a.media.credit.clone())
+            .filter(|c| !c.trim().is_empty())
+            .or_else(|| {
+                self.report.note("images without a credit credited to the site they came from");
+                Some(self.site_title.clone()).filter(|t| !t.is_empty())
+            });
         Figure { media_id: a.media.id, alt, caption, credit }
     }
 
@@ -908,7 +922,29 @@ impl Run<'_> {
             &it.social_title,
             &it.more_creators.join(","),
         ]);
+        // Items that say when they were last changed (ninjs
+        // `versioncreated`, feeds' `updated`, WordPress's modified date):
+        // an older version than the one imported is not taken.
+        let stamp = wp_date(&it.post_modified_gmt)
+            .ok()
+            .flatten()
+            .map(|d| d.format("%Y%m%dT%H%M%S").to_string());
+        let print = match &stamp {
+            Some(s) => format!("{print}@{s}"),
+            None => print,
+        };
         let before = self.imported("post", &ext).await?;
+        let stamp_before = before.as_ref().and_then(|b| {
+            b.fingerprint
+                .split_once('@')
+                .map(|(_, rest)| rest.split(':').next().unwrap_or_default().to_owned())
+        });
+        if let (Some(old), Some(new)) = (&stamp_before, &stamp)
+            && old > new
+        {
+            self.report.skip("older versions of items already imported");
+            return Ok(());
+        }
         if let Some(b) = &before
             && b.fingerprint == print
         {
@@ -1035,6 +1071,9 @@ impl Run<'_> {
         a.section_id = section;
         a.tags = tags;
         a.bylines = bylines;
+        if !it.sources.is_empty() {
+            a.sources = it.sources.clone();
+        }
         a.lead = lead;
         a.body = body;
         if existing.is_none() {
@@ -1105,7 +1144,7 @@ impl Run<'_> {
     ) -> anyhow::Result<()> {
         // A feed's items lived on someone else's site: their addresses are
         // not this site's to answer.
-        if self.system == "feed" {
+        if matches!(self.system.as_str(), "feed" | "ninjs") {
             return Ok(());
         }
         let mut paths = Vec::new();

@@ -125,6 +125,8 @@ pub struct WpItem {
     pub social_title: String,
     /// Further authors' logins, in order, after `creator`.
     pub more_creators: Vec<String>,
+    /// Where the story came from (ninjs information sources).
+    pub sources: Vec<newsdesk_core::Source>,
 }
 
 impl WpItem {

@@ -697,3 +697,100 @@ db_test!(a_feed_comes_in_once_and_follows_its_changes, |t: TestDb| async move {
     assert!(r.count("imported", "post") > 0, "{r}");
     app.stop().await
 });
+
+db_test!(ninjs_items_of_every_version_come_in_by_uri, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let actor = newsdesk_core::Actor::operator("test");
+    let room = &app.app.newsroom;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/import/ninjs");
+    let opts = Options { fetch: false, ..Options::default() };
+    let r =
+        newsdesk_import::ninjs::import(room, &actor, &dir, "Wire", &opts, &|_, _, _| {}).await?;
+    assert_eq!(r.count("imported", "post"), 4, "{r}");
+    assert_eq!(r.skipped.get("picture items (not articles)"), Some(&1), "{r}");
+    assert!(
+        r.failed
+            .iter()
+            .any(|l| l.item.ends_with("zz-broken.json") && l.reason.contains("not readable")),
+        "{r}"
+    );
+    let ids: HashMap<String, Id> =
+        app.t.db.imported_items("ninjs:", "post").await?.into_iter().collect();
+    let mut by_title = HashMap::new();
+    for id in ids.values() {
+        let a = app.t.db.find_article(*id).await?;
+        by_title.insert(a.headlines.display.clone(), a);
+    }
+    // 1.x: headline, byline, HTML body, subjects.
+    let ferry = &by_title["Ferry service resumes"];
+    assert_eq!(ferry.status, ArticleStatus::Published);
+    assert_eq!(ferry.dek, "The first sailing in a week.");
+    assert_eq!(ferry.body.len(), 2, "{:?}", ferry.body);
+    assert_eq!(ferry.tags.len(), 2);
+    let authors = app.t.db.list_authors().await?;
+    let ana = authors.iter().find(|a| a.name == "Ana Silva").map(|a| a.id).expect("Ana Silva");
+    assert_eq!(ferry.bylines, vec![Byline::Author { author_id: ana }]);
+    assert_eq!(
+        ferry.first_published_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-05-01T09:00:00+00:00")
+    );
+    // 2.x: the main headline, the HTML body, a future embargo schedules
+    // it, the information source is a source.
+    let budget = &by_title["Harbour budget doubles"];
+    assert_eq!(budget.status, ArticleStatus::Scheduled);
+    assert_eq!(
+        budget.scheduled_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2031-01-01T08:00:00+00:00")
+    );
+    assert_eq!(budget.sources.first().map(|s| s.name.as_str()), Some("Reuters"));
+    assert_eq!(budget.dek, "Spending rises for the new pier.");
+    // 3.x camelCase; withheld and canceled stay off the site.
+    assert_eq!(by_title["Storm warning held"].status, ArticleStatus::Draft);
+    assert_eq!(
+        by_title["Storm warning held"].sources.first().map(|s| s.name.as_str()),
+        Some("Met Office")
+    );
+    assert_eq!(by_title["Killed story"].status, ArticleStatus::Draft);
+
+    // Again: nothing. An older version: skipped. A newer one: taken; a
+    // newer cancellation takes the published story down.
+    let again =
+        newsdesk_import::ninjs::import(room, &actor, &dir, "Wire", &opts, &|_, _, _| {}).await?;
+    assert_eq!(again.count("unchanged", "post"), 4, "{again}");
+    let work = app.t.dir.path().join("ninjs");
+    std::fs::create_dir_all(&work)?;
+    let v1 = std::fs::read_to_string(dir.join("v1-ferry.json"))?;
+    std::fs::write(
+        work.join("older.json"),
+        v1.replace("2024-05-01T09:30:00+00:00", "2024-04-30T09:30:00+00:00")
+            .replace("Ferry service resumes", "Old headline"),
+    )?;
+    let older = newsdesk_import::ninjs::import(
+        room,
+        &actor,
+        &work.join("older.json"),
+        "Wire",
+        &opts,
+        &|_, _, _| {},
+    )
+    .await?;
+    assert_eq!(older.skipped.get("older versions of items already imported"), Some(&1), "{older}");
+    assert_eq!(app.t.db.find_article(ferry.id).await?.headlines.display, "Ferry service resumes");
+    std::fs::write(
+        work.join("newer.json"),
+        v1.replace("2024-05-01T09:30:00+00:00", "2024-05-01T12:00:00+00:00")
+            .replace("\"usable\"", "\"canceled\""),
+    )?;
+    let newer = newsdesk_import::ninjs::import(
+        room,
+        &actor,
+        &work.join("newer.json"),
+        "Wire",
+        &opts,
+        &|_, _, _| {},
+    )
+    .await?;
+    assert_eq!(newer.count("updated", "post"), 1, "{newer}");
+    assert_eq!(app.t.db.find_article(ferry.id).await?.status, ArticleStatus::Unpublished);
+    app.stop().await
+});
