@@ -900,7 +900,12 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let started = std::time::Instant::now();
-            let progress = |_: u8, _: u64, _: u64| {};
+            let bar = progress_bar("{pos}/{len} records");
+            let progress = |pass: u8, at: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(at);
+                bar.set_message(pass_name(pass));
+            };
             let r = newsdesk_import::ninjs::import(
                 &newsroom, &actor, &path, &section, &opts, &progress,
             )
@@ -915,7 +920,12 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let started = std::time::Instant::now();
-            let progress = |_: u8, _: u64, _: u64| {};
+            let bar = progress_bar("{pos}/{len} records");
+            let progress = |pass: u8, at: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(at);
+                bar.set_message(pass_name(pass));
+            };
             let r = newsdesk_import::feed::import(
                 &newsroom, &actor, &source, &section, &opts, &progress,
             )
@@ -940,7 +950,12 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let started = std::time::Instant::now();
-            let progress = |_: u8, _: u64, _: u64| {};
+            let bar = progress_bar("{pos}/{len} records");
+            let progress = |pass: u8, at: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(at);
+                bar.set_message(pass_name(pass));
+            };
             let r =
                 newsdesk_import::ghost::import(&newsroom, &actor, &file, &url, &opts, &progress)
                     .await
@@ -963,22 +978,11 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 ..Default::default()
             };
             // Drawn only on a terminal (indicatif draws nothing otherwise).
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg:28} [{bar:40}] {bytes}/{total_bytes} ({eta})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
+            let bar = progress_bar("{bytes}/{total_bytes}");
             let progress = |pass: u8, at: u64, total: u64| {
                 bar.set_length(total);
                 bar.set_position(at);
-                bar.set_message(if pass == 1 {
-                    "people, terms and images"
-                } else {
-                    "posts and pages"
-                });
+                bar.set_message(pass_name(pass));
             };
             let started = std::time::Instant::now();
             let result =
@@ -990,6 +994,25 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A progress bar for an import, drawn only on a terminal (indicatif
+/// draws nothing when standard error is not one).
+fn progress_bar(counts: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{msg:28}} [{{bar:40}}] {counts} ({{eta}})"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// What an import's pass does.
+fn pass_name(pass: u8) -> &'static str {
+    if pass == 1 { "people, terms and images" } else { "posts and pages" }
 }
 
 /// Prints an import's report (and writes it as JSON when asked); fails
