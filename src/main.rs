@@ -894,43 +894,27 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
             );
         }
         ImportAction::Ninjs { path, section, no_fetch, fetch_private, report } => {
-            let opts = newsdesk_import::wordpress::Options {
-                fetch: !no_fetch,
-                fetch_private,
-                ..Default::default()
-            };
+            let opts = fetching(no_fetch, fetch_private);
             let started = std::time::Instant::now();
-            let bar = progress_bar("{pos}/{len} records");
-            let progress = |pass: u8, at: u64, total: u64| {
-                bar.set_length(total);
-                bar.set_position(at);
-                bar.set_message(pass_name(pass));
-            };
+            let progress = Bar::new("{pos}/{len} records");
             let r = newsdesk_import::ninjs::import(
                 &newsroom, &actor, &path, &section, &opts, &progress,
             )
             .await
             .with_context(|| format!("importing {}", path.display()))?;
+            drop(progress);
             finish_import(&r, started, report)?;
         }
         ImportAction::Feed { source, section, no_fetch, fetch_private, report } => {
-            let opts = newsdesk_import::wordpress::Options {
-                fetch: !no_fetch,
-                fetch_private,
-                ..Default::default()
-            };
+            let opts = fetching(no_fetch, fetch_private);
             let started = std::time::Instant::now();
-            let bar = progress_bar("{pos}/{len} records");
-            let progress = |pass: u8, at: u64, total: u64| {
-                bar.set_length(total);
-                bar.set_position(at);
-                bar.set_message(pass_name(pass));
-            };
+            let progress = Bar::new("{pos}/{len} records");
             let r = newsdesk_import::feed::import(
                 &newsroom, &actor, &source, &section, &opts, &progress,
             )
             .await
             .with_context(|| format!("importing {source}"))?;
+            drop(progress);
             finish_import(&r, started, report)?;
         }
         ImportAction::Ghost {
@@ -950,16 +934,12 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let started = std::time::Instant::now();
-            let bar = progress_bar("{pos}/{len} records");
-            let progress = |pass: u8, at: u64, total: u64| {
-                bar.set_length(total);
-                bar.set_position(at);
-                bar.set_message(pass_name(pass));
-            };
+            let progress = Bar::new("{pos}/{len} records");
             let r =
                 newsdesk_import::ghost::import(&newsroom, &actor, &file, &url, &opts, &progress)
                     .await
                     .with_context(|| format!("importing {}", file.display()))?;
+            drop(progress);
             finish_import(&r, started, report)?;
         }
         ImportAction::Wordpress {
@@ -977,18 +957,12 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 pages_section,
                 ..Default::default()
             };
-            // Drawn only on a terminal (indicatif draws nothing otherwise).
-            let bar = progress_bar("{bytes}/{total_bytes}");
-            let progress = |pass: u8, at: u64, total: u64| {
-                bar.set_length(total);
-                bar.set_position(at);
-                bar.set_message(pass_name(pass));
-            };
+            let progress = Bar::new("{bytes}/{total_bytes}");
             let started = std::time::Instant::now();
             let result =
                 newsdesk_import::wordpress::import(&newsroom, &actor, &file, &opts, &progress)
                     .await;
-            bar.finish_and_clear();
+            drop(progress);
             let r = result.with_context(|| format!("importing {}", file.display()))?;
             finish_import(&r, started, report)?;
         }
@@ -996,23 +970,41 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A progress bar for an import, drawn only on a terminal (indicatif
-/// draws nothing when standard error is not one).
-fn progress_bar(counts: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{msg:28}} [{{bar:40}}] {counts} ({{eta}})"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
+/// An import's progress bar, drawn only on a terminal (indicatif draws
+/// nothing when standard error is not one) and cleared when dropped.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(counts: &str) -> Bar {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{msg:28}} [{{bar:40}}] {counts} ({{eta}})"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        Bar(bar)
+    }
 }
 
-/// What an import's pass does.
-fn pass_name(pass: u8) -> &'static str {
-    if pass == 1 { "people, terms and images" } else { "posts and pages" }
+impl newsdesk_import::wordpress::Progress for Bar {
+    fn advanced(&self, pass: u8, position: u64, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(position);
+        self.0.set_message(if pass == 1 { "people, terms and images" } else { "posts and pages" });
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Import options for commands without an uploads folder.
+fn fetching(no_fetch: bool, fetch_private: bool) -> newsdesk_import::wordpress::Options {
+    newsdesk_import::wordpress::Options { fetch: !no_fetch, fetch_private, ..Default::default() }
 }
 
 /// Prints an import's report (and writes it as JSON when asked); fails
