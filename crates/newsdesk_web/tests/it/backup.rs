@@ -235,3 +235,50 @@ fn write_archive(path: &Path, entries: &[(String, Vec<u8>)]) -> anyhow::Result<(
     t.into_inner()?.finish()?;
     Ok(())
 }
+
+/// A backup taken while editors write is a consistent copy: it restores,
+/// and every article in it comes with its revisions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_editors_write_is_consistent() -> anyhow::Result<()> {
+    let app = TestApp::start(TestDb::sqlite().await?).await?;
+    let before = app.t.db.content_articles(&Default::default()).await.map(|p| p.len()).unwrap_or(0);
+    let room = app.app.newsroom.clone();
+    let writer = tokio::spawn(async move {
+        let actor = newsdesk_core::Actor::operator("test");
+        let mut made = 0u32;
+        for i in 0..60 {
+            let a = newsdesk_core::Article::draft(
+                format!("Draft written during a backup {i}"),
+                chrono::Utc::now(),
+            );
+            if room.create_draft(&actor, a).await.is_ok() {
+                made += 1;
+            }
+        }
+        made
+    });
+    let work = tempfile::tempdir()?;
+    let mut files = Vec::new();
+    for n in 0..3 {
+        let f = work.path().join(format!("live-{n}.tar.gz"));
+        backup::export(&app.t.db, &folders(app.t.dir.path()), &f).await?;
+        files.push(f);
+    }
+    let made = writer.await?;
+    assert_eq!(made, 60, "the backups blocked writers");
+    for f in files {
+        let target = TestDb::sqlite().await?;
+        let r = restore_into(&target, &f).await?;
+        let articles = r.rows.get("articles").copied().unwrap_or(0);
+        assert!(articles as usize >= before, "{r:?}");
+        for id in 1..=articles as i64 {
+            if let Ok(a) = target.db.find_article(id).await {
+                assert!(
+                    !target.db.list_revisions(a.id).await?.is_empty(),
+                    "article {id} without revisions"
+                );
+            }
+        }
+    }
+    app.stop().await
+}
