@@ -291,6 +291,17 @@ enum ExportAction {
     },
 }
 
+/// How an importer may reach the network for pictures (and feeds).
+#[derive(Debug, Args)]
+struct Fetching {
+    /// Never fetch over HTTP (pictures only from the folder given).
+    #[arg(long)]
+    no_fetch: bool,
+    /// Let fetches reach loopback and private addresses.
+    #[arg(long)]
+    fetch_private: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum ImportAction {
     /// IPTC ninjs items (1.x, 2.x, 3.x): a file with one item or a list,
@@ -302,12 +313,8 @@ enum ImportAction {
         /// The section the items go into (made when missing).
         #[arg(long, default_value = "Wire")]
         section: String,
-        /// Never fetch pictures over HTTP.
-        #[arg(long)]
-        no_fetch: bool,
-        /// Let picture fetches reach loopback and private addresses.
-        #[arg(long)]
-        fetch_private: bool,
+        #[command(flatten)]
+        net: Fetching,
         /// Also write the report as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -321,12 +328,8 @@ enum ImportAction {
         /// The section the items go into (made when missing).
         #[arg(long, default_value = "Wire")]
         section: String,
-        /// Never fetch pictures (or the feed) over HTTP.
-        #[arg(long)]
-        no_fetch: bool,
-        /// Let fetches reach loopback and private addresses.
-        #[arg(long)]
-        fetch_private: bool,
+        #[command(flatten)]
+        net: Fetching,
         /// Also write the report as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -343,12 +346,8 @@ enum ImportAction {
         /// The Ghost site's `content/images` folder, for its images.
         #[arg(long)]
         images: Option<PathBuf>,
-        /// Never fetch images over HTTP (only from `--images`).
-        #[arg(long)]
-        no_fetch: bool,
-        /// Let image fetches reach loopback and private addresses.
-        #[arg(long)]
-        fetch_private: bool,
+        #[command(flatten)]
+        net: Fetching,
         /// The section Ghost pages go into.
         #[arg(long, default_value = "pages")]
         pages_section: String,
@@ -371,12 +370,8 @@ enum ImportAction {
         /// The old site's `wp-content/uploads` folder, for its images.
         #[arg(long)]
         uploads: Option<PathBuf>,
-        /// Never fetch images over HTTP (only from `--uploads`).
-        #[arg(long)]
-        no_fetch: bool,
-        /// Let image fetches reach loopback and private addresses.
-        #[arg(long)]
-        fetch_private: bool,
+        #[command(flatten)]
+        net: Fetching,
         /// The section WordPress pages go into.
         #[arg(long, default_value = "pages")]
         pages_section: String,
@@ -893,8 +888,8 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
                 "Accounts have no passwords: set them with `newsdesk user set-password --email E` (and `newsdesk user enable --email E` for accounts made disabled by an import). API keys and webhooks are not in backups: make them again."
             );
         }
-        ImportAction::Ninjs { path, section, no_fetch, fetch_private, report } => {
-            let opts = fetching(no_fetch, fetch_private);
+        ImportAction::Ninjs { path, section, net, report } => {
+            let opts = fetching(&net);
             let started = std::time::Instant::now();
             let progress = Bar::new("{pos}/{len} records");
             let r = newsdesk_import::ninjs::import(
@@ -905,8 +900,8 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
             drop(progress);
             finish_import(&r, started, report)?;
         }
-        ImportAction::Feed { source, section, no_fetch, fetch_private, report } => {
-            let opts = fetching(no_fetch, fetch_private);
+        ImportAction::Feed { source, section, net, report } => {
+            let opts = fetching(&net);
             let started = std::time::Instant::now();
             let progress = Bar::new("{pos}/{len} records");
             let r = newsdesk_import::feed::import(
@@ -917,19 +912,11 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
             drop(progress);
             finish_import(&r, started, report)?;
         }
-        ImportAction::Ghost {
-            file,
-            url,
-            images,
-            no_fetch,
-            fetch_private,
-            pages_section,
-            report,
-        } => {
+        ImportAction::Ghost { file, url, images, net, pages_section, report } => {
             let opts = newsdesk_import::wordpress::Options {
                 uploads: images,
-                fetch: !no_fetch,
-                fetch_private,
+                fetch: !net.no_fetch,
+                fetch_private: net.fetch_private,
                 pages_section,
                 ..Default::default()
             };
@@ -942,18 +929,11 @@ async fn import(config: &Config, action: ImportAction) -> anyhow::Result<()> {
             drop(progress);
             finish_import(&r, started, report)?;
         }
-        ImportAction::Wordpress {
-            file,
-            uploads,
-            no_fetch,
-            fetch_private,
-            pages_section,
-            report,
-        } => {
+        ImportAction::Wordpress { file, uploads, net, pages_section, report } => {
             let opts = newsdesk_import::wordpress::Options {
                 uploads,
-                fetch: !no_fetch,
-                fetch_private,
+                fetch: !net.no_fetch,
+                fetch_private: net.fetch_private,
                 pages_section,
                 ..Default::default()
             };
@@ -1003,8 +983,12 @@ impl Drop for Bar {
 }
 
 /// Import options for commands without an uploads folder.
-fn fetching(no_fetch: bool, fetch_private: bool) -> newsdesk_import::wordpress::Options {
-    newsdesk_import::wordpress::Options { fetch: !no_fetch, fetch_private, ..Default::default() }
+fn fetching(net: &Fetching) -> newsdesk_import::wordpress::Options {
+    newsdesk_import::wordpress::Options {
+        fetch: !net.no_fetch,
+        fetch_private: net.fetch_private,
+        ..Default::default()
+    }
 }
 
 /// Prints an import's report (and writes it as JSON when asked); fails

@@ -293,14 +293,8 @@ fn records(feed: &Feed, base: &str, section: &str) -> (Channel, Vec<Entry>) {
         if id.is_empty() {
             continue;
         }
-        let number =
-            i64::from_str_radix(&newsdesk_media::sha256_hex(id.as_bytes())[..15], 16).unwrap_or(0);
-        let date = |d: &str| -> String {
-            chrono::DateTime::parse_from_rfc3339(d.trim())
-                .or_else(|_| chrono::DateTime::parse_from_rfc2822(d.trim()))
-                .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default()
-        };
+        let number = crate::wxr::stable_number(&id);
+        let date = crate::wxr::wxr_time;
         let mut item = WpItem {
             title: crate::ghost::html_escape(&it.title),
             link: it.link.clone(),
@@ -332,11 +326,7 @@ fn records(feed: &Feed, base: &str, section: &str) -> (Channel, Vec<Entry>) {
             });
         }
         if !it.image.is_empty() {
-            let aid = i64::from_str_radix(
-                &newsdesk_media::sha256_hex(format!("image:{}", it.image).as_bytes())[..15],
-                16,
-            )
-            .unwrap_or(0);
+            let aid = crate::wxr::stable_number(&format!("image:{}", it.image));
             entries.push(Entry::Item(Box::new(WpItem {
                 post_id: aid,
                 post_type: "attachment".into(),

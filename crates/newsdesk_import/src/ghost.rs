@@ -74,20 +74,6 @@ fn s(v: &Value, k: &str) -> String {
     }
 }
 
-/// A stable number for a Ghost id (24 hex digits): the records key
-/// items by number.
-fn number(id: &str) -> i64 {
-    let h = newsdesk_media::sha256_hex(id.as_bytes());
-    i64::from_str_radix(&h[..15], 16).unwrap_or(0)
-}
-
-/// `2024-05-01T09:30:00.000Z` as WordPress writes dates.
-fn wp_date(iso: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(iso)
-        .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|_| iso.to_owned())
-}
-
 /// The export as records: the site, then users, tags, feature images and
 /// posts; and notes for the report.
 fn records(doc: &Value, site_url: &str) -> anyhow::Result<(Channel, Vec<Entry>, Vec<String>)> {
@@ -162,7 +148,7 @@ fn records(doc: &Value, site_url: &str) -> anyhow::Result<(Channel, Vec<Entry>, 
         };
         let mut item = WpItem {
             title: html_escape(&s(p, "title")),
-            post_id: number(&id),
+            post_id: crate::wxr::stable_number(&id),
             guid: id.clone(),
             post_name: s(p, "slug"),
             post_type: match s(p, "type").as_str() {
@@ -193,7 +179,7 @@ fn records(doc: &Value, site_url: &str) -> anyhow::Result<(Channel, Vec<Entry>, 
         }
         .into();
         let when = [s(p, "published_at"), s(p, "created_at")].into_iter().find(|d| !d.is_empty());
-        item.post_date_gmt = when.map(|d| wp_date(&d)).unwrap_or_default();
+        item.post_date_gmt = when.map(|d| crate::wxr::wxr_time(&d)).unwrap_or_default();
         item.post_date = item.post_date_gmt.clone();
         item.link = format!("{base}/{}/", item.post_name);
         let mut authors = post_authors.remove(&id).unwrap_or_default();
@@ -229,7 +215,7 @@ fn records(doc: &Value, site_url: &str) -> anyhow::Result<(Channel, Vec<Entry>, 
         item.content = html;
         let feature = s(p, "feature_image");
         if !feature.is_empty() {
-            let aid = number(&format!("feature:{id}"));
+            let aid = crate::wxr::stable_number(&format!("feature:{id}"));
             let url = full(&feature);
             let mut att = WpItem {
                 post_id: aid,

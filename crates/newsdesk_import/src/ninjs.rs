@@ -47,16 +47,6 @@ fn by_role(items: &[&Value], roles: &[&str]) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn wp_date(iso: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(iso.trim())
-        .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
-fn number(key: &str) -> i64 {
-    i64::from_str_radix(&newsdesk_media::sha256_hex(key.as_bytes())[..15], 16).unwrap_or(0)
-}
-
 /// One ninjs item as records (its authors and picture first); `None` with
 /// a reason when it is not an article.
 fn item(
@@ -158,12 +148,12 @@ fn item(
     let mut it = WpItem {
         title: crate::ghost::html_escape(&title),
         guid: format!("ninjs:{uri}"),
-        post_id: number(&uri),
+        post_id: crate::wxr::stable_number(&uri),
         post_type: "post".into(),
         status: status.into(),
         post_name: slugify(&title),
-        post_date_gmt: wp_date(&published),
-        post_modified_gmt: wp_date(&modified),
+        post_date_gmt: crate::wxr::wxr_time(&published),
+        post_modified_gmt: crate::wxr::wxr_time(&modified),
         content: body,
         excerpt: crate::ghost::html_escape(&crate::html::text_of(&dek)),
         ..WpItem::default()
@@ -210,7 +200,7 @@ fn item(
             .filter(|r| !text(r, &["href"]).is_empty())
             .max_by_key(|r| r.get("width").and_then(Value::as_u64).unwrap_or(0));
         if let Some(r) = biggest {
-            let aid = number(&format!("picture:{}", text(pic, &["uri"])));
+            let aid = crate::wxr::stable_number(&format!("picture:{}", text(pic, &["uri"])));
             let pdesc = list(pic, &["descriptions"]);
             let caption = by_role(&pdesc, &["caption", "main"])
                 .unwrap_or_else(|| text(pic, &["description_text", "body_text"]));

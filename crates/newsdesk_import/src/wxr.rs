@@ -628,6 +628,23 @@ pub(crate) fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
     }
 }
 
+/// A stable number for an item known by a string (a Ghost id, a feed
+/// guid, a ninjs uri): records key items by number.
+pub(crate) fn stable_number(key: &str) -> i64 {
+    i64::from_str_radix(&newsdesk_media::sha256_hex(key.as_bytes())[..15], 16).unwrap_or(0)
+}
+
+/// An RFC 3339 or RFC 2822 time as WordPress writes dates
+/// (`2024-05-01 09:30:00`, UTC); anything else is kept as written, so the
+/// importer reports it as the impossible date it is.
+pub(crate) fn wxr_time(s: &str) -> String {
+    let s = s.trim();
+    chrono::DateTime::parse_from_rfc3339(s)
+        .or_else(|_| chrono::DateTime::parse_from_rfc2822(s))
+        .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|_| s.to_owned())
+}
+
 /// Reads every record of `input` (tests and small files).
 pub fn read_all<R: Read>(input: R) -> Result<(Channel, Vec<Entry>), WxrError> {
     let mut r = WxrReader::new(input);
