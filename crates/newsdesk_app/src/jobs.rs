@@ -213,5 +213,19 @@ pub fn builtin() -> Registry {
     // The rebuild is one transaction: on SQLite it holds the write lock for
     // its whole run, so it takes a lease long enough for any archive.
     r.register_long("related.rebuild", REBUILD_LEASE, |ctx| Box::pin(run(ctx)));
+    r.on_dead("article.publish_scheduled", |ctx, error| Box::pin(settle_dead(ctx, error)));
     r
+}
+
+/// A scheduled publication that failed its last try (the database refused
+/// it twenty times over hours, say) must not leave its article "scheduled"
+/// for ever with a time long past: it goes back to review, with the error
+/// in its history and an `article.schedule_failed` event.
+async fn settle_dead(ctx: JobContext, error: String) -> anyhow::Result<()> {
+    if let Job::PublishScheduled { article_id, at } = parse(&ctx)? {
+        let mut w = ctx.newsroom.begin(&Actor::system("scheduler")).await?;
+        w.schedule_failed(article_id, at, vec![format!("publishing failed: {error}")]).await?;
+        w.commit().await?;
+    }
+    Ok(())
 }

@@ -30,10 +30,17 @@ pub struct JobContext {
 /// A job handler.
 pub type Handler = Arc<dyn Fn(JobContext) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
+/// What runs once a job of some kind has failed its last try: it gets the
+/// job (its payload) and its last error, to leave things as a person can
+/// see and mend them.
+pub type DeadHandler =
+    Arc<dyn Fn(JobContext, String) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
 /// Handlers by job kind.
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, (Handler, Option<Duration>)>,
+    dead: HashMap<String, DeadHandler>,
 }
 
 impl Registry {
@@ -61,6 +68,16 @@ impl Registry {
         f: impl Fn(JobContext) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync + 'static,
     ) {
         self.handlers.insert(kind.to_owned(), (Arc::new(f), Some(lease)));
+    }
+
+    /// Runs `f` when a job of `kind` is declared dead (kept when the kind's
+    /// handler is replaced).
+    pub fn on_dead(
+        &mut self,
+        kind: &str,
+        f: impl Fn(JobContext, String) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync + 'static,
+    ) {
+        self.dead.insert(kind.to_owned(), Arc::new(f));
     }
 }
 
@@ -192,6 +209,7 @@ impl Worker {
     async fn execute(&self, job: ClaimedJob) -> newsdesk_db::Result<Outcome> {
         let db = self.newsroom.db().clone();
         let ClaimedJob { id, kind, payload, attempts, .. } = job;
+        let kept_payload = payload.clone();
         let result = match self.registry.handlers.get(&kind) {
             None => Err(format!("no handler for jobs of kind `{kind}` in this version")),
             Some((handler, long)) => {
@@ -263,6 +281,31 @@ impl Worker {
                             error,
                             "job failed for the last time"
                         );
+                        if let Some(f) = self.registry.dead.get(&kind) {
+                            let ctx = JobContext {
+                                newsroom: self.newsroom.clone(),
+                                id,
+                                payload: kept_payload,
+                                attempt: attempts,
+                            };
+                            // Its own task too: a panic here must not take
+                            // the worker down either.
+                            match tokio::spawn(f(ctx, error.clone())).await {
+                                Ok(Ok(())) => {}
+                                Ok(Err(e)) => tracing::error!(
+                                    job.id = id,
+                                    job.kind = kind,
+                                    error = format!("{e:#}"),
+                                    "could not settle a dead job"
+                                ),
+                                Err(e) => tracing::error!(
+                                    job.id = id,
+                                    job.kind = kind,
+                                    error = %e,
+                                    "settling a dead job panicked"
+                                ),
+                            }
+                        }
                         Ok(Outcome::Dead { id, error })
                     }
                     Some(_) => {

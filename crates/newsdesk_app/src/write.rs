@@ -479,24 +479,46 @@ impl Write {
         match self.publish_at(id, None, now, "scheduled publish").await {
             Ok(saved) => Ok(Some(saved)),
             Err(Error::Unpublishable(problems)) => {
-                let (mut a, v) = self.load(id, None).await?;
-                a.scheduled_at = None;
-                let version = self.set_status(&mut a, v, ArticleStatus::Review).await?;
-                self.revision(&a, version, "schedule failed", false).await?;
-                tracing::warn!(
-                    article.id = id,
-                    problems =
-                        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-                    "a scheduled article could not be published; it is back in review"
-                );
-                self.record(Event::ScheduleFailed {
-                    id,
-                    problems: problems.iter().map(ToString::to_string).collect(),
-                });
+                self.schedule_failed(id, at, problems.iter().map(ToString::to_string).collect())
+                    .await?;
                 Ok(None)
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Sends an article scheduled for `at` back to review because it could
+    /// not be published then, saying why in its history, the log and an
+    /// `article.schedule_failed` event. Does nothing when it is no longer
+    /// scheduled for that time.
+    pub async fn schedule_failed(
+        &mut self,
+        id: Id,
+        at: DateTime<Utc>,
+        why: Vec<String>,
+    ) -> Result<()> {
+        let (mut a, v) = match self.load(id, None).await {
+            Ok(found) => found,
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if a.status != ArticleStatus::Scheduled || a.scheduled_at != Some(at) {
+            return Ok(());
+        }
+        a.scheduled_at = None;
+        let version = self.set_status(&mut a, v, ArticleStatus::Review).await?;
+        let mut note = why.join("\n");
+        if let Some((cut, _)) = note.char_indices().nth(newsdesk_core::MAX_NOTE_CHARS) {
+            note.truncate(cut);
+        }
+        self.noted_revision(&a, version, "schedule failed", false, &note).await?;
+        tracing::warn!(
+            article.id = id,
+            problems = why.join("; "),
+            "a scheduled article could not be published; it is back in review"
+        );
+        self.record(Event::ScheduleFailed { id, problems: why });
+        Ok(())
     }
 
     /// Takes a published article down: its URL answers 410, it leaves every

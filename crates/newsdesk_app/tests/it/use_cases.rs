@@ -550,6 +550,56 @@ db_test!(
     }
 );
 
+db_test!(
+    a_scheduled_publication_that_fails_its_last_try_goes_back_to_review,
+    |t: TestDb| async move {
+        let n = newsroom(&t);
+        let s = section(&n, "world").await?;
+        let d = n.create_draft(&editor(), article("Budget vote", s)).await?;
+        let when = Utc::now() + Duration::milliseconds(300);
+        n.schedule(&editor(), d.article.id, when, None).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        // Every try fails for a reason that has nothing to do with the
+        // article (the database refusing the write, say).
+        let mut jobs = newsdesk_app::jobs::builtin();
+        jobs.register("article.publish_scheduled", |_| {
+            Box::pin(async { anyhow::bail!("disk I/O error") })
+        });
+        let w = newsdesk_app::worker::Worker::new(
+            n.clone(),
+            jobs,
+            newsdesk_app::worker::WorkerConfig {
+                base_backoff: std::time::Duration::ZERO,
+                ..Default::default()
+            },
+        );
+        let before = n.db().last_event_id().await?;
+        let outcomes = w.drain().await?;
+        assert_eq!(outcomes.len(), 20, "every try was made: {outcomes:?}");
+        assert!(matches!(outcomes.last(), Some(newsdesk_app::worker::Outcome::Dead { .. })));
+        let a = n.db().find_article(d.article.id).await?;
+        assert_eq!(a.status, ArticleStatus::Review, "not left scheduled with a time long past");
+        assert_eq!(a.scheduled_at, None);
+        let last = n.db().list_revisions(d.article.id).await?.into_iter().next();
+        let last = last.expect("a revision says what happened");
+        assert_eq!(last.reason, "schedule failed");
+        assert!(last.note.contains("disk I/O error"), "{}", last.note);
+        let failed = n
+            .db()
+            .events_after(before, 10)
+            .await?
+            .iter()
+            .map(Event::from_stored)
+            .find(|e| matches!(e, Event::ScheduleFailed { .. }));
+        assert!(
+            matches!(&failed, Some(Event::ScheduleFailed { id, problems })
+                if *id == d.article.id && problems[0].contains("disk I/O error")),
+            "{failed:?}"
+        );
+        Ok(())
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() -> anyhow::Result<()>
 {

@@ -372,3 +372,57 @@ db_test!(an_embargo_set_in_the_form_holds_back_publication, |t: TestDb| async mo
     assert!(r.text().await?.contains("Embargo — Give a date and a time"));
     app.stop().await
 });
+
+db_test!(a_late_or_failed_schedule_is_plain_to_see, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    account(&app, "ed@example.org", Role::Editor, false).await?;
+    let ed = sign_in(&app, "ed@example.org").await?;
+    let system = newsdesk_core::Actor::system("test");
+    let mut draft = app.t.db.find_article(app.ids.draft).await?;
+    draft.id = 0;
+    draft.slug = "harbour-vote".into();
+    draft.headlines.display = "Harbour vote goes ahead".into();
+    draft.bylines = vec![newsdesk_core::Byline::Credit { text: "Staff".into() }];
+    draft.body = vec![newsdesk_core::Block::paragraph("The council votes on the harbour.")];
+    let id = app.app.newsroom.create_draft(&system, draft).await?.article.id;
+    let when = chrono::Utc::now() + chrono::Duration::hours(1);
+    let saved = app.app.newsroom.schedule(&system, id, when, None).await?;
+    let row = |html: &str| {
+        html.split("<li>").find(|li| li.contains("Harbour vote goes ahead")).map(str::to_owned)
+    };
+    let html = admin_get(&app, "/admin", &ed).await?.text().await?;
+    let listed = row(&html).expect("listed as scheduled");
+    assert!(!listed.contains("overdue"), "{listed}");
+
+    // Its time passes with no worker to publish it (its job failing, say):
+    // the dashboard and the list say it is overdue.
+    let a = &saved.article;
+    let state = newsdesk_db::ArticleState {
+        status: a.status,
+        first_published_at: a.first_published_at,
+        path: a.path.clone(),
+        scheduled_at: Some(chrono::Utc::now() - chrono::Duration::minutes(2)),
+        updated_at: a.updated_at,
+    };
+    let mut tx = app.t.db.begin().await?;
+    tx.set_article_state(id, &state, saved.version).await?;
+    tx.commit().await?;
+    let html = admin_get(&app, "/admin", &ed).await?.text().await?;
+    let listed = row(&html).expect("still listed as scheduled");
+    assert!(listed.contains("overdue, retrying"), "{listed}");
+    let html = admin_get(&app, "/admin/articles?status=scheduled", &ed).await?.text().await?;
+    assert!(html.contains("overdue, retrying"), "{html}");
+
+    // The publication then fails for good: the article is in review and
+    // its editor says why.
+    let at = app.t.db.find_article(id).await?.scheduled_at.expect("still scheduled");
+    let mut w = app.app.newsroom.begin(&system).await?;
+    w.schedule_failed(id, at, vec!["publishing failed: disk I/O error".into()]).await?;
+    w.commit().await?;
+    let (_, _, html) = open(&app, &ed, &format!("/admin/articles/{id}")).await?;
+    assert!(html.contains("Its scheduled publication failed"), "{html}");
+    assert!(html.contains("publishing failed: disk I/O error"));
+    let html = admin_get(&app, "/admin", &ed).await?.text().await?;
+    assert!(!html.contains("overdue"), "no longer scheduled");
+    Ok(())
+});

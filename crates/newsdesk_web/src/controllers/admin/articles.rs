@@ -64,6 +64,9 @@ struct Row {
     when: String,
     when_iso: String,
     public_url: Option<String>,
+    /// Scheduled for a time more than a minute past: its publication is
+    /// failing and being retried (the job queue says why).
+    overdue: bool,
 }
 
 fn byline_names(t: &Taxonomy, bylines: &[Byline]) -> String {
@@ -118,6 +121,8 @@ fn row(app: &AppState, t: &Taxonomy, r: &DeskRow) -> Row {
         when: local(app, when),
         when_iso: iso(when),
         public_url: r.path.clone().filter(|_| r.status == ArticleStatus::Published),
+        overdue: r.status == ArticleStatus::Scheduled
+            && when < Utc::now() - chrono::Duration::minutes(1),
     }
 }
 
@@ -736,7 +741,7 @@ struct ConflictView {
 
 #[derive(Serialize)]
 struct SentBack {
-    by: String,
+    title: String,
     at: String,
     note: String,
 }
@@ -854,17 +859,31 @@ impl Editing<'_> {
         };
         let id = stored.map(|a| a.id);
         let body_blocks = body_json(&f.body);
-        // A draft sent back says so, with the note, until it moves on.
+        // A draft sent back says so, with the note, until it moves on; so
+        // does an article whose scheduled publication failed.
         let sent_back = match stored {
-            Some(a) if a.status == ArticleStatus::Draft => self
-                .app
-                .db
-                .list_revisions(a.id)
-                .await?
-                .into_iter()
-                .find(|r| r.reason != "save")
-                .filter(|r| r.reason == "send_back")
-                .map(|r| SentBack { by: r.actor, at: local(self.app, r.created_at), note: r.note }),
+            Some(a) if matches!(a.status, ArticleStatus::Draft | ArticleStatus::Review) => {
+                let wanted = match a.status {
+                    ArticleStatus::Draft => "send_back",
+                    _ => "schedule failed",
+                };
+                self.app
+                    .db
+                    .list_revisions(a.id)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.reason != "save")
+                    .filter(|r| r.reason == wanted)
+                    .map(|r| SentBack {
+                        title: if wanted == "send_back" {
+                            format!("Sent back by {}", r.actor)
+                        } else {
+                            "Its scheduled publication failed".into()
+                        },
+                        at: local(self.app, r.created_at),
+                        note: r.note,
+                    })
+            }
             _ => None,
         };
         Ok(EditorView {
