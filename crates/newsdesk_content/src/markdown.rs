@@ -100,14 +100,14 @@ fn collapse(s: &str) -> String {
     s.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Reads body text into blocks.
+/// Reads body text into blocks. Lines are trimmed of ASCII white space
+/// only: a no-break space the writer put at the start of a paragraph stays.
 pub fn to_blocks(text: &str) -> Result<Vec<Block>, MarkdownError> {
     let lines: Vec<&str> = text.lines().collect();
     let mut blocks = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let line = lines[i].trim_end();
-        let trimmed = line.trim_start();
+        let trimmed = lines[i].trim_ascii();
         if trimmed.is_empty() {
             i += 1;
             continue;
@@ -126,13 +126,13 @@ pub fn to_blocks(text: &str) -> Result<Vec<Block>, MarkdownError> {
         // The rest run to the next blank line or directive.
         let start = i;
         while i < lines.len() {
-            let t = lines[i].trim();
+            let t = lines[i].trim_ascii();
             if t.is_empty() || (i > start && (t.starts_with(":::") || heading(t).is_some())) {
                 break;
             }
             i += 1;
         }
-        let group: Vec<&str> = lines[start..i].iter().map(|l| l.trim()).collect();
+        let group: Vec<&str> = lines[start..i].iter().map(|l| l.trim_ascii()).collect();
         if group.iter().all(|l| l.starts_with('>')) {
             blocks.push(quote(&group));
         } else if list_marker(group[0]).is_some() {
@@ -668,6 +668,7 @@ mod tests {
     fn special_spaces_empty_subheads_and_empty_items_survive() {
         let blocks = vec![
             p("10\u{a0}km and 5\u{202f}%"),
+            p("\u{a0}\u{a0}Indented by the writer, and ending on one\u{a0}"),
             Block::Subhead { text: String::new() },
             Block::List {
                 ordered: false,
