@@ -149,8 +149,8 @@ impl Write {
     }
 
     /// Refuses what cannot be stored even as a draft: oversized fields, a
-    /// malformed slug, references to sections, stories, tags or authors
-    /// that do not exist. A tag listed twice counts once.
+    /// malformed slug, references to sections, stories, tags, authors or
+    /// pictures that do not exist. A tag listed twice counts once.
     async fn check_storable(&mut self, a: &mut Article) -> Result<()> {
         let mut seen = Vec::with_capacity(a.tags.len());
         a.tags.retain(|t| {
@@ -166,6 +166,23 @@ impl Write {
                 .into_iter()
                 .map(|(field, id)| Problem::UnknownReference { field, id }),
         );
+        let wanted = media_ids(a);
+        if !wanted.is_empty() {
+            let media: Vec<Media> = self.tx.media_by_ids(&wanted).await?;
+            let found = |id: Id| media.iter().any(|m| m.id == id);
+            if let Some(lead) = &a.lead
+                && !found(lead.media_id)
+            {
+                problems.push(Problem::UnknownLeadMedia(lead.media_id));
+            }
+            for (block, b) in a.body.iter().enumerate() {
+                if let Block::Figure(f) = b
+                    && !found(f.media_id)
+                {
+                    problems.push(Problem::UnknownMedia { block, media_id: f.media_id });
+                }
+            }
+        }
         if problems.is_empty() { Ok(()) } else { Err(Error::Invalid(problems)) }
     }
 

@@ -166,6 +166,36 @@
     var beatMs = Number(form.getAttribute("data-beat") || "20") * 1000;
     var dirty = false, sending = false, stopped = false, wasMine = null, saveTimer = null, failures = 0;
     var inFlight = null;
+    // A new article's first autosave makes it a draft; until that answer
+    // is in, a press of a button waits for it (so it saves that draft
+    // instead of making a second one), then goes on.
+    var creating = false, waitingSubmit = null;
+    var moveToDraft = function (j) {
+      form.setAttribute("action", j.url);
+      autosaveUrl = j.autosave;
+      var v = form.elements.namedItem("version");
+      if (v) v.value = String(j.version);
+      try { window.history.replaceState(null, "", j.url); } catch (e) { /* the address bar stays */ }
+      // This tab's copy becomes the draft's copy.
+      var draftKey = base.slice(0, base.length - "/admin/articles/new".length) + j.url;
+      var copy = store.getItem(key);
+      if (copy) { store.setItem(draftKey, copy); store.removeItem(key); }
+      window.sessionStorage.removeItem("newsdesk:tab-key");
+      key = draftKey;
+      isNew = false;
+    };
+    form.addEventListener("submit", function (ev) {
+      if (!creating) return;
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      waitingSubmit = ev.submitter || form.querySelector("button[name=do][value=save]");
+    });
+    var resubmit = function () {
+      var b = waitingSubmit;
+      waitingSubmit = null;
+      if (!b) return;
+      if (form.requestSubmit) form.requestSubmit(b); else b.click();
+    };
     // Text autosaved earlier and not yet put back or discarded: the next
     // autosave would replace it, so none is sent until the choice is made.
     var pending = document.querySelector(".restore.kept");
@@ -186,12 +216,19 @@
         dirty = false;
       }
       sending = true;
-      inFlight = window.AbortController ? new AbortController() : null;
+      creating = isNew && !beat;
+      // A draft being made is never cut off: its answer says where it is.
+      inFlight = window.AbortController && !creating ? new AbortController() : null;
       window.fetch(autosaveUrl, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" }, signal: inFlight ? inFlight.signal : undefined })
         .then(function (r) { return r.json().then(function (j) { return { status: r.status, ok: r.ok, j: j }; }); })
         .then(function (res) {
           sending = false;
           var j = res.j || {};
+          if (creating) {
+            creating = false;
+            if (res.ok && j.id) moveToDraft(j);
+            resubmit();
+          }
           if (!res.ok) {
             if (!beat) dirty = true;
             if (res.status === 403 || res.status === 404) {
@@ -205,7 +242,7 @@
             return;
           }
           failures = 0;
-          if (j.saved_at) say("Autosaved at " + new Date(j.saved_at).toLocaleTimeString() + ".");
+          if (j.saved_at) say((j.id ? "Kept as a draft" : "Autosaved") + " at " + new Date(j.saved_at).toLocaleTimeString() + ".");
           if (wasMine === true && j.mine === false && j.holder) {
             warn(j.holder + " took this article over. Your text stays here: Save merges it with theirs.");
           }
@@ -214,6 +251,7 @@
         })
         .catch(function (e) {
           sending = false;
+          if (creating) { creating = false; resubmit(); }
           if (e && e.name === "AbortError") return;
           if (!beat) dirty = true;
           failures += 1;
@@ -484,6 +522,32 @@
     load(false);
   }
 
+  // Shows the chosen item, with the texts the library has for it, in the
+  // field's preview box (the lead image's).
+  function showPicked(field, item) {
+    var box = field.dataset.preview && document.getElementById(field.dataset.preview);
+    if (!box) return;
+    box.textContent = "";
+    var im = document.createElement("img");
+    im.src = item.src;
+    im.alt = "";
+    var scale = 120 / Math.max(item.width || 1, item.height || 1);
+    im.width = Math.max(1, Math.round((item.width || 1) * Math.min(1, scale)));
+    im.height = Math.max(1, Math.round((item.height || 1) * Math.min(1, scale)));
+    box.appendChild(im);
+    var dl = document.createElement("dl");
+    dl.className = "facts";
+    [["In the library", "No. " + item.id], ["Its alternative text", item.alt], ["Its caption", item.caption], ["Its credit", item.credit]].forEach(function (row) {
+      var dt = document.createElement("dt");
+      dt.textContent = row[0];
+      var dd = document.createElement("dd");
+      dd.textContent = row[1] || "(none)";
+      dl.appendChild(dt);
+      dl.appendChild(dd);
+    });
+    box.appendChild(dl);
+  }
+
   // A button that opens the picker and puts the chosen item's number in
   // `field` (the editor's figure dialog uses it too).
   window.newsdeskPickerButton = function (field) {
@@ -495,6 +559,7 @@
       pick(function (item) {
         field.value = String(item.id);
         field.dispatchEvent(new Event("input", { bubbles: true }));
+        showPicked(field, item);
         field.focus();
       });
     });

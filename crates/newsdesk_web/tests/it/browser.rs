@@ -436,6 +436,96 @@ async fn the_server_keeps_what_is_typed_within_seconds() -> anyhow::Result<()> {
     app.stop().await
 }
 
+#[tokio::test]
+async fn a_new_article_becomes_a_draft_seconds_after_typing_and_is_saved_once() -> anyhow::Result<()>
+{
+    let Some(b) = Browser::start().await? else { return Ok(()) };
+    let app = site().await?;
+    b.sign_in(&app.base, "ed@example.org").await?;
+    let drafts = || async {
+        let all = app.t.db.desk_articles(&Default::default(), 1000).await?;
+        anyhow::Ok(
+            all.into_iter()
+                .filter(|r| r.headline.starts_with("Lighthouse keeper"))
+                .collect::<Vec<_>>(),
+        )
+    };
+    b.goto(&format!("{}/admin/articles/new", app.base)).await?;
+    b.type_into("#headline", "Lighthouse keeper retires after 40 years").await?;
+    b.click(".pm-body").await?;
+    b.run(
+        "const v = window.newsdeskEditor.view; \
+         v.dispatch(v.state.tr.insertText('She climbed the 112 steps every night', 1));",
+        json!([]),
+    )
+    .await?;
+    // Within five seconds the server has it as a draft, and the page is
+    // that draft's editor.
+    let mut made = Vec::new();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        made = drafts().await?;
+        if !made.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(made.len(), 1, "kept as one draft within 5 s");
+    let id = made[0].id;
+    let url = b.wait_url(|u| u.ends_with(&format!("/admin/articles/{id}"))).await?;
+    assert!(url.ends_with(&format!("/admin/articles/{id}")), "{url}");
+    let action = b
+        .run("return document.querySelector('form.editor').getAttribute('action');", json!([]))
+        .await?;
+    assert_eq!(action, json!(format!("/admin/articles/{id}")));
+    // Typing on and saving saves that draft; no second one is made.
+    b.run(
+        "const v = window.newsdeskEditor.view; \
+         v.dispatch(v.state.tr.insertText(' for four decades.', v.state.doc.content.size - 1));",
+        json!([]),
+    )
+    .await?;
+    b.click("button[name=do][value=save]").await?;
+    b.wait_url(|u| u.contains("done=")).await?;
+    let made = drafts().await?;
+    assert_eq!(made.len(), 1, "saved into the draft autosave made");
+    let mut text = String::new();
+    app.t.db.find_article(id).await?.body.iter().for_each(|x| x.push_plain_text(&mut text));
+    assert!(text.contains("every night for four decades."), "{text}");
+
+    // Pressing Save while the first autosave is still on its way waits for
+    // it, and saves the draft it made (its answer is held back 1.5 s here,
+    // after the server has made the draft).
+    b.goto(&format!("{}/admin/articles/new", app.base)).await?;
+    b.run(
+        "const f = window.fetch; window.__sent = false; \
+         window.fetch = function (u, o) { \
+           const p = f(u, o); \
+           if (!String(u).endsWith('/new/autosave') || String(o.body).includes('beat=1')) return p; \
+           window.__sent = true; \
+           return p.then(r => new Promise(done => setTimeout(() => done(r), 1500))); \
+         }; return true;",
+        json!([]),
+    )
+    .await?;
+    b.type_into("#headline", "Lighthouse keeper's successor named").await?;
+    let mut sent = false;
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if b.run("return window.__sent;", json!([])).await? == json!(true) {
+            sent = true;
+            break;
+        }
+    }
+    assert!(sent, "the first autosave went out");
+    b.click("button[name=do][value=save]").await?;
+    b.wait_url(|u| u.contains("done=")).await?;
+    let made: Vec<_> =
+        drafts().await?.into_iter().filter(|r| r.headline.contains("successor")).collect();
+    assert_eq!(made.len(), 1, "one draft, not two");
+    b.stop().await?;
+    app.stop().await
+}
+
 /// Replaces the text of top-level block `i` (a paragraph) in the editor.
 async fn retype(b: &Browser, i: usize, text: &str) -> anyhow::Result<()> {
     b.run(

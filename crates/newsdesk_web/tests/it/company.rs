@@ -426,3 +426,139 @@ db_test!(a_late_or_failed_schedule_is_plain_to_see, |t: TestDb| async move {
     assert!(!html.contains("overdue"), "no longer scheduled");
     Ok(())
 });
+
+db_test!(
+    the_lead_image_is_checked_on_save_and_shown_with_its_library_texts,
+    |t: TestDb| async move {
+        let app = TestApp::start(t).await?;
+        account(&app, "ed@example.org", Role::Editor, false).await?;
+        let ed = sign_in(&app, "ed@example.org").await?;
+        let path = format!("/admin/articles/{}", app.ids.draft);
+        let before = app.t.db.find_article_versioned(app.ids.draft).await?;
+
+        // A number no picture has: refused at once, not at publication, with
+        // the field named as the form names it and the typed text kept.
+        let r = send_editor(
+            &app,
+            &ed,
+            &path,
+            &[("lead_media", "987654"), ("dek", "A dek typed before the mistake")],
+        )
+        .await?;
+        assert_eq!(r.status(), 422);
+        let html = r.text().await?;
+        assert!(
+            html.contains("Lead image: the lead image is media item 987654, which does not exist."),
+            "{html}"
+        );
+        assert!(html.contains("A dek typed before the mistake"));
+        assert_eq!(app.t.db.find_article_versioned(app.ids.draft).await?, before, "nothing saved");
+
+        // A real picture shows beside its fields, with the texts the library
+        // has for it; the fields say they replace them.
+        let m = app.t.db.find_article(app.ids.main).await?.lead.expect("the fixture has a lead");
+        let media = app.t.db.media_by_ids(&[m.media_id]).await?;
+        let media = media.first().expect("its picture exists");
+        let id = m.media_id.to_string();
+        let r = send_editor(&app, &ed, &path, &[("lead_media", &id), ("lead_alt", "")]).await?;
+        assert_eq!(r.status(), 303, "{}", r.text().await?);
+        let (_, _, html) = open(&app, &ed, &path).await?;
+        let preview = html.split_once("id=\"lead-preview\"").map_or("", |(_, p)| p);
+        let preview = preview.split_once("</div>").map_or("", |(p, _)| p);
+        assert!(preview.contains(&format!("href=\"/admin/media/{id}\"")), "{preview}");
+        assert!(preview.contains("<img src=\"/media/"), "{preview}");
+        let alt = media.alt.clone().unwrap_or_else(|| "(none)".into());
+        assert!(preview.contains(&alt), "{preview}");
+        assert!(html.contains("replace the library's texts"));
+        Ok(())
+    }
+);
+
+/// POSTs the new-article autosave as the editor's script does.
+async fn autosave_new(
+    app: &TestApp,
+    session: Option<&str>,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    let mut r = app
+        .client
+        .post(format!("{}/admin/articles/new/autosave", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields)?);
+    if let Some(s) = session {
+        r = r.header(header::COOKIE, format!("newsdesk_session={s}"));
+    }
+    let r = r.send().await?;
+    let status = r.status().as_u16();
+    Ok((status, serde_json::from_str(&r.text().await?)?))
+}
+
+db_test!(
+    a_new_article_is_kept_on_the_server_as_a_draft_seconds_after_typing,
+    |t: TestDb| async move {
+        let app = TestApp::start(t).await?;
+        account(&app, "writer@example.org", Role::Contributor, true).await?;
+        let s = sign_in(&app, "writer@example.org").await?;
+        let (csrf, version, html) = open(&app, &s, "/admin/articles/new").await?;
+        assert_eq!(version, "0");
+        assert!(
+            html.contains("data-autosave=\"/admin/articles/new/autosave\""),
+            "the page autosaves"
+        );
+        let count =
+            || async { anyhow::Ok(app.t.db.desk_articles(&Default::default(), 1000).await?.len()) };
+        let before = count().await?;
+
+        // Heartbeats and an untouched form make nothing.
+        let (status, j) = autosave_new(&app, Some(&s), &[("csrf", &csrf), ("beat", "1")]).await?;
+        assert_eq!((status, j["saved_at"].is_null()), (200, true));
+        let blank = [("csrf", csrf.as_str()), ("version", "0"), ("headline", " "), ("body", "")];
+        let (status, j) = autosave_new(&app, Some(&s), &blank).await?;
+        assert_eq!((status, j.get("id").is_none()), (200, true));
+        assert_eq!(count().await?, before);
+
+        // Refusals say why, as JSON, and make nothing.
+        let typed = [
+            ("csrf", csrf.as_str()),
+            ("version", "0"),
+            ("headline", "Ferry strike ends after talks"),
+            ("body", "Crews return on Monday, the union said."),
+            ("bylines", "Ann Lee"),
+            ("tags", "Transport, Not-yet-a-tag"),
+        ];
+        assert_eq!(autosave_new(&app, None, &typed).await?.0, 401);
+        let mut forged = typed;
+        forged[0].1 = "forged";
+        assert_eq!(autosave_new(&app, Some(&s), &forged).await?.0, 403);
+        let mut bad = typed.to_vec();
+        bad.push(("lead_media", "twelve"));
+        let (status, j) = autosave_new(&app, Some(&s), &bad).await?;
+        assert_eq!(status, 422);
+        assert!(j["error"].as_str().unwrap_or_default().contains("media item's number"), "{j}");
+        assert_eq!(count().await?, before);
+
+        // Typed text becomes a draft of the writer's, with one revision; the
+        // whole form, new tag name included, is its autosaved copy.
+        let (status, j) = autosave_new(&app, Some(&s), &typed).await?;
+        assert_eq!(status, 201, "{j}");
+        let id = j["id"].as_i64().expect("the draft's number");
+        assert_eq!(j["url"], format!("/admin/articles/{id}"));
+        assert_eq!(j["autosave"], format!("/admin/articles/{id}/autosave"));
+        assert_eq!((j["version"].as_i64(), j["mine"].as_bool()), (Some(1), Some(true)));
+        let a = app.t.db.find_article(id).await?;
+        assert_eq!(a.status, newsdesk_core::ArticleStatus::Draft);
+        assert_eq!(a.headlines.display, "Ferry strike ends after talks");
+        assert_eq!(app.t.db.list_revisions(id).await?.len(), 1);
+        assert_eq!(count().await?, before + 1);
+        // From another device: in "My drafts", and the tag typed is offered back.
+        let elsewhere = sign_in(&app, "writer@example.org").await?;
+        let dash = admin_get(&app, "/admin", &elsewhere).await?.text().await?;
+        assert!(dash.contains("Ferry strike ends after talks"));
+        let (_, _, html) = open(&app, &elsewhere, &format!("/admin/articles/{id}")).await?;
+        assert!(html.contains("autosaved at"), "the copy with the new tag is offered");
+        let (_, _, html) =
+            open(&app, &elsewhere, &format!("/admin/articles/{id}?autosave=restore")).await?;
+        assert!(html.contains("Not-yet-a-tag"));
+        Ok(())
+    }
+);

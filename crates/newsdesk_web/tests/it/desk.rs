@@ -507,7 +507,10 @@ db_test!(refused_saves_give_the_text_back, |t: TestDb| async move {
     assert_eq!(r.status(), 422);
     let html = r.text().await?;
     assert!(html.contains(words));
-    assert!(html.contains("section_id") && html.contains("bylines"), "{html}");
+    assert!(
+        html.contains("Section: ") && html.contains("Bylines: "),
+        "named as the form names them: {html}"
+    );
     // A broken figure line names the line.
     let r = post(
         &app,

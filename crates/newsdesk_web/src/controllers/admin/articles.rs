@@ -371,7 +371,7 @@ async fn list(State(app): State<AppState>, req: Request) -> Result<Response, App
 
 /// The editor's fields, as text: what the form shows and what it sent.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-struct Fields {
+pub(super) struct Fields {
     headline: String,
     headline_seo: String,
     headline_social: String,
@@ -450,7 +450,13 @@ impl Fields {
         }
     }
 
-    fn sent(f: &[(String, String)]) -> Fields {
+    /// Whether anything worth keeping was typed: a headline, a dek or a
+    /// body.
+    pub(super) fn has_text(&self) -> bool {
+        [&self.headline, &self.dek, &self.body].iter().any(|t| !t.trim().is_empty())
+    }
+
+    pub(super) fn sent(f: &[(String, String)]) -> Fields {
         let g = |k: &str| field(f, k).replace("\r\n", "\n");
         // The rich-text editor sends the body as blocks; the plain form as
         // text. Either way the form shows it back as text.
@@ -595,7 +601,7 @@ fn body_json(text: &str) -> String {
 /// The article the fields describe, over `base` (which gives the id and
 /// the workflow fields). Tags not yet known are returned by name, to be
 /// created if the user may. Every problem is named.
-fn read_fields(
+pub(super) fn read_fields(
     t: &Taxonomy,
     f: &Fields,
     base: &Article,
@@ -715,7 +721,10 @@ fn read_fields(
 
 #[derive(Serialize)]
 struct Check {
+    /// The field as the form calls it.
     field: String,
+    /// The id of its form field (empty when there is none).
+    target: &'static str,
     message: String,
 }
 
@@ -739,6 +748,19 @@ struct ConflictView {
     by: String,
 }
 
+/// The lead image as the library has it, beside the fields that replace
+/// its texts on this article.
+#[derive(Serialize)]
+struct LeadPreview {
+    id: Id,
+    src: String,
+    width: u32,
+    height: u32,
+    alt: String,
+    caption: String,
+    credit: String,
+}
+
 #[derive(Serialize)]
 struct SentBack {
     title: String,
@@ -755,6 +777,7 @@ struct EditorView {
     version: i32,
     status: &'static str,
     f: Fields,
+    lead: Option<LeadPreview>,
     sections: Vec<Choice>,
     stories: Vec<Choice>,
     problems: Vec<String>,
@@ -847,10 +870,28 @@ impl Editing<'_> {
                 let media = self.app.db.media_by_ids(&ids).await?;
                 a.publishable(|id| media.iter().find(|m| m.id == id))
                     .iter()
-                    .map(|p| Check { field: p.field(), message: p.to_string() })
+                    .map(|p| {
+                        let (field, target) = field_label(&p.field());
+                        Check { field, target, message: p.to_string() }
+                    })
                     .collect()
             }
             None => Vec::new(),
+        };
+        let lead = match f.lead_media.trim().parse::<Id>() {
+            Ok(m) => self.app.db.media_by_ids(&[m]).await?.first().map(|m| {
+                let (src, width, height) = super::media::thumb(m, 120);
+                LeadPreview {
+                    id: m.id,
+                    src,
+                    width,
+                    height,
+                    alt: m.alt.clone().unwrap_or_default(),
+                    caption: m.caption.clone().unwrap_or_default(),
+                    credit: m.credit.clone().unwrap_or_default(),
+                }
+            }),
+            Err(_) => None,
         };
         let title = match stored {
             Some(a) if !a.headlines.display.is_empty() => format!("Edit: {}", a.headlines.display),
@@ -904,6 +945,7 @@ impl Editing<'_> {
                 "No running story",
             ),
             f,
+            lead,
             problems,
             checklist,
             buttons,
@@ -923,7 +965,10 @@ impl Editing<'_> {
             editor_script_url: self.app.editor_script_url.clone(),
             company: None,
             unsaved: None,
-            autosave_url: id.map(|id| format!("/admin/articles/{id}/autosave")).unwrap_or_default(),
+            autosave_url: id.map_or_else(
+                || "/admin/articles/new/autosave".into(),
+                |id| format!("/admin/articles/{id}/autosave"),
+            ),
             beat_seconds: BEAT_SECONDS,
             restored: false,
             corrections: stored
@@ -1151,9 +1196,65 @@ fn local_time(tz: chrono_tz::Tz, v: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("{v} does not exist in {} (the clocks skip it).", tz.name()))
 }
 
+/// What a problem's machine-readable field (`lead.alt`, `body[3].credit`)
+/// is called on the form, and the id of the form field it points at.
+fn field_label(field: &str) -> (String, &'static str) {
+    // `name[i]` and `name[i].rest`, with i counted from 1 for people.
+    let (head, index, rest) = match field.split_once('[') {
+        Some((head, tail)) => {
+            let (n, rest) = tail.split_once(']').unwrap_or((tail, ""));
+            (head, n.parse::<usize>().ok().map(|n| n + 1), rest.trim_start_matches('.'))
+        }
+        None => match field.split_once('.') {
+            Some((head, rest)) => (head, None, rest),
+            None => (field, None, ""),
+        },
+    };
+    let part = |rest: &str| match rest {
+        "alt" => "alternative text",
+        "credit" => "credit",
+        "caption" => "caption",
+        "media_id" => "picture",
+        "url" => "address",
+        _ => "",
+    };
+    let (name, target) = match (head, rest) {
+        ("headlines", "seo") => ("Search headline", "headline_seo"),
+        ("headlines", "social") => ("Social headline", "headline_social"),
+        ("headlines", "teaser") => ("Teaser headline", "headline_teaser"),
+        ("headlines", _) => ("Headline", "headline"),
+        ("dek", _) => ("Dek", "dek"),
+        ("slug", _) => ("Slug", "slug"),
+        ("section_id", _) => ("Section", "section"),
+        ("story_id", _) => ("Running story", "story"),
+        ("tags", _) => ("Tags", "tags"),
+        ("bylines", _) => ("Bylines", "bylines"),
+        ("lead", "alt") => ("Lead image, alternative text", "lead_alt"),
+        ("lead", "credit") => ("Lead image, credit", "lead_credit"),
+        ("lead", "caption") => ("Lead image, caption", "lead_caption"),
+        ("lead", _) => ("Lead image", "lead_media"),
+        ("body", _) => ("Body", "body"),
+        ("sources", _) => ("Sources", "sources"),
+        ("canonical_url", _) => ("Canonical address", "canonical_url"),
+        ("embargo_until", _) => ("Embargo", "embargo"),
+        ("top_rank", _) => ("Top-story rank", "top_rank"),
+        _ => return (capitalise(&field.replace('_', " ")), ""),
+    };
+    let mut label = name.to_owned();
+    if let Some(n) = index {
+        let unit = if head == "body" { "block" } else { "line" };
+        label.push_str(&format!(", {unit} {n}"));
+        if !part(rest).is_empty() {
+            label.push_str(&format!(", {}", part(rest)));
+        }
+    }
+    (label, target)
+}
+
 fn problem_messages(e: &UseCaseError) -> Vec<String> {
-    let named =
-        |ps: &[Problem]| ps.iter().map(|p| format!("{}: {p}.", p.field())).collect::<Vec<_>>();
+    let named = |ps: &[Problem]| {
+        ps.iter().map(|p| format!("{}: {p}.", field_label(&p.field()).0)).collect::<Vec<_>>()
+    };
     match e {
         UseCaseError::Invalid(ps) => named(ps),
         UseCaseError::Unpublishable(ps) => {
@@ -1220,6 +1321,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             sections: choices(t.sections.iter().map(|x| (x.id, x.name.as_str())), &fields.section, "No section"),
             stories: choices(t.stories.values().map(|x| (x.id, x.name.as_str())), &fields.story, "No running story"),
             f: fields,
+            lead: None,
             problems: vec!["You were signed out, so nothing was saved. Your text is below: sign in again in another tab (the link opens one), then press Save here.".into()],
             checklist: Vec::new(),
             buttons: Buttons::default(),
@@ -1723,6 +1825,34 @@ mod tests {
             photo_media_id: None,
         };
         (id, a)
+    }
+
+    #[test]
+    fn problems_name_fields_as_the_form_does_and_point_at_them() {
+        let cases = [
+            ("lead.alt", "Lead image, alternative text", "lead_alt"),
+            ("lead.credit", "Lead image, credit", "lead_credit"),
+            ("lead.media_id", "Lead image", "lead_media"),
+            ("headlines.display", "Headline", "headline"),
+            ("headlines.seo", "Search headline", "headline_seo"),
+            ("body[3].alt", "Body, block 4, alternative text", "body"),
+            ("body[0]", "Body, block 1", "body"),
+            ("bylines[1]", "Bylines, line 2", "bylines"),
+            ("sources[0].url", "Sources, line 1, address", "sources"),
+            ("section_id", "Section", "section"),
+            ("something_new", "Something new", ""),
+        ];
+        for (field, label, target) in cases {
+            assert_eq!(field_label(field), (label.to_owned(), target), "{field}");
+        }
+        let e = UseCaseError::Unpublishable(vec![Problem::LeadImageWithoutAlt]);
+        assert_eq!(
+            problem_messages(&e),
+            vec![
+                "Not published: the article is not ready.".to_owned(),
+                "Lead image, alternative text: the lead image has no alt text.".to_owned()
+            ]
+        );
     }
 
     #[test]

@@ -6,8 +6,13 @@
 //! answers JSON: when the text was kept, who holds the article, who else
 //! has it open. Without a session it answers 401 so the script can say
 //! the text is only in this browser until the editor signs in again.
+//!
+//! A new article has no number to autosave under: its first autosave,
+//! `POST /admin/articles/new/autosave`, stores it as a draft (as Ghost
+//! does), and the script moves the page onto that draft, so what was typed
+//! is on the server, and in "My drafts" on any device, within seconds.
 
-use super::articles::{MAX_EDITOR_BYTES, openable_from, stored_article};
+use super::articles::{Fields, MAX_EDITOR_BYTES, openable_from, read_fields, stored_article};
 use super::{Posted, current, field, form_limited, posted, private_json, same_site, see_other};
 use crate::app::AppState;
 use crate::error::AppError;
@@ -16,9 +21,11 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
+use chrono::Utc;
+use newsdesk_app::Error as UseCaseError;
 use newsdesk_app::desk::Company;
 use newsdesk_app::sessions::same_secret;
-use newsdesk_core::{Action, Id, authorize};
+use newsdesk_core::{Action, Article, Id, authorize};
 use serde::Serialize;
 
 /// Seconds between heartbeats of an open editor.
@@ -26,6 +33,7 @@ pub const BEAT_SECONDS: u32 = 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin/articles/new/autosave", post(autosave_new))
         .route("/admin/articles/{id}/autosave", post(autosave))
         .route("/admin/articles/{id}/take-over", post(take_over))
         .route("/admin/articles/{id}/discard-autosave", post(discard))
@@ -115,6 +123,102 @@ async fn autosave(
     let company = app.newsroom.heartbeat(&s.user, id).await?;
     let answer = Answer { saved_at, company: CompanyView::of(&app, &company, s.user.id) };
     Ok(private_json(StatusCode::OK, &answer))
+}
+
+/// What the first autosave of a new article answers: the draft it made.
+#[derive(Serialize)]
+struct Created {
+    id: Id,
+    version: i32,
+    /// The draft's editor page, which the script moves the page to.
+    url: String,
+    /// Where the page autosaves from now on.
+    autosave: String,
+    saved_at: Option<String>,
+    #[serde(flatten)]
+    company: CompanyView,
+}
+
+/// `POST /admin/articles/new/autosave`: keeps a new article's text by
+/// storing it as a draft, once it has a headline or a body. Tags not yet
+/// known are not made here: they stay in the form (and in the draft's
+/// autosaved copy) until the writer saves.
+async fn autosave_new(State(app): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let refused = |status: StatusCode, error: &str| {
+        Ok(private_json(status, &Refused { error: error.into() }))
+    };
+    let (headers, _, fields) = form_limited(req, MAX_EDITOR_BYTES).await?;
+    let Some(s) = current(&app, &headers).await? else {
+        return refused(
+            StatusCode::UNAUTHORIZED,
+            "You were signed out: the text is kept only in this browser until you sign in again.",
+        );
+    };
+    if !same_site(&headers) || !same_secret(&s.csrf_token, field(&fields, "csrf")) {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "This page belongs to an earlier session: reload it after saving your text.",
+        );
+    }
+    let actor = s.user.actor();
+    if authorize(&actor, Action::CreateArticle, &[]).is_err() {
+        return refused(StatusCode::FORBIDDEN, "You may not write articles.");
+    }
+    let form = Fields::sent(&fields);
+    if field(&fields, "beat") == "1" || !form.has_text() {
+        // Nothing worth a draft yet.
+        return Ok(private_json(
+            StatusCode::OK,
+            &Answer { saved_at: None, company: Default::default() },
+        ));
+    }
+    let t = app.taxonomy();
+    let (draft, _new_tags) = match read_fields(&t, &form, &Article::draft("", Utc::now()), app.tz())
+    {
+        Ok(read) => read,
+        Err(problems) => {
+            let first = problems.first().map_or("the form does not read", String::as_str);
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("Not kept on the server yet: {first}"),
+            );
+        }
+    };
+    let saved = match app.newsroom.create_draft(&actor, draft).await {
+        Ok(saved) => saved,
+        Err(
+            e @ (UseCaseError::Invalid(_)
+            | UseCaseError::Refused(_)
+            | UseCaseError::Conflict { .. }),
+        ) => {
+            let mut why = e.to_string();
+            if let Some(first) = why.get(..1) {
+                why = first.to_uppercase() + &why[1..];
+            }
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("Not kept on the server yet: {why}."),
+            );
+        }
+        Err(UseCaseError::Forbidden(_)) => {
+            return refused(StatusCode::FORBIDDEN, "You may not write articles.");
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let id = saved.article.id;
+    // The whole form as typed (new tag names included) is the draft's
+    // autosaved copy, written on the version just made.
+    let at = app.newsroom.autosave(&s.user, id, saved.version, &fields).await?;
+    let company = app.newsroom.heartbeat(&s.user, id).await?;
+    let answer = Created {
+        id,
+        version: saved.version,
+        url: format!("/admin/articles/{id}"),
+        autosave: format!("/admin/articles/{id}/autosave"),
+        saved_at: Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        company: CompanyView::of(&app, &company, s.user.id),
+    };
+    Ok(private_json(StatusCode::CREATED, &answer))
 }
 
 /// A form about article `id` from someone who may open it: the session

@@ -64,7 +64,7 @@ fn rendition(m: &Media, kind: RenditionKind, min: u32) -> Option<(String, u32, u
 
 /// A small picture of an item: its square thumbnail, else the whole
 /// picture scaled into `box_px`.
-fn thumb(m: &Media, box_px: u32) -> (String, u32, u32) {
+pub(super) fn thumb(m: &Media, box_px: u32) -> (String, u32, u32) {
     if let Some(t) = rendition(m, RenditionKind::Thumb, box_px.min(160)) {
         return (t.0, box_px, box_px);
     }
