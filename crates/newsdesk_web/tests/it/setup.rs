@@ -253,11 +253,15 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     assert_eq!(r.status(), 422);
     let html = r.text().await?;
     assert!(html.contains("belongs to the site itself") && html.contains("kept text"), "{html}");
+    // Each refusal is tied to its field for assistive technology.
+    assert_eq!(flagged(&html), vec!["slug"], "{html}");
     let r =
         post(&app, &admin, "/admin/sections", &[("csrf", c), ("name", "Globe"), ("slug", "world")])
             .await?;
     assert_eq!(r.status(), 409);
-    assert!(r.text().await?.contains("value=\"Globe\""));
+    let html = r.text().await?;
+    assert!(html.contains("value=\"Globe\""));
+    assert_eq!(flagged(&html), vec!["slug"], "{html}");
     let r = post(
         &app,
         &admin,
@@ -266,6 +270,7 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     )
     .await?;
     assert_eq!(r.status(), 422);
+    assert_eq!(flagged(&r.text().await?), vec!["position"]);
     let r = post(
         &app,
         &admin,
@@ -274,7 +279,9 @@ db_test!(sections_tags_authors_and_stories_are_kept_in_the_browser, |t: TestDb| 
     )
     .await?;
     assert_eq!(r.status(), 422);
-    assert!(r.text().await?.contains("no media item 999999"));
+    let html = r.text().await?;
+    assert_eq!(flagged(&html), vec!["photo"]);
+    assert!(html.contains("no media item 999999"));
 
     // An author with a bio and a portrait from the library.
     let authors = app.t.db.list_authors().await?;
@@ -427,6 +434,7 @@ db_test!(site_settings_live_in_the_database_and_reach_every_page, |t: TestDb| as
         html.contains("is not a time zone") && html.contains("value=\"The Harbour Herald\""),
         "{html}"
     );
+    assert_eq!(flagged(&html), vec!["timezone"]);
     assert!(!app.text("/").await?.1.contains("The Harbour Herald"), "nothing saved");
 
     let fields = [
@@ -493,3 +501,16 @@ db_test!(site_settings_live_in_the_database_and_reach_every_page, |t: TestDb| as
     assert!(!app.text("/").await?.1.contains("Hijacked"));
     app.stop().await
 });
+
+/// The fields a refused form marks invalid, each read out with the error.
+fn flagged(html: &str) -> Vec<String> {
+    assert!(html.contains("id=\"form-error\""), "the error has an id to point at");
+    html.split('<')
+        .filter(|tag| tag.contains("aria-invalid=\"true\""))
+        .map(|tag| {
+            assert!(tag.contains("aria-describedby=\"form-error"), "{tag}");
+            let id = tag.split_once("id=\"").and_then(|(_, r)| r.split_once('"'));
+            id.map(|(id, _)| id.to_owned()).unwrap_or_default()
+        })
+        .collect()
+}

@@ -123,6 +123,7 @@ fn settings_page(
             ("Logo", "the built-in mark".to_owned()),
         ],
     };
+    super::taxonomy::tie_error(&mut view.inputs, error.as_deref());
     view.page.error = error;
     view.page.notice = notice;
     page(app, status, "admin/settings.html", &view)

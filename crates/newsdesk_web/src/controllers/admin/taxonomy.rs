@@ -230,6 +230,31 @@ pub(super) struct Input {
     pub max: usize,
     /// Takes a media item's number: the library's picker is offered.
     pub picker: bool,
+    /// The form's error is about this field.
+    pub invalid: bool,
+    /// The form's error is read out with this field.
+    pub described: bool,
+}
+
+/// Ties a refused form's `error` to the field it is about (the first whose
+/// label or name it mentions), so assistive technology reads it out with
+/// that field and marks it invalid; an error about no one field is read
+/// out with every field.
+pub(super) fn tie_error(inputs: &mut [Input], error: Option<&str>) {
+    let Some(error) = error else { return };
+    let said = error.to_lowercase();
+    let mentions = |word: &str| {
+        said.match_indices(word).any(|(at, _)| {
+            let before = said[..at].chars().next_back();
+            let after = said[at + word.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    };
+    let about = inputs.iter().position(|i| mentions(&i.label.to_lowercase()) || mentions(i.name));
+    for (n, i) in inputs.iter_mut().enumerate() {
+        i.invalid = about == Some(n);
+        i.described = about.is_none_or(|a| a == n);
+    }
 }
 
 /// A field that may be left empty; `max` characters at most (0: no limit).
@@ -241,7 +266,18 @@ pub(super) fn input(
     hint: &'static str,
     max: usize,
 ) -> Input {
-    Input { name, label, kind, value: value.to_owned(), hint, required: false, max, picker: false }
+    Input {
+        name,
+        label,
+        kind,
+        value: value.to_owned(),
+        hint,
+        required: false,
+        max,
+        picker: false,
+        invalid: false,
+        described: false,
+    }
 }
 
 /// The form fields of `kind`, holding `item`.
@@ -410,6 +446,7 @@ fn list_page(
         total,
         inputs: inputs(kind, typed),
     };
+    tie_error(&mut view.inputs, said.error.as_deref());
     view.page.error = said.error;
     view.page.notice = said.notice;
     page(app, said.status, "admin/taxonomy.html", &view)
@@ -574,6 +611,7 @@ async fn item_page(
         removal_note: kind.removal_note(),
         portrait_url,
     };
+    tie_error(&mut view.inputs, said.error.as_deref());
     view.page.error = said.error;
     view.page.notice = said.notice;
     page(app, said.status, "admin/taxonomy_item.html", &view)
