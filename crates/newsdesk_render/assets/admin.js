@@ -373,6 +373,45 @@
     next();
   }
 
+  // A picture just uploaded, first in the library's grid (when some files
+  // of a batch were refused the page stays, to show why, so the grid is
+  // brought up to date here).
+  function addCard(item) {
+    if (item.reused) return;
+    var grid = document.querySelector("ul.media-grid");
+    if (!grid) {
+      grid = document.createElement("ul");
+      grid.className = "media-grid";
+      var empty = document.querySelector(".library-empty");
+      if (empty) empty.replaceWith(grid); else return;
+    }
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.href = item.url;
+    var im = document.createElement("img");
+    im.src = item.src;
+    im.width = item.width;
+    im.height = item.height;
+    im.alt = "";
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = item.file_name;
+    a.appendChild(im);
+    a.appendChild(name);
+    li.appendChild(a);
+    var line = function (text, missing) {
+      var m = document.createElement("span");
+      m.className = "meta";
+      if (text) m.textContent = text;
+      else { var em = document.createElement("em"); em.textContent = missing; m.appendChild(em); }
+      li.appendChild(m);
+    };
+    line(item.alt, "No alt text");
+    line(item.credit, "No credit");
+    line("No. " + item.id + " · " + item.size + (item.missing ? " · needs texts" : ""), "");
+    grid.insertBefore(li, grid.firstChild);
+  }
+
   var uploadForm = document.querySelector("form[data-upload]");
   if (uploadForm && window.FormData) {
     var input = uploadForm.querySelector("input[type=file]");
@@ -380,7 +419,7 @@
     var maxBytes = Number(uploadForm.getAttribute("data-max-bytes")) || 0;
     var go = function (files) {
       if (!files || !files.length) return;
-      uploadAll(files, csrfOf(uploadForm), maxBytes, list, null, function (ok, failed, reused) {
+      uploadAll(files, csrfOf(uploadForm), maxBytes, list, addCard, function (ok, failed, reused) {
         if (ok && !failed) window.location.assign("/admin/media?uploaded=" + ok + "&reused=" + reused);
         else input.value = "";
       });
@@ -494,7 +533,8 @@
         results.appendChild(li);
       });
       var n = results.children.length;
-      status.textContent = n ? n + " shown." : "Nothing matches.";
+      var scrolls = results.scrollHeight > results.clientHeight + 1;
+      status.textContent = n ? n + " shown" + (scrolls ? "; the list scrolls." : ".") : "Nothing matches.";
     };
     var timer = null;
     var load = function (append) {

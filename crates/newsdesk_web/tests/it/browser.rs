@@ -923,6 +923,45 @@ async fn an_editor_uploads_in_the_browser_sets_the_focal_point_and_picks_the_pho
     b.click(".picker-results button").await?;
     let chosen = b.run("return document.getElementById('lead_media').value;", json!([])).await?;
     assert_eq!(chosen, json!(m.id.to_string()));
+    // The chosen picture shows beside the fields, with the library's texts.
+    let preview =
+        b.run("return document.getElementById('lead-preview').innerHTML;", json!([])).await?;
+    let preview = preview.as_str().unwrap_or_default();
+    assert!(
+        preview.contains("<img") && preview.contains("Three ferries moored at a quay"),
+        "{preview}"
+    );
+
+    // A batch where one file is refused: the page stays to say why, and
+    // the picture that was taken is in the grid all the same.
+    let second = dir.path().join("quay.jpg");
+    std::fs::write(&second, newsdesk_test_support::photos::jpeg(900, 600, 7, &meta))?;
+    let bad = dir.path().join("notes.jpg");
+    std::fs::write(&bad, "<html><script>alert(1)</script></html>")?;
+    b.goto(&format!("{}/admin/media", app.base)).await?;
+    b.type_into("#file", &format!("{}\n{}", second.display(), bad.display())).await?;
+    b.click("form[data-upload] button[type=submit]").await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = b
+            .run(
+                "return document.querySelectorAll('form[data-upload] .progress p').length;",
+                json!([]),
+            )
+            .await?;
+        let busy = b
+            .run("return document.querySelector('form[data-upload] progress') !== null;", json!([]))
+            .await?;
+        if rows == json!(2) && busy == json!(false) {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the batch did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!b.url().await?.contains("uploaded="), "the page stays to show the refusal");
+    let first =
+        b.run("return document.querySelector('.media-grid li').textContent;", json!([])).await?;
+    assert!(first.as_str().unwrap_or_default().contains("quay.jpg"), "{first}");
     b.stop().await?;
     app.stop().await
 }
