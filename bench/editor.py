@@ -3,8 +3,7 @@
 of a real demo article, each a new revision), and the weight of the admin
 pages and their assets as sent (brotli where the browser asks for it).
 
-Usage: bench/editor.py [--saves 300] [--pause S] [--neighbours-delay-ms MS]
-                       [--binary target/release/newsdesk]
+Usage: bench/editor.py [--saves 300] [--binary target/release/newsdesk]
 Starts its own demo site on a free port in a temporary folder.
 """
 
@@ -85,13 +84,8 @@ def main():
     ap.add_argument("--pause", type=float, default=0.0,
                     help="seconds between saves (0: back to back)")
     ap.add_argument("--binary", default="target/release/newsdesk")
-    ap.add_argument("--neighbours-delay-ms", type=int, default=None,
-                    help="jobs.neighbours_delay_ms for the server (default: its own, 2000)")
     args = ap.parse_args()
     data = tempfile.mkdtemp(prefix="newsdesk-editor-bench.")
-    if args.neighbours_delay_ms is not None:
-        with open(os.path.join(data, "newsdesk.toml"), "w") as f:
-            f.write(f"[jobs]\nneighbours_delay_ms = {args.neighbours_delay_ms}\n")
     port = free_port()
     env = dict(os.environ, NEWSDESK_LOG="warn")
     server = subprocess.Popen(

@@ -115,7 +115,6 @@ pub struct Newsroom {
     signals: Arc<Signals>,
     library: Option<Arc<media::Library>>,
     webhook_policy: integrations::WebhookPolicy,
-    neighbours_delay: chrono::Duration,
 }
 
 type WriteFn<'a, T> = Box<
@@ -133,17 +132,7 @@ impl Newsroom {
             signals: Arc::default(),
             library: None,
             webhook_policy: integrations::WebhookPolicy::default(),
-            neighbours_delay: chrono::Duration::zero(),
         }
-    }
-
-    /// This newsroom bringing other articles' related rails up to date
-    /// `delay` after an edit of a published article (none by default):
-    /// edits within that time share one update.
-    pub fn with_neighbours_delay(mut self, delay: std::time::Duration) -> Newsroom {
-        self.neighbours_delay =
-            chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
-        self
     }
 
     /// This newsroom with a media library to upload into.
@@ -177,9 +166,7 @@ impl Newsroom {
     /// must commit together (an import, the demo seeder).
     pub async fn begin(&self, actor: &Actor) -> Result<Write> {
         let tx = self.db.begin().await?;
-        let mut w = Write::new(tx, actor.clone(), self.tz, self.signals.clone());
-        w.neighbours_delay = self.neighbours_delay;
-        Ok(w)
+        Ok(Write::new(tx, actor.clone(), self.tz, self.signals.clone()))
     }
 
     /// Runs one use case in its own transaction.

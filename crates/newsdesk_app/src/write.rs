@@ -39,8 +39,6 @@ pub struct Write {
     pub(crate) now: DateTime<Utc>,
     bulk: bool,
     signals: Arc<Signals>,
-    /// How long after an edit the neighbours' rails are updated.
-    pub(crate) neighbours_delay: chrono::Duration,
     /// What other programs will be told at commit (event name, data).
     hooks: Vec<(&'static str, serde_json::Value)>,
 }
@@ -57,16 +55,7 @@ pub(crate) fn media_ids(a: &Article) -> Vec<Id> {
 
 impl Write {
     pub(crate) fn new(tx: Tx, actor: Actor, tz: chrono_tz::Tz, signals: Arc<Signals>) -> Write {
-        Write {
-            tx,
-            actor,
-            tz,
-            now: Utc::now(),
-            bulk: false,
-            signals,
-            neighbours_delay: chrono::Duration::zero(),
-            hooks: Vec::new(),
-        }
+        Write { tx, actor, tz, now: Utc::now(), bulk: false, signals, hooks: Vec::new() }
     }
 
     /// Makes this a bulk load: publishing skips related stories (call
@@ -293,11 +282,7 @@ impl Write {
             if !self.bulk {
                 let published = a.first_published_at.unwrap_or(a.updated_at);
                 related::index_article(&mut self.tx, a, published).await?;
-                // Queued a little later, so that a run of saves shares one
-                // job (a queued job with the same key takes the others'
-                // place) instead of each save waiting behind the last one's.
-                let at = self.now + self.neighbours_delay;
-                self.enqueue(&Job::RelatedNeighbours { article_id: a.id }, at).await?;
+                self.enqueue(&Job::RelatedNeighbours { article_id: a.id }, self.now).await?;
             }
             self.record(Event::ArticleUpdated {
                 id: a.id,

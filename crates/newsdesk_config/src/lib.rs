@@ -144,11 +144,6 @@ pub struct JobsConfig {
     /// Seconds a claimed job stays with its worker without a heartbeat; a
     /// worker that dies loses its job to another after this long. Default 60.
     pub lease_seconds: u64,
-    /// Milliseconds after an edit of a published article before the other
-    /// articles' related rails are brought up to date. Edits within this
-    /// time share one update, so saves made in quick succession do not
-    /// each wait behind the last one's. Default 2000.
-    pub neighbours_delay_ms: u64,
 }
 
 /// `[api]`
@@ -205,7 +200,7 @@ impl MediaConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        JobsConfig { workers: 1, lease_seconds: 60, neighbours_delay_ms: 2000 }
+        JobsConfig { workers: 1, lease_seconds: 60 }
     }
 }
 

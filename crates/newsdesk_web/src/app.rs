@@ -160,10 +160,7 @@ impl App {
         let newsroom = Arc::new(
             Newsroom::new(db.clone(), tz)
                 .with_library(media_library(&config))
-                .with_webhook_policy(webhook_policy(&config))
-                .with_neighbours_delay(std::time::Duration::from_millis(
-                    config.jobs.neighbours_delay_ms,
-                )),
+                .with_webhook_policy(webhook_policy(&config)),
         );
         let follower =
             Arc::new(Follower::start(background, sink, newsroom.signals().clone()).await?);

@@ -59,47 +59,6 @@ db_test!(an_edit_reaches_the_rails_that_now_list_the_article, |t: TestDb| async 
     Ok(())
 });
 
-db_test!(a_run_of_quick_edits_shares_one_neighbours_update, |t: TestDb| async move {
-    let n = std::sync::Arc::new(
-        newsdesk_app::Newsroom::new(t.db.clone(), crate::TZ)
-            .with_neighbours_delay(std::time::Duration::from_millis(400)),
-    );
-    let s = section(&n, "world").await?;
-    let mut ids = Vec::new();
-    for (i, h) in
-        ["Dock strike spreads to second harbour", "Harbour museum closes"].iter().enumerate()
-    {
-        let mut a = article(h, s);
-        a.body = vec![Block::paragraph(*h)];
-        let d = n.create_draft(&editor(), a).await?;
-        n.publish_as_of(&editor(), d.article.id, at(2 + i as u32, 9)).await?;
-        ids.push(d.article.id);
-    }
-    drain(&n).await?;
-    // Five saves in a row: one update, queued once, a little later.
-    let started = chrono::Utc::now();
-    for round in 0..5 {
-        let (mut a, v) = n.db().find_article_versioned(ids[1]).await?;
-        a.body =
-            vec![Block::paragraph(format!("Dock strike closes the harbour museum ({round})."))];
-        n.save(&editor(), a, v).await?;
-    }
-    let queued: Vec<_> = n
-        .db()
-        .list_jobs(None, 100)
-        .await?
-        .into_iter()
-        .filter(|j| j.kind == "related.neighbours")
-        .collect();
-    assert_eq!(queued.len(), 1, "one update for the run of saves: {queued:?}");
-    assert!(queued[0].run_at >= started + chrono::Duration::milliseconds(400));
-    assert!(drain(&n).await?.is_empty(), "not due yet");
-    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
-    assert_eq!(drain(&n).await?.len(), 1);
-    assert!(rail(&n, ids[0]).await?.contains(&ids[1]), "the neighbour's rail follows");
-    Ok(())
-});
-
 db_test!(a_new_article_enters_full_rails_only_when_it_beats_the_last, |t: TestDb| async move {
     let n = newsroom(&t);
     let s = section(&n, "world").await?;
