@@ -264,3 +264,76 @@ db_test!(a_worker_that_loses_its_lease_stops_the_job, |t: TestDb| async move {
     assert_eq!(finished.load(Ordering::SeqCst), 0, "the handler was stopped, not left running");
     Ok(())
 });
+
+// Scheduled publishing with two servers on one database, one of which dies
+// while its worker holds a due article: every article goes out once, the
+// dead server's within a lease of its death.
+db_test!(scheduled_articles_go_out_once_with_two_servers_and_one_dying, |t: TestDb| async move {
+    // Each "server" has its own newsroom and pool.
+    let first = newsroom(&t);
+    let second = Arc::new(Newsroom::new(newsdesk_db::Database::connect(&t.url).await?, crate::TZ));
+    let s = crate::section(&first, "world").await?;
+    let due = Utc::now() + chrono::Duration::milliseconds(600);
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let mut a = crate::article(&format!("Council vote, part {i}"), s);
+        a.slug = format!("council-vote-{i}");
+        let d = first.create_draft(&crate::editor(), a).await?;
+        first.schedule(&crate::editor(), d.article.id, due, None).await?;
+        ids.push(d.article.id);
+    }
+    // The first server's worker takes one due article and dies holding it:
+    // its handler never finishes, and the task is dropped.
+    let mut stuck = newsdesk_app::jobs::builtin();
+    stuck.register("article.publish_scheduled", |_| {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(())
+        })
+    });
+    let dying = Worker::new(first.clone(), stuck, quick(400));
+    tokio::time::sleep(Duration::from_millis(650)).await;
+    let held = tokio::spawn(async move { dying.run_once().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    held.abort();
+    let (_, claimed, _) = first.db().job_counts().await?;
+    assert_eq!(claimed, 1, "the dead worker holds one article's job");
+    // Two servers' workers now run side by side.
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let mut running = Vec::new();
+    for n in [first.clone(), second.clone()] {
+        let w = Worker::new(n, newsdesk_app::jobs::builtin(), quick(400));
+        running.push(tokio::spawn(w.run(rx.clone())));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut live = 0;
+        for id in &ids {
+            if first.db().find_article(*id).await?.status == newsdesk_core::ArticleStatus::Published
+            {
+                live += 1;
+            }
+        }
+        if live == ids.len() {
+            break;
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "{live} of {} published", ids.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+    for r in running {
+        r.await?;
+    }
+    // Published once each: one publication revision, one event.
+    for id in &ids {
+        let revs = first.db().list_revisions(*id).await?;
+        let published = revs.iter().filter(|r| r.reason == "scheduled publish").count();
+        assert_eq!(published, 1, "article {id}: {revs:?}");
+    }
+    let events = first.db().events_after(0, 10_000).await?;
+    let out = events.iter().filter(|e| e.kind == "article.published").count();
+    assert_eq!(out, ids.len(), "one publication event per article");
+    let (queued, running, dead) = first.db().job_counts().await?;
+    assert_eq!((running, dead), (0, 0), "none stuck or dead ({queued} queued)");
+    Ok(())
+});
