@@ -64,6 +64,12 @@ pub enum Event {
         /// Its status after the change.
         status: String,
     },
+    /// A draft that was never published was deleted.
+    #[serde(rename = "article.deleted")]
+    ArticleDeleted {
+        /// Article id.
+        id: Id,
+    },
     /// An article became public.
     #[serde(rename = "article.published")]
     ArticlePublished {
@@ -159,6 +165,7 @@ impl Event {
         match self {
             Event::ArticleCreated { .. } => "article.created",
             Event::ArticleSaved { .. } => "article.saved",
+            Event::ArticleDeleted { .. } => "article.deleted",
             Event::ArticlePublished { .. } => "article.published",
             Event::ArticleUpdated { .. } => "article.updated",
             Event::ArticleUnpublished { .. } => "article.unpublished",

@@ -538,6 +538,27 @@ impl Write {
         Ok(())
     }
 
+    /// Deletes a draft (or an article in review) that was never published,
+    /// with its revisions; the audit log keeps its headline. What readers
+    /// once saw is never deleted, only taken down ([`Write::unpublish`]),
+    /// so its address and its history stay.
+    pub async fn delete_draft(&mut self, id: Id, expected: Option<i32>) -> Result<Article> {
+        let (a, _) = self.load(id, expected).await?;
+        self.allow_on(Action::DeleteArticle, &a)?;
+        if a.first_published_at.is_some()
+            || !matches!(a.status, ArticleStatus::Draft | ArticleStatus::Review)
+        {
+            return Err(Error::Refused(
+                "only a draft that was never published can be deleted; take a published \
+                 story down instead, so its address and its history stay"
+                    .into(),
+            ));
+        }
+        self.tx.delete_article(id).await?;
+        self.record(Event::ArticleDeleted { id });
+        Ok(a)
+    }
+
     /// Takes a published article down: its URL answers 410, it leaves every
     /// list, feed, search and rail, and the rails that listed it are
     /// refilled by a job.

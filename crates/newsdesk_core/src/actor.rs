@@ -157,11 +157,13 @@ pub enum Action {
     EditSettings,
     /// Read the audit log.
     ReadAuditLog,
+    /// Delete a draft that was never published.
+    DeleteArticle,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::CreateArticle,
         Action::EditArticle,
         Action::SubmitArticle,
@@ -176,6 +178,7 @@ impl Action {
         Action::ManageAdministrators,
         Action::EditSettings,
         Action::ReadAuditLog,
+        Action::DeleteArticle,
     ];
 }
 
@@ -196,6 +199,7 @@ impl fmt::Display for Action {
             Action::ManageAdministrators => "manage administrators",
             Action::EditSettings => "change the site's settings",
             Action::ReadAuditLog => "read the audit log",
+            Action::DeleteArticle => "delete this draft",
         })
     }
 }
@@ -218,7 +222,7 @@ pub fn role_may(role: Role, action: Action, own: bool) -> bool {
     use Role as R;
     match action {
         A::CreateArticle => true,
-        A::EditArticle | A::SubmitArticle => own || role >= R::Editor,
+        A::EditArticle | A::SubmitArticle | A::DeleteArticle => own || role >= R::Editor,
         A::PublishArticle | A::UnpublishArticle | A::CorrectArticle => {
             (own && role >= R::Author) || role >= R::Editor
         }
@@ -292,7 +296,7 @@ mod tests {
         use Action as A;
         // Columns: contributor, author, editor, administrator, owner;
         // each cell "own/other" (Y = allowed, n = refused).
-        let table: [(Action, [&str; 5]); 14] = [
+        let table: [(Action, [&str; 5]); 15] = [
             (A::CreateArticle, ["Y/Y", "Y/Y", "Y/Y", "Y/Y", "Y/Y"]),
             (A::EditArticle, ["Y/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
             (A::SubmitArticle, ["Y/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
@@ -307,6 +311,7 @@ mod tests {
             (A::ReadAuditLog, ["n/n", "n/n", "n/n", "Y/Y", "Y/Y"]),
             (A::Maintain, ["n/n", "n/n", "n/n", "Y/Y", "Y/Y"]),
             (A::ManageAdministrators, ["n/n", "n/n", "n/n", "n/n", "Y/Y"]),
+            (A::DeleteArticle, ["Y/n", "Y/n", "Y/Y", "Y/Y", "Y/Y"]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         for (action, cells) in table {

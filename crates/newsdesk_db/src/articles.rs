@@ -323,6 +323,22 @@ async fn find_versioned(mut ex: Exec<'_>, id: Id) -> Result<(Article, i32)> {
 }
 
 impl Tx {
+    /// Deletes an article and everything kept about it (revisions, links,
+    /// search text, autosaves, presence). The caller has checked that it
+    /// was never public.
+    pub async fn delete_article(&mut self, id: Id) -> Result<()> {
+        if self.backend() == crate::Backend::Sqlite {
+            on_tx!(self, c => sqlx::query("DELETE FROM article_search WHERE rowid = $1")
+                .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        }
+        let gone = on_tx!(self, c => sqlx::query("DELETE FROM articles WHERE id = $1")
+            .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if gone == 0 {
+            return Err(DbError::not_found(format!("article {id}")));
+        }
+        Ok(())
+    }
+
     /// Stores a new article with its tags, authors, search text and term
     /// profile, at version 1; returns its id. The caller (the application
     /// layer) has checked the workflow; status and path are written as given.

@@ -68,6 +68,7 @@ pub fn invalidation(events: &[Event]) -> Invalidation {
             }
             Event::ArticleCreated { .. }
             | Event::ArticleSaved { .. }
+            | Event::ArticleDeleted { .. }
             | Event::ScheduleFailed { .. }
             | Event::MediaAdded { .. } => {}
         }

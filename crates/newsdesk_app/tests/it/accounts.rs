@@ -275,3 +275,84 @@ db_test!(a_contributor_writes_but_cannot_publish_an_author_publishes_own, |t: Te
     assert_eq!(publish, Some(Some(author.id)), "the revision names the user");
     Ok(())
 });
+
+db_test!(
+    only_drafts_never_published_are_deleted_and_only_by_their_writers_or_editors,
+    |t: TestDb| async move {
+        let n = newsroom(&t);
+        let s = section(&n, "world").await?;
+        let mine = n
+            .create_author(
+                &editor(),
+                Author {
+                    id: 0,
+                    name: "Ana Ruiz".into(),
+                    slug: "ana-ruiz".into(),
+                    title: None,
+                    bio: String::new(),
+                    photo_media_id: None,
+                },
+            )
+            .await?;
+        let contributor = n
+            .add_user(
+                &editor(),
+                account("c@example.org", Role::Contributor, Some(mine.id)),
+                &Default::default(),
+            )
+            .await?;
+        let other = n
+            .add_user(
+                &editor(),
+                account("o@example.org", Role::Contributor, None),
+                &Default::default(),
+            )
+            .await?;
+        let ed = n
+            .add_user(&editor(), account("e@example.org", Role::Editor, None), &Default::default())
+            .await?;
+        let mut a = article("Harbour strike notes", s);
+        a.bylines = vec![Byline::Author { author_id: mine.id }];
+        let draft = n.create_draft(&contributor.actor(), a.clone()).await?;
+        let id = draft.article.id;
+        let delete = |actor: newsdesk_core::Actor, id, v| {
+            let n = n.clone();
+            async move {
+                let mut w = n.begin(&actor).await?;
+                let gone = w.delete_draft(id, v).await?;
+                w.commit().await?;
+                Ok::<_, Error>(gone)
+            }
+        };
+        // Someone else's draft: refused; a stale form: refused.
+        let refused = delete(other.actor(), id, None).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+        let stale = delete(contributor.actor(), id, Some(draft.version + 1)).await;
+        assert!(matches!(stale, Err(Error::Stale { .. })), "{stale:?}");
+        // The writer deletes their own: gone with its history, and said so.
+        let before = n.db().last_event_id().await?;
+        let gone = delete(contributor.actor(), id, Some(draft.version)).await?;
+        assert_eq!(gone.headlines.display, "Harbour strike notes");
+        assert!(matches!(
+            n.db().find_article(id).await,
+            Err(newsdesk_db::DbError::NotFound { .. })
+        ));
+        assert!(n.db().list_revisions(id).await?.is_empty());
+        assert_eq!(crate::event_kinds(&n, before).await?, vec!["article.deleted"]);
+        // An editor deletes anyone's draft; nobody deletes what was published,
+        // taken down since or not.
+        let theirs = n.create_draft(&contributor.actor(), a.clone()).await?.article.id;
+        delete(ed.actor(), theirs, None).await?;
+        let live = n.create_draft(&editor(), a.clone()).await?.article.id;
+        n.publish(&editor(), live, None).await?;
+        let refused = delete(ed.actor(), live, None).await;
+        assert!(
+            matches!(&refused, Err(Error::Refused(why)) if why.contains("take a published story down")),
+            "{refused:?}"
+        );
+        n.unpublish(&editor(), live).await?;
+        assert!(matches!(delete(ed.actor(), live, None).await, Err(Error::Refused(_))));
+        assert!(n.db().find_article(live).await.is_ok(), "still there, answering 410");
+        Ok(())
+    }
+);

@@ -562,3 +562,57 @@ db_test!(
         Ok(())
     }
 );
+
+db_test!(
+    a_draft_is_deleted_from_its_editor_after_a_question_and_the_audit_keeps_its_headline,
+    |t: TestDb| async move {
+        let app = TestApp::start(t).await?;
+        account(&app, "ed@example.org", Role::Editor, false).await?;
+        let ed = sign_in(&app, "ed@example.org").await?;
+        let mut draft = app.t.db.find_article(app.ids.draft).await?;
+        draft.id = 0;
+        draft.slug = "notes-to-self".into();
+        draft.headlines.display = "Notes to self".into();
+        let system = newsdesk_core::Actor::system("test");
+        let id = app.app.newsroom.create_draft(&system, draft).await?.article.id;
+        let path = format!("/admin/articles/{id}");
+        let (csrf, version, html) = open(&app, &ed, &path).await?;
+        assert!(
+            html.contains(&format!("action=\"/admin/articles/{id}/delete\" data-confirm=")),
+            "{html}"
+        );
+        // Published stories have no such button.
+        let (_, _, live) = open(&app, &ed, &format!("/admin/articles/{}", app.ids.main)).await?;
+        assert!(!live.contains("/delete\""));
+        let delete = format!("/admin/articles/{id}/delete");
+        // A forged form changes nothing.
+        let r = post(&app, &ed, &delete, &[("csrf", "forged"), ("version", &version)]).await?;
+        assert_eq!(r.status(), 403);
+        assert!(app.t.db.find_article(id).await.is_ok());
+        let r = post(&app, &ed, &delete, &[("csrf", &csrf), ("version", &version)]).await?;
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, "/admin/articles?deleted=1".to_owned())
+        );
+        assert_eq!(admin_get(&app, &path, &ed).await?.status(), 404);
+        let list = admin_get(&app, "/admin/articles?deleted=1", &ed).await?.text().await?;
+        assert!(list.contains("The draft was deleted."));
+        assert!(app.t.db.audit_log(20).await?.iter().any(|r| r.action == "article_deleted"
+            && r.subject == format!("article {id}")
+            && r.detail == "Notes to self"));
+        // A published story cannot be deleted even by a hand-made form.
+        let (csrf, version, _) =
+            open(&app, &ed, &format!("/admin/articles/{}", app.ids.main)).await?;
+        let r = post(
+            &app,
+            &ed,
+            &format!("/admin/articles/{}/delete", app.ids.main),
+            &[("csrf", &csrf), ("version", &version)],
+        )
+        .await?;
+        assert_eq!(r.status(), 403);
+        assert!(r.text().await?.contains("take a published story down instead"));
+        assert!(app.t.db.find_article(app.ids.main).await.is_ok());
+        Ok(())
+    }
+);

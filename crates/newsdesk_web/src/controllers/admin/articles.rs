@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/articles/{id}/revisions", get(revisions))
         .route("/admin/articles/{id}/diff", get(diff))
         .route("/admin/articles/{id}/restore", post(restore))
+        .route("/admin/articles/{id}/delete", post(delete))
 }
 
 #[derive(Serialize)]
@@ -343,8 +344,12 @@ async fn list(State(app): State<AppState>, req: Request) -> Result<Response, App
         }),
     )
     .collect();
+    let mut page_view = AdminPage::new(&app, "Articles").signed_in(&s);
+    if field(&q, "deleted") == "1" {
+        page_view.notice = Some("The draft was deleted.".into());
+    }
     let view = ListView {
-        page: AdminPage::new(&app, "Articles").signed_in(&s),
+        page: page_view,
         rows: rows.iter().map(|r| row(&app, &t, r)).collect(),
         statuses,
         sections: choices(
@@ -739,6 +744,8 @@ struct Buttons {
     /// May change the address of the published article.
     #[serde(rename = "move")]
     move_it: bool,
+    /// May delete this draft (never published).
+    delete: bool,
 }
 
 #[derive(Serialize)]
@@ -855,6 +862,10 @@ impl Editing<'_> {
             send_back: matches!(status, ArticleStatus::Review | ArticleStatus::Scheduled)
                 && may(Action::PublishArticle),
             move_it: may(Action::ChangePublishedSlug),
+            delete: stored.is_some_and(|a| {
+                a.first_published_at.is_none()
+                    && matches!(a.status, ArticleStatus::Draft | ArticleStatus::Review)
+            }) && may(Action::DeleteArticle),
         };
         let checklist = match stored {
             Some(a) => {
@@ -1731,6 +1742,43 @@ async fn restore(
                 .await?;
             Err(AppError::Forbidden(format!("Your role ({}) may not {}.", s.user.role, d.action)))
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/articles/{id}/delete`: deletes a draft that was never
+/// published (asked to confirm first); the audit log keeps its headline.
+async fn delete(
+    State(app): State<AppState>,
+    Path(id): Path<Id>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let super::Posted { session, from, fields } =
+        match super::posted(&app, req, Action::CreateArticle).await? {
+            Ok(p) => p,
+            Err(answer) => return Ok(answer),
+        };
+    let expected: Option<i32> = field(&fields, "version").parse().ok();
+    let subject = format!("article {id}");
+    let deleted = async {
+        let mut w = app.newsroom.begin(&session.user.actor()).await?;
+        let a = w.delete_draft(id, expected).await?;
+        let headline =
+            if a.headlines.display.is_empty() { "(no headline)" } else { &a.headlines.display };
+        w.audit("article_deleted", &subject, headline, &from).await?;
+        w.commit().await
+    };
+    match deleted.await {
+        Ok(_) => Ok(see_other("/admin/articles?deleted=1")),
+        Err(UseCaseError::Forbidden(d)) => {
+            let why = format!("may not {}", d.action);
+            app.newsroom.audit_refusal(&session, &why, &subject, &from).await?;
+            Err(AppError::Forbidden(format!("Your role ({}) may not {}.", session.user.role, d.action)))
+        }
+        Err(UseCaseError::Stale { .. }) => Err(AppError::Conflict(
+            "Someone saved this draft since you opened it; nothing was deleted. Open it again to see their changes.".into(),
+        )),
+        Err(UseCaseError::Refused(why)) => Err(AppError::Forbidden(format!("{}.", capitalise(&why)))),
         Err(e) => Err(e.into()),
     }
 }
