@@ -99,6 +99,32 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// Forgets sessions that are over and failed sign-ins too old to count
+/// (otherwise they would stay until their next use, or for ever).
+pub async fn prune(db: &newsdesk_db::Database) -> Result<u64> {
+    let now = Utc::now();
+    Ok(db.prune_sign_ins(now, now - IDLE, now - THROTTLE_WINDOW).await?)
+}
+
+/// What failed sign-ins from `ip` are counted under: the address itself,
+/// except that an IPv6 address counts as its /64 (one client holds a whole
+/// /64 and picks addresses in it at will), and an IPv4 address mapped into
+/// IPv6 as the IPv4 address.
+pub fn throttle_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}/64")
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 /// Compares two secrets without stopping at the first difference.
 pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -114,11 +140,12 @@ impl Newsroom {
         // Every attempt is written down before the password is checked, and
         // counts itself: many attempts at once cannot all see a count under
         // the limit. A successful one removes it again below.
+        let place = throttle_key(&from.ip);
         let mut tx = self.db().begin().await?;
-        tx.record_sign_in_failure(&key, &from.ip, now).await?;
+        tx.record_sign_in_failure(&key, &place, now).await?;
         tx.commit().await?;
         let (by_account, by_address) =
-            self.db().sign_in_failures(&key, &from.ip, now - THROTTLE_WINDOW).await?;
+            self.db().sign_in_failures(&key, &place, now - THROTTLE_WINDOW).await?;
         if by_account > MAX_FAILURES_PER_ACCOUNT || by_address > MAX_FAILURES_PER_ADDRESS {
             let mut tx = self.db().begin().await?;
             let why = "too many failures";
@@ -237,14 +264,15 @@ impl Newsroom {
     ) -> Result<PasswordChange> {
         let now = Utc::now();
         let u = &session.user;
+        let place = throttle_key(&from.ip);
         let (by_account, by_address) =
-            self.db().sign_in_failures(&u.email, &from.ip, now - THROTTLE_WINDOW).await?;
+            self.db().sign_in_failures(&u.email, &place, now - THROTTLE_WINDOW).await?;
         if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
             return Ok(PasswordChange::Held { minutes: THROTTLE_WINDOW.num_minutes() });
         }
         if self.authenticate(&u.email, current).await?.is_none() {
             let mut tx = self.db().begin().await?;
-            tx.record_sign_in_failure(&u.email, &from.ip, now).await?;
+            tx.record_sign_in_failure(&u.email, &place, now).await?;
             let what = "wrong current password";
             tx.audit(&audit(
                 now,
@@ -348,6 +376,16 @@ mod tests {
             token_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_throttled_as_its_whole_64() {
+        assert_eq!(throttle_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::/64");
+        assert_ne!(throttle_key("2001:db8:1:3::1"), throttle_key("2001:db8:1:2::1"));
+        assert_eq!(throttle_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(throttle_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(throttle_key("unknown"), "unknown");
     }
 
     #[test]

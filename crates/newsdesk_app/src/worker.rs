@@ -337,8 +337,8 @@ impl Worker {
     /// Runs jobs until `shutdown` turns true, then finishes the job in hand.
     /// Survives a database that goes away: it logs once, keeps trying, and
     /// logs again when the database is back. Now and then it also prunes the
-    /// event log and day-old editor presence (every server does; the work
-    /// is idempotent).
+    /// event log, day-old editor presence, sessions that are over and old
+    /// failed sign-ins (every server does; the work is idempotent).
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let signals: Arc<Signals> = self.newsroom.signals().clone();
         let mut failing = false;
@@ -357,6 +357,9 @@ impl Worker {
                 let gone = chrono::Utc::now() - chrono::Duration::days(1);
                 if let Err(e) = self.newsroom.db().prune_presence(gone).await {
                     tracing::debug!(error = %e, "could not prune presence");
+                }
+                if let Err(e) = crate::sessions::prune(self.newsroom.db()).await {
+                    tracing::debug!(error = %e, "could not prune sessions");
                 }
                 let old = chrono::Utc::now() - DELIVERY_RETENTION;
                 let tries = crate::integrations::WEBHOOK_ATTEMPTS;

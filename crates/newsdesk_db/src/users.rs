@@ -333,6 +333,23 @@ impl Database {
         Ok(())
     }
 
+    /// Forgets sessions that are over (past their lifetime, or idle since
+    /// `idle_before`) and failed sign-ins older than `failed_before`;
+    /// returns how many rows went.
+    pub async fn prune_sign_ins(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+        failed_before: DateTime<Utc>,
+    ) -> Result<u64> {
+        let sessions = on_pool!(self, p => sqlx::query(
+            "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
+            .bind(now).bind(idle_before).execute(p).await.map(|r| r.rows_affected()))?;
+        let failures = on_pool!(self, p => sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(failed_before).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(sessions + failures)
+    }
+
     /// Failed sign-ins since `since`: for `email`, and from `ip`.
     pub async fn sign_in_failures(
         &self,

@@ -356,3 +356,35 @@ db_test!(
         Ok(())
     }
 );
+
+db_test!(
+    guessing_from_fresh_ipv6_addresses_of_one_64_is_held_like_one_address,
+    |t: TestDb| async move {
+        use newsdesk_app::sessions::{MAX_FAILURES_PER_ADDRESS, Origin, SignIn};
+        let n = newsroom(&t);
+        n.add_user(&editor(), account("ana@example.org", Role::Editor, None), &Default::default())
+            .await?;
+        // Each guess at a different account (so no account is held) from a new
+        // address of the same /64.
+        for i in 0..MAX_FAILURES_PER_ADDRESS {
+            let from = Origin { ip: format!("2001:db8:7:9:{:x}::1", i + 1), ..Default::default() };
+            let got = n.sign_in(&format!("guess{i}@example.org"), "wrong password!", &from).await?;
+            assert!(matches!(got, SignIn::Wrong), "guess {i}: {got:?}");
+        }
+        let next = Origin { ip: "2001:db8:7:9:ffff::2".into(), ..Default::default() };
+        let held = n.sign_in("ana@example.org", "a long enough password", &next).await?;
+        assert!(matches!(held, SignIn::Held { .. }), "{held:?}");
+        // Another /64 is not held, and the right password works there.
+        let elsewhere = Origin { ip: "2001:db8:7:a::1".into(), ..Default::default() };
+        let ok = n.sign_in("ana@example.org", "a long enough password", &elsewhere).await?;
+        assert!(matches!(ok, SignIn::Done { .. }), "{ok:?}");
+        // Failures too old to count, and sessions that are over, are pruned.
+        n.db().execute_sql("UPDATE sign_in_failures SET at = '2000-01-01 00:00:00+00'").await?;
+        n.db().execute_sql("UPDATE sessions SET last_seen_at = '2000-01-01 00:00:00+00'").await?;
+        let pruned = newsdesk_app::sessions::prune(n.db()).await?;
+        // The twenty guesses (Ana's held attempt went with her sign-in) and
+        // the idle session.
+        assert_eq!(pruned, MAX_FAILURES_PER_ADDRESS as u64 + 1, "failures and the idle session");
+        Ok(())
+    }
+);
