@@ -223,9 +223,42 @@ pub fn builtin() -> Registry {
 /// in its history and an `article.schedule_failed` event.
 async fn settle_dead(ctx: JobContext, error: String) -> anyhow::Result<()> {
     if let Job::PublishScheduled { article_id, at } = parse(&ctx)? {
-        let mut w = ctx.newsroom.begin(&Actor::system("scheduler")).await?;
-        w.schedule_failed(article_id, at, vec![format!("publishing failed: {error}")]).await?;
-        w.commit().await?;
+        gave_up(&ctx.newsroom, article_id, at, &error).await?;
     }
     Ok(())
+}
+
+async fn gave_up(newsroom: &Newsroom, id: Id, at: DateTime<Utc>, error: &str) -> crate::Result<()> {
+    let mut w = newsroom.begin(&Actor::system("scheduler")).await?;
+    w.schedule_failed(id, at, vec![format!("publishing failed: {error}")]).await?;
+    w.commit().await?;
+    Ok(())
+}
+
+/// Sends back to review every article still scheduled whose publication
+/// job is dead, however it died: its last try failed but the process
+/// stopped before [`settle_dead`] could run, or the worker holding it
+/// stopped answering on its last try (no handler runs then). Run by every
+/// worker now and then; does nothing twice. Returns how many went back.
+pub async fn settle_dead_schedules(newsroom: &Newsroom) -> crate::Result<usize> {
+    let dead = newsroom.db().list_jobs(Some(newsdesk_db::JobState::Dead), 500).await?;
+    let mut n = 0;
+    for j in dead.iter().filter(|j| j.kind == "article.publish_scheduled") {
+        let Ok(Job::PublishScheduled { article_id, at }) = serde_json::from_str(&j.payload) else {
+            continue;
+        };
+        let still = match newsroom.db().find_article(article_id).await {
+            Ok(a) => {
+                a.status == newsdesk_core::ArticleStatus::Scheduled && a.scheduled_at == Some(at)
+            }
+            Err(newsdesk_db::DbError::NotFound { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if still {
+            gave_up(newsroom, article_id, at, j.last_error.as_deref().unwrap_or("no reason kept"))
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

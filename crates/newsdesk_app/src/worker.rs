@@ -343,9 +343,23 @@ impl Worker {
         let signals: Arc<Signals> = self.newsroom.signals().clone();
         let mut failing = false;
         let mut last_prune = std::time::Instant::now() - PRUNE_EVERY;
+        let mut last_sweep = std::time::Instant::now() - SWEEP_EVERY;
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if last_sweep.elapsed() >= SWEEP_EVERY {
+                last_sweep = std::time::Instant::now();
+                match crate::jobs::settle_dead_schedules(&self.newsroom).await {
+                    Ok(n) if n > 0 => {
+                        tracing::warn!(
+                            articles = n,
+                            "scheduled articles whose job died went back to review"
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "could not look for dead schedules"),
+                }
             }
             if last_prune.elapsed() >= PRUNE_EVERY {
                 last_prune = std::time::Instant::now();
@@ -402,6 +416,9 @@ impl Worker {
 
 /// How often a running worker prunes the event log.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// How often a running worker looks for scheduled articles whose job died.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// How long events are kept: long enough for any server that was briefly
 /// cut off to catch up; one that was away longer drops its whole cache.

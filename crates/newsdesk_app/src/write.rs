@@ -543,7 +543,7 @@ impl Write {
     /// once saw is never deleted, only taken down ([`Write::unpublish`]),
     /// so its address and its history stay.
     pub async fn delete_draft(&mut self, id: Id, expected: Option<i32>) -> Result<Article> {
-        let (a, _) = self.load(id, expected).await?;
+        let (a, version) = self.load(id, expected).await?;
         self.allow_on(Action::DeleteArticle, &a)?;
         if a.first_published_at.is_some()
             || !matches!(a.status, ArticleStatus::Draft | ArticleStatus::Review)
@@ -554,7 +554,25 @@ impl Write {
                     .into(),
             ));
         }
-        self.tx.delete_article(id).await?;
+        // Someone else at work in it would lose their page and autosave.
+        if let Some(me) = self.actor.user_id {
+            let since = self.now - crate::desk::PRESENT_FOR;
+            let others: Vec<String> = self
+                .tx
+                .present_since(id, since)
+                .await?
+                .into_iter()
+                .filter(|p| p.user_id != me)
+                .map(|p| p.name)
+                .collect();
+            if !others.is_empty() {
+                return Err(Error::Refused(format!(
+                    "{} has this draft open; it can be deleted once they have closed it",
+                    others.join(" and ")
+                )));
+            }
+        }
+        self.tx.delete_article(id, version).await?;
         self.record(Event::ArticleDeleted { id });
         Ok(a)
     }

@@ -101,14 +101,17 @@ fn collapse(s: &str) -> String {
 }
 
 /// Reads body text into blocks. Lines are trimmed of ASCII white space
-/// only: a no-break space the writer put at the start of a paragraph stays.
+/// only: a no-break space the writer put at the start of a paragraph stays
+/// (a line holding nothing else is still a blank line).
 pub fn to_blocks(text: &str) -> Result<Vec<Block>, MarkdownError> {
     let lines: Vec<&str> = text.lines().collect();
     let mut blocks = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let trimmed = lines[i].trim_ascii();
-        if trimmed.is_empty() {
+        // A line of only white space of any kind (a no-break space pasted
+        // from a word processor) still ends a paragraph.
+        if trimmed.trim().is_empty() {
             i += 1;
             continue;
         }
@@ -127,7 +130,8 @@ pub fn to_blocks(text: &str) -> Result<Vec<Block>, MarkdownError> {
         let start = i;
         while i < lines.len() {
             let t = lines[i].trim_ascii();
-            if t.is_empty() || (i > start && (t.starts_with(":::") || heading(t).is_some())) {
+            if t.trim().is_empty() || (i > start && (t.starts_with(":::") || heading(t).is_some()))
+            {
                 break;
             }
             i += 1;
@@ -677,6 +681,15 @@ mod tests {
             Block::List { ordered: true, items: vec![vec![Inline::text("a")], vec![]] },
         ];
         assert_eq!(to_blocks(&from_blocks(&blocks)).expect("reads"), blocks);
+    }
+
+    #[test]
+    fn a_line_of_no_break_spaces_still_parts_paragraphs() {
+        assert_eq!(
+            to_blocks("One.\n\u{a0}\u{a0}\nTwo.").expect("reads"),
+            vec![p("One."), p("Two.")]
+        );
+        assert_eq!(to_blocks("\u{a0}\n\n\u{a0}").expect("reads"), vec![]);
     }
 
     #[test]

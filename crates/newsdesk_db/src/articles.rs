@@ -323,18 +323,31 @@ async fn find_versioned(mut ex: Exec<'_>, id: Id) -> Result<(Article, i32)> {
 }
 
 impl Tx {
-    /// Deletes an article and everything kept about it (revisions, links,
-    /// search text, autosaves, presence). The caller has checked that it
-    /// was never public.
-    pub async fn delete_article(&mut self, id: Id) -> Result<()> {
+    /// Deletes a draft that was never public, at `version`, and everything
+    /// kept about it (revisions, links, search text, autosaves, presence,
+    /// what an importer noted of it). A newer version, or one published
+    /// meanwhile, is [`DbError::Stale`] and nothing goes. Its number is
+    /// never given to another article.
+    pub async fn delete_article(&mut self, id: Id, version: i32) -> Result<()> {
+        let gone = on_tx!(self, c => sqlx::query(
+            "DELETE FROM articles WHERE id = $1 AND version = $2 AND first_published_at IS NULL \
+             AND status IN ('draft', 'review')")
+            .bind(id).bind(version).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if gone == 0 {
+            return Err(self.stale_or_missing(id).await);
+        }
+        on_tx!(self, c => sqlx::query("DELETE FROM import_items WHERE kind = 'post' AND local_id = $1")
+            .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         if self.backend() == crate::Backend::Sqlite {
             on_tx!(self, c => sqlx::query("DELETE FROM article_search WHERE rowid = $1")
                 .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        }
-        let gone = on_tx!(self, c => sqlx::query("DELETE FROM articles WHERE id = $1")
-            .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        if gone == 0 {
-            return Err(DbError::not_found(format!("article {id}")));
+            // SQLite numbers a new row one past the highest there is, so
+            // the number of the newest article, once deleted, would come
+            // back: remember the highest deleted one.
+            on_tx!(self, c => sqlx::query(
+                "INSERT INTO counters (name, value) VALUES ('articles.highest_deleted', $1) \
+                 ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)")
+                .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         }
         Ok(())
     }
@@ -363,10 +376,30 @@ impl Tx {
             Some(path) => conflict_on_unique(e, || format!("another article already lives at `{path}`")),
             None => e.into(),
         })?;
+        let id = self.never_reused(id).await?;
         self.write_links(id, a).await?;
         let doc = self.search_doc(a).await?;
         self.write_search(id, &doc).await?;
         Ok(id)
+    }
+
+    /// The number of an article just inserted as `id`, moved past every
+    /// deleted article's when SQLite gave it one of theirs.
+    async fn never_reused(&mut self, id: Id) -> Result<Id> {
+        if self.backend() != crate::Backend::Sqlite {
+            return Ok(id);
+        }
+        let floor: Option<(i64,)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT value FROM counters WHERE name = 'articles.highest_deleted'")
+            .fetch_optional(&mut *c).await)?;
+        match floor {
+            Some((highest,)) if id <= highest => {
+                on_tx!(self, c => sqlx::query("UPDATE articles SET id = $2 WHERE id = $1")
+                    .bind(id).bind(highest + 1).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+                Ok(highest + 1)
+            }
+            _ => Ok(id),
+        }
     }
 
     /// Saves what an article says (every field but status, path, first

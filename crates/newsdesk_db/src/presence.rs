@@ -102,6 +102,15 @@ impl Tx {
         Ok(())
     }
 
+    /// Who has article `id` open: seen since `since`, in this transaction.
+    pub async fn present_since(&mut self, id: Id, since: DateTime<Utc>) -> Result<Vec<Present>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT user_id, name, seen_at FROM article_presence WHERE article_id = $1 AND seen_at >= $2 \
+             ORDER BY user_id",
+        ).bind(id).bind(since).fetch_all(&mut *c).await)?;
+        Ok(rows)
+    }
+
     /// When `user_id` last showed a sign of life on article `id`.
     pub async fn seen_at(&mut self, id: Id, user_id: Id) -> Result<Option<DateTime<Utc>>> {
         let row: Option<(DateTime<Utc>,)> = on_tx!(self, c => sqlx::query_as(

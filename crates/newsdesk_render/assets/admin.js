@@ -178,10 +178,14 @@
       try { window.history.replaceState(null, "", j.url); } catch (e) { /* the address bar stays */ }
       // This tab's copy becomes the draft's copy.
       var draftKey = base.slice(0, base.length - "/admin/articles/new".length) + j.url;
-      var copy = store.getItem(key);
-      if (copy) { store.setItem(draftKey, copy); store.removeItem(key); }
-      window.sessionStorage.removeItem("newsdesk:tab-key");
-      key = draftKey;
+      key = (function (from) {
+        try {
+          var copy = store.getItem(from);
+          if (copy) { store.setItem(draftKey, copy); store.removeItem(from); }
+          window.sessionStorage.removeItem("newsdesk:tab-key");
+        } catch (e) { /* storage full: the form still holds the text */ }
+        return draftKey;
+      })(key);
       isNew = false;
     };
     form.addEventListener("submit", function (ev) {
@@ -606,8 +610,26 @@
     return b;
   };
 
-  // Fields that take a media item's number get that button.
+  // Fields that take a media item's number get that button; a number
+  // typed by hand clears a preview of another picture (saving shows the
+  // new one).
   Array.prototype.forEach.call(document.querySelectorAll("input[data-media-picker]"), function (field) {
     field.insertAdjacentElement("afterend", window.newsdeskPickerButton(field));
+    var box = field.dataset.preview && document.getElementById(field.dataset.preview);
+    if (box) {
+      var shown = field.value;
+      field.addEventListener("input", function () {
+        if (field.value.trim() !== shown) { box.textContent = ""; shown = field.value.trim(); }
+      });
+    }
+  });
+  // The checklist's link to the body goes to the rich-text editor when it
+  // has replaced the text field.
+  Array.prototype.forEach.call(document.querySelectorAll(".checklist a[href='#body']"), function (a) {
+    a.addEventListener("click", function (ev) {
+      var text = document.getElementById("body");
+      var rich = document.querySelector(".pm-body");
+      if (text && text.hidden && rich) { ev.preventDefault(); rich.focus(); rich.scrollIntoView({ block: "center" }); }
+    });
   });
 })();

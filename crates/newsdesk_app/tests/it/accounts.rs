@@ -339,8 +339,21 @@ db_test!(
         ));
         assert!(n.db().list_revisions(id).await?.is_empty());
         assert_eq!(crate::event_kinds(&n, before).await?, vec!["article.deleted"]);
+        // The newest article's number is not given to the next one.
+        let next = n.create_draft(&contributor.actor(), a.clone()).await?.article.id;
+        assert!(next > id, "{next} reuses the deleted {id}");
+        // Not while someone else has it open.
+        let mut tx = n.db().begin().await?;
+        tx.mark_present(next, ed.id, &ed.name, chrono::Utc::now()).await?;
+        tx.commit().await?;
+        let busy = delete(contributor.actor(), next, None).await;
+        assert!(
+            matches!(&busy, Err(Error::Refused(why)) if why.contains("has this draft open")),
+            "{busy:?}"
+        );
         // An editor deletes anyone's draft; nobody deletes what was published,
         // taken down since or not.
+        delete(ed.actor(), next, None).await?;
         let theirs = n.create_draft(&contributor.actor(), a.clone()).await?.article.id;
         delete(ed.actor(), theirs, None).await?;
         let live = n.create_draft(&editor(), a.clone()).await?.article.id;

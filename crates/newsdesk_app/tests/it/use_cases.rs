@@ -620,6 +620,43 @@ db_test!(
     }
 );
 
+db_test!(
+    a_scheduled_article_whose_job_died_unsettled_is_swept_back_to_review,
+    |t: TestDb| async move {
+        let n = newsroom(&t);
+        let s = section(&n, "world").await?;
+        let d = n.create_draft(&editor(), article("Ferry timetable", s)).await?;
+        let when = Utc::now() + Duration::milliseconds(200);
+        n.schedule(&editor(), d.article.id, when, None).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // A worker that dies with the job on its last try: nothing settles
+        // it (no dead-job handler here).
+        let mut r = newsdesk_app::worker::Registry::new();
+        r.register("article.publish_scheduled", |_| {
+            Box::pin(async { anyhow::bail!("the worker was killed") })
+        });
+        let w = newsdesk_app::worker::Worker::new(
+            n.clone(),
+            r,
+            newsdesk_app::worker::WorkerConfig {
+                base_backoff: std::time::Duration::ZERO,
+                ..Default::default()
+            },
+        );
+        w.drain().await?;
+        assert_eq!(n.db().job_counts().await?.2, 1, "dead");
+        assert_eq!(n.db().find_article(d.article.id).await?.status, ArticleStatus::Scheduled);
+        // Any worker's sweep sends it back, once.
+        assert_eq!(newsdesk_app::jobs::settle_dead_schedules(&n).await?, 1);
+        let a = n.db().find_article(d.article.id).await?;
+        assert_eq!((a.status, a.scheduled_at), (ArticleStatus::Review, None));
+        let last = n.db().list_revisions(d.article.id).await?.into_iter().next();
+        assert!(last.is_some_and(|r| r.note.contains("the worker was killed")));
+        assert_eq!(newsdesk_app::jobs::settle_dead_schedules(&n).await?, 0, "only once");
+        Ok(())
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() -> anyhow::Result<()>
 {

@@ -409,9 +409,9 @@ db_test!(a_late_or_failed_schedule_is_plain_to_see, |t: TestDb| async move {
     tx.commit().await?;
     let html = admin_get(&app, "/admin", &ed).await?.text().await?;
     let listed = row(&html).expect("still listed as scheduled");
-    assert!(listed.contains("overdue, retrying"), "{listed}");
+    assert!(listed.contains("overdue: not published yet"), "{listed}");
     let html = admin_get(&app, "/admin/articles?status=scheduled", &ed).await?.text().await?;
-    assert!(html.contains("overdue, retrying"), "{html}");
+    assert!(html.contains("overdue: not published yet"), "{html}");
 
     // The publication then fails for good: the article is in review and
     // its editor says why.
@@ -535,6 +535,13 @@ db_test!(
         let (status, j) = autosave_new(&app, Some(&s), &bad).await?;
         assert_eq!(status, 422);
         assert!(j["error"].as_str().unwrap_or_default().contains("media item's number"), "{j}");
+        // A contributor's draft under someone else's name would not be theirs
+        // to open: not made.
+        let mut not_mine = typed;
+        not_mine[4].1 = "Staff reporter";
+        let (status, j) = autosave_new(&app, Some(&s), &not_mine).await?;
+        assert_eq!(status, 422);
+        assert!(j["error"].as_str().unwrap_or_default().contains("your own name"), "{j}");
         assert_eq!(count().await?, before);
 
         // Typed text becomes a draft of the writer's, with one revision; the

@@ -65,8 +65,9 @@ struct Row {
     when: String,
     when_iso: String,
     public_url: Option<String>,
-    /// Scheduled for a time more than a minute past: its publication is
-    /// failing and being retried (the job queue says why).
+    /// Scheduled for a time more than a minute past and not published: its
+    /// publication is failing (`newsdesk jobs list` says why) or no worker
+    /// runs.
     overdue: bool,
 }
 

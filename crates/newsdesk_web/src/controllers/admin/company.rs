@@ -184,6 +184,14 @@ async fn autosave_new(State(app): State<AppState>, req: Request) -> Result<Respo
             );
         }
     };
+    // A draft that would not be theirs (a contributor who took their own
+    // name out of the bylines) could not be opened by them again.
+    if newsdesk_core::authorize_article(&actor, Action::EditArticle, &draft).is_err() {
+        return refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not kept on the server yet: put your own name in the bylines, or the draft would not be yours to open.",
+        );
+    }
     let saved = match app.newsroom.create_draft(&actor, draft).await {
         Ok(saved) => saved,
         Err(

@@ -374,15 +374,20 @@ async fn signed_in_for(
         return Ok(Err(see_other(&format!("/admin/sign-in?{next}"))));
     };
     let from = origin_of(&req.headers, req.extensions.get::<ConnectInfo<SocketAddr>>());
-    // A link on another site that opens a page this user may not see says
-    // nothing about the user: it is refused like any other, but not written
-    // to the audit log under their name.
+    // A link on another site that opens a page this user may not see may
+    // say nothing about the user: the audit entry says where it came from
+    // (the header is the browser's word, so it is noted, not trusted).
     let from_elsewhere = req
         .headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
     let allowed = if from_elsewhere {
-        newsdesk_core::authorize(&s.user.actor(), action, &[]).is_ok()
+        let ok = newsdesk_core::authorize(&s.user.actor(), action, &[]).is_ok();
+        if !ok {
+            let why = format!("may not {action} (opened from a link on another site)");
+            app.newsroom.audit_refusal(&s, &why, &s.user.email, &from).await?;
+        }
+        ok
     } else {
         app.newsroom.allowed(&s, action, &from).await?
     };
