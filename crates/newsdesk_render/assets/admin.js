@@ -176,6 +176,10 @@
       var v = form.elements.namedItem("version");
       if (v) v.value = String(j.version);
       try { window.history.replaceState(null, "", j.url); } catch (e) { /* the address bar stays */ }
+      // The page is that draft's editor now, and says so.
+      var h1 = document.querySelector("main h1");
+      if (h1 && h1.textContent === "New article") h1.textContent = "Edit article";
+      document.title = document.title.replace(/^New article/, "Edit article");
       // This tab's copy becomes the draft's copy.
       var draftKey = base.slice(0, base.length - "/admin/articles/new".length) + j.url;
       key = (function (from) {

@@ -477,6 +477,8 @@ async fn a_new_article_becomes_a_draft_seconds_after_typing_and_is_saved_once() 
         .run("return document.querySelector('form.editor').getAttribute('action');", json!([]))
         .await?;
     assert_eq!(action, json!(format!("/admin/articles/{id}")));
+    let heading = b.run("return document.querySelector('main h1').textContent;", json!([])).await?;
+    assert_eq!(heading, json!("Edit article"));
     // Typing on and saving saves that draft; no second one is made.
     b.run(
         "const v = window.newsdeskEditor.view; \
