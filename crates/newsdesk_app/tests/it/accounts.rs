@@ -6,6 +6,29 @@ use newsdesk_app::accounts::NewAccount;
 use newsdesk_core::{Author, Byline, Role};
 use newsdesk_test_support::{TestDb, db_test};
 
+/// The author profile the role tests write as.
+async fn ana_ruiz(n: &newsdesk_app::Newsroom) -> anyhow::Result<Author> {
+    let ana = Author {
+        id: 0,
+        name: "Ana Ruiz".into(),
+        slug: "ana-ruiz".into(),
+        title: None,
+        bio: String::new(),
+        photo_media_id: None,
+    };
+    Ok(n.create_author(&editor(), ana).await?)
+}
+
+/// An account with `role`, writing as `author_id`.
+async fn user(
+    n: &newsdesk_app::Newsroom,
+    email: &str,
+    role: Role,
+    author_id: Option<i64>,
+) -> anyhow::Result<newsdesk_app::accounts::User> {
+    Ok(n.add_user(&editor(), account(email, role, author_id), &Default::default()).await?)
+}
+
 fn account(email: &str, role: Role, author_id: Option<i64>) -> NewAccount {
     NewAccount {
         email: email.into(),
@@ -18,9 +41,7 @@ fn account(email: &str, role: Role, author_id: Option<i64>) -> NewAccount {
 
 db_test!(accounts_sign_in_with_their_password_only, |t: TestDb| async move {
     let n = newsroom(&t);
-    let owner = n
-        .add_user(&editor(), account(" Owner@Example.org ", Role::Owner, None), &Default::default())
-        .await?;
+    let owner = user(&n, " Owner@Example.org ", Role::Owner, None).await?;
     assert_eq!(owner.email, "owner@example.org", "stored trimmed and lowercased");
     let found = n.authenticate("OWNER@example.org", "a long enough password").await?;
     assert_eq!(found.map(|u| u.id), Some(owner.id));
@@ -46,8 +67,7 @@ db_test!(accounts_sign_in_with_their_password_only, |t: TestDb| async move {
 
 db_test!(bad_accounts_are_refused_with_the_reason, |t: TestDb| async move {
     let n = newsroom(&t);
-    n.add_user(&editor(), account("ana@example.org", Role::Author, None), &Default::default())
-        .await?;
+    user(&n, "ana@example.org", Role::Author, None).await?;
     let again = n
         .add_user(&editor(), account("ANA@example.org", Role::Editor, None), &Default::default())
         .await;
@@ -83,12 +103,8 @@ db_test!(bad_accounts_are_refused_with_the_reason, |t: TestDb| async move {
 
 db_test!(disabled_accounts_cannot_sign_in_and_the_last_owner_stays, |t: TestDb| async move {
     let n = newsroom(&t);
-    let owner = n
-        .add_user(&editor(), account("owner@example.org", Role::Owner, None), &Default::default())
-        .await?;
-    let ed = n
-        .add_user(&editor(), account("ed@example.org", Role::Editor, None), &Default::default())
-        .await?;
+    let owner = user(&n, "owner@example.org", Role::Owner, None).await?;
+    let ed = user(&n, "ed@example.org", Role::Editor, None).await?;
     n.set_user_disabled(&editor(), ed.id, true, &Default::default()).await?;
     assert!(n.authenticate("ed@example.org", "a long enough password").await?.is_none());
     assert!(n.users().await?.iter().any(|u| u.id == ed.id && u.disabled), "kept, disabled");
@@ -96,25 +112,15 @@ db_test!(disabled_accounts_cannot_sign_in_and_the_last_owner_stays, |t: TestDb| 
     assert!(n.authenticate("ed@example.org", "a long enough password").await?.is_some());
     let last = n.set_user_disabled(&editor(), owner.id, true, &Default::default()).await;
     assert!(matches!(&last, Err(Error::Refused(m)) if m.contains("last owner")), "{last:?}");
-    let second = n
-        .add_user(&editor(), account("two@example.org", Role::Owner, None), &Default::default())
-        .await?;
+    let second = user(&n, "two@example.org", Role::Owner, None).await?;
     n.set_user_disabled(&second.actor(), owner.id, true, &Default::default()).await?;
     Ok(())
 });
 
 db_test!(roles_decide_who_manages_whom, |t: TestDb| async move {
     let n = newsroom(&t);
-    let admin = n
-        .add_user(
-            &editor(),
-            account("admin@example.org", Role::Administrator, None),
-            &Default::default(),
-        )
-        .await?;
-    let author = n
-        .add_user(&editor(), account("au@example.org", Role::Author, None), &Default::default())
-        .await?;
+    let admin = user(&n, "admin@example.org", Role::Administrator, None).await?;
+    let author = user(&n, "au@example.org", Role::Author, None).await?;
     // An administrator adds editors but not administrators.
     n.add_user(&admin.actor(), account("ed@example.org", Role::Editor, None), &Default::default())
         .await?;
@@ -141,13 +147,9 @@ db_test!(roles_decide_who_manages_whom, |t: TestDb| async move {
         .await;
     assert!(matches!(own, Err(Error::Forbidden(_))), "{own:?}");
     // An administrator resets an editor's password, not an owner's.
-    let ed = n
-        .add_user(&editor(), account("ed2@example.org", Role::Editor, None), &Default::default())
-        .await?;
+    let ed = user(&n, "ed2@example.org", Role::Editor, None).await?;
     n.set_password(&admin.actor(), ed.id, "reset by the admin", &Default::default()).await?;
-    let owner = n
-        .add_user(&editor(), account("own@example.org", Role::Owner, None), &Default::default())
-        .await?;
+    let owner = user(&n, "own@example.org", Role::Owner, None).await?;
     let up = n
         .set_password(&admin.actor(), owner.id, "taking over the owner", &Default::default())
         .await;
@@ -214,36 +216,10 @@ db_test!(roles_change_within_what_the_actor_manages_and_are_audited, |t: TestDb|
 db_test!(a_contributor_writes_but_cannot_publish_an_author_publishes_own, |t: TestDb| async move {
     let n = newsroom(&t);
     let s = section(&n, "world").await?;
-    let mine = n
-        .create_author(
-            &editor(),
-            Author {
-                id: 0,
-                name: "Ana Ruiz".into(),
-                slug: "ana-ruiz".into(),
-                title: None,
-                bio: String::new(),
-                photo_media_id: None,
-            },
-        )
-        .await?;
-    let contributor = n
-        .add_user(
-            &editor(),
-            account("c@example.org", Role::Contributor, Some(mine.id)),
-            &Default::default(),
-        )
-        .await?;
-    let author = n
-        .add_user(
-            &editor(),
-            account("a@example.org", Role::Author, Some(mine.id)),
-            &Default::default(),
-        )
-        .await?;
-    let other = n
-        .add_user(&editor(), account("o@example.org", Role::Author, None), &Default::default())
-        .await?;
+    let mine = ana_ruiz(&n).await?;
+    let contributor = user(&n, "c@example.org", Role::Contributor, Some(mine.id)).await?;
+    let author = user(&n, "a@example.org", Role::Author, Some(mine.id)).await?;
+    let other = user(&n, "o@example.org", Role::Author, None).await?;
     // An author who writes as nobody yet gets a profile of their own.
     let own = other.author_id.expect("a profile was made");
     assert_ne!(own, mine.id);
@@ -281,36 +257,10 @@ db_test!(
     |t: TestDb| async move {
         let n = newsroom(&t);
         let s = section(&n, "world").await?;
-        let mine = n
-            .create_author(
-                &editor(),
-                Author {
-                    id: 0,
-                    name: "Ana Ruiz".into(),
-                    slug: "ana-ruiz".into(),
-                    title: None,
-                    bio: String::new(),
-                    photo_media_id: None,
-                },
-            )
-            .await?;
-        let contributor = n
-            .add_user(
-                &editor(),
-                account("c@example.org", Role::Contributor, Some(mine.id)),
-                &Default::default(),
-            )
-            .await?;
-        let other = n
-            .add_user(
-                &editor(),
-                account("o@example.org", Role::Contributor, None),
-                &Default::default(),
-            )
-            .await?;
-        let ed = n
-            .add_user(&editor(), account("e@example.org", Role::Editor, None), &Default::default())
-            .await?;
+        let mine = ana_ruiz(&n).await?;
+        let contributor = user(&n, "c@example.org", Role::Contributor, Some(mine.id)).await?;
+        let other = user(&n, "o@example.org", Role::Contributor, None).await?;
+        let ed = user(&n, "e@example.org", Role::Editor, None).await?;
         let mut a = article("Harbour strike notes", s);
         a.bylines = vec![Byline::Author { author_id: mine.id }];
         let draft = n.create_draft(&contributor.actor(), a.clone()).await?;
@@ -375,8 +325,7 @@ db_test!(
     |t: TestDb| async move {
         use newsdesk_app::sessions::{MAX_FAILURES_PER_ADDRESS, Origin, SignIn};
         let n = newsroom(&t);
-        n.add_user(&editor(), account("ana@example.org", Role::Editor, None), &Default::default())
-            .await?;
+        user(&n, "ana@example.org", Role::Editor, None).await?;
         // Each guess at a different account (so no account is held) from a new
         // address of the same /64.
         for i in 0..MAX_FAILURES_PER_ADDRESS {

@@ -9,15 +9,18 @@ use newsdesk_core::Role;
 use newsdesk_test_support::{TestDb, db_test};
 use reqwest::header;
 
-async fn autosave(
+/// POSTs an editor's autosave (of article `id`, or with `None` of a new
+/// one) as the editor's script does; the answer is always JSON.
+async fn autosave_to(
     app: &TestApp,
     session: Option<&str>,
-    id: i64,
+    id: Option<i64>,
     fields: &[(&str, &str)],
 ) -> anyhow::Result<(u16, serde_json::Value)> {
+    let which = id.map_or_else(|| "new".to_owned(), |id| id.to_string());
     let mut r = app
         .client
-        .post(format!("{}/admin/articles/{id}/autosave", app.base))
+        .post(format!("{}/admin/articles/{which}/autosave", app.base))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(fields)?);
     if let Some(s) = session {
@@ -33,6 +36,15 @@ async fn autosave(
         .to_owned();
     anyhow::ensure!(ct == "application/json", "{ct}");
     Ok((status, serde_json::from_str(&r.text().await?)?))
+}
+
+async fn autosave(
+    app: &TestApp,
+    session: Option<&str>,
+    id: i64,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    autosave_to(app, session, Some(id), fields).await
 }
 
 db_test!(autosaves_presence_and_take_over_keep_two_editors_informed, |t: TestDb| async move {
@@ -480,17 +492,7 @@ async fn autosave_new(
     session: Option<&str>,
     fields: &[(&str, &str)],
 ) -> anyhow::Result<(u16, serde_json::Value)> {
-    let mut r = app
-        .client
-        .post(format!("{}/admin/articles/new/autosave", app.base))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(fields)?);
-    if let Some(s) = session {
-        r = r.header(header::COOKIE, format!("newsdesk_session={s}"));
-    }
-    let r = r.send().await?;
-    let status = r.status().as_u16();
-    Ok((status, serde_json::from_str(&r.text().await?)?))
+    autosave_to(app, session, None, fields).await
 }
 
 db_test!(
