@@ -198,7 +198,52 @@ impl Write {
     /// Stores a new draft (or, if its status says so, an article in review).
     /// An empty slug is made from the headline. Drafts may be incomplete;
     /// only oversized fields and a malformed slug are refused.
-    pub async fn create_draft(&mut self, mut a: Article) -> Result<Saved> {
+    pub async fn create_draft(&mut self, a: Article) -> Result<Saved> {
+        self.create_as(a, "create").await
+    }
+
+    /// [`Write::create_draft`] for the editor's first autosave of a new
+    /// article: its revision says "autosave", and until someone saves it,
+    /// [`Write::rewrite_autosaved_draft`] keeps it up to date with the
+    /// typing.
+    pub async fn create_autosaved_draft(&mut self, a: Article) -> Result<Saved> {
+        self.create_as(a, "autosave").await
+    }
+
+    /// Rewrites, in place and at version 1, a draft that the actor's
+    /// editor made by autosave and that nobody has saved since, so that the
+    /// draft (its headline in every list, its text on every device) is
+    /// what they have typed, not a cut-off first few seconds of it. `None`
+    /// when the draft is past that stage (saved, or another person's):
+    /// the caller keeps the text as an autosaved copy instead.
+    pub async fn rewrite_autosaved_draft(&mut self, mut a: Article) -> Result<Option<Saved>> {
+        let (stored, version) = self.load(a.id, None).await?;
+        let heads = self.tx.revision_heads(a.id).await?;
+        let untouched = version == 1
+            && stored.status == ArticleStatus::Draft
+            && stored.first_published_at.is_none()
+            && self.actor.user_id.is_some()
+            && matches!(heads.as_slice(), [(1, reason, by)] if reason == "autosave" && *by == self.actor.user_id);
+        if !untouched || self.allow_on(Action::EditArticle, &a).is_err() {
+            return Ok(None);
+        }
+        if a.slug.is_empty() {
+            a.slug = slugify(&a.headlines.display);
+        }
+        self.check_storable(&mut a).await?;
+        a.status = stored.status;
+        a.path = None;
+        a.first_published_at = None;
+        a.scheduled_at = None;
+        a.corrections = stored.corrections.clone();
+        a.updated_at = self.now;
+        self.tx.rewrite_article(&a, 1).await?;
+        self.tx.rewrite_revision(a.id, 1, &a, self.now).await?;
+        self.tx.set_media_uses(a.id, &media_ids(&a)).await?;
+        Ok(Some(Saved { article: a, version: 1 }))
+    }
+
+    async fn create_as(&mut self, mut a: Article, reason: &str) -> Result<Saved> {
         self.allow_on(Action::CreateArticle, &a)?;
         if a.slug.is_empty() {
             a.slug = slugify(&a.headlines.display);
@@ -211,7 +256,7 @@ impl Write {
         a.first_published_at = None;
         a.scheduled_at = None;
         a.id = self.tx.insert_article(&a).await?;
-        self.revision(&a, 1, "create", true).await?;
+        self.revision(&a, 1, reason, true).await?;
         self.record(Event::ArticleCreated { id: a.id });
         Ok(Saved { article: a, version: 1 })
     }

@@ -410,15 +410,33 @@ impl Tx {
     /// [`DbError::Stale`] and changes nothing, so the caller can keep the
     /// editor's text and show the conflict.
     pub async fn update_article(&mut self, a: &Article, expected_version: i32) -> Result<i32> {
+        self.write_article(a, expected_version, true).await
+    }
+
+    /// Writes what an article says over `version` without making a new
+    /// version: a draft kept by autosave that nobody has saved yet is
+    /// rewritten as it is typed.
+    pub async fn rewrite_article(&mut self, a: &Article, version: i32) -> Result<()> {
+        self.write_article(a, version, false).await.map(|_| ())
+    }
+
+    async fn write_article(
+        &mut self,
+        a: &Article,
+        expected_version: i32,
+        bump: bool,
+    ) -> Result<i32> {
         let terms = profile(a);
         let lead = a.lead.as_ref().map(to_json);
-        let row: Option<(i32,)> = on_tx!(self, c => sqlx::query_as(
+        let sql = format!(
             "UPDATE articles SET slug = $1, headline = $2, headline_seo = $3, headline_social = $4, \
              headline_teaser = $5, dek = $6, section_id = $7, story_id = $8, lead = $9, body = $10, \
              bylines = $11, sources = $12, corrections = $13, canonical_url = $14, top_rank = $15, \
-             updated_at = $16, terms = $17, embargo_until = $20, version = version + 1 \
+             updated_at = $16, terms = $17, embargo_until = $20, version = version{} \
              WHERE id = $18 AND version = $19 RETURNING version",
-        )
+            if bump { " + 1" } else { "" }
+        );
+        let row: Option<(i32,)> = on_tx!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(&a.slug).bind(&a.headlines.display).bind(&a.headlines.seo).bind(&a.headlines.social)
         .bind(&a.headlines.teaser).bind(&a.dek).bind(a.section_id).bind(a.story_id).bind(&lead)
         .bind(to_json(&a.body)).bind(to_json(&a.bylines)).bind(to_json(&a.sources))

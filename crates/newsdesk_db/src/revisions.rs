@@ -63,6 +63,34 @@ impl Tx {
         Ok(())
     }
 
+    /// Every revision of an article as (version, reason, user id), oldest
+    /// first, in this transaction.
+    pub async fn revision_heads(
+        &mut self,
+        article_id: Id,
+    ) -> Result<Vec<(i32, String, Option<Id>)>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT version, reason, actor_id FROM article_revisions WHERE article_id = $1 ORDER BY version, id",
+        ).bind(article_id).fetch_all(&mut *c).await)?;
+        Ok(rows)
+    }
+
+    /// Replaces the content kept with revision `version` of an article (a
+    /// draft rewritten by autosave before anyone saved it).
+    pub async fn rewrite_revision(
+        &mut self,
+        article_id: Id,
+        version: i32,
+        content: &Article,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE article_revisions SET content = $3, created_at = $4 WHERE article_id = $1 AND version = $2",
+        ).bind(article_id).bind(version).bind(crate::to_json(content)).bind(at)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// The article as it read at `version`: the content of the newest
     /// revision at or before it that changed the content.
     pub async fn revision_content(&mut self, article_id: Id, version: i32) -> Result<Article> {

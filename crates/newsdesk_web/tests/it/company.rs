@@ -568,6 +568,43 @@ db_test!(
         let (_, _, html) =
             open(&app, &elsewhere, &format!("/admin/articles/{id}?autosave=restore")).await?;
         assert!(html.contains("Not-yet-a-tag"));
+
+        // Typing on: until someone saves it, the draft itself follows the
+        // typing (still version 1, one revision, no copy to offer), so the
+        // lists and other devices never show a cut-off first few seconds.
+        let more = [
+            ("csrf", csrf.as_str()),
+            ("version", "1"),
+            ("headline", "Ferry strike ends after all-night talks"),
+            ("body", "Crews return on Monday, the union said.\n\nThe first sailing is at six."),
+            ("bylines", "Ann Lee"),
+        ];
+        let (status, j) = autosave(&app, Some(&s), id, &more).await?;
+        assert_eq!(status, 200, "{j}");
+        assert!(j["saved_at"].is_string());
+        let (a, v) = app.t.db.find_article_versioned(id).await?;
+        assert_eq!(
+            (a.headlines.display.as_str(), v),
+            ("Ferry strike ends after all-night talks", 1)
+        );
+        assert_eq!(a.body.len(), 2);
+        let revs = app.t.db.list_revisions(id).await?;
+        assert_eq!(revs.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(), vec!["autosave"]);
+        let dash = admin_get(&app, "/admin", &elsewhere).await?.text().await?;
+        assert!(dash.contains("Ferry strike ends after all-night talks"));
+        let (_, _, html) = open(&app, &elsewhere, &format!("/admin/articles/{id}")).await?;
+        assert!(!html.contains("autosaved at"), "nothing to put back: the draft is the text");
+        // Once saved, it is an article like any other: autosaves are copies.
+        let r = send_editor(&app, &s, &format!("/admin/articles/{id}"), &[("dek", "Saved once.")])
+            .await?;
+        assert_eq!(r.status(), 303);
+        let later = [("csrf", csrf.as_str()), ("version", "2"), ("headline", "Not saved yet")];
+        assert_eq!(autosave(&app, Some(&s), id, &later).await?.0, 200);
+        let (a, v) = app.t.db.find_article_versioned(id).await?;
+        assert_eq!(
+            (a.headlines.display.as_str(), v),
+            ("Ferry strike ends after all-night talks", 2)
+        );
         Ok(())
     }
 );

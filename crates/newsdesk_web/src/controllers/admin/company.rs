@@ -117,12 +117,48 @@ async fn autosave(
     let saved_at = if field(&fields, "beat") == "1" || superseded {
         None
     } else {
-        let at = app.newsroom.autosave(&s.user, id, base, &fields).await?;
+        let at = match rewrite_autosaved(&app, &s, &article, &fields).await? {
+            Some(at) => at,
+            None => app.newsroom.autosave(&s.user, id, base, &fields).await?,
+        };
         Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     };
     let company = app.newsroom.heartbeat(&s.user, id).await?;
     let answer = Answer { saved_at, company: CompanyView::of(&app, &company, s.user.id) };
     Ok(private_json(StatusCode::OK, &answer))
+}
+
+/// A draft that this person's editor made by autosave and that nobody has
+/// saved since is rewritten with the form, so lists and other devices show
+/// what was typed; `None` (keep an autosaved copy instead) past that stage,
+/// or when the form names tags not made yet or does not read.
+async fn rewrite_autosaved(
+    app: &AppState,
+    s: &newsdesk_app::sessions::Session,
+    stored: &Article,
+    fields: &[(String, String)],
+) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+    let t = app.taxonomy();
+    let Ok((draft, new_tags)) = read_fields(&t, &Fields::sent(fields), stored, app.tz()) else {
+        return Ok(None);
+    };
+    if !new_tags.is_empty() {
+        return Ok(None);
+    }
+    let rewritten = async {
+        let mut w = app.newsroom.begin(&s.user.actor()).await?;
+        let Some(saved) = w.rewrite_autosaved_draft(draft).await? else { return Ok(None) };
+        w.tx().drop_autosave(saved.article.id, s.user.id).await?;
+        w.commit().await?;
+        Ok::<_, UseCaseError>(Some(saved.article.updated_at))
+    };
+    match rewritten.await {
+        Ok(at) => Ok(at),
+        Err(UseCaseError::Invalid(_) | UseCaseError::Stale { .. } | UseCaseError::Forbidden(_)) => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What the first autosave of a new article answers: the draft it made.
@@ -173,7 +209,7 @@ async fn autosave_new(State(app): State<AppState>, req: Request) -> Result<Respo
         ));
     }
     let t = app.taxonomy();
-    let (draft, _new_tags) = match read_fields(&t, &form, &Article::draft("", Utc::now()), app.tz())
+    let (draft, new_tags) = match read_fields(&t, &form, &Article::draft("", Utc::now()), app.tz())
     {
         Ok(read) => read,
         Err(problems) => {
@@ -192,7 +228,13 @@ async fn autosave_new(State(app): State<AppState>, req: Request) -> Result<Respo
             "Not kept on the server yet: put your own name in the bylines, or the draft would not be yours to open.",
         );
     }
-    let saved = match app.newsroom.create_draft(&actor, draft).await {
+    let made = async {
+        let mut w = app.newsroom.begin(&actor).await?;
+        let saved = w.create_autosaved_draft(draft).await?;
+        w.commit().await?;
+        Ok::<_, UseCaseError>(saved)
+    };
+    let saved = match made.await {
         Ok(saved) => saved,
         Err(
             e @ (UseCaseError::Invalid(_)
@@ -214,9 +256,13 @@ async fn autosave_new(State(app): State<AppState>, req: Request) -> Result<Respo
         Err(e) => return Err(e.into()),
     };
     let id = saved.article.id;
-    // The whole form as typed (new tag names included) is the draft's
-    // autosaved copy, written on the version just made.
-    let at = app.newsroom.autosave(&s.user, id, saved.version, &fields).await?;
+    // Tags not made yet live only in the form: the whole form is kept as
+    // the draft's autosaved copy, so another device is offered them too.
+    let at = if new_tags.is_empty() {
+        Utc::now()
+    } else {
+        app.newsroom.autosave(&s.user, id, saved.version, &fields).await?
+    };
     let company = app.newsroom.heartbeat(&s.user, id).await?;
     let answer = Created {
         id,
