@@ -662,3 +662,43 @@ db_test!(
         Ok(())
     }
 );
+
+db_test!(what_publishing_still_needs_is_shown_beside_each_field, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    account(&app, "ed@example.org", Role::Editor, false).await?;
+    let ed = sign_in(&app, "ed@example.org").await?;
+    // A new, empty article already lists what publishing needs.
+    let (_, _, html) = open(&app, &ed, "/admin/articles/new").await?;
+    assert!(html.contains("id=\"check-heading\""), "the checklist is there from the start");
+    assert!(html.contains("id=\"section-needs\""), "{html}");
+    assert!(!html.contains("aria-invalid"), "nothing is wrong yet: only missing");
+    // A refused publish names the step, says nothing was saved, and marks
+    // the fields it names, each with its reason beside it.
+    let path = format!("/admin/articles/{}", app.ids.draft);
+    let r = send_editor(&app, &ed, &path, &[("section", ""), ("bylines", ""), ("do", "publish")])
+        .await?;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await?;
+    assert!(html.contains("Not published, and nothing was saved: the article is not ready."));
+    let tag = |id: &str| {
+        html.split('<')
+            .find(|t| t.contains(&format!("id=\"{id}\"")) && !t.starts_with("label"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for field in ["section", "bylines"] {
+        let t = tag(field);
+        assert!(t.contains("aria-invalid=\"true\""), "{t}");
+        assert!(t.contains(&format!("{field}-needs")), "{t}");
+        assert!(
+            html.contains(&format!("<small class=\"needs\" id=\"{field}-needs\">To publish: "))
+        );
+    }
+    assert!(!tag("headline").contains("aria-invalid"), "what is fine is not marked");
+    // The checklist follows the form as sent, not the stored version.
+    let r = send_editor(&app, &ed, &path, &[("section", ""), ("do", "publish")]).await?;
+    let html = r.text().await?;
+    let checklist = html.split_once("id=\"check-heading\"").map_or("", |(_, c)| c);
+    assert!(checklist.contains("no section is chosen"), "{checklist}");
+    Ok(())
+});

@@ -790,6 +790,10 @@ struct EditorView {
     stories: Vec<Choice>,
     problems: Vec<String>,
     checklist: Vec<Check>,
+    /// The checklist by form field (its id), shown beside the field.
+    needs: std::collections::BTreeMap<&'static str, String>,
+    /// This page answers a refused step: the fields above are invalid.
+    refused: bool,
     buttons: Buttons,
     conflict: Option<ConflictView>,
     public_url: Option<String>,
@@ -868,7 +872,11 @@ impl Editing<'_> {
                     && matches!(a.status, ArticleStatus::Draft | ArticleStatus::Review)
             }) && may(Action::DeleteArticle),
         };
-        let checklist = match stored {
+        // What publishing would still find missing in the form as it stands
+        // (after a refusal, what was sent; on a new article, the empty form).
+        let base = stored.cloned().unwrap_or_else(|| Article::draft("", Utc::now()));
+        let in_form = read_fields(self.t, &f, &base, self.app.tz()).map(|(a, _)| a).ok();
+        let checklist = match in_form.as_ref().or(stored) {
             Some(a) => {
                 let ids: Vec<Id> = a
                     .lead
@@ -958,7 +966,19 @@ impl Editing<'_> {
             ),
             f,
             lead,
+            refused: !problems.is_empty(),
             problems,
+            needs: {
+                let mut by_field = std::collections::BTreeMap::<&'static str, String>::new();
+                for c in checklist.iter().filter(|c| !c.target.is_empty()) {
+                    let e = by_field.entry(c.target).or_default();
+                    if !e.is_empty() {
+                        e.push_str("; ");
+                    }
+                    e.push_str(&c.message);
+                }
+                by_field
+            },
             checklist,
             buttons,
             conflict: None,
@@ -1263,18 +1283,38 @@ fn field_label(field: &str) -> (String, &'static str) {
     (label, target)
 }
 
-fn problem_messages(e: &UseCaseError) -> Vec<String> {
+/// What a refused `step` tells the editor: that nothing was saved (a step
+/// and its save are one transaction), then each problem by its field.
+fn problem_messages(e: &UseCaseError, step: Step) -> Vec<String> {
     let named = |ps: &[Problem]| {
         ps.iter().map(|p| format!("{}: {p}.", field_label(&p.field()).0)).collect::<Vec<_>>()
     };
+    let head = match step {
+        Step::Publish => "Not published, and nothing was saved",
+        Step::Schedule => "Not scheduled, and nothing was saved",
+        Step::Submit => "Not sent for review, and nothing was saved",
+        Step::Unpublish => "Not taken down, and nothing was saved",
+        Step::Correct => "The correction was not added, and nothing was saved",
+        Step::SendBack => "Not sent back, and nothing was saved",
+        Step::Save => "Nothing was saved",
+    };
     match e {
-        UseCaseError::Invalid(ps) => named(ps),
-        UseCaseError::Unpublishable(ps) => {
-            let mut out = vec!["Not published: the article is not ready.".to_owned()];
+        UseCaseError::Invalid(ps) => {
+            let mut out = vec![format!("{head}: fix what is below, then try again.")];
             out.extend(named(ps));
             out
         }
-        other => vec![format!("{}.", capitalise(&other.to_string()))],
+        UseCaseError::Unpublishable(ps) => {
+            let why = if step == Step::Save {
+                "a published or scheduled article must stay ready to publish"
+            } else {
+                "the article is not ready"
+            };
+            let mut out = vec![format!("{head}: {why}.")];
+            out.extend(named(ps));
+            out
+        }
+        other => vec![format!("{head}: {}.", other.to_string().trim_end_matches('.'))],
     }
 }
 
@@ -1336,6 +1376,8 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             lead: None,
             problems: vec!["You were signed out, so nothing was saved. Your text is below: sign in again in another tab (the link opens one), then press Save here.".into()],
             checklist: Vec::new(),
+            needs: Default::default(),
+            refused: true,
             buttons: Buttons::default(),
             conflict: None,
             public_url: None,
@@ -1544,7 +1586,7 @@ async fn submit_editor(app: AppState, id: Option<Id>, req: Request) -> Result<Re
             e.render(StatusCode::CONFLICT, fields, sent_version, vec![format!("Someone saved this article at the same moment (it is now at version {current_version}). Nothing was saved; press Save again to merge.")]).await
         }
         Err(err @ (UseCaseError::Invalid(_) | UseCaseError::Unpublishable(_) | UseCaseError::Transition(_) | UseCaseError::Refused(_) | UseCaseError::Conflict { .. })) => {
-            e.render(StatusCode::UNPROCESSABLE_ENTITY, fields, sent_version, problem_messages(&err)).await
+            e.render(StatusCode::UNPROCESSABLE_ENTITY, fields, sent_version, problem_messages(&err, step)).await
         }
         Err(other) => Err(other.into()),
     }
@@ -1896,11 +1938,16 @@ mod tests {
         }
         let e = UseCaseError::Unpublishable(vec![Problem::LeadImageWithoutAlt]);
         assert_eq!(
-            problem_messages(&e),
+            problem_messages(&e, Step::Schedule),
             vec![
-                "Not published: the article is not ready.".to_owned(),
+                "Not scheduled, and nothing was saved: the article is not ready.".to_owned(),
                 "Lead image, alternative text: the lead image has no alt text.".to_owned()
             ]
+        );
+        let e = UseCaseError::Refused("the correction is empty".into());
+        assert_eq!(
+            problem_messages(&e, Step::Correct),
+            vec!["The correction was not added, and nothing was saved: the correction is empty."]
         );
     }
 
