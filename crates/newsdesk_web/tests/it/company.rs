@@ -405,6 +405,7 @@ db_test!(a_late_or_failed_schedule_is_plain_to_see, |t: TestDb| async move {
     let html = admin_get(&app, "/admin", &ed).await?.text().await?;
     let listed = row(&html).expect("listed as scheduled");
     assert!(!listed.contains("overdue"), "{listed}");
+    assert!(listed.contains("goes live <time") && listed.contains("(Europe/London)"), "{listed}");
 
     // Its time passes with no worker to publish it (its job failing, say):
     // the dashboard and the list say it is overdue.

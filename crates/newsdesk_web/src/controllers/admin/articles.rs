@@ -131,6 +131,8 @@ fn row(app: &AppState, t: &Taxonomy, r: &DeskRow) -> Row {
 #[derive(Serialize)]
 struct DashList {
     title: &'static str,
+    /// The list of scheduled articles: its times are when they go live.
+    scheduled: bool,
     more: String,
     rows: Vec<Row>,
 }
@@ -149,6 +151,8 @@ struct ActivityRow {
 struct DashboardView {
     #[serde(flatten)]
     page: AdminPage,
+    /// The site's time zone, which the times are in.
+    tz: String,
     lists: Vec<DashList>,
     activity: Vec<ActivityRow>,
     expires: String,
@@ -204,6 +208,7 @@ async fn dashboard(State(app): State<AppState>, req: Request) -> Result<Response
     for (title, filter, q) in specs {
         let rows = app.db.desk_articles(&filter, DASHBOARD_LIST).await?;
         lists.push(DashList {
+            scheduled: filter.status == Some(ArticleStatus::Scheduled),
             title,
             more: format!("/admin/articles?{q}"),
             rows: rows.iter().map(|r| row(&app, &t, r)).collect(),
@@ -224,6 +229,7 @@ async fn dashboard(State(app): State<AppState>, req: Request) -> Result<Response
         })
         .collect();
     let view = DashboardView {
+        tz: app.tz().name().to_owned(),
         page: view,
         lists,
         activity,

@@ -493,11 +493,27 @@ async fn refusal(
         E::Conflict { .. } => StatusCode::CONFLICT,
         _ => return Err(e.into()),
     };
-    let mut message = capitalise(&e.to_string());
+    let mut message = capitalise(&quoted(&e.to_string()));
     if !message.ends_with(['.', '!', '?']) {
         message.push('.');
     }
     Ok((status, message))
+}
+
+/// `s` with its `code spans` (how the store and the use cases quote a
+/// value) in quotation marks, as people read them.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut open = true;
+    for c in s.chars() {
+        if c == '`' {
+            out.push(if open { '“' } else { '”' });
+            open = !open;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `s` with a capital first letter.
@@ -722,6 +738,15 @@ async fn sign_out(State(app): State<AppState>, req: Request) -> Result<Response,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_quote_values_as_people_read_them() {
+        assert_eq!(
+            quoted("a section with slug `sports` exists"),
+            "a section with slug “sports” exists"
+        );
+        assert_eq!(quoted("no quotes"), "no quotes");
+    }
 
     #[test]
     fn after_sign_in_only_back_office_paths_of_this_site() {
