@@ -595,10 +595,19 @@ db_test!(
         assert!(dash.contains("Ferry strike ends after all-night talks"));
         let (_, _, html) = open(&app, &elsewhere, &format!("/admin/articles/{id}")).await?;
         assert!(!html.contains("autosaved at"), "nothing to put back: the draft is the text");
-        // Once saved, it is an article like any other: autosaves are copies.
-        let r = send_editor(&app, &s, &format!("/admin/articles/{id}"), &[("dek", "Saved once.")])
-            .await?;
-        assert_eq!(r.status(), 303);
+        // Save with nothing new since the last autosave is still a save
+        // (the press is what the writer asked to keep); from then on it is
+        // an article like any other, and autosaves are copies.
+        let r = send_editor(&app, &s, &format!("/admin/articles/{id}"), &[]).await?;
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, format!("/admin/articles/{id}?done=saved"))
+        );
+        let revs = app.t.db.list_revisions(id).await?;
+        assert_eq!(
+            revs.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(),
+            vec!["save", "autosave"]
+        );
         let later = [("csrf", csrf.as_str()), ("version", "2"), ("headline", "Not saved yet")];
         assert_eq!(autosave(&app, Some(&s), id, &later).await?.0, 200);
         let (a, v) = app.t.db.find_article_versioned(id).await?;

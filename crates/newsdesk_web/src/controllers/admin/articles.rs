@@ -1624,7 +1624,12 @@ async fn run_step(
             (saved.article.id, saved.version, true)
         }
         Some((theirs, current)) => {
-            if same_content(&mine, theirs) {
+            // A draft only autosave has written is saved for real when its
+            // writer presses Save, even with nothing new since the last
+            // autosave: the press is what they asked to keep.
+            let only_autosaved = *current == 1
+                && w.tx().revision_heads(theirs.id).await?.iter().all(|r| r.1 == "autosave");
+            if same_content(&mine, theirs) && !only_autosaved {
                 (theirs.id, *current, false)
             } else {
                 let saved = w.save(mine, *current).await?;
