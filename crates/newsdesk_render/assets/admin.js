@@ -250,7 +250,7 @@
             return;
           }
           failures = 0;
-          if (j.saved_at) say((j.id ? "Kept as a draft" : "Autosaved") + " at " + new Date(j.saved_at).toLocaleTimeString() + ".");
+          if (j.saved_at) say((j.id ? "Kept as a draft" : "Autosaved") + " at " + (j.saved_at_text || new Date(j.saved_at).toLocaleTimeString()) + ".");
           if (wasMine === true && j.mine === false && j.holder) {
             warn(j.holder + " took this article over. Your text stays here: Save merges it with theirs.");
           }

@@ -75,6 +75,7 @@ pub const ADMIN_TEMPLATES: &[(&str, &str)] = &[
     ("admin/taxonomy_item.html", include_str!("../templates/admin/taxonomy_item.html")),
     ("admin/settings.html", include_str!("../templates/admin/settings.html")),
     ("admin/kept.html", include_str!("../templates/admin/kept.html")),
+    ("admin/missing.html", include_str!("../templates/admin/missing.html")),
     ("admin/password.html", include_str!("../templates/admin/password.html")),
     ("admin/integrations.html", include_str!("../templates/admin/integrations.html")),
     ("admin/webhook.html", include_str!("../templates/admin/webhook.html")),

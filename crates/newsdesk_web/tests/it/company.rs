@@ -583,6 +583,8 @@ db_test!(
         let (status, j) = autosave(&app, Some(&s), id, &more).await?;
         assert_eq!(status, 200, "{j}");
         assert!(j["saved_at"].is_string());
+        let clock = j["saved_at_text"].as_str().unwrap_or_default();
+        assert!(clock.len() == 8 && clock.as_bytes()[2] == b':', "a 24-hour time of day: {j}");
         let (a, v) = app.t.db.find_article_versioned(id).await?;
         assert_eq!(
             (a.headlines.display.as_str(), v),
@@ -650,7 +652,14 @@ db_test!(
             (r.status().as_u16(), location(&r)),
             (303, "/admin/articles?deleted=1".to_owned())
         );
-        assert_eq!(admin_get(&app, &path, &ed).await?.status(), 404);
+        let gone = admin_get(&app, &path, &ed).await?;
+        assert_eq!(gone.status(), 404);
+        let gone = gone.text().await?;
+        assert!(
+            gone.contains(&format!("There is no article No. {id}"))
+                && gone.contains("href=\"/admin/articles\""),
+            "said in the back office, with the way back: {gone}"
+        );
         let list = admin_get(&app, "/admin/articles?deleted=1", &ed).await?.text().await?;
         assert!(list.contains("The draft was deleted."));
         assert!(app.t.db.audit_log(20).await?.iter().any(|r| r.action == "article_deleted"

@@ -1111,7 +1111,21 @@ async fn edit_form(
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
     };
-    let (article, version) = openable(&app, &s, &parts, id).await?;
+    let (article, version) = match openable(&app, &s, &parts, id).await {
+        Err(AppError::NotFound) => {
+            // Within the back office, a missing article (a deleted draft,
+            // say) is said so there, with the way back.
+            #[derive(Serialize)]
+            struct Missing {
+                #[serde(flatten)]
+                page: AdminPage,
+                id: Id,
+            }
+            let view = Missing { page: AdminPage::new(&app, "No such article").signed_in(&s), id };
+            return page(&app, StatusCode::NOT_FOUND, "admin/missing.html", &view);
+        }
+        found => found?,
+    };
     let t = app.taxonomy();
     let stored_fields = Fields::of(&t, &article, app.tz());
     let q = query(&parts);

@@ -71,6 +71,8 @@ impl CompanyView {
 struct Answer {
     /// When the text was kept (RFC 3339), for a save with text.
     saved_at: Option<String>,
+    /// The same, as the back office shows times (the site's time zone).
+    saved_at_text: Option<String>,
     #[serde(flatten)]
     company: CompanyView,
 }
@@ -114,17 +116,20 @@ async fn autosave(
     // A copy sent before this person's own later save (a request still on
     // its way when they pressed Save) is older than what they saved.
     let superseded = app.db.latest_version_by(id, s.user.id).await?.is_some_and(|mine| mine > base);
-    let saved_at = if field(&fields, "beat") == "1" || superseded {
+    let kept = if field(&fields, "beat") == "1" || superseded {
         None
     } else {
-        let at = match rewrite_autosaved(&app, &s, &article, &fields).await? {
+        Some(match rewrite_autosaved(&app, &s, &article, &fields).await? {
             Some(at) => at,
             None => app.newsroom.autosave(&s.user, id, base, &fields).await?,
-        };
-        Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        })
     };
     let company = app.newsroom.heartbeat(&s.user, id).await?;
-    let answer = Answer { saved_at, company: CompanyView::of(&app, &company, s.user.id) };
+    let answer = Answer {
+        saved_at: kept.map(rfc3339),
+        saved_at_text: kept.map(|at| clock(&app, at)),
+        company: CompanyView::of(&app, &company, s.user.id),
+    };
     Ok(private_json(StatusCode::OK, &answer))
 }
 
@@ -161,6 +166,15 @@ async fn rewrite_autosaved(
     }
 }
 
+fn rfc3339(at: chrono::DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A time of day as the back office shows it: 24-hour, the site's zone.
+fn clock(app: &AppState, at: chrono::DateTime<Utc>) -> String {
+    at.with_timezone(&app.tz()).format("%H:%M:%S").to_string()
+}
+
 /// What the first autosave of a new article answers: the draft it made.
 #[derive(Serialize)]
 struct Created {
@@ -171,6 +185,7 @@ struct Created {
     /// Where the page autosaves from now on.
     autosave: String,
     saved_at: Option<String>,
+    saved_at_text: Option<String>,
     #[serde(flatten)]
     company: CompanyView,
 }
@@ -205,7 +220,7 @@ async fn autosave_new(State(app): State<AppState>, req: Request) -> Result<Respo
         // Nothing worth a draft yet.
         return Ok(private_json(
             StatusCode::OK,
-            &Answer { saved_at: None, company: Default::default() },
+            &Answer { saved_at: None, saved_at_text: None, company: Default::default() },
         ));
     }
     let t = app.taxonomy();
@@ -269,7 +284,8 @@ async fn autosave_new(State(app): State<AppState>, req: Request) -> Result<Respo
         version: saved.version,
         url: format!("/admin/articles/{id}"),
         autosave: format!("/admin/articles/{id}/autosave"),
-        saved_at: Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        saved_at: Some(rfc3339(at)),
+        saved_at_text: Some(clock(&app, at)),
         company: CompanyView::of(&app, &company, s.user.id),
     };
     Ok(private_json(StatusCode::CREATED, &answer))
