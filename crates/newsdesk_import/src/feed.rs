@@ -309,15 +309,7 @@ fn records(feed: &Feed, base: &str, section: &str) -> (Channel, Vec<Entry>) {
             excerpt: if it.html.trim().is_empty() { String::new() } else { it.summary.clone() },
             ..WpItem::default()
         };
-        item.post_date = item.post_date_gmt.clone();
-        let mut logins = it.authors.iter().map(|a| slugify(a));
-        item.creator = logins.next().unwrap_or_default();
-        item.more_creators = logins.collect();
-        item.terms.push(ItemTerm {
-            domain: "category".into(),
-            nicename: slugify(section),
-            name: section.into(),
-        });
+        item.set_origin_elsewhere(&it.authors, section);
         for c in &it.categories {
             item.terms.push(ItemTerm {
                 domain: "post_tag".into(),

@@ -158,15 +158,7 @@ fn item(
         excerpt: crate::ghost::html_escape(&crate::html::text_of(&dek)),
         ..WpItem::default()
     };
-    it.post_date = it.post_date_gmt.clone();
-    let mut logins = authors.iter().map(|a| slugify(a));
-    it.creator = logins.next().unwrap_or_default();
-    it.more_creators = logins.collect();
-    it.terms.push(ItemTerm {
-        domain: "category".into(),
-        nicename: slugify(section),
-        name: section.into(),
-    });
+    it.set_origin_elsewhere(&authors, section);
     for s in list(v, &["subjects", "subject"]) {
         let name = text(s, &["name", "literal"]);
         if !name.is_empty() {

@@ -130,6 +130,25 @@ pub struct WpItem {
 }
 
 impl WpItem {
+    /// For a record that is not from WordPress (a feed entry, a ninjs
+    /// item): its date is already GMT, its authors (by name, in order)
+    /// become logins, and `section` is its category.
+    pub(crate) fn set_origin_elsewhere<'a>(
+        &mut self,
+        authors: impl IntoIterator<Item = &'a String>,
+        section: &str,
+    ) {
+        self.post_date = self.post_date_gmt.clone();
+        let mut logins = authors.into_iter().map(|a| newsdesk_core::slugify(a));
+        self.creator = logins.next().unwrap_or_default();
+        self.more_creators = logins.collect();
+        self.terms.push(ItemTerm {
+            domain: "category".into(),
+            nicename: newsdesk_core::slugify(section),
+            name: section.into(),
+        });
+    }
+
     /// The value of meta field `key`.
     pub fn meta(&self, key: &str) -> Option<&str> {
         self.meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())

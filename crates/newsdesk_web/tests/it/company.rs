@@ -256,6 +256,21 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// A new draft made from the fixtures' draft, at `slug`, changed by
+/// `change`; its id.
+async fn another_draft(
+    app: &TestApp,
+    slug: &str,
+    change: impl FnOnce(&mut newsdesk_core::Article),
+) -> anyhow::Result<i64> {
+    let mut draft = app.t.db.find_article(app.ids.draft).await?;
+    draft.id = 0;
+    draft.slug = slug.into();
+    change(&mut draft);
+    let system = newsdesk_core::Actor::system("test");
+    Ok(app.app.newsroom.create_draft(&system, draft).await?.article.id)
+}
+
 db_test!(an_editor_sends_a_story_back_to_its_writer_with_a_note, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
     account(&app, "writer@example.org", Role::Contributor, true).await?;
@@ -264,13 +279,11 @@ db_test!(an_editor_sends_a_story_back_to_its_writer_with_a_note, |t: TestDb| asy
     let ed = sign_in(&app, "ed@example.org").await?;
     // A draft of Ann Lee's: the contributor writes as her.
     let ann = app.t.db.list_authors().await?.into_iter().find(|a| a.slug == "ann-lee");
-    let mut draft = app.t.db.find_article(app.ids.draft).await?;
-    draft.id = 0;
-    draft.slug = "quota-figures".into();
-    draft.bylines =
-        vec![newsdesk_core::Byline::Author { author_id: ann.map(|a| a.id).unwrap_or_default() }];
-    let system = newsdesk_core::Actor::system("test");
-    let id = app.app.newsroom.create_draft(&system, draft).await?.article.id;
+    let id = another_draft(&app, "quota-figures", |d| {
+        d.bylines =
+            vec![newsdesk_core::Byline::Author { author_id: ann.map(|a| a.id).unwrap_or_default() }]
+    })
+    .await?;
     let path = format!("/admin/articles/{id}");
     let r = send_editor(&app, &writer, &path, &[("do", "submit")]).await?;
     assert_eq!(r.status(), 303, "{}", r.text().await?);
@@ -390,13 +403,12 @@ db_test!(a_late_or_failed_schedule_is_plain_to_see, |t: TestDb| async move {
     account(&app, "ed@example.org", Role::Editor, false).await?;
     let ed = sign_in(&app, "ed@example.org").await?;
     let system = newsdesk_core::Actor::system("test");
-    let mut draft = app.t.db.find_article(app.ids.draft).await?;
-    draft.id = 0;
-    draft.slug = "harbour-vote".into();
-    draft.headlines.display = "Harbour vote goes ahead".into();
-    draft.bylines = vec![newsdesk_core::Byline::Credit { text: "Staff".into() }];
-    draft.body = vec![newsdesk_core::Block::paragraph("The council votes on the harbour.")];
-    let id = app.app.newsroom.create_draft(&system, draft).await?.article.id;
+    let id = another_draft(&app, "harbour-vote", |d| {
+        d.headlines.display = "Harbour vote goes ahead".into();
+        d.bylines = vec![newsdesk_core::Byline::Credit { text: "Staff".into() }];
+        d.body = vec![newsdesk_core::Block::paragraph("The council votes on the harbour.")];
+    })
+    .await?;
     let when = chrono::Utc::now() + chrono::Duration::hours(1);
     let saved = app.app.newsroom.schedule(&system, id, when, None).await?;
     let row = |html: &str| {
@@ -627,12 +639,10 @@ db_test!(
         let app = TestApp::start(t).await?;
         account(&app, "ed@example.org", Role::Editor, false).await?;
         let ed = sign_in(&app, "ed@example.org").await?;
-        let mut draft = app.t.db.find_article(app.ids.draft).await?;
-        draft.id = 0;
-        draft.slug = "notes-to-self".into();
-        draft.headlines.display = "Notes to self".into();
-        let system = newsdesk_core::Actor::system("test");
-        let id = app.app.newsroom.create_draft(&system, draft).await?.article.id;
+        let id = another_draft(&app, "notes-to-self", |d| {
+            d.headlines.display = "Notes to self".into();
+        })
+        .await?;
         let path = format!("/admin/articles/{id}");
         let (csrf, version, html) = open(&app, &ed, &path).await?;
         assert!(

@@ -1641,9 +1641,10 @@ async fn run_step(
             // A draft only autosave has written is saved for real when its
             // writer presses Save, even with nothing new since the last
             // autosave: the press is what they asked to keep.
-            let only_autosaved = *current == 1
-                && w.tx().revision_heads(theirs.id).await?.iter().all(|r| r.1 == "autosave");
-            if same_content(&mine, theirs) && !only_autosaved {
+            let unchanged = same_content(&mine, theirs)
+                && !(*current == 1
+                    && w.tx().revision_heads(theirs.id).await?.iter().all(|r| r.1 == "autosave"));
+            if unchanged {
                 (theirs.id, *current, false)
             } else {
                 let saved = w.save(mine, *current).await?;
