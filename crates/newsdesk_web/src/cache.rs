@@ -9,10 +9,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// Bodies smaller than this are not worth compressing.
 const MIN_COMPRESS_BYTES: usize = 860;
@@ -24,6 +24,10 @@ pub const PAGE_CACHE_CONTROL: &str = "public, max-age=60, stale-while-revalidate
 
 /// `Cache-Control` of fingerprinted assets: their URL changes with content.
 pub const IMMUTABLE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// `Cache-Control` of a page served while out of date (see
+/// [`PageCache`]).
+pub const STALE_CACHE_CONTROL: &str = "public, max-age=5";
 
 /// `Cache-Control` of error pages: short, so a fixed page shows up soon.
 pub const ERROR_CACHE_CONTROL: &str = "public, max-age=10";
@@ -211,6 +215,15 @@ impl CachedPage {
         res
     }
 
+    /// [`CachedPage::respond`] for a copy that is out of date: kept a few
+    /// seconds only by browsers and CDNs, so they ask again soon.
+    pub fn respond_stale(&self, headers: &HeaderMap, head: bool) -> Response {
+        let mut res = self.respond(headers, head);
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(STALE_CACHE_CONTROL));
+        res
+    }
+
     fn is_not_modified(&self, headers: &HeaderMap) -> bool {
         if !(self.status.is_success()) {
             return false;
@@ -279,17 +292,49 @@ fn preferred_encoding(headers: &HeaderMap) -> Encoding {
 }
 
 /// The in-memory page cache.
+///
+/// A change to content makes the pages that show it *stale*, not gone: a
+/// stale page is never served while the page can be built again, but it
+/// is the answer when the database cannot build it now (the gate is full,
+/// the database is down or slow) and while another request is already
+/// building it, so a flood never turns a popular page into a 503 and a
+/// change never sets off a stampede of identical builds. Pages of an
+/// article taken down are dropped outright ([`PageCache::remove`]), never
+/// kept stale.
 #[derive(Debug)]
 pub struct PageCache {
     inner: RwLock<Inner>,
     max_entries: usize,
     generation: AtomicU64,
+    /// Keys whose page is being built now.
+    building: Mutex<HashSet<String>>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    map: HashMap<String, Arc<CachedPage>>,
+    map: HashMap<String, Entry>,
     order: VecDeque<String>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    page: Arc<CachedPage>,
+    /// False once a change made the page out of date.
+    fresh: bool,
+}
+
+/// The right to build one key's page, given back when dropped; see
+/// [`PageCache::build`].
+#[derive(Debug)]
+pub struct BuildTurn {
+    cache: Arc<PageCache>,
+    key: String,
+}
+
+impl Drop for BuildTurn {
+    fn drop(&mut self) {
+        self.cache.building.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+    }
 }
 
 impl PageCache {
@@ -299,6 +344,7 @@ impl PageCache {
             inner: RwLock::new(Inner::default()),
             max_entries: max_entries.max(1),
             generation: AtomicU64::new(0),
+            building: Mutex::new(HashSet::new()),
         }
     }
 
@@ -308,10 +354,24 @@ impl PageCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// The cached page for `key`.
+    /// The current page for `key`.
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner.map.get(key).cloned()
+        inner.map.get(key).filter(|e| e.fresh).map(|e| e.page.clone())
+    }
+
+    /// The page for `key` that a change made out of date, if one is kept.
+    pub fn stale(&self, key: &str) -> Option<Arc<CachedPage>> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner.map.get(key).filter(|e| !e.fresh).map(|e| e.page.clone())
+    }
+
+    /// The turn to build `key`'s page, unless another request holds it.
+    pub fn build(self: &Arc<Self>, key: &str) -> Option<BuildTurn> {
+        let mut building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+        building
+            .insert(key.to_owned())
+            .then(|| BuildTurn { cache: Arc::clone(self), key: key.to_owned() })
     }
 
     /// Stores a page unless an invalidation happened since `generation` was
@@ -321,7 +381,7 @@ impl PageCache {
         if self.generation.load(Ordering::Acquire) != generation {
             return;
         }
-        if inner.map.insert(key.clone(), page).is_none() {
+        if inner.map.insert(key.clone(), Entry { page, fresh: true }).is_none() {
             inner.order.push_back(key);
         }
         while inner.map.len() > self.max_entries {
@@ -334,31 +394,63 @@ impl PageCache {
         }
     }
 
-    /// Drops every page that depends on any of `keys`; returns how many.
+    /// Makes every page that depends on any of `keys` stale; returns how
+    /// many were current.
     pub fn invalidate(&self, keys: &[String]) -> usize {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut n = 0;
+        for e in inner.map.values_mut() {
+            if e.fresh && e.page.keys.iter().any(|k| keys.contains(k)) {
+                e.fresh = false;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Drops every page that depends on any of `keys`, current or stale
+    /// (content taken down must not be served even when the database
+    /// cannot build its pages again); returns how many.
+    pub fn remove(&self, keys: &[String]) -> usize {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
         let before = inner.map.len();
-        inner.map.retain(|_, page| !page.keys.iter().any(|k| keys.contains(k)));
+        inner.map.retain(|_, e| !e.page.keys.iter().any(|k| keys.contains(k)));
         let Inner { map, order } = &mut *inner;
         order.retain(|k| map.contains_key(k));
         before - inner.map.len()
     }
 
-    /// Drops everything.
+    /// Makes every page stale.
     pub fn clear(&self) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        for e in inner.map.values_mut() {
+            e.fresh = false;
+        }
+    }
+
+    /// Drops every page, stale ones too.
+    pub fn purge(&self) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         inner.map.clear();
         inner.order.clear();
     }
 
-    /// Pages held.
+    /// Current pages held.
     pub fn len(&self) -> usize {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).map.len()
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .values()
+            .filter(|e| e.fresh)
+            .count()
     }
 
-    /// Whether no page is held.
+    /// Whether no current page is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -388,8 +480,36 @@ mod tests {
         c.insert("/c".into(), page(&["article:3", "section:2"]), g);
         assert_eq!(c.invalidate(&["article:2".into()]), 1);
         assert!(c.get("/a").is_some() && c.get("/b").is_none() && c.get("/c").is_some());
+        assert!(c.stale("/b").is_some() && c.stale("/a").is_none(), "kept, out of date");
         assert_eq!(c.invalidate(&["section:1".into(), "section:2".into()]), 2);
         assert!(c.is_empty());
+        assert!(["/a", "/b", "/c"].iter().all(|k| c.stale(k).is_some()));
+        // Built again: current, no longer stale.
+        c.insert("/b".into(), page(&["article:2", "section:1"]), c.generation());
+        assert!(c.get("/b").is_some() && c.stale("/b").is_none());
+    }
+
+    #[test]
+    fn removal_drops_stale_copies_too() {
+        let c = PageCache::new(10);
+        let g = c.generation();
+        c.insert("/a".into(), page(&["article:1"]), g);
+        c.insert("/b".into(), page(&["article:2"]), g);
+        c.clear();
+        assert_eq!(c.remove(&["article:1".into()]), 1);
+        assert!(c.stale("/a").is_none() && c.stale("/b").is_some());
+        c.purge();
+        assert!(c.stale("/b").is_none());
+    }
+
+    #[test]
+    fn one_request_at_a_time_builds_a_key() {
+        let c = Arc::new(PageCache::new(10));
+        let turn = c.build("/a").expect("free");
+        assert!(c.build("/a").is_none(), "taken");
+        assert!(c.build("/b").is_some(), "another key is free");
+        drop(turn);
+        assert!(c.build("/a").is_some(), "given back");
     }
 
     #[test]

@@ -21,8 +21,13 @@ pub fn placement_keys(p: &Placement, keys: &mut Vec<String>) {
 /// What an event asks of the cache.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Invalidation {
-    /// Drop the pages with any of these surrogate keys.
+    /// Make the pages with any of these surrogate keys stale (built again
+    /// on the next request; served meanwhile only when the database cannot
+    /// build them).
     pub keys: Vec<String>,
+    /// Drop the pages with any of these keys outright: they show content
+    /// taken down, which must not be served even stale.
+    pub gone: Vec<String>,
     /// Reload sections, tags, authors and stories, and drop every page.
     pub reload_taxonomy: bool,
     /// Drop every page.
@@ -46,9 +51,9 @@ pub fn invalidation(events: &[Event]) -> Invalidation {
                 placement_keys(after, &mut out.keys);
             }
             Event::ArticleUnpublished { id, placement, listed_by, .. } => {
-                out.keys.push(format!("article:{id}"));
-                placement_keys(placement, &mut out.keys);
-                out.keys.extend(listed_by.iter().map(|l| format!("article:{l}")));
+                out.gone.push(format!("article:{id}"));
+                placement_keys(placement, &mut out.gone);
+                out.gone.extend(listed_by.iter().map(|l| format!("article:{l}")));
             }
             Event::RelatedChanged { ids } => {
                 out.keys.extend(ids.iter().map(|i| format!("article:{i}")));
@@ -75,6 +80,8 @@ pub fn invalidation(events: &[Event]) -> Invalidation {
     }
     out.keys.sort_unstable();
     out.keys.dedup();
+    out.gone.sort_unstable();
+    out.gone.dedup();
     out
 }
 
@@ -101,8 +108,8 @@ impl CacheSink {
         self
     }
 
-    /// Reloads the taxonomy and drops every page (navigation appears on
-    /// all of them); `false` when the taxonomy could not be read.
+    /// Reloads the taxonomy and makes every page stale (navigation appears
+    /// on all of them); `false` when the taxonomy could not be read.
     async fn reload_taxonomy(&self) -> bool {
         let ok = match Taxonomy::load(&self.db).await {
             Ok(t) => {
@@ -121,8 +128,9 @@ impl CacheSink {
     }
 
     fn clear_api(&self) {
+        // The API serves no stale answers: nothing to keep.
         if let Some(api) = &self.api {
-            api.clear();
+            api.purge();
         }
     }
 }
@@ -131,12 +139,19 @@ impl EventSink for CacheSink {
     fn apply<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             let inv = invalidation(events);
-            let api_too = inv.everything || inv.reload_taxonomy || !inv.keys.is_empty();
+            let api_too = inv.everything
+                || inv.reload_taxonomy
+                || !inv.keys.is_empty()
+                || !inv.gone.is_empty();
             if api_too {
                 self.clear_api();
             }
             // Pages go first, so even when the taxonomy cannot be read the
-            // cache shows nothing stale; the events come back for the rest.
+            // cache serves nothing out of date while it can build pages;
+            // the events come back for the rest.
+            if !inv.gone.is_empty() {
+                self.cache.remove(&inv.gone);
+            }
             if inv.everything {
                 self.cache.clear();
             } else if !inv.keys.is_empty() {
@@ -148,7 +163,9 @@ impl EventSink for CacheSink {
 
     fn reset(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {
-            // Missed events: drop everything (reloading does).
+            // Missed events, which may have taken content down: drop
+            // everything, stale copies too.
+            self.cache.purge();
             self.reload_taxonomy().await;
         })
     }
@@ -196,7 +213,9 @@ mod tests {
             placement: p(1, &[], &[]),
             listed_by: vec![6],
         }]);
-        assert!(gone.keys.contains(&"article:6".to_owned()), "rails that listed it");
+        assert!(gone.gone.contains(&"article:6".to_owned()), "rails that listed it");
+        assert!(gone.gone.contains(&"article:5".to_owned()) && gone.gone.contains(&"home".into()));
+        assert!(gone.keys.is_empty(), "pages of a story taken down are dropped, never kept stale");
         assert!(
             invalidation(&[Event::TaxonomyChanged { what: "tag".into(), id: 1 }]).reload_taxonomy
         );

@@ -304,9 +304,11 @@ db_test!(publishing_invalidates_exactly_the_pages_that_show_the_story, |t: TestD
     app.app.newsroom.unpublish(&actor, a.id).await?;
     app.app.catch_up().await?;
     assert!(app.app.cache.get("/world").is_none());
+    assert!(app.app.cache.stale("/world").is_none(), "not kept stale either");
     for r in &rails {
         let path = app.t.db.find_article(*r).await?.path.unwrap_or_default();
         assert!(app.app.cache.get(&path).is_none(), "rail page {path} dropped");
+        assert!(app.app.cache.stale(&path).is_none(), "rail page {path} not kept stale");
         let (_, html) = app.text(&path).await?;
         assert!(!html.contains("Dam inspectors"), "no longer in the rail");
     }

@@ -207,6 +207,56 @@ db_test!(cached_pages_are_served_from_memory_until_invalidated, |t: TestDb| asyn
     app.stop().await
 });
 
+db_test!(a_stale_page_answers_while_the_database_cannot_build_it, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let path = app.ids.main_path.clone();
+    let (_, before) = app.text(&path).await?;
+    let rail = app.t.db.find_article(app.ids.earlier).await?.path.unwrap_or_default();
+    assert_eq!(app.get(&rail).await?.status(), 200);
+    app.t
+        .db
+        .execute_sql(
+            "UPDATE articles SET dek = 'A new dek.' WHERE path = '/world/2026/07/14/talks-resume-in-geneva'",
+        )
+        .await?;
+    app.app.cache.invalidate(&[format!("article:{}", app.ids.main)]);
+    let take_every_turn = || {
+        let mut turns = Vec::new();
+        while let Some(t) = app.app.gate.try_enter() {
+            turns.push(t);
+        }
+        turns
+    };
+    // Every turn at the database is taken (a flood of searches): the page
+    // cannot be built, so the copy made before the change answers, kept by
+    // browsers and CDNs for seconds only.
+    let turns = take_every_turn();
+    let r = app.get(&path).await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "public, max-age=5");
+    assert_eq!(r.text().await?, before);
+    drop(turns);
+    // Another request is building it: the stale copy answers at once
+    // rather than a second build of the same page.
+    let building = app.app.cache.build(&path).expect("nobody else builds it");
+    let (_, during) = app.text(&path).await?;
+    assert_eq!(during, before);
+    drop(building);
+    let r = app.get(&path).await?;
+    assert_eq!(
+        r.headers()[header::CACHE_CONTROL],
+        "public, max-age=60, stale-while-revalidate=600"
+    );
+    assert!(r.text().await?.contains("A new dek."), "built again once it can be");
+    // A page taken down is never kept stale, busy database or not.
+    assert!(app.app.cache.get(&rail).is_some() || app.app.cache.stale(&rail).is_some());
+    app.app.cache.remove(&[format!("article:{}", app.ids.earlier)]);
+    let turns = take_every_turn();
+    assert_eq!(app.get(&rail).await?.status(), 503);
+    drop(turns);
+    app.stop().await
+});
+
 #[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_requests() -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

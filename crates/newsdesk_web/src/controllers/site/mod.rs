@@ -53,6 +53,11 @@ where
 /// Serves `key` from the cache, or builds, stores and serves it. A hit
 /// copies nothing: the key is borrowed, the body reference-counted. A
 /// build waits its turn at the database gate.
+///
+/// A page a change made stale is built again by one request at a time;
+/// the others, and that one too when the database cannot build it now
+/// (the gate is full, the database is down or too slow), get the stale
+/// copy instead of waiting or a 503.
 pub(crate) async fn cached<F, Fut>(
     app: &AppState,
     key: &str,
@@ -67,17 +72,31 @@ where
     if let Some(page) = app.cache.get(key) {
         return Ok(page.respond(headers, head));
     }
+    let stale = app.cache.stale(key);
+    let turn = app.cache.build(key);
+    if turn.is_none()
+        && let Some(old) = &stale
+    {
+        return Ok(old.respond_stale(headers, head));
+    }
     let generation = app.cache.generation();
     // Stored by the build itself, so a page whose client hung up meanwhile
     // is still kept for the next reader.
     let (cache, key, work) = (app.cache.clone(), key.to_owned(), build());
-    let page = with_database(app, async move {
+    let built = with_database(app, async move {
         let page = Arc::new(work.await?);
         cache.insert(key, page.clone(), generation);
+        drop(turn);
         Ok(page)
     })
-    .await?;
-    Ok(page.respond(headers, head))
+    .await;
+    match (built, stale) {
+        (Ok(page), _) => Ok(page.respond(headers, head)),
+        (Err(AppError::Unavailable | AppError::Internal(_)), Some(old)) => {
+            Ok(old.respond_stale(headers, head))
+        }
+        (Err(e), _) => Err(e),
+    }
 }
 
 /// [`cached`] for a handler that took the whole request.
