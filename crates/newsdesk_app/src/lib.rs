@@ -13,6 +13,7 @@
 //! ```
 
 pub mod accounts;
+pub mod background;
 pub mod desk;
 mod error;
 pub mod events;

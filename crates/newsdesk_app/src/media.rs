@@ -555,8 +555,10 @@ impl Newsroom {
         let focal = (m.focal_x, m.focal_y);
         let h = hash.to_owned();
         let turn = lib.turn().await?;
-        let made =
-            tokio::task::spawn_blocking(move || -> std::result::Result<Vec<Rendition>, String> {
+        // Encoding at a lower priority than the readers' pages.
+        let made = crate::background::run(
+            "renditions",
+            move || -> std::result::Result<Vec<Rendition>, String> {
                 let _turn = turn;
                 let bytes = lib.originals.get(&original).map_err(|e| e.to_string())?;
                 let p = newsdesk_media::open(&bytes, &lib.limits).map_err(|e| e.to_string())?;
@@ -578,10 +580,11 @@ impl Newsroom {
                 }
                 out.sort_by_key(|r| (r.kind as u8, r.width, r.is_webp()));
                 Ok(out)
-            })
-            .await
-            .map_err(|e| Error::Refused(format!("renditions of media {media_id} failed: {e}")))?
-            .map_err(|e| Error::Refused(format!("renditions of media {media_id} failed: {e}")))?;
+            },
+        )
+        .await
+        .map_err(|e| Error::Refused(format!("renditions of media {media_id} failed: {e}")))?
+        .map_err(|e| Error::Refused(format!("renditions of media {media_id} failed: {e}")))?;
         let mut w = self.begin(&Actor::system("renditions")).await?;
         let n = made.len();
         let recorded = w.tx.set_renditions(media_id, hash, focal, &made).await?;

@@ -1,0 +1,73 @@
+//! CPU-heavy work of background jobs (picture sizes, related-stories
+//! rebuilds) on threads the operating system runs after everything else.
+//!
+//! A server makes a new picture's renditions in its worker while it serves
+//! readers on the same cores; at the same priority, encoding JPEG and WebP
+//! takes its full share of CPU and every reader's page waits longer (under
+//! a flood, tens of milliseconds). On a thread with a lower priority (nice
+//! [`NICE`]) the work still advances, at about a tenth of a busy CPU, and
+//! goes at full speed whenever the CPU is otherwise idle.
+
+/// The nice value of background threads (0 is normal, 19 the lowest).
+pub const NICE: i32 = 10;
+
+/// Runs `work` on a new thread with a lower priority and waits for it. A
+/// panic in `work` panics here too; `Err` only when no thread could start.
+pub async fn run<T: Send + 'static>(
+    name: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(format!("newsdesk-{name}"))
+        .spawn(move || {
+            lower_priority();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = tx.send(r);
+        })
+        .map_err(|e| format!("cannot start a thread for {name}: {e}"))?;
+    match rx.await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => Err(format!("the {name} thread ended without an answer")),
+    }
+}
+
+/// Lowers the calling thread's priority (Linux keeps one per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let me = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(me), NICE) {
+            tracing::debug!(error = %e, "could not lower a background thread's priority");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn work_runs_on_its_thread_and_answers() {
+        let name = run("test", || std::thread::current().name().map(str::to_owned)).await;
+        assert_eq!(name.expect("ran").as_deref(), Some("newsdesk-test"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn work_runs_at_the_lower_priority() {
+        let nice = || rustix::process::getpriority_process(Some(rustix::thread::gettid()));
+        let caller = nice().expect("own priority");
+        let worker = run("test", nice).await.expect("ran").expect("its priority");
+        // Lowered to NICE (or left lower, when the whole process already is).
+        assert_eq!(worker, caller.max(NICE));
+        assert_eq!(nice().expect("own priority"), caller, "the caller keeps its own");
+    }
+
+    #[tokio::test]
+    async fn a_panic_comes_back_to_the_caller() {
+        let r = tokio::spawn(run("test", || -> u8 { panic!("boom") })).await;
+        assert!(r.is_err_and(|e| e.is_panic()));
+    }
+}
