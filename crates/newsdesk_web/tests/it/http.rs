@@ -207,6 +207,46 @@ db_test!(cached_pages_are_served_from_memory_until_invalidated, |t: TestDb| asyn
     app.stop().await
 });
 
+db_test!(a_page_from_memory_is_the_answer_routing_gives, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    let path = app.ids.main_path.clone();
+    let headers = |r: &reqwest::Response| {
+        let mut h: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .filter(|(k, _)| *k != header::DATE)
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        h.sort();
+        h
+    };
+    // Built through the router, then answered from memory before routing:
+    // the same bytes and the same headers, security headers included.
+    let built = app.get(&path).await?;
+    let built_headers = headers(&built);
+    let built_body = built.bytes().await?;
+    let kept = app.get(&path).await?;
+    assert_eq!(headers(&kept), built_headers);
+    assert!(built_headers.iter().any(|(k, v)| k == "x-frame-options" && v == "SAMEORIGIN"));
+    assert!(built_headers.iter().any(|(k, _)| k == "content-security-policy"));
+    assert_eq!(kept.bytes().await?, built_body);
+    let head = app.client.head(format!("{}{path}", app.base)).send().await?;
+    assert_eq!(headers(&head), built_headers);
+    assert!(head.bytes().await?.is_empty());
+    // What the URI guard folds or refuses is still folded or refused.
+    assert_eq!(raw_status(&app.base, &format!("{path}/")).await?, 308);
+    let long = format!("{path}{}", "x".repeat(newsdesk_web::MAX_URI_BYTES));
+    assert_eq!(raw_status(&app.base, &long).await?, 414);
+    // A query goes the long way, to the same page.
+    let tracked = app.get(&format!("{path}?utm_source=x")).await?;
+    assert_eq!(tracked.status(), 200);
+    assert_eq!(tracked.bytes().await?, built_body);
+    // Other methods are not answered from memory.
+    let post = app.client.post(format!("{}{path}", app.base)).send().await?;
+    assert_eq!(post.status(), 405);
+    app.stop().await
+});
+
 db_test!(a_stale_page_answers_while_the_database_cannot_build_it, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
     let path = app.ids.main_path.clone();
