@@ -1,12 +1,14 @@
-//! CPU-heavy work of background jobs (picture sizes, related-stories
-//! rebuilds) on threads the operating system runs after everything else.
+//! CPU-heavy work of background jobs (pictures' sizes) on threads the
+//! operating system runs after the readers' pages.
 //!
 //! A server makes a new picture's renditions in its worker while it serves
 //! readers on the same cores; at the same priority, encoding JPEG and WebP
 //! takes its full share of CPU and every reader's page waits longer (under
 //! a flood, tens of milliseconds). On a thread with a lower priority (nice
-//! [`NICE`]) the work still advances, at about a tenth of a busy CPU, and
-//! goes at full speed whenever the CPU is otherwise idle.
+//! [`NICE`], on Linux) the work still advances, at about a tenth of what
+//! one busy thread of normal priority gets, and at full speed whenever the
+//! CPU is otherwise idle. Work that holds a lock others wait for (the
+//! related-stories rebuild) must not run here.
 
 /// The nice value of background threads (0 is normal, 19 the lowest).
 pub const NICE: i32 = 10;
@@ -38,6 +40,11 @@ fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
         let me = rustix::thread::gettid();
+        // Lower only: a process started at a lower priority stays there.
+        let now = rustix::process::getpriority_process(Some(me)).unwrap_or(0);
+        if now >= NICE {
+            return;
+        }
         if let Err(e) = rustix::process::setpriority_process(Some(me), NICE) {
             tracing::debug!(error = %e, "could not lower a background thread's priority");
         }

@@ -25,10 +25,15 @@ pub struct Library {
     pub originals: Arc<dyn Storage>,
     /// Size and pixel limits.
     pub limits: Limits,
-    /// Pictures decoded or encoded at once in this process (uploads and
-    /// renditions alike): half the CPUs, at least one, so pages keep a
-    /// core and a burst of 20 MB uploads cannot take the memory.
+    /// Uploads decoded at once in this process: half the CPUs, at least
+    /// one, so pages keep a core and a burst of 20 MB uploads cannot take
+    /// the memory.
     pub busy: Arc<tokio::sync::Semaphore>,
+    /// Renditions jobs at work at once in this process: one. Apart from
+    /// [`Library::busy`], because that work runs at a lower priority
+    /// ([`crate::background`]) and an editor's upload must not wait behind
+    /// it.
+    pub background: Arc<tokio::sync::Semaphore>,
     /// Uploads being received at once in this process (each holds its
     /// file in memory until stored): [`UPLOADS_IN_FLIGHT`].
     pub receiving: Arc<tokio::sync::Semaphore>,
@@ -52,6 +57,7 @@ impl Library {
             originals: Arc::new(LocalStore::new(originals_dir, None)),
             limits: Limits::default(),
             busy: Arc::new(tokio::sync::Semaphore::new(default_parallel_pictures())),
+            background: Arc::new(tokio::sync::Semaphore::new(1)),
             receiving: Arc::new(tokio::sync::Semaphore::new(UPLOADS_IN_FLIGHT)),
         }
     }
@@ -62,9 +68,20 @@ impl Library {
         self.receiving.clone().try_acquire_owned().ok()
     }
 
-    /// Waits for a turn to work on a picture.
+    /// Waits for a turn to work on an upload.
     async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
-        self.busy
+        Self::wait(&self.busy).await
+    }
+
+    /// Waits for a turn to make renditions.
+    async fn background_turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        Self::wait(&self.background).await
+    }
+
+    async fn wait(
+        slots: &Arc<tokio::sync::Semaphore>,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        slots
             .clone()
             .acquire_owned()
             .await
@@ -554,7 +571,7 @@ impl Newsroom {
         let Some(original) = m.original.clone() else { return Ok(0) };
         let focal = (m.focal_x, m.focal_y);
         let h = hash.to_owned();
-        let turn = lib.turn().await?;
+        let turn = lib.background_turn().await?;
         // Encoding at a lower priority than the readers' pages.
         let made = crate::background::run(
             "renditions",

@@ -298,13 +298,16 @@ fn score_range(
     (profiles, rails)
 }
 
-/// Runs CPU work on a thread of lower priority than the readers' pages
-/// (see [`crate::background`]); a panic there panics here (the job then
-/// fails and is retried like any other failure).
+/// Runs CPU work on the blocking pool; a panic there panics here (the job
+/// then fails and is retried like any other failure). Not at a lower
+/// priority like pictures' sizes: the rebuild holds the database's write
+/// lock (SQLite) or the publishing lock (PostgreSQL) while it scores, so it
+/// must finish as fast as it can.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    match crate::background::run("related", f).await {
+    match tokio::task::spawn_blocking(f).await {
         Ok(v) => v,
-        Err(e) => panic!("{e}"),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the runtime is shutting down: {e}"),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Rendered responses kept in memory, per URL, with what they depend on.
 //!
 //! Each entry lists *surrogate keys* (`article:12`, `section:3`, `home`…):
-//! the content it was rendered from. A change to content drops exactly the
-//! entries whose keys name it. Compressed variants are made once, on first
+//! the content it was rendered from. A change to content makes exactly the
+//! entries whose keys name it stale (see [`PageCache`]). Compressed variants are made once, on first
 //! demand, and kept with the entry.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -409,17 +409,28 @@ impl PageCache {
         n
     }
 
-    /// Drops every page that depends on any of `keys`, current or stale
-    /// (content taken down must not be served even when the database
-    /// cannot build its pages again); returns how many.
+    /// Drops every page that depends on any of `keys`, and every stale
+    /// page whatever it depends on: content taken down must not be served
+    /// even when the database cannot build its pages again, and a stale
+    /// list may show it from before an edit moved it (a tag taken off, then
+    /// the story taken down). Returns how many went.
     pub fn remove(&self, keys: &[String]) -> usize {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         let before = inner.map.len();
-        inner.map.retain(|_, e| !e.page.keys.iter().any(|k| keys.contains(k)));
+        inner.map.retain(|_, e| e.fresh && !e.page.keys.iter().any(|k| keys.contains(k)));
         let Inner { map, order } = &mut *inner;
         order.retain(|k| map.contains_key(k));
         before - inner.map.len()
+    }
+
+    /// Drops the page at `key`, current or stale (its address no longer
+    /// shows it).
+    pub fn forget(&self, key: &str) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if inner.map.remove(key).is_some() {
+            inner.order.retain(|k| k != key);
+        }
     }
 
     /// Makes every page stale.
@@ -495,11 +506,20 @@ mod tests {
         let g = c.generation();
         c.insert("/a".into(), page(&["article:1"]), g);
         c.insert("/b".into(), page(&["article:2"]), g);
+        c.insert("/c".into(), page(&["article:3"]), g);
+        c.invalidate(&["article:1".into(), "article:2".into()]);
+        // Taking article 1 down drops its page and every stale one (a stale
+        // list may show it from before it moved), not the current ones.
+        assert_eq!(c.remove(&["article:1".into()]), 2);
+        assert!(c.stale("/a").is_none() && c.stale("/b").is_none());
+        assert!(c.get("/c").is_some());
         c.clear();
-        assert_eq!(c.remove(&["article:1".into()]), 1);
-        assert!(c.stale("/a").is_none() && c.stale("/b").is_some());
+        c.forget("/c");
+        assert!(c.stale("/c").is_none());
+        c.insert("/d".into(), page(&[]), c.generation());
+        c.clear();
         c.purge();
-        assert!(c.stale("/b").is_none());
+        assert!(c.stale("/d").is_none());
     }
 
     #[test]

@@ -194,6 +194,14 @@ where
     }
 }
 
+/// Requests answered by [`CacheFirst`] since the process started.
+static ANSWERED_FROM_MEMORY: AtomicU64 = AtomicU64::new(0);
+
+/// How many requests were answered from the cache before routing.
+pub fn answered_from_memory() -> u64 {
+    ANSWERED_FROM_MEMORY.load(Ordering::Relaxed)
+}
+
 /// The cached answer to `req`, when it has one and needs nothing else.
 fn from_cache<B>(
     app: &crate::App,
@@ -225,6 +233,7 @@ fn from_cache<B>(
     if crate::middleware::request_log::enabled() {
         crate::middleware::request_log::line(method, path, res.status(), start);
     }
+    ANSWERED_FROM_MEMORY.fetch_add(1, Ordering::Relaxed);
     Some(res)
 }
 

@@ -225,7 +225,10 @@ db_test!(a_page_from_memory_is_the_answer_routing_gives, |t: TestDb| async move 
     let built = app.get(&path).await?;
     let built_headers = headers(&built);
     let built_body = built.bytes().await?;
+    let answered = newsdesk_web::server::answered_from_memory();
     let kept = app.get(&path).await?;
+    // (Tests run in processes of their own: nobody else counts here.)
+    assert_eq!(newsdesk_web::server::answered_from_memory(), answered + 1, "before routing");
     assert_eq!(headers(&kept), built_headers);
     assert!(built_headers.iter().any(|(k, v)| k == "x-frame-options" && v == "SAMEORIGIN"));
     assert!(built_headers.iter().any(|(k, _)| k == "content-security-policy"));
@@ -237,8 +240,20 @@ db_test!(a_page_from_memory_is_the_answer_routing_gives, |t: TestDb| async move 
     assert_eq!(raw_status(&app.base, &format!("{path}/")).await?, 308);
     let long = format!("{path}{}", "x".repeat(newsdesk_web::MAX_URI_BYTES));
     assert_eq!(raw_status(&app.base, &long).await?, 414);
+    // A 304 from memory carries the security headers too.
+    let etag = built_headers.iter().find(|(k, _)| k == "etag").map(|(_, v)| v.clone());
+    let not_modified = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header(header::IF_NONE_MATCH, etag.unwrap_or_default())
+        .send()
+        .await?;
+    assert_eq!(not_modified.status(), 304);
+    assert_eq!(not_modified.headers()["x-content-type-options"], "nosniff");
     // A query goes the long way, to the same page.
+    let answered = newsdesk_web::server::answered_from_memory();
     let tracked = app.get(&format!("{path}?utm_source=x")).await?;
+    assert_eq!(newsdesk_web::server::answered_from_memory(), answered, "routed");
     assert_eq!(tracked.status(), 200);
     assert_eq!(tracked.bytes().await?, built_body);
     // Other methods are not answered from memory.

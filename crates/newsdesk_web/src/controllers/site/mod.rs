@@ -82,20 +82,29 @@ where
     let generation = app.cache.generation();
     // Stored by the build itself, so a page whose client hung up meanwhile
     // is still kept for the next reader.
-    let (cache, key, work) = (app.cache.clone(), key.to_owned(), build());
+    let (cache, owned_key, work) = (app.cache.clone(), key.to_owned(), build());
     let built = with_database(app, async move {
         let page = Arc::new(work.await?);
-        cache.insert(key, page.clone(), generation);
+        cache.insert(owned_key, page.clone(), generation);
         drop(turn);
         Ok(page)
     })
     .await;
-    match (built, stale) {
-        (Ok(page), _) => Ok(page.respond(headers, head)),
-        (Err(AppError::Unavailable | AppError::Internal(_)), Some(old)) => {
-            Ok(old.respond_stale(headers, head))
+    match built {
+        Ok(page) => Ok(page.respond(headers, head)),
+        // The copy as it is now: a takedown during the build dropped it.
+        Err(e @ (AppError::Unavailable | AppError::Internal(_))) => match app.cache.stale(key) {
+            Some(old) => Ok(old.respond_stale(headers, head)),
+            None => Err(e),
+        },
+        // The address shows nothing any more (a slug changed, a story
+        // went): no old copy may answer for it.
+        Err(e) => {
+            if stale.is_some() {
+                app.cache.forget(key);
+            }
+            Err(e)
         }
-        (Err(e), _) => Err(e),
     }
 }
 
