@@ -99,6 +99,10 @@ pub struct App {
     pub assets: HashMap<String, Arc<CachedPage>>,
     /// The bounded wait in front of database work.
     pub gate: Arc<crate::gate::DbGate>,
+    /// The turns searches take before [`App::gate`]: half of its turns, so
+    /// a flood of searches (never cached, each a query) always leaves the
+    /// other half to pages that are built once and then served from memory.
+    pub search_gate: Arc<crate::gate::DbGate>,
     /// The back office's stylesheet, fingerprinted.
     pub admin_stylesheet_url: String,
     /// The back office's script.
@@ -202,10 +206,15 @@ impl App {
             crate::gate::permits_for(db.pool_size()),
             crate::gate::QUEUE_DEADLINE,
         ));
+        let search_gate = Arc::new(crate::gate::DbGate::new(
+            (gate.permits() / 2).max(1),
+            crate::gate::QUEUE_DEADLINE,
+        ));
         Ok(App {
             api_limits: Default::default(),
             api_cache,
             gate,
+            search_gate,
             admin_stylesheet_url,
             admin_script_url,
             editor_script_url,

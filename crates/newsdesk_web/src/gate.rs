@@ -118,14 +118,15 @@ impl Drop for InLine<'_> {
     }
 }
 
-/// Logs the refusals of each [`REPORT_EVERY`] in one line, until `stop`.
-pub async fn report(gate: Arc<DbGate>, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// Logs the refusals of `gates` in each [`REPORT_EVERY`] in one line,
+/// until `stop`.
+pub async fn report(gates: Vec<Arc<DbGate>>, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(REPORT_EVERY) => {}
             _ = stop.changed() => return,
         }
-        let n = gate.take_refused();
+        let n: u64 = gates.iter().map(|g| g.take_refused()).sum();
         if n > 0 {
             tracing::warn!(
                 refused = n,

@@ -45,7 +45,10 @@ pub async fn serve(
         state.newsroom.signals().clone(),
         stop_rx.clone(),
     ));
-    let gate_log = tokio::spawn(gate::report(state.gate.clone(), stop_rx.clone()));
+    let gate_log = tokio::spawn(gate::report(
+        vec![state.gate.clone(), state.search_gate.clone()],
+        stop_rx.clone(),
+    ));
     let result = server::run(state.clone(), router(state), listener, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = follower.await;

@@ -243,6 +243,25 @@ db_test!(urls_that_trick_parsers_get_plain_answers, |t: TestDb| async move {
     app.stop().await
 });
 
+db_test!(searches_never_take_every_database_turn_from_pages, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    // Searches hold every turn they may have (a flood of them)...
+    let mut searching = Vec::new();
+    while let Some(t) = app.app.search_gate.try_enter() {
+        searching.push(t);
+    }
+    assert!(searching.len() < app.app.gate.permits(), "searches get part of the turns only");
+    let started = Instant::now();
+    let r = app.get("/search?q=talks").await?;
+    assert_eq!(r.status(), 503, "one search more waits its deadline, then is refused");
+    assert!(started.elapsed() < Duration::from_millis(2500));
+    // ...and a page never built before is still built.
+    assert_eq!(app.get("/sports").await?.status(), 200);
+    drop(searching);
+    assert_eq!(app.get("/search?q=talks").await?.status(), 200);
+    app.stop().await
+});
+
 db_test!(http_1_1_needs_exactly_one_host, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
     let a = addr(&app);
