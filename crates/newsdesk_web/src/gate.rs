@@ -64,6 +64,15 @@ impl DbGate {
     /// Waits for a turn; [`AppError::Unavailable`] at once when too many
     /// already wait, or after the deadline.
     pub async fn enter(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        self.enter_by(tokio::time::Instant::now() + self.deadline).await
+    }
+
+    /// [`DbGate::enter`], waiting until `by` at the latest (a request that
+    /// passes two gates waits one deadline for both).
+    pub async fn enter_by(
+        &self,
+        by: tokio::time::Instant,
+    ) -> Result<OwnedSemaphorePermit, AppError> {
         if let Ok(p) = Arc::clone(&self.permits).try_acquire_owned() {
             return Ok(p);
         }
@@ -75,8 +84,7 @@ impl DbGate {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(AppError::Unavailable);
         }
-        let got =
-            tokio::time::timeout(self.deadline, Arc::clone(&self.permits).acquire_owned()).await;
+        let got = tokio::time::timeout_at(by, Arc::clone(&self.permits).acquire_owned()).await;
         drop(in_line);
         match got {
             Ok(Ok(p)) => Ok(p),

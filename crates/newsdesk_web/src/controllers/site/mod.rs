@@ -33,7 +33,22 @@ where
     F: Future<Output = Result<T, AppError>> + Send + 'static,
     T: Send + 'static,
 {
-    let turn = app.gate.enter().await?;
+    let by = tokio::time::Instant::now() + crate::gate::QUEUE_DEADLINE;
+    with_database_by(app, by, work).await
+}
+
+/// [`with_database`], waiting for a turn at the gate until `by` at the
+/// latest.
+pub(crate) async fn with_database_by<T, F>(
+    app: &AppState,
+    by: tokio::time::Instant,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: Future<Output = Result<T, AppError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let turn = app.gate.enter_by(by).await?;
     let job = crate::lane::spawn(async move {
         let r = tokio::time::timeout(BUILD_DEADLINE, work).await;
         drop(turn);

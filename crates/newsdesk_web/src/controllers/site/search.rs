@@ -174,9 +174,10 @@ pub async fn search(
     let db = app.db.clone();
     let q = query.clone();
     // A search's own turn first: searches never take every turn at the
-    // database from pages.
-    let searching = app.search_gate.enter().await?;
-    let found = super::with_database(&app, async move { Ok(db.search(&q).await?) }).await?;
+    // database from pages. One deadline for both waits.
+    let by = tokio::time::Instant::now() + crate::gate::QUEUE_DEADLINE;
+    let searching = app.search_gate.enter_by(by).await?;
+    let found = super::with_database_by(&app, by, async move { Ok(db.search(&q).await?) }).await?;
     drop(searching);
     let pages = u32::try_from((found.total + RESULTS_PER_PAGE - 1) / RESULTS_PER_PAGE)
         .unwrap_or(u32::MAX)
