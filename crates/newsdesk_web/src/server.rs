@@ -208,7 +208,7 @@ fn from_cache<B>(
     req: &axum::http::Request<B>,
 ) -> Option<axum::response::Response> {
     use axum::http::{Method, Version, header};
-    let start = Instant::now();
+    let start = crate::middleware::request_log::enabled().then(Instant::now);
     let method = req.method();
     let head = method == Method::HEAD;
     if method != Method::GET && !head {
@@ -230,7 +230,7 @@ fn from_cache<B>(
     let page = app.cache.get(path)?;
     let mut res = page.respond(req.headers(), head);
     crate::middleware::security_headers::add(app, res.headers_mut());
-    if crate::middleware::request_log::enabled() {
+    if let Some(start) = start {
         crate::middleware::request_log::line(method, path, res.status(), start);
     }
     ANSWERED_FROM_MEMORY.fetch_add(1, Ordering::Relaxed);
