@@ -95,6 +95,10 @@ pub struct ServerConfig {
     /// derived from the open-file limit, leaving room for the database and
     /// files.
     pub max_connections: usize,
+    /// Send cached bodies that are served often with `sendfile` from a
+    /// memory file instead of copying them into the socket (Linux; at most
+    /// 64 MiB of copies). Default true.
+    pub sendfile: bool,
 }
 
 /// `[database]`
@@ -213,6 +217,7 @@ impl Default for ServerConfig {
             request_header_timeout_seconds: 5,
             send_timeout_seconds: 30,
             max_connections: 0,
+            sendfile: true,
         }
     }
 }

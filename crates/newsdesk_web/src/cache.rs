@@ -5,13 +5,14 @@
 //! entries whose keys name it stale (see [`PageCache`]). Compressed variants are made once, on first
 //! demand, and kept with the entry.
 
+use crate::zero_copy;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// Bodies smaller than this are not worth compressing.
@@ -35,6 +36,13 @@ pub const ERROR_CACHE_CONTROL: &str = "public, max-age=10";
 /// A response body with its validators and lazily compressed variants.
 #[derive(Debug)]
 pub struct CachedPage {
+    /// Copies of the bodies for `sendfile` (identity, brotli, gzip), made
+    /// once the page is served often. Declared first so they are dropped
+    /// before the bodies they copy: a copy's registration must never
+    /// outlive the memory it is registered under.
+    copies: [OnceLock<zero_copy::Copy>; 3],
+    /// Times a body of this page was sent.
+    sent: AtomicU32,
     /// HTTP status.
     pub status: StatusCode,
     /// `Content-Type`.
@@ -101,6 +109,8 @@ impl CachedPage {
             HeaderValue::from_str(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).ok()
         });
         CachedPage {
+            copies: Default::default(),
+            sent: AtomicU32::new(0),
             status,
             content_type,
             cache_control,
@@ -178,17 +188,21 @@ impl CachedPage {
         let mut res = if self.is_not_modified(headers) {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
-            let (body, encoding) = match preferred_encoding(headers) {
+            let (body, encoding, slot) = match preferred_encoding(headers) {
                 Encoding::Brotli => match self.brotli() {
-                    Some(b) => (b.clone(), Some("br")),
-                    None => (self.body.clone(), None),
+                    Some(b) => (b, Some("br"), 1),
+                    None => (&self.body, None, 0),
                 },
                 Encoding::Gzip => match self.gzip() {
-                    Some(b) => (b.clone(), Some("gzip")),
-                    None => (self.body.clone(), None),
+                    Some(b) => (b, Some("gzip"), 2),
+                    None => (&self.body, None, 0),
                 },
-                Encoding::Identity => (self.body.clone(), None),
+                Encoding::Identity => (&self.body, None, 0),
             };
+            if !head {
+                self.keep_for_sendfile(slot, body);
+            }
+            let body = body.clone();
             let len = body.len();
             let mut res = if head { ().into_response() } else { body.into_response() };
             *res.status_mut() = self.status;
@@ -213,6 +227,29 @@ impl CachedPage {
             h.insert("surrogate-key", s.clone());
         }
         res
+    }
+
+    /// Counts a send of `body` (one of this page's own bodies, in `slot`)
+    /// and, once the page has been sent often, gives the body a copy that
+    /// the connection sends with `sendfile` ([`zero_copy`]).
+    fn keep_for_sendfile(&self, slot: usize, body: &Bytes) {
+        if body.len() < zero_copy::MIN_BYTES {
+            return;
+        }
+        let sent = self.sent.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        if sent.is_multiple_of(zero_copy::HOT_AFTER)
+            && self.copies[slot].get().is_none()
+            && let Some(copy) = zero_copy::Copy::make(body)
+        {
+            // Only one copy per body registers, so this never loses one.
+            let _ = self.copies[slot].set(copy);
+        }
+    }
+
+    /// Whether the body sent for an `Accept-Encoding` of identity has a
+    /// copy for `sendfile`.
+    pub fn sent_without_copying(&self) -> bool {
+        self.copies[0].get().is_some()
     }
 
     /// [`CachedPage::respond`] for a copy that is out of date: kept a few

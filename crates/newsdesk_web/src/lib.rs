@@ -20,6 +20,7 @@ pub mod router;
 pub mod server;
 pub mod static_site;
 pub mod views;
+pub mod zero_copy;
 
 pub use app::{App, media_library, webhook_policy};
 pub use error::AppError;

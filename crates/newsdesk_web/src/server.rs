@@ -16,6 +16,8 @@
 //! - On shutdown it stops accepting and lets the requests in flight finish.
 //! - A request for a page the cache holds is answered before routing
 //!   ([`CacheFirst`]): the same bytes and headers, at a fraction of the cost.
+//! - A cached body served often goes out with `sendfile` from a memory
+//!   file instead of being copied into the socket ([`crate::zero_copy`]).
 
 use crate::app::AppState;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -81,6 +83,7 @@ pub async fn run(
     let cap = connection_cap(state.config.server.max_connections);
     let header_timeout = Duration::from_secs(state.config.server.request_header_timeout_seconds);
     let send_timeout = Duration::from_secs(state.config.server.send_timeout_seconds);
+    crate::zero_copy::enable(state.config.server.sendfile);
     tracing::info!(
         connections = cap,
         header_timeout_s = header_timeout.as_secs(),
@@ -287,7 +290,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for SendStall<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for SendStall<S> {
+impl AsyncWrite for SendStall<tokio::net::TcpStream> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -304,6 +307,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SendStall<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        // A cached body with a copy in a memory file goes with sendfile.
+        if let Some(r) = crate::zero_copy::poll_send(&this.inner, cx, bufs) {
+            return this.progress(r, cx);
+        }
         let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         this.progress(r, cx)
     }

@@ -335,3 +335,97 @@ async fn graceful_shutdown_finishes_in_flight_requests() -> anyhow::Result<()> {
     assert!(reqwest::get(format!("{base}/")).await.is_err(), "no longer listening");
     Ok(())
 }
+
+/// Sends `count` requests for `path` in one write, waits until the server
+/// has filled the socket, then reads the answers: the bodies in order.
+async fn pipelined_bodies(base: &str, path: &str, count: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    // A small receive window, so the server's socket fills soon.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let mut s = socket.connect(addr.parse()?).await?;
+    let one = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: identity\r\n\r\n");
+    s.write_all(one.repeat(count).as_bytes()).await?;
+    // Not reading yet: the server's writes find the socket full and resume.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut buf = Vec::new();
+    let mut bodies = Vec::new();
+    let mut at = 0;
+    while bodies.len() < count {
+        let Some(end) = buf[at..].windows(4).position(|w| w == b"\r\n\r\n").map(|i| at + i + 4)
+        else {
+            anyhow::ensure!(s.read_buf(&mut buf).await? > 0, "the connection ended early");
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[at..end]).to_ascii_lowercase();
+        anyhow::ensure!(head.starts_with("http/1.1 200"), "answer {}: {head}", bodies.len());
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .ok_or_else(|| anyhow::anyhow!("no content-length in {head}"))?
+            .trim()
+            .parse()?;
+        while buf.len() < end + len {
+            anyhow::ensure!(s.read_buf(&mut buf).await? > 0, "a body was cut short");
+        }
+        bodies.push(buf[end..end + len].to_vec());
+        at = end + len;
+    }
+    Ok(bodies)
+}
+
+db_test!(a_page_served_often_goes_out_with_sendfile_and_arrives_whole, |t: TestDb| async move {
+    use newsdesk_web::zero_copy;
+    let app = TestApp::start(t).await?;
+    // The fixture's longest page (its articles are short).
+    let path = "/feed.xml".to_owned();
+    let identity = |path: &str| {
+        app.client
+            .get(format!("{}{path}", app.base))
+            .header(header::ACCEPT_ENCODING, "identity")
+            .send()
+    };
+    let built = identity(&path).await?.bytes().await?;
+    assert!(built.len() >= zero_copy::MIN_BYTES, "the page is long enough: {} bytes", built.len());
+    // (Tests run in processes of their own: nobody else sends here.)
+    let before = zero_copy::sent_bytes();
+    for _ in 0..zero_copy::HOT_AFTER * 2 {
+        assert_eq!(identity(&path).await?.bytes().await?, built);
+    }
+    let page = app.app.cache.get(&path).expect("the page is cached");
+    assert!(page.sent_without_copying(), "a page sent often gets a copy");
+    assert!(
+        zero_copy::sent_bytes() >= before + built.len() as u64,
+        "later answers went with sendfile"
+    );
+    // Three hundred answers on one connection that is not read at first
+    // (more than the socket buffers hold): writes stop
+    // half-way through a body and resume from where they stopped.
+    let before = zero_copy::sent_bytes();
+    let bodies = pipelined_bodies(&app.base, &path, 300).await?;
+    for (i, b) in bodies.iter().enumerate() {
+        assert!(b[..] == built[..], "answer {i} differs from the page ({} bytes)", b.len());
+    }
+    assert!(zero_copy::sent_bytes() >= before + 300 * built.len() as u64);
+    // A page the cache lets go gives its copy back.
+    assert!(zero_copy::held_bytes() > 0);
+    drop(page);
+    app.app.cache.purge();
+    assert_eq!(zero_copy::held_bytes(), 0);
+    app.stop().await
+});
+
+db_test!(with_sendfile_off_every_body_is_written_as_it_is, |t: TestDb| async move {
+    use newsdesk_web::zero_copy;
+    let app = TestApp::start_with(t, |c| c.server.sendfile = false).await?;
+    let path = "/feed.xml";
+    let first = app.get(path).await?.bytes().await?;
+    for _ in 0..zero_copy::HOT_AFTER * 2 {
+        assert_eq!(app.get(path).await?.bytes().await?, first);
+    }
+    let page = app.app.cache.get(path).expect("the page is cached");
+    assert!(!page.sent_without_copying());
+    assert_eq!(zero_copy::sent_bytes(), 0);
+    app.stop().await
+});
