@@ -37,12 +37,10 @@ pub const ERROR_CACHE_CONTROL: &str = "public, max-age=10";
 #[derive(Debug)]
 pub struct CachedPage {
     /// Copies of the bodies for `sendfile` (identity, brotli, gzip), made
-    /// once the page is served often. Declared first so they are dropped
-    /// before the bodies they copy: a copy's registration must never
-    /// outlive the memory it is registered under.
+    /// once a body has been sent often.
     copies: [OnceLock<zero_copy::Copy>; 3],
-    /// Times a body of this page was sent.
-    sent: AtomicU32,
+    /// Times each of those bodies was sent.
+    sent: [AtomicU32; 3],
     /// HTTP status.
     pub status: StatusCode,
     /// `Content-Type`.
@@ -110,7 +108,7 @@ impl CachedPage {
         });
         CachedPage {
             copies: Default::default(),
-            sent: AtomicU32::new(0),
+            sent: Default::default(),
             status,
             content_type,
             cache_control,
@@ -230,13 +228,13 @@ impl CachedPage {
     }
 
     /// Counts a send of `body` (one of this page's own bodies, in `slot`)
-    /// and, once the page has been sent often, gives the body a copy that
-    /// the connection sends with `sendfile` ([`zero_copy`]).
+    /// and, once it has been sent often, gives it a copy that the
+    /// connection sends with `sendfile` ([`zero_copy`]).
     fn keep_for_sendfile(&self, slot: usize, body: &Bytes) {
         if body.len() < zero_copy::MIN_BYTES {
             return;
         }
-        let sent = self.sent.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let sent = self.sent[slot].fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         if sent.is_multiple_of(zero_copy::HOT_AFTER)
             && self.copies[slot].get().is_none()
             && let Some(copy) = zero_copy::Copy::make(body)

@@ -2,25 +2,31 @@
 //! memory, the way a static file server sends files.
 //!
 //! Writing a body with `writev` makes the kernel copy every byte into the
-//! socket's buffers; on the article page that copy is a quarter of the
-//! server's CPU. A body the cache serves often gets a second home in an
+//! socket's buffers; on the article page, a profile found that copy to be a
+//! quarter of the server's CPU. A body the cache serves often gets a second home in an
 //! anonymous memory file ([`Copy`]), and the connection's writes send that
 //! region with `sendfile`, which hands the kernel's pages to the socket.
 //!
 //! How a write finds the region: hyper writes the body from the cache's
-//! own [`Bytes`], so the address of the slice it writes names the page.
-//! A registry maps each copied body's address range to its region, and an
-//! entry lives exactly as long as its [`Copy`], which the cached page owns
-//! alongside the body itself: while the entry exists, the body's memory
-//! cannot be freed and reused for other bytes, and the region holds the
-//! same bytes, written once and never again.
+//! own [`Bytes`], so the address of the slice it writes names the body. A
+//! registry maps each copied body's address range to its region, and an
+//! entry lives exactly as long as its [`Copy`], which holds a clone of the
+//! body: while the entry exists, the body's memory cannot be freed and
+//! reused for other bytes, and the region holds the same bytes, written
+//! once and never again.
 //!
-//! Regions are never reused: a memory file is only appended to, and a
-//! dropped region's pages are released by punching a hole, so bytes still
-//! queued in a socket (which hold the kernel's pages) stay what they were.
-//! At most [`BUDGET_BYTES`] of copies exist at once; past that, bodies go
-//! out with a plain write. The whole scheme is Linux-only; elsewhere no
-//! copy is ever made and every write is a plain one.
+//! Bytes handed to a socket by `sendfile` stay in its queue as references
+//! to the memory file's pages until the client has them, so those pages
+//! must never change: regions are only appended to memory files of
+//! [`FILE_BYTES`], never rewritten, and a file goes (closed, its pages
+//! given back whole) only when its last region has gone. Nothing is ever
+//! punched out of a file in use (with huge pages, the kernel zeroes part of
+//! a page in place rather than dropping it). At most [`BUDGET_BYTES`] of
+//! memory files exist at once; past that, bodies go out with a plain write
+//! until pages that hold files go. The whole scheme is Linux-only; elsewhere
+//! no copy is ever made and every write is a plain one. If `sendfile` turns
+//! out not to work here (a sandbox that forbids it), the first failure
+//! switches the scheme off for the process and the write goes out plainly.
 
 use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,10 +35,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// second system call (headers, then `sendfile`) costs more than the copy.
 pub const MIN_BYTES: usize = 16 * 1024;
 
-/// Most bytes held in copies at once (rounded up to whole pages).
+/// Most bytes of memory files at once.
 pub const BUDGET_BYTES: u64 = 64 * 1024 * 1024;
 
-/// How many times a page is served before it gets a copy: a page read once
+/// The size of a memory file that copies are appended to (a longer body
+/// gets a file of its own).
+pub const FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How many times a body is sent before it gets a copy: a page read once
 /// is not worth the memory.
 pub const HOT_AFTER: u32 = 8;
 
@@ -59,94 +69,64 @@ pub use other::{Copy, held_bytes, poll_send};
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use super::{BUDGET_BYTES, Bytes, ENABLED, MIN_BYTES, SENT};
-    use rustix::fs::{FallocateFlags, MemfdFlags};
+    use super::{BUDGET_BYTES, Bytes, ENABLED, FILE_BYTES, MIN_BYTES, SENT};
+    use rustix::fs::MemfdFlags;
     use std::collections::BTreeMap;
     use std::collections::btree_map;
     use std::io;
     use std::os::fd::OwnedFd;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex, PoisonError, RwLock};
     use std::task::{Context, Poll};
     use tokio::io::Interest;
     use tokio::net::TcpStream;
 
-    /// Regions start on page boundaries, so that punching one out never
-    /// touches a neighbour's bytes.
+    /// Regions start on page boundaries.
     const PAGE: u64 = 4096;
 
-    /// A memory file's offsets are used once; past this, a new file starts
-    /// (the old one closes when its last region goes).
-    const FILE_SPAN: u64 = 1 << 40;
-
-    /// An anonymous memory file that regions are appended to.
+    /// An anonymous memory file that regions are appended to; closed (and
+    /// its pages given back) when the last region in it goes.
     #[derive(Debug)]
-    struct Arena {
+    struct MemFile {
         fd: OwnedFd,
+        size: u64,
     }
 
-    /// Where the next region goes.
+    impl Drop for MemFile {
+        fn drop(&mut self) {
+            HELD.fetch_sub(self.size, Ordering::Relaxed);
+        }
+    }
+
+    /// The file being filled, and where the next region goes in it.
     struct Tail {
-        arena: Option<Arc<Arena>>,
+        file: Option<Arc<MemFile>>,
         next: u64,
     }
 
-    static TAIL: Mutex<Tail> = Mutex::new(Tail { arena: None, next: 0 });
+    static TAIL: Mutex<Tail> = Mutex::new(Tail { file: None, next: 0 });
 
-    /// Bytes held in copies, in whole pages.
+    /// Bytes of memory files that exist now.
     static HELD: AtomicU64 = AtomicU64::new(0);
 
     /// Copied bodies by the address of their first byte.
     static REGISTRY: RwLock<BTreeMap<usize, Entry>> = RwLock::new(BTreeMap::new());
 
+    /// How many bodies are registered: writes skip the lookup when none is.
+    static REGISTERED: AtomicUsize = AtomicUsize::new(0);
+
+    /// False once `sendfile` has failed in a way that says it cannot work.
+    static WORKS: AtomicBool = AtomicBool::new(true);
+
     /// A registered body: its length and where its copy is.
     #[derive(Debug)]
     struct Entry {
         len: usize,
-        region: Arc<Region>,
-    }
-
-    /// Pages of a memory file holding one body. Given back (a hole
-    /// punched, the budget freed) when the last holder lets go: the copy,
-    /// or a send that found it just before the copy was dropped.
-    #[derive(Debug)]
-    struct Region {
-        arena: Arc<Arena>,
+        file: Arc<MemFile>,
         offset: u64,
-        span: u64,
     }
 
-    impl Region {
-        fn fill(&self, body: &[u8]) -> io::Result<()> {
-            let mut done = 0;
-            while done < body.len() {
-                let n =
-                    rustix::io::pwrite(&self.arena.fd, &body[done..], self.offset + done as u64)?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the memory file took nothing",
-                    ));
-                }
-                done += n;
-            }
-            Ok(())
-        }
-    }
-
-    impl Drop for Region {
-        fn drop(&mut self) {
-            let _ = rustix::fs::fallocate(
-                &self.arena.fd,
-                FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
-                self.offset,
-                self.span,
-            );
-            HELD.fetch_sub(self.span, Ordering::Relaxed);
-        }
-    }
-
-    /// Bytes held in copies now.
+    /// Bytes of memory files that exist now.
     pub fn held_bytes() -> u64 {
         HELD.load(Ordering::Relaxed)
     }
@@ -155,82 +135,116 @@ mod linux {
     /// address for as long as this value lives.
     #[derive(Debug)]
     pub struct Copy {
-        start: usize,
-        region: Arc<Region>,
+        /// The body itself, so that its memory outlives the registration.
+        body: Bytes,
+        file: Arc<MemFile>,
+        offset: u64,
     }
 
     impl Copy {
         /// Copies `body`, when it is long enough, the budget allows and no
-        /// other copy of the same bytes is registered. The caller keeps
-        /// `body` (or a clone of it) alive at least as long as the copy.
+        /// other copy of the same bytes is registered.
         pub fn make(body: &Bytes) -> Option<Copy> {
-            if body.len() < MIN_BYTES || !ENABLED.load(Ordering::Relaxed) {
+            if body.len() < MIN_BYTES
+                || !ENABLED.load(Ordering::Relaxed)
+                || !WORKS.load(Ordering::Relaxed)
+            {
                 return None;
             }
             let span = (body.len() as u64).div_ceil(PAGE) * PAGE;
-            if HELD.fetch_add(span, Ordering::Relaxed) + span > BUDGET_BYTES {
-                HELD.fetch_sub(span, Ordering::Relaxed);
-                return None;
-            }
-            let (arena, offset) = match allocate(span) {
-                Ok(at) => at,
+            let (file, offset) = match allocate(span) {
+                Ok(Some(at)) => at,
+                Ok(None) => return None,
                 Err(e) => {
-                    HELD.fetch_sub(span, Ordering::Relaxed);
                     tracing::debug!(error = %e, "no memory file for sendfile");
                     return None;
                 }
             };
-            // From here on, dropping `region` gives the pages and the budget back.
-            let region = Arc::new(Region { arena, offset, span });
-            if let Err(e) = region.fill(body) {
-                tracing::debug!(error = %e, "a body could not be kept for sendfile");
-                return None;
+            let mut done = 0;
+            while done < body.len() {
+                match rustix::io::pwrite(&file.fd, &body[done..], offset + done as u64) {
+                    Ok(n) if n > 0 => done += n,
+                    Ok(_) => return None,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "a body could not be kept for sendfile");
+                        return None;
+                    }
+                }
             }
-            let start = body.as_ptr() as usize;
+            let copy = Copy { body: body.clone(), file, offset };
             let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
-            match registry.entry(start) {
+            match registry.entry(copy.start()) {
                 btree_map::Entry::Vacant(v) => {
-                    v.insert(Entry { len: body.len(), region: region.clone() });
-                    Some(Copy { start, region })
+                    v.insert(Entry { len: body.len(), file: copy.file.clone(), offset });
+                    REGISTERED.fetch_add(1, Ordering::Relaxed);
+                    drop(registry);
+                    Some(copy)
                 }
                 btree_map::Entry::Occupied(_) => None,
             }
+        }
+
+        fn start(&self) -> usize {
+            self.body.as_ptr() as usize
         }
     }
 
     impl Drop for Copy {
         fn drop(&mut self) {
+            let start = self.start();
             let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
             // Only this copy's own entry (a refused second copy has none).
-            if registry.get(&self.start).is_some_and(|e| Arc::ptr_eq(&e.region, &self.region)) {
-                registry.remove(&self.start);
+            if registry
+                .get(&start)
+                .is_some_and(|e| Arc::ptr_eq(&e.file, &self.file) && e.offset == self.offset)
+            {
+                registry.remove(&start);
+                REGISTERED.fetch_sub(1, Ordering::Relaxed);
             }
         }
     }
 
-    /// A fresh region of `span` bytes: the memory file and the offset.
-    fn allocate(span: u64) -> io::Result<(Arc<Arena>, u64)> {
-        let mut tail = TAIL.lock().unwrap_or_else(PoisonError::into_inner);
-        let arena = match &tail.arena {
-            Some(a) if tail.next + span <= FILE_SPAN => a.clone(),
-            _ => {
-                let fd = rustix::fs::memfd_create("newsdesk-bodies", MemfdFlags::CLOEXEC)?;
-                let a = Arc::new(Arena { fd });
-                tail.arena = Some(a.clone());
-                tail.next = 0;
-                a
+    fn memfd() -> io::Result<OwnedFd> {
+        let name = "newsdesk-bodies";
+        match rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::NOEXEC_SEAL) {
+            // Kernels before 6.3 do not know the flag.
+            Err(rustix::io::Errno::INVAL) => {
+                Ok(rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC)?)
             }
-        };
-        let offset = tail.next;
-        tail.next += span;
-        Ok((arena, offset))
+            r => Ok(r?),
+        }
     }
 
-    /// The region holding `bytes` and where in its file they start, when
+    /// A fresh region of `span` bytes (the memory file and the offset), or
+    /// `None` when a new file would pass the budget.
+    fn allocate(span: u64) -> io::Result<Option<(Arc<MemFile>, u64)>> {
+        let mut tail = TAIL.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = &tail.file
+            && tail.next + span <= file.size
+        {
+            let at = (file.clone(), tail.next);
+            tail.next += span;
+            return Ok(Some(at));
+        }
+        let size = span.max(FILE_BYTES);
+        if HELD.load(Ordering::Relaxed) + size > BUDGET_BYTES {
+            return Ok(None);
+        }
+        let file = Arc::new(MemFile { fd: memfd()?, size });
+        HELD.fetch_add(size, Ordering::Relaxed);
+        if size == FILE_BYTES {
+            tail.file = Some(file.clone());
+            tail.next = span;
+        }
+        // A longer body has its file to itself; the tail stays as it was.
+        Ok(Some((file, 0)))
+    }
+
+    /// The memory file holding `bytes` and where in it they start, when
     /// they lie within a copied body. While an entry exists its body is
-    /// alive (the page owns both), so no other bytes can sit at that
+    /// alive (the copy holds it), so no other bytes can sit at that
     /// address: a hit is these very bytes.
-    fn locate(bytes: &[u8]) -> Option<(Arc<Region>, u64)> {
+    fn locate(bytes: &[u8]) -> Option<(Arc<MemFile>, u64)> {
         if bytes.is_empty() {
             return None;
         }
@@ -238,59 +252,73 @@ mod linux {
         let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
         let (&start, entry) = registry.range(..=ptr).next_back()?;
         let skip = ptr - start;
-        (skip + bytes.len() <= entry.len)
-            .then(|| (entry.region.clone(), entry.region.offset + skip as u64))
+        (skip + bytes.len() <= entry.len).then(|| (entry.file.clone(), entry.offset + skip as u64))
+    }
+
+    /// Whether `sendfile` failing with `e` means it cannot work here at all
+    /// (rather than that this connection failed).
+    fn unsupported(e: &io::Error) -> bool {
+        use rustix::io::Errno;
+        [Errno::INVAL, Errno::NOSYS, Errno::OPNOTSUPP, Errno::PERM, Errno::ACCESS]
+            .iter()
+            .any(|n| e.raw_os_error() == Some(n.raw_os_error()))
     }
 
     /// Writes `bufs` to `stream` like `writev`, except that a copied body
     /// goes with `sendfile` (what comes before it is sent first, marked as
-    /// having more to follow). `None` when no buffer is a copied body.
+    /// having more to follow). `None` when no buffer is a copied body: the
+    /// caller writes them as they are.
     pub fn poll_send(
         stream: &TcpStream,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Option<Poll<io::Result<usize>>> {
+        if REGISTERED.load(Ordering::Relaxed) == 0 || !WORKS.load(Ordering::Relaxed) {
+            return None;
+        }
         // Any length: what is left of a body after a partial send is
         // shorter than a body, and still goes without a copy.
-        let (at, region, offset) = bufs
+        let (at, file, offset) = bufs
             .iter()
             .enumerate()
-            .find_map(|(i, b)| locate(b).map(|(region, offset)| (i, region, offset)))?;
-        Some(loop {
+            .find_map(|(i, b)| locate(b).map(|(file, offset)| (i, file, offset)))?;
+        loop {
             match stream.poll_write_ready(cx) {
-                Poll::Pending => break Poll::Pending,
-                Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
+                Poll::Pending => return Some(Poll::Pending),
+                Poll::Ready(Err(e)) => return Some(Poll::Ready(Err(e))),
                 Poll::Ready(Ok(())) => {}
             }
             let sent = stream.try_io(Interest::WRITABLE, || {
-                let n = if at > 0 {
-                    rustix::net::sendmsg(
+                if at > 0 {
+                    return Ok(rustix::net::sendmsg(
                         stream,
                         &bufs[..at],
                         &mut rustix::net::SendAncillaryBuffer::default(),
                         rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL,
-                    )?
-                } else {
-                    let n = rustix::fs::sendfile(
-                        stream,
-                        &region.arena.fd,
-                        Some(&mut { offset }),
-                        bufs[0].len(),
-                    )?;
-                    SENT.fetch_add(n as u64, Ordering::Relaxed);
-                    n
-                };
+                    )?);
+                }
+                let n =
+                    rustix::fs::sendfile(stream, &file.fd, Some(&mut { offset }), bufs[0].len())?;
+                SENT.fetch_add(n as u64, Ordering::Relaxed);
                 Ok(n)
             });
             match sent {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                r => break Poll::Ready(r),
+                Err(e) if at == 0 && unsupported(&e) => {
+                    if WORKS.swap(false, Ordering::Relaxed) {
+                        tracing::warn!(error = %e, "sendfile does not work here; bodies are written as they are");
+                    }
+                    return None;
+                }
+                r => return Some(Poll::Ready(r)),
             }
-        })
+        }
     }
 
     #[cfg(test)]
     mod tests {
+        //! These share the process-wide registry and budget: nextest runs
+        //! each test in a process of its own, as the README's command does.
         use super::*;
 
         fn body(len: usize, seed: u8) -> Bytes {
@@ -301,11 +329,11 @@ mod linux {
             )
         }
 
-        fn read_back(arena: &Arena, offset: u64, len: usize) -> Vec<u8> {
+        fn read_back(file: &MemFile, offset: u64, len: usize) -> Vec<u8> {
             let mut out = vec![0; len];
             let mut done = 0;
             while done < len {
-                let n = rustix::io::pread(&arena.fd, &mut out[done..], offset + done as u64)
+                let n = rustix::io::pread(&file.fd, &mut out[done..], offset + done as u64)
                     .expect("pread");
                 assert!(n > 0, "the memory file ended early");
                 done += n;
@@ -317,15 +345,15 @@ mod linux {
         fn a_copy_holds_the_body_and_is_found_by_any_slice_of_it() {
             let b = body(40_000, 3);
             let copy = Copy::make(&b).expect("a long body is copied");
-            let (region, offset) = locate(&b).expect("the whole body is found");
-            assert_eq!(read_back(&region.arena, offset, b.len()), b[..]);
+            let (file, offset) = locate(&b).expect("the whole body is found");
+            assert_eq!(read_back(&file, offset, b.len()), b[..]);
             let tail = &b[1000..];
-            let (region, offset) =
-                locate(tail).expect("what is left after a partial send is found");
-            assert_eq!(read_back(&region.arena, offset, tail.len()), tail);
-            drop(region);
+            let (file, offset) = locate(tail).expect("what is left after a partial send is found");
+            assert_eq!(read_back(&file, offset, tail.len()), tail);
+            drop(file);
             drop(copy);
             assert!(locate(&b).is_none(), "a dropped copy is no longer found");
+            assert_eq!(REGISTERED.load(Ordering::Relaxed), 0);
         }
 
         #[test]
@@ -352,43 +380,44 @@ mod linux {
         }
 
         #[test]
-        fn a_dropped_copy_gives_its_pages_back_and_its_offsets_are_not_reused() {
-            let a = body(64 * 1024, 5);
-            let copy = Copy::make(&a).expect("copied");
-            let arena = copy.region.arena.clone();
-            let before = rustix::fs::fstat(&arena.fd).expect("fstat").st_blocks;
-            let first = copy.region.offset;
-            drop(copy);
-            let after = rustix::fs::fstat(&arena.fd).expect("fstat").st_blocks;
-            assert!(after < before, "the hole gives the pages back ({before} → {after} blocks)");
-            let b = body(64 * 1024, 6);
-            let next = Copy::make(&b).expect("copied");
-            assert!(next.region.offset > first, "a new copy never lands where an old one was");
+        fn regions_are_appended_never_reused() {
+            let a = Copy::make(&body(20_000, 5)).expect("copied");
+            let b = Copy::make(&body(20_000, 6)).expect("copied");
+            assert!(Arc::ptr_eq(&a.file, &b.file), "both go in the file being filled");
+            assert!(b.offset >= a.offset + 20_000);
+            let last = b.offset;
+            drop(a);
+            let c = Copy::make(&body(20_000, 7)).expect("copied");
+            assert!(c.offset > last, "a new copy never lands where an old one was");
+            let (file, offset) = locate(&c.body).expect("found");
+            assert_eq!(read_back(&file, offset, 20_000), c.body[..]);
         }
 
         #[test]
-        fn a_send_that_found_a_copy_keeps_its_bytes_until_it_is_done() {
-            let b = body(30_000, 7);
+        fn a_file_goes_when_its_last_copy_and_send_are_done() {
+            // Longer than a shared file: a file of its own.
+            let b = body(FILE_BYTES as usize + 10_000, 7);
+            let before = held_bytes();
             let copy = Copy::make(&b).expect("copied");
-            let (region, offset) = locate(&b).expect("found");
+            assert!(held_bytes() > before);
+            let weak = Arc::downgrade(&copy.file);
+            let (file, offset) = locate(&b).expect("found");
             // The page goes (an edit) between the lookup and the send.
             drop(copy);
             assert!(locate(&b).is_none());
-            assert_eq!(read_back(&region.arena, offset, b.len()), b[..], "not a hole yet");
-            let arena = region.arena.clone();
-            let held = held_bytes();
-            drop(region);
-            assert!(held_bytes() < held, "given back after the send");
-            assert!(read_back(&arena, offset, b.len()).iter().all(|&x| x == 0), "a hole now");
+            assert_eq!(read_back(&file, offset, b.len()), b[..], "the send still has its bytes");
+            drop(file);
+            assert!(weak.upgrade().is_none(), "closed once nothing holds it");
+            assert_eq!(held_bytes(), before, "its memory is given back");
         }
 
         #[test]
-        fn copies_stop_at_the_budget() {
-            let big = body(MIN_BYTES * 64, 9);
+        fn copies_stop_at_the_budget_and_start_again_when_memory_is_given_back() {
             let mut held = Vec::new();
             let mut refused = false;
-            for _ in 0..(BUDGET_BYTES / (MIN_BYTES as u64 * 64) + 2) {
-                match Copy::make(&big) {
+            for i in 0..(BUDGET_BYTES / (1 << 20) + 8) {
+                // A different body each time, so only the budget can refuse.
+                match Copy::make(&body(1 << 20, i as u8)) {
                     Some(c) => held.push(c),
                     None => {
                         refused = true;
@@ -397,9 +426,11 @@ mod linux {
                 }
             }
             assert!(refused, "the budget ends the copies");
+            assert!(held.len() >= 60, "{} copies of 1 MiB fit in 64 MiB", held.len());
             assert!(held_bytes() <= BUDGET_BYTES);
-            drop(held);
-            assert!(Copy::make(&big).is_some(), "space given back is used again");
+            held.clear();
+            assert!(held_bytes() <= FILE_BYTES, "only the file being filled is left");
+            assert!(Copy::make(&body(1 << 20, 99)).is_some(), "memory given back is used again");
         }
     }
 }
