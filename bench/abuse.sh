@@ -4,6 +4,7 @@
 #   bench/abuse.sh                                             # SQLite
 #   DATABASE=postgres bench/abuse.sh                           # PostgreSQL
 #   DURATION=60 CONNECTIONS=1000 ARTICLES=1000 bench/abuse.sh
+#   SERVER_TOML=$'[server]\nsendfile = false' bench/abuse.sh  # a setting changed
 #
 # 1. Flood: CONNECTIONS connections for DURATION seconds over a mixed set of
 #    URLs (home, 20 articles, sections, a feed, searches), while a probe of
@@ -87,6 +88,7 @@ else
   db=(); backend=sqlite
 fi
 NEWSDESK_LOG=warn "$BIN" demo --articles "$ARTICLES" --seed 7 --data-dir "$WORK/data" "${db[@]}" >/dev/null
+if [ -n "${SERVER_TOML:-}" ]; then printf '%s\n' "$SERVER_TOML" > "$WORK/data/newsdesk.toml"; fi
 start_server "$WORK/data" "${db[@]}"
 base="http://127.0.0.1:$PORT"
 
