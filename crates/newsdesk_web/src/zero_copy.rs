@@ -411,6 +411,45 @@ mod linux {
             assert_eq!(held_bytes(), before, "its memory is given back");
         }
 
+        #[tokio::test]
+        async fn bytes_queued_in_a_socket_survive_the_close_of_their_file() {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let mut reader =
+                TcpStream::connect(listener.local_addr().expect("addr")).await.expect("connect");
+            let (writer, _) = listener.accept().await.expect("accept");
+            // Longer than a shared file, so that it has one of its own.
+            let b = body(FILE_BYTES as usize + 3 * 1024 * 1024, 11);
+            let before = held_bytes();
+            let copy = Copy::make(&b).expect("copied");
+            let weak = Arc::downgrade(&copy.file);
+            // Send from the copy until the socket is full: nobody reads yet.
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut sent = 0;
+            while sent < b.len() {
+                match poll_send(&writer, &mut cx, &[io::IoSlice::new(&b[sent..])]) {
+                    Some(Poll::Ready(Ok(n))) => sent += n,
+                    Some(Poll::Pending) => break,
+                    other => panic!("not sent from the copy: {other:?}"),
+                }
+            }
+            assert!(sent > 0 && sent < b.len(), "the socket took part of it: {sent}");
+            assert_eq!(super::super::sent_bytes(), sent as u64);
+            // The page goes: its file is closed with bytes still queued.
+            drop(copy);
+            assert!(weak.upgrade().is_none(), "the file is closed");
+            assert_eq!(held_bytes(), before);
+            let rest = b.slice(sent..);
+            let mut writer = writer;
+            let write = tokio::spawn(async move { writer.write_all(&rest).await });
+            let mut got = Vec::with_capacity(b.len());
+            while got.len() < b.len() {
+                assert!(reader.read_buf(&mut got).await.expect("read") > 0, "ended early");
+            }
+            write.await.expect("join").expect("write");
+            assert!(got[..] == b[..], "every byte arrived as it was");
+        }
+
         #[test]
         fn copies_stop_at_the_budget_and_start_again_when_memory_is_given_back() {
             let mut held = Vec::new();
