@@ -2,8 +2,8 @@
 //!
 //! Each entry lists *surrogate keys* (`article:12`, `section:3`, `home`…):
 //! the content it was rendered from. A change to content makes exactly the
-//! entries whose keys name it stale (see [`PageCache`]). Compressed variants are made once, on first
-//! demand, and kept with the entry.
+//! entries whose keys name it stale (see [`PageCache`]). Compressed
+//! variants are made once, on first demand, and kept with the entry.
 
 use crate::zero_copy;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -231,12 +231,12 @@ impl CachedPage {
     /// and, once it has been sent often, gives it a copy that the
     /// connection sends with `sendfile` ([`zero_copy`]).
     fn keep_for_sendfile(&self, slot: usize, body: &Bytes) {
-        if body.len() < zero_copy::MIN_BYTES {
+        // Once it has its copy, a send costs no count.
+        if body.len() < zero_copy::MIN_BYTES || self.copies[slot].get().is_some() {
             return;
         }
         let sent = self.sent[slot].fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         if sent.is_multiple_of(zero_copy::HOT_AFTER)
-            && self.copies[slot].get().is_none()
             && let Some(copy) = zero_copy::Copy::make(body)
         {
             // Only one copy per body registers, so this never loses one.

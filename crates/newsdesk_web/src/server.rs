@@ -242,16 +242,16 @@ fn from_cache<B>(
 
 /// A connection whose writes must make progress: when the client has not
 /// taken a single byte for `limit`, writing fails and the connection ends.
-struct SendStall<S> {
-    inner: S,
+struct SendStall {
+    inner: tokio::net::TcpStream,
     limit: Duration,
     /// Started when a write first found the socket full; cleared by any
     /// write that goes through.
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl<S> SendStall<S> {
-    fn new(inner: S, limit: Duration) -> SendStall<S> {
+impl SendStall {
+    fn new(inner: tokio::net::TcpStream, limit: Duration) -> SendStall {
         SendStall { inner, limit, stalled: None }
     }
 
@@ -280,7 +280,7 @@ impl<S> SendStall<S> {
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for SendStall<S> {
+impl AsyncRead for SendStall {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -290,7 +290,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for SendStall<S> {
     }
 }
 
-impl AsyncWrite for SendStall<tokio::net::TcpStream> {
+impl AsyncWrite for SendStall {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
