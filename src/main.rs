@@ -721,19 +721,7 @@ async fn article(config: &Config, action: ArticleAction) -> anyhow::Result<()> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let log = init_logging();
-    // Fairer turns for connections: when more connections are ready than a
-    // worker's local queue holds (256), tokio moves the rest to a shared
-    // queue that, by default, a worker looks at only every few dozen tasks,
-    // so under a thousand busy connections some waited 160 ms while others
-    // went round again and again. Looking at the shared queue first on
-    // every turn took a cached page's p99 under 1,000 connections on one
-    // CPU from 163 ms to 4 ms at the same request rate (a flood of cached
-    // pages; `bench/abuse.sh` for the mixed flood). The cost: tasks in the
-    // local queue run only when the shared one is empty, which tokio's own
-    // tuning avoids; the benchmarks show no starvation from it.
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .global_queue_interval(1)
+    let result = newsdesk_web::server::runtime()
         .build()
         .map_err(anyhow::Error::from)
         .and_then(|rt| rt.block_on(run(cli)));
@@ -755,8 +743,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // The address first: a port in use is reported before anything
             // is created on disk.
             let addr = config.listen_addr()?;
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
+            let listener = newsdesk_web::server::listen(addr)
                 .with_context(|| format!("listening on {addr}"))?;
             let db = open_with_patience(&config, STARTUP_PATIENCE).await?;
             let newsroom = Newsroom::new(db.clone(), config.timezone()?)

@@ -60,6 +60,133 @@ async fn silent_slow_and_idle_connections_are_closed() -> anyhow::Result<()> {
     app.stop().await
 }
 
+/// A burst of clients connecting while the server is too busy to accept:
+/// the kernel completes their handshakes and queues them. With the
+/// standard library's backlog of 128, it dropped the handshakes past the
+/// 129th, and each of those clients waited a second or more for a
+/// retransmission (under a flood of a thousand new connections, requests
+/// that passed a load generator's 2 s timeout without the server ever
+/// seeing them late).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_new_connections_is_queued_not_dropped() -> anyhow::Result<()> {
+    newsdesk_web::server::raise_file_limit();
+    let listener = newsdesk_web::server::listen("127.0.0.1:0".parse()?)?;
+    let addr = listener.local_addr()?;
+    // The kernel caps the backlog at `somaxconn`: expect what it allows.
+    let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .unwrap_or(4096);
+    let burst = somaxconn.min(600);
+    // Nothing accepts: every connection stays in the kernel's queue. A
+    // dropped handshake is retried after a second, so 700 ms tells the two
+    // apart.
+    let mut tries = tokio::task::JoinSet::new();
+    for _ in 0..burst {
+        tries.spawn(tokio::time::timeout(
+            Duration::from_millis(700),
+            tokio::net::TcpStream::connect(addr),
+        ));
+    }
+    let mut queued = Vec::new();
+    while let Some(r) = tries.join_next().await {
+        if let Ok(Ok(s)) = r? {
+            queued.push(s);
+        }
+    }
+    assert_eq!(queued.len(), burst, "handshakes completed at once, of {burst}");
+    // Each of them is there for the server once it accepts.
+    for _ in 0..burst {
+        tokio::time::timeout(Duration::from_secs(1), listener.accept()).await??;
+    }
+    Ok(())
+}
+
+/// Asks for `path` on `s` again and again until `until`, one request at a
+/// time; returns how many answers came and the longest wait for one.
+async fn keep_asking(
+    s: tokio::net::TcpStream,
+    path: &str,
+    until: Instant,
+) -> anyhow::Result<(usize, Duration)> {
+    use tokio::io::AsyncBufReadExt;
+    let mut s = tokio::io::BufReader::new(s);
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let (mut answers, mut longest) = (0, Duration::ZERO);
+    let mut line = String::new();
+    while Instant::now() < until {
+        let asked = Instant::now();
+        s.get_mut().write_all(request.as_bytes()).await?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            anyhow::ensure!(s.read_line(&mut line).await? > 0, "the server hung up");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse()?;
+            }
+        }
+        let mut body = vec![0; length];
+        s.read_exact(&mut body).await?;
+        answers += 1;
+        longest = longest.max(asked.elapsed());
+    }
+    Ok((answers, longest))
+}
+
+/// More connections ready at once than a runtime worker's own queue holds
+/// (256), on the runtime `serve` runs on, with one worker: every connection
+/// keeps getting answers. When the worker took its next task from the
+/// shared queue on every turn, the tasks left in its own queue (128) were
+/// never run again while the flood lasted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_flood_of_busy_connections_none_waits_for_ever() -> anyhow::Result<()> {
+    let seeded = TestApp::start(TestDb::sqlite().await?).await?;
+    let app = seeded.app.clone();
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || -> anyhow::Result<()> {
+        let rt = newsdesk_web::server::runtime().worker_threads(1).build()?;
+        rt.block_on(async move {
+            let listener = newsdesk_web::server::listen("127.0.0.1:0".parse()?)?;
+            let _ = addr_tx.send(listener.local_addr()?);
+            newsdesk_web::serve(app, listener, async move {
+                let _ = stop_rx.await;
+            })
+            .await?;
+            anyhow::Ok(())
+        })
+    });
+    let addr = addr_rx.await?;
+    let mut connections = Vec::new();
+    for _ in 0..400 {
+        connections.push(tokio::net::TcpStream::connect(addr).await?);
+    }
+    let until = Instant::now() + Duration::from_secs(6);
+    let mut flood = tokio::task::JoinSet::new();
+    for s in connections {
+        flood.spawn(keep_asking(s, "/robots.txt", until));
+    }
+    let mut served = Vec::new();
+    while let Some(r) = flood.join_next().await {
+        served.push(r??);
+    }
+    let _ = stop_tx.send(());
+    server.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
+    let total: usize = served.iter().map(|(n, _)| n).sum();
+    let fewest = served.iter().map(|(n, _)| *n).min().unwrap_or_default();
+    let longest = served.iter().map(|(_, w)| *w).max().unwrap_or_default();
+    assert!(total > 4000, "the flood got {total} answers: too few to fill the worker's queue");
+    assert!(
+        fewest >= 5 && longest < Duration::from_secs(2),
+        "{total} answers; a connection got only {fewest}, and one waited {longest:?} for an answer"
+    );
+    seeded.stop().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_silent_connections_do_not_lock_out_a_reader() -> anyhow::Result<()> {
     let app = TestApp::start_with(TestDb::sqlite().await?, |c| {

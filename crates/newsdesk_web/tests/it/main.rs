@@ -54,7 +54,7 @@ impl TestApp {
         // Neighbours' rails, as a running server's worker would compute them.
         TestApp::run_jobs_on(&newsroom).await?;
         let app = Arc::new(newsdesk_web::App::new(config, t.db.clone()).await?);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = newsdesk_web::server::listen("127.0.0.1:0".parse()?)?;
         let base = format!("http://{}", listener.local_addr()?);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(newsdesk_web::serve(app.clone(), listener, async move {
