@@ -1012,9 +1012,12 @@ async fn export(config: &Config, action: ExportAction) -> anyhow::Result<()> {
             if let Some(u) = base_url {
                 config.site.url = Some(u);
             }
+            // Pages are built on every core (a server keeps one lane, so
+            // builds never crowd out the connections).
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            newsdesk_web::lane::use_threads(cpus);
             let app = Arc::new(newsdesk_web::App::new(config, db).await?);
-            let parallel = parallel
-                .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let parallel = parallel.unwrap_or(2 * cpus);
             let r = newsdesk_web::static_site::export(app, &dir, parallel)
                 .await
                 .with_context(|| format!("writing {}", dir.display()))?;

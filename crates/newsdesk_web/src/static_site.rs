@@ -288,6 +288,84 @@ async fn fetch_inner(router: axum::Router, path: String) -> anyhow::Result<Fetch
     anyhow::bail!("{path} stayed unavailable")
 }
 
+/// A page fetched and, when it answered 200, written.
+struct Done {
+    path: String,
+    status: StatusCode,
+    /// Addresses of this site the page names.
+    links: Vec<String>,
+    /// The file and the hash of its bytes; `None` when the path names no
+    /// plain file.
+    file: Option<(String, String)>,
+    /// Whether the file was written (new or changed).
+    written: bool,
+}
+
+/// Fetches `path` and writes its file, unless an earlier export (`before`:
+/// file → hash) left the same bytes there. The page's own work (finding
+/// links, rewriting, hashing, writing) runs off the runtime, so pages are
+/// finished in parallel as they are built.
+async fn fetch_and_write(
+    router: axum::Router,
+    path: String,
+    base: Arc<str>,
+    dir: Arc<Path>,
+    before: Arc<BTreeMap<String, String>>,
+) -> anyhow::Result<Done> {
+    let f = fetch(router, path).await;
+    if f.status != StatusCode::OK {
+        return Ok(Done {
+            path: f.path,
+            status: f.status,
+            links: Vec::new(),
+            file: None,
+            written: false,
+        });
+    }
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Done> {
+        let html = f.kind == Kind::Html;
+        let mut links_found = Vec::new();
+        let bytes = match std::str::from_utf8(&f.body) {
+            Ok(text) => {
+                links_found = links(text, &base, f.kind);
+                if html {
+                    rewrite_pages(&strip_search_form(&strip_dynamic_links(text, &base)), &base)
+                        .into_bytes()
+                } else {
+                    f.body
+                }
+            }
+            Err(_) => f.body,
+        };
+        let file = file_for(&f.path, html);
+        if !safe_file(&file) {
+            return Ok(Done {
+                path: f.path,
+                status: f.status,
+                links: links_found,
+                file: None,
+                written: false,
+            });
+        }
+        let hash = newsdesk_media::sha256_hex(&bytes);
+        let target = dir.join(&file);
+        let written = if before.get(&file) == Some(&hash) && target.exists() {
+            false
+        } else {
+            write_file(&target, &bytes)?;
+            true
+        };
+        Ok(Done {
+            path: f.path,
+            status: f.status,
+            links: links_found,
+            file: Some((file, hash)),
+            written,
+        })
+    })
+    .await?
+}
+
 /// Whether `file` stays inside the export folder.
 fn safe_file(file: &str) -> bool {
     !file.is_empty()
@@ -306,7 +384,11 @@ fn write_file(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if !target.exists() {
         return std::fs::write(target, bytes);
     }
-    let tmp = target.with_extension("partial");
+    // Named after the whole file name: `feed.xml` and `feed.json` in one
+    // folder are written at the same time, and must not share one.
+    let mut tmp = target.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, target)
 }
@@ -353,6 +435,8 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
     let mut media: Vec<String> = Vec::new();
     let mut running = tokio::task::JoinSet::new();
     let parallel = parallel.max(1);
+    let (base_shared, dir_shared): (Arc<str>, Arc<Path>) = (base.as_str().into(), dir.into());
+    let before = Arc::new(before);
     loop {
         while running.len() < parallel {
             let Some(path) = queue.pop_front() else { break };
@@ -360,48 +444,38 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
                 media.push(rel.to_owned());
                 continue;
             }
-            running.spawn(fetch(router.clone(), path));
+            running.spawn(fetch_and_write(
+                router.clone(),
+                path,
+                base_shared.clone(),
+                dir_shared.clone(),
+                before.clone(),
+            ));
         }
         let Some(done) = running.join_next().await else { break };
-        let f = done?;
-        if f.status != StatusCode::OK {
+        let d = done??;
+        if d.status != StatusCode::OK {
             // A redirect is the site telling the way (a trailing slash);
             // anything else linked from a page is a broken link.
-            if !f.status.is_redirection() {
-                report.broken.push(format!("{} ({})", f.path, f.status.as_u16()));
+            if !d.status.is_redirection() {
+                report.broken.push(format!("{} ({})", d.path, d.status.as_u16()));
             }
             continue;
         }
         report.pages += 1;
-        let html = f.kind == Kind::Html;
-        let bytes = match std::str::from_utf8(&f.body) {
-            Ok(text) => {
-                for l in links(text, &base, f.kind) {
-                    if seen.insert(l.clone()) {
-                        queue.push_back(l);
-                    }
-                }
-                if html {
-                    rewrite_pages(&strip_search_form(&strip_dynamic_links(text, &base)), &base)
-                        .into_bytes()
-                } else {
-                    f.body
-                }
+        for l in d.links {
+            if seen.insert(l.clone()) {
+                queue.push_back(l);
             }
-            Err(_) => f.body,
-        };
-        let file = file_for(&f.path, html);
-        if !safe_file(&file) {
-            report.broken.push(format!("{} (not a plain path)", f.path));
-            continue;
         }
-        let hash = newsdesk_media::sha256_hex(&bytes);
-        let target = dir.join(&file);
-        if before.get(&file) == Some(&hash) && target.exists() {
-            report.unchanged += 1;
-        } else {
-            write_file(&target, &bytes)?;
+        let Some((file, hash)) = d.file else {
+            report.broken.push(format!("{} (not a plain path)", d.path));
+            continue;
+        };
+        if d.written {
             report.written += 1;
+        } else {
+            report.unchanged += 1;
         }
         now.insert(file, hash);
     }
