@@ -31,7 +31,9 @@ static WANTED: AtomicUsize = AtomicUsize::new(1);
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// Asks for `n` lane threads (at least one). Only a call before the first
-/// [`spawn`] has an effect; returns whether this one did.
+/// [`spawn`] has an effect, so call it before any page is built (the
+/// export does, before its `App` exists); returns whether the lanes had
+/// not started yet.
 pub fn use_threads(n: usize) -> bool {
     WANTED.store(n.max(1), Ordering::Relaxed);
     LANES.get().is_none()

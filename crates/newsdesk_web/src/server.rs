@@ -38,8 +38,8 @@ use tower::Layer;
 pub const RESERVED_FILES: u64 = 128;
 
 /// Connections the kernel completes and holds for the server before it
-/// accepts them (the kernel caps this at `net.core.somaxconn`, 4,096 by
-/// default). The standard library's 128 is too few for a burst: when a
+/// accepts them (Linux caps this at `net.core.somaxconn`, 4,096 by default
+/// since 5.4; macOS and the BSDs at 128). The standard library's 128 is too few for a burst: when a
 /// thousand clients connect at once while the server is busy, the kernel
 /// drops the handshakes past the queue and those clients wait a second or
 /// more for a retransmission before their first request is even read.
@@ -64,16 +64,18 @@ pub fn listen(addr: std::net::SocketAddr) -> io::Result<tokio::net::TcpListener>
 /// rather than its own (every second turn).
 ///
 /// When more connections are ready than a worker's own queue holds (256),
-/// tokio moves the rest to a shared queue. By default a worker looks there
-/// only every few dozen turns, so under a thousand busy connections on one
-/// CPU some waited 160 ms while others went round again and again. Looking
+/// tokio moves the rest to a shared queue. By default tokio tunes how
+/// often a worker looks there (about 200 µs of tasks between looks, at
+/// least every 2 turns), and under a thousand busy connections on one CPU
+/// some waited 160 ms while others went round again and again. Looking
 /// there on every turn (1) was fairer to those but starved the others:
 /// with the shared queue never empty, the 128 tasks a full local queue
 /// keeps were never run again, and those connections got no answer for as
 /// long as the flood lasted (`bench/abuse.sh`: 128 connections without an
 /// answer for up to 38 s, each counted by wrk as a timeout every 2 s).
-/// Every second turn serves both queues: no connection waits for ever,
-/// and a cached page's p99 under the flood stays near 50 ms.
+/// Every second turn, tokio's own floor, serves both queues: no
+/// connection waits for ever. A cached page's p99 under that flood is
+/// 42–86 ms on one CPU (`bench/README.md`).
 pub const GLOBAL_QUEUE_INTERVAL: u32 = 2;
 
 /// The runtime to serve on: tokio's multi-threaded runtime, with

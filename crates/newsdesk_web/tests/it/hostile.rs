@@ -70,22 +70,29 @@ async fn silent_slow_and_idle_connections_are_closed() -> anyhow::Result<()> {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_new_connections_is_queued_not_dropped() -> anyhow::Result<()> {
-    newsdesk_web::server::raise_file_limit();
+    let files = newsdesk_web::server::raise_file_limit();
     let listener = newsdesk_web::server::listen("127.0.0.1:0".parse()?)?;
     let addr = listener.local_addr()?;
-    // The kernel caps the backlog at `somaxconn`: expect what it allows.
+    // The kernel caps the backlog at `somaxconn`: expect what it allows,
+    // within the open files this process has (each connection takes two
+    // once accepted).
     let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
         .unwrap_or(4096);
-    let burst = somaxconn.min(600);
-    // Nothing accepts: every connection stays in the kernel's queue. A
-    // dropped handshake is retried after a second, so 700 ms tells the two
-    // apart.
+    let within_files = usize::try_from(files.saturating_sub(200) / 2).unwrap_or(usize::MAX);
+    let burst = somaxconn.min(600).min(within_files);
+    if burst <= 129 {
+        eprintln!("skipping: somaxconn {somaxconn} and {files} open files leave no room past 128");
+        return Ok(());
+    }
+    // Nothing accepts: every connection stays in the kernel's queue. With
+    // the queue full, the kernel drops a handshake and its retransmissions
+    // (after 1 s, then 3 s) alike, so those connections never complete.
     let mut tries = tokio::task::JoinSet::new();
     for _ in 0..burst {
         tries.spawn(tokio::time::timeout(
-            Duration::from_millis(700),
+            Duration::from_secs(4),
             tokio::net::TcpStream::connect(addr),
         ));
     }
@@ -144,6 +151,8 @@ async fn keep_asking(
 /// never run again while the flood lasted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_a_flood_of_busy_connections_none_waits_for_ever() -> anyhow::Result<()> {
+    // Room for 400 connections under the server's connection cap.
+    newsdesk_web::server::raise_file_limit();
     let seeded = TestApp::start(TestDb::sqlite().await?).await?;
     let app = seeded.app.clone();
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
@@ -175,7 +184,9 @@ async fn under_a_flood_of_busy_connections_none_waits_for_ever() -> anyhow::Resu
         served.push(r??);
     }
     let _ = stop_tx.send(());
-    server.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
+    tokio::task::spawn_blocking(move || server.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
     let total: usize = served.iter().map(|(n, _)| n).sum();
     let fewest = served.iter().map(|(n, _)| *n).min().unwrap_or_default();
     let longest = served.iter().map(|(_, w)| *w).max().unwrap_or_default();
