@@ -288,23 +288,45 @@ async fn fetch_inner(router: axum::Router, path: String) -> anyhow::Result<Fetch
     anyhow::bail!("{path} stayed unavailable")
 }
 
+/// What became of a page.
+enum Outcome {
+    /// It did not answer 200.
+    Status(StatusCode),
+    /// Its path names no plain file.
+    NotAPlainPath,
+    /// Its file, the hash of the bytes and whether they were written.
+    File { name: String, hash: String, written: bool },
+}
+
 /// A page fetched and, when it answered 200, written.
 struct Done {
     path: String,
-    status: StatusCode,
     /// Addresses of this site the page names.
     links: Vec<String>,
-    /// The file and the hash of its bytes; `None` when the path names no
-    /// plain file.
-    file: Option<(String, String)>,
-    /// Whether the file was written (new or changed).
-    written: bool,
+    outcome: Outcome,
 }
 
-/// Fetches `path` and writes its file, unless an earlier export (`before`:
-/// file → hash) left the same bytes there. The page's own work (finding
-/// links, rewriting, hashing, writing) runs off the runtime, so pages are
-/// finished in parallel as they are built.
+/// Writes `bytes` as `file` in `dir` unless an earlier export (`before`:
+/// file → hash) left the same bytes there; returns the hash and whether
+/// it wrote.
+fn write_if_changed(
+    dir: &Path,
+    before: &BTreeMap<String, String>,
+    file: &str,
+    bytes: &[u8],
+) -> std::io::Result<(String, bool)> {
+    let hash = newsdesk_media::sha256_hex(bytes);
+    let target = dir.join(file);
+    if before.get(file) == Some(&hash) && target.exists() {
+        return Ok((hash, false));
+    }
+    write_file(&target, bytes)?;
+    Ok((hash, true))
+}
+
+/// Fetches `path` and writes its file ([`write_if_changed`]). The page's
+/// own work (finding links, rewriting, hashing, writing) runs off the
+/// runtime, so pages are finished in parallel as they are built.
 async fn fetch_and_write(
     router: axum::Router,
     path: String,
@@ -314,13 +336,7 @@ async fn fetch_and_write(
 ) -> anyhow::Result<Done> {
     let f = fetch(router, path).await;
     if f.status != StatusCode::OK {
-        return Ok(Done {
-            path: f.path,
-            status: f.status,
-            links: Vec::new(),
-            file: None,
-            written: false,
-        });
+        return Ok(Done { path: f.path, links: Vec::new(), outcome: Outcome::Status(f.status) });
     }
     tokio::task::spawn_blocking(move || -> anyhow::Result<Done> {
         let html = f.kind == Kind::Html;
@@ -337,31 +353,14 @@ async fn fetch_and_write(
             }
             Err(_) => f.body,
         };
-        let file = file_for(&f.path, html);
-        if !safe_file(&file) {
-            return Ok(Done {
-                path: f.path,
-                status: f.status,
-                links: links_found,
-                file: None,
-                written: false,
-            });
-        }
-        let hash = newsdesk_media::sha256_hex(&bytes);
-        let target = dir.join(&file);
-        let written = if before.get(&file) == Some(&hash) && target.exists() {
-            false
+        let name = file_for(&f.path, html);
+        let outcome = if safe_file(&name) {
+            let (hash, written) = write_if_changed(&dir, &before, &name, &bytes)?;
+            Outcome::File { name, hash, written }
         } else {
-            write_file(&target, &bytes)?;
-            true
+            Outcome::NotAPlainPath
         };
-        Ok(Done {
-            path: f.path,
-            status: f.status,
-            links: links_found,
-            file: Some((file, hash)),
-            written,
-        })
+        Ok(Done { path: f.path, links: links_found, outcome })
     })
     .await?
 }
@@ -454,11 +453,11 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
         }
         let Some(done) = running.join_next().await else { break };
         let d = done??;
-        if d.status != StatusCode::OK {
+        if let Outcome::Status(status) = d.outcome {
             // A redirect is the site telling the way (a trailing slash);
             // anything else linked from a page is a broken link.
-            if !d.status.is_redirection() {
-                report.broken.push(format!("{} ({})", d.path, d.status.as_u16()));
+            if !status.is_redirection() {
+                report.broken.push(format!("{} ({})", d.path, status.as_u16()));
             }
             continue;
         }
@@ -468,16 +467,16 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
                 queue.push_back(l);
             }
         }
-        let Some((file, hash)) = d.file else {
+        let Outcome::File { name, hash, written } = d.outcome else {
             report.broken.push(format!("{} (not a plain path)", d.path));
             continue;
         };
-        if d.written {
+        if written {
             report.written += 1;
         } else {
             report.unchanged += 1;
         }
-        now.insert(file, hash);
+        now.insert(name, hash);
     }
 
     // Media: every file the pages name, linked from the media folder.
@@ -525,10 +524,8 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
              <link rel=\"canonical\" href=\"{escaped}\"><meta http-equiv=\"refresh\" content=\"0; url={escaped}\">\
              </head><body><p>This story has moved: <a href=\"{escaped}\">{escaped}</a>.</p></body></html>\n"
         );
-        let target = dir.join(&file);
-        let hash = newsdesk_media::sha256_hex(page.as_bytes());
-        if before.get(&file) != Some(&hash) || !target.exists() {
-            write_file(&target, page.as_bytes())?;
+        let (hash, written) = write_if_changed(dir, &before, &file, page.as_bytes())?;
+        if written {
             report.written += 1;
         } else {
             report.unchanged += 1;
@@ -536,9 +533,8 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
         now.insert(file, hash);
         report.redirects += 1;
     }
-    let hash = newsdesk_media::sha256_hex(lines.as_bytes());
-    if before.get("_redirects") != Some(&hash) || !dir.join("_redirects").exists() {
-        std::fs::write(dir.join("_redirects"), &lines)?;
+    let (hash, written) = write_if_changed(dir, &before, "_redirects", lines.as_bytes())?;
+    if written {
         report.written += 1;
     }
     now.insert("_redirects".into(), hash);
