@@ -178,8 +178,12 @@ impl Database {
             // No line per slow acquire: under load that is thousands of
             // lines; the web gate reports its refusals and outages are
             // logged once per interval.
+            // A connection is a file handle in this process: there is no
+            // link to test before each use (the test is one more round trip
+            // to the connection's thread per query).
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .acquire_slow_level(log::LevelFilter::Off)
                 .connect_with(opts)
                 .await?;
