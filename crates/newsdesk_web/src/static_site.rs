@@ -18,7 +18,7 @@
 use crate::App;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -155,6 +155,13 @@ fn links(body: &str, base: &str, kind: Kind) -> Vec<String> {
         }
     }
     out
+}
+
+/// The RSS form of a feed in another format: `/world/feed.atom` →
+/// `/world/feed.xml`.
+fn rss_sibling(path: &str) -> Option<String> {
+    let dir = path.strip_suffix("/feed.atom").or_else(|| path.strip_suffix("/feed.json"))?;
+    Some(format!("{dir}/feed.xml"))
 }
 
 /// What a response is, for finding its links.
@@ -436,11 +443,22 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
     let parallel = parallel.max(1);
     let (base_shared, dir_shared): (Arc<str>, Arc<Path>) = (base.as_str().into(), dir.into());
     let before = Arc::new(before);
+    // A feed's Atom and JSON forms wait for its RSS form: the site builds
+    // all three at once and keeps the other two in its cache.
+    let mut waiting: HashMap<String, Vec<String>> = HashMap::new();
+    let mut finished: HashSet<String> = HashSet::new();
     loop {
         while running.len() < parallel {
             let Some(path) = queue.pop_front() else { break };
             if let Some(rel) = path.strip_prefix("/media/") {
                 media.push(rel.to_owned());
+                continue;
+            }
+            if let Some(rss) = rss_sibling(&path)
+                && seen.contains(&rss)
+                && !finished.contains(&rss)
+            {
+                waiting.entry(rss).or_default().push(path);
                 continue;
             }
             running.spawn(fetch_and_write(
@@ -453,6 +471,10 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
         }
         let Some(done) = running.join_next().await else { break };
         let d = done??;
+        for path in waiting.remove(&d.path).unwrap_or_default().into_iter().rev() {
+            queue.push_front(path);
+        }
+        finished.insert(d.path.clone());
         if let Outcome::Status(status) = d.outcome {
             // A redirect is the site telling the way (a trailing slash);
             // anything else linked from a page is a broken link.
@@ -573,6 +595,15 @@ pub fn served_file(dir: &Path, path: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feed_in_another_format_waits_for_its_rss_form() {
+        assert_eq!(rss_sibling("/feed.atom").as_deref(), Some("/feed.xml"));
+        assert_eq!(rss_sibling("/tag/water/feed.json").as_deref(), Some("/tag/water/feed.xml"));
+        assert_eq!(rss_sibling("/world/feed.xml"), None);
+        assert_eq!(rss_sibling("/world/feed.atom-notes"), None);
+        assert_eq!(rss_sibling("/world"), None);
+    }
 
     #[test]
     fn addresses_map_to_files() {

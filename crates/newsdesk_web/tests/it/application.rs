@@ -140,6 +140,37 @@ db_test!(a_page_costs_the_same_few_queries_however_many_entries_it_shows, |t: Te
     app.stop().await
 });
 
+db_test!(one_feed_build_serves_all_three_formats_until_the_list_changes, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    // Asking for one format reads the list once and makes all three.
+    assert!(queries_for(&app, "/world/feed.json").await? > 0);
+    let before = app.t.db.queries_run();
+    let (status, rss) = app.text("/world/feed.xml").await?;
+    let (_, atom) = app.text("/world/feed.atom").await?;
+    assert_eq!(status, 200);
+    assert_eq!(app.t.db.queries_run(), before, "the other formats came from the cache");
+    // Each is the feed its own build would make: its own format and its
+    // own address.
+    let (ours, theirs) = (rss.clone(), atom.clone());
+    app.app.cache.clear();
+    assert_eq!(app.text("/world/feed.xml").await?.1, ours);
+    app.app.cache.clear();
+    assert_eq!(app.text("/world/feed.atom").await?.1, theirs);
+    assert!(rss.starts_with("<?xml") && rss.contains("<rss") && rss.contains("/world/feed.xml"));
+    assert!(atom.contains("<feed") && atom.contains("/world/feed.atom"));
+    // An edit to a story in the list makes all three stale together.
+    let (_, _) = app.text("/world/feed.xml").await?;
+    let (mut a, v) = app.t.db.find_article_versioned(app.ids.main).await?;
+    a.headlines.display = "Water talks resume in Geneva after a week".into();
+    app.app.newsroom.save(&actor(), a, v).await?;
+    app.settle().await?;
+    for f in ["feed.xml", "feed.atom", "feed.json"] {
+        let (_, body) = app.text(&format!("/world/{f}")).await?;
+        assert!(body.contains("Water talks resume in Geneva"), "{f} shows the edit");
+    }
+    app.stop().await
+});
+
 db_test!(errors_are_dressed_for_their_audience, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
     let long = format!("/{}", "a".repeat(5000));

@@ -58,6 +58,14 @@ db_test!(the_site_exports_as_files_with_no_broken_links, |t: TestDb| async move 
     for must in ["index.html", "feed.xml", "sitemap.xml", "robots.txt", "_redirects"] {
         assert!(out.path().join(must).is_file(), "{must}");
     }
+    // A feed's Atom and JSON forms wait for its RSS form and are written
+    // from the same build: each its own format.
+    for dir in ["", "world/"] {
+        let read = |f: &str| std::fs::read_to_string(out.path().join(format!("{dir}{f}")));
+        assert!(read("feed.xml")?.contains("<rss"), "{dir}feed.xml");
+        assert!(read("feed.atom")?.contains("<feed"), "{dir}feed.atom");
+        assert!(read("feed.json")?.contains("\"version\""), "{dir}feed.json");
+    }
     // Every address any page names is a file (queries other than list
     // pages and server-only addresses aside).
     let named = named_addresses(out.path(), &base)?;

@@ -12,6 +12,7 @@ use newsdesk_content::media_url;
 use newsdesk_core::{Block, Byline, Id, Media};
 use newsdesk_feeds::{Feed, ItemContext, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Items per feed.
 pub const FEED_ITEMS: i64 = 50;
@@ -32,12 +33,7 @@ fn head(method: &Method) -> bool {
 
 /// The feed of a list: three or four queries whatever the number of items
 /// (the articles, their tags, every image, the paths timelines link to).
-async fn build_feed(
-    app: &App,
-    t: &Taxonomy,
-    scope: &ListSpec,
-    file: &str,
-) -> Result<Feed, AppError> {
+async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec) -> Result<Feed, AppError> {
     let articles = app.db.list_articles(scope.filter, FEED_ITEMS).await?;
     let mut media_ids: Vec<Id> = Vec::new();
     let mut linked: Vec<Id> = Vec::new();
@@ -56,12 +52,13 @@ async fn build_feed(
     let media: HashMap<Id, Media> =
         app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
     let paths = app.db.article_paths(&linked).await?;
+    // A `stat` each, on the lane that runs this build: cheaper than a hop
+    // to the blocking pool per item.
     let mut file_sizes = HashMap::new();
     for a in &articles {
         if let Some(m) = a.lead.as_ref().and_then(|f| media.get(&f.media_id))
             && let Ok(md) =
-                tokio::fs::metadata(app.media_dir.join(m.sized(newsdesk_feeds::FEED_IMAGE_WIDTH).0))
-                    .await
+                std::fs::metadata(app.media_dir.join(m.sized(newsdesk_feeds::FEED_IMAGE_WIDTH).0))
         {
             file_sizes.insert(m.id, md.len());
         }
@@ -86,7 +83,7 @@ async fn build_feed(
         },
         description: scope.description.clone(),
         home_url: app.absolute(if scope.path.is_empty() { "/" } else { &scope.path }),
-        feed_url: app.absolute(&format!("{}/{file}", scope.path)),
+        feed_url: app.absolute(&format!("{}/feed.xml", scope.path)),
         language: app.config.site.language.clone(),
         icon_url: app.absolute(&app.site_view(t).logo_url),
         updated,
@@ -102,28 +99,50 @@ async fn serve_feed(
     slug: &str,
     file: &str,
 ) -> Result<Response, AppError> {
-    let &(_, content_type) =
-        FEED_FILES.iter().find(|(f, _)| *f == file).ok_or(AppError::NotFound)?;
+    if !FEED_FILES.iter().any(|(f, _)| *f == file) {
+        return Err(AppError::NotFound);
+    }
     let t = app.taxonomy();
     let scope = list_spec(&app, &t, kind, slug).ok_or(AppError::NotFound)?;
     let key = format!("{}/{file}", scope.path);
     let a = app.clone();
     let file = file.to_owned();
     super::cached(&app, &key, &headers, head(&method), || async move {
-        let feed = build_feed(&a, &t, &scope, &file).await?;
-        let body = match file.as_str() {
-            "feed.xml" => newsdesk_feeds::rss(&feed),
-            "feed.atom" => newsdesk_feeds::atom(&feed),
-            _ => newsdesk_feeds::json_feed(&feed),
-        };
-        Ok(CachedPage::new(
-            StatusCode::OK,
-            content_type,
-            PAGE_CACHE_CONTROL,
-            body,
-            Some(feed.updated),
-            vec![scope.key.clone(), "taxonomy".into()],
-        ))
+        // Taken before the reads, as the cache asks: a change meanwhile
+        // keeps the other formats out of it.
+        let generation = a.cache.generation();
+        let mut feed = build_feed(&a, &t, &scope).await?;
+        // The list is read and its items made once for all three formats:
+        // the other two are stored beside the one asked for, so a reader
+        // (or the static export) asking for them next is served from the
+        // cache.
+        let mut asked = None;
+        for (name, content_type) in FEED_FILES {
+            let sibling = format!("{}/{name}", scope.path);
+            if name != file && a.cache.get(&sibling).is_some() {
+                continue;
+            }
+            feed.feed_url = a.absolute(&sibling);
+            let body = match name {
+                "feed.xml" => newsdesk_feeds::rss(&feed),
+                "feed.atom" => newsdesk_feeds::atom(&feed),
+                _ => newsdesk_feeds::json_feed(&feed),
+            };
+            let page = CachedPage::new(
+                StatusCode::OK,
+                content_type,
+                PAGE_CACHE_CONTROL,
+                body,
+                Some(feed.updated),
+                vec![scope.key.clone(), "taxonomy".into()],
+            );
+            if name == file {
+                asked = Some(page);
+            } else {
+                a.cache.insert(sibling, Arc::new(page), generation);
+            }
+        }
+        asked.ok_or(AppError::NotFound)
     })
     .await
 }
