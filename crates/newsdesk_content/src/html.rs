@@ -31,18 +31,53 @@ pub fn escape_html(s: &str) -> String {
 }
 
 fn push_escaped(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Controls other than tab and newlines are not allowed in HTML text.
-            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
+    let _ = escape_html_to(s, |part| {
+        out.push_str(part);
+        Ok::<(), std::convert::Infallible>(())
+    });
+}
+
+/// [`escape_html`] into any writer: `put` gets the text in pieces, the runs
+/// that need no escaping as they are and an entity for each `& < > " '`;
+/// control characters other than tab and line breaks, which HTML does not
+/// allow in text, are dropped. Nothing is allocated.
+pub fn escape_html_to<E>(s: &str, mut put: impl FnMut(&str) -> Result<(), E>) -> Result<(), E> {
+    let bytes = s.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        let (len, entity) = match b {
+            b'&' => (1, "&amp;"),
+            b'<' => (1, "&lt;"),
+            b'>' => (1, "&gt;"),
+            b'"' => (1, "&quot;"),
+            b'\'' => (1, "&#39;"),
+            b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            // C0 controls and DEL, then C1 controls (U+0080 to U+009F,
+            // two bytes in UTF-8).
+            0..=0x1f | 0x7f => (1, ""),
+            0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => (2, ""),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        // `i` is at an ASCII byte or a lead byte: a character boundary.
+        if start < i {
+            put(&s[start..i])?;
         }
+        if !entity.is_empty() {
+            put(entity)?;
+        }
+        i += len;
+        start = i;
     }
+    if start < s.len() {
+        put(&s[start..])?;
+    }
+    Ok(())
 }
 
 /// The public URL of a media file.
@@ -291,6 +326,27 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
     use newsdesk_core::{Rendition, TimelineEntry};
+
+    #[test]
+    fn escaping_replaces_markup_keeps_text_and_drops_controls() {
+        assert_eq!(
+            escape_html("<a href=\"x\" onclick='y'>Tom & Jerry</a>"),
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;"
+        );
+        // Tab and line breaks stay; C0, DEL and C1 controls go; letters of
+        // any script (é is C3 A9, ¢ is C2 A2) are untouched.
+        assert_eq!(escape_html("a\tb\nc\r\0d\u{7}e\u{7f}f\u{85}g\u{9f}"), "a\tb\nc\rdefg");
+        assert_eq!(escape_html("café ¢ 東京 &"), "café ¢ 東京 &amp;");
+        assert_eq!(escape_html(""), "");
+        // The writer gets the same text in pieces, none of them empty.
+        let mut pieces = Vec::new();
+        let written = escape_html_to("x<y", |p| {
+            pieces.push(p.to_owned());
+            Ok::<(), ()>(())
+        });
+        assert_eq!(written, Ok(()));
+        assert_eq!(pieces, ["x", "&lt;", "y"]);
+    }
 
     fn media() -> HashMap<Id, Media> {
         let m = Media {

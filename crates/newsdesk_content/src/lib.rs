@@ -12,7 +12,7 @@ pub mod structured;
 mod text;
 
 pub use html::{
-    AI_LABEL, BodyContext, MEDIA_PREFIX, escape_html, media_url, render_body, render_lead,
-    rendition_srcset, srcset, webp_srcset,
+    AI_LABEL, BodyContext, MEDIA_PREFIX, escape_html, escape_html_to, media_url, render_body,
+    render_lead, rendition_srcset, srcset, webp_srcset,
 };
 pub use text::{display_date, display_datetime, json_for_script, rfc3339, teaser, url_encode};

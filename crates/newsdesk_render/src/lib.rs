@@ -111,9 +111,9 @@ impl Renderer {
                 && !value.is_safe()
                 && let Some(s) = value.as_str()
             {
-                return out.write_str(&newsdesk_content::escape_html(s)).map_err(|_| {
-                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed")
-                });
+                return newsdesk_content::escape_html_to(s, |part| out.write_str(part)).map_err(
+                    |_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"),
+                );
             }
             minijinja::escape_formatter(out, state, value)
         });

@@ -98,9 +98,8 @@ impl CachedPage {
         keys: Vec<String>,
     ) -> CachedPage {
         let body = body.into();
-        let etag =
-            HeaderValue::from_str(&format!("W/\"{:016x}\"", newsdesk_render::fingerprint(&body)))
-                .expect("hex is a valid header value");
+        let etag = HeaderValue::from_str(&format!("W/\"{:016x}\"", body_hash(&body)))
+            .expect("hex is a valid header value");
         let surrogate =
             if keys.is_empty() { None } else { HeaderValue::from_str(&keys.join(" ")).ok() };
         let last_modified_header = last_modified.and_then(|t| {
@@ -502,9 +501,50 @@ impl PageCache {
     }
 }
 
+/// A stable 64-bit hash of a body, for its ETag: the same on every node of
+/// a site and in every build. FNV-1a's steps over eight bytes at a time
+/// (little-endian), each followed by a rotation so that the high bits a
+/// multiplication produces feed the low ones; every step is a bijection of
+/// the state, so two bodies that differ in one word never collide. An
+/// eighth of the work of [`newsdesk_render::fingerprint`] per byte, which
+/// showed in every uncached page's cost.
+pub fn body_hash(bytes: &[u8]) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(b)).wrapping_mul(PRIME).rotate_left(29);
+    }
+    for &b in words.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(PRIME).rotate_left(29);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_hash_is_stable_and_tells_bodies_apart() {
+        // Pinned: every node and every build must agree on a page's ETag.
+        assert_eq!(body_hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(body_hash(b"<!doctype html>"), 0xb3ae_5816_3c53_063a);
+        // One byte changed anywhere, in a whole word or in the tail, or
+        // one byte more: another hash.
+        let body: Vec<u8> = (0..203u8).collect();
+        let h = body_hash(&body);
+        for i in 0..body.len() {
+            let mut other = body.clone();
+            other[i] ^= 0x80;
+            assert_ne!(body_hash(&other), h, "byte {i}");
+        }
+        let mut longer = body.clone();
+        longer.push(0);
+        assert_ne!(body_hash(&longer), h);
+    }
 
     fn page(keys: &[&str]) -> Arc<CachedPage> {
         Arc::new(CachedPage::new(
