@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
+    ("card.html", include_str!("../templates/card.html")),
+    ("image.html", include_str!("../templates/image.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("article.html", include_str!("../templates/article.html")),
     ("list.html", include_str!("../templates/list.html")),

@@ -194,6 +194,53 @@ fn a_theme_folder_overrides_templates_by_name() -> Result<(), Box<dyn std::error
 }
 
 #[test]
+fn a_themes_card_partial_restyles_every_list_and_rail() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(
+        dir.path().join("card.html"),
+        "<li class=\"my-card\" data-level=\"{{ level }}\" data-lazy=\"{{ lazy }}\">{{ c.headline }}</li>",
+    )?;
+    let r = Renderer::new(Some(dir.path()))?;
+    // The article's rail, a list page, the home page and the error page
+    // (which still calls the old `card` macro) all use it, with the
+    // heading level and loading each asks for.
+    let html = r.render("article.html", &article_page())?;
+    assert!(html.contains("<li class=\"my-card\" data-level=\"3\" data-lazy=\"True\">"), "{html}");
+    assert!(!html.contains("class=\"card\""));
+    let list = ListPage {
+        site: site(),
+        meta: meta(),
+        kind: "section",
+        heading: "World".into(),
+        description: String::new(),
+        author: None,
+        cards: vec![card(1), card(2)],
+        pagination: Pagination { page: 1, pages: 1, prev_url: None, next_url: None },
+    };
+    let html = r.render("list.html", &list)?;
+    assert!(html.contains("data-level=\"2\" data-lazy=\"False\">Story 1"), "{html}");
+    assert!(html.contains("data-level=\"2\" data-lazy=\"True\">Story 2"), "{html}");
+    let home = HomePage {
+        site: site(),
+        meta: meta(),
+        top: vec![card(1)],
+        latest: vec![card(2)],
+        blocks: vec![],
+    };
+    assert_eq!(r.render("home.html", &home)?.matches("class=\"my-card\"").count(), 2);
+    let err = ErrorPage {
+        site: site(),
+        meta: meta(),
+        status: 404,
+        heading: String::new(),
+        message: String::new(),
+        latest: vec![card(4)],
+    };
+    assert!(r.render("error.html", &err)?.contains("class=\"my-card\""));
+    Ok(())
+}
+
+#[test]
 fn a_broken_theme_template_is_an_error_naming_the_file() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("home.html"), "{% for x in %}")?;
