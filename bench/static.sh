@@ -36,7 +36,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # Runs a command; prints "wall cpu rss_mib".
 timed() {
-  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || { cat "$WORK/out"; exit 1; }
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || { echo "failed: $*" >&2; cat "$WORK/out" >&2; exit 1; }
   read -r wall user sys rss < "$WORK/time"
   echo "$wall $(echo "$user + $sys" | bc) $((rss / 1024))"
 }

@@ -1016,11 +1016,12 @@ async fn export(config: &Config, action: ExportAction) -> anyhow::Result<()> {
             // builds never crowd out the connections).
             let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
             newsdesk_web::lane::use_threads(cpus);
-            // Each page is asked for once; the cache only has to hold a
-            // feed's other formats until they are asked for next.
-            config.server.page_cache_entries = 64;
-            let app = Arc::new(newsdesk_web::App::new(config, db).await?);
             let parallel = parallel.unwrap_or(2 * cpus);
+            // Each page is asked for once; the cache only has to hold a
+            // feed's other formats until they are asked for, a few pages
+            // later.
+            config.server.page_cache_entries = (4 * parallel).max(64);
+            let app = Arc::new(newsdesk_web::App::new(config, db).await?);
             let r = newsdesk_web::static_site::export(app, &dir, parallel)
                 .await
                 .with_context(|| format!("writing {}", dir.display()))?;

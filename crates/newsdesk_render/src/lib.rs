@@ -162,7 +162,8 @@ impl Renderer {
     }
 }
 
-/// FNV-1a over `bytes`: a stable fingerprint for asset names and ETags.
+/// FNV-1a over `bytes`: a stable fingerprint for asset names and the API's
+/// ETags (pages use the faster `body_hash` of the web crate).
 /// Stable across builds and machines, so every node of a site agrees.
 pub fn fingerprint(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

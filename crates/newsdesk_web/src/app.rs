@@ -103,6 +103,11 @@ pub struct App {
     /// a flood of searches (never cached, each a query) always leaves the
     /// other half to pages that are built once and then served from memory.
     pub search_gate: Arc<crate::gate::DbGate>,
+    /// Set by the static export, which asks for every format of every
+    /// feed: a feed's build then stores its other two formats in the cache
+    /// too, and reads its image sizes on the lane. A server leaves it off
+    /// (readers poll one format; the cache keeps what they ask for).
+    pub all_feed_formats: std::sync::atomic::AtomicBool,
     /// The back office's stylesheet, fingerprinted.
     pub admin_stylesheet_url: String,
     /// The back office's script.
@@ -211,6 +216,7 @@ impl App {
             crate::gate::QUEUE_DEADLINE,
         ));
         Ok(App {
+            all_feed_formats: Default::default(),
             api_limits: Default::default(),
             api_cache,
             gate,

@@ -421,6 +421,8 @@ fn place(from: &Path, to: &Path) -> std::io::Result<bool> {
 
 /// Writes the public site of `app` into `dir`.
 pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Result<StaticReport> {
+    // Every format of every feed is asked for: one build makes all three.
+    app.all_feed_formats.store(true, std::sync::atomic::Ordering::Relaxed);
     std::fs::create_dir_all(dir)?;
     let base = app.base_url.clone();
     let media_dir = app.media_dir.clone();

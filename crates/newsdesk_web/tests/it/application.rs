@@ -142,7 +142,12 @@ db_test!(a_page_costs_the_same_few_queries_however_many_entries_it_shows, |t: Te
 
 db_test!(one_feed_build_serves_all_three_formats_until_the_list_changes, |t: TestDb| async move {
     let app = TestApp::start(t).await?;
-    // Asking for one format reads the list once and makes all three.
+    // A server stores only the format a reader asked for.
+    queries_for(&app, "/world/feed.json").await?;
+    assert!(app.app.cache.get("/world/feed.xml").is_none());
+    // For the static export, asking for one format reads the list once
+    // and makes all three.
+    app.app.all_feed_formats.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(queries_for(&app, "/world/feed.json").await? > 0);
     let before = app.t.db.queries_run();
     let (status, rss) = app.text("/world/feed.xml").await?;

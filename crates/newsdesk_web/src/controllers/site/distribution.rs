@@ -13,6 +13,7 @@ use newsdesk_core::{Block, Byline, Id, Media};
 use newsdesk_feeds::{Feed, ItemContext, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Items per feed.
 pub const FEED_ITEMS: i64 = 50;
@@ -52,15 +53,21 @@ async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec) -> Result<Feed, A
     let media: HashMap<Id, Media> =
         app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
     let paths = app.db.article_paths(&linked).await?;
-    // A `stat` each, on the lane that runs this build: cheaper than a hop
-    // to the blocking pool per item.
+    // The export reads the sizes on the lane (a hop to the blocking pool
+    // per item cost more than the `stat`); a server keeps its one lane free
+    // of file-system waits.
+    let on_lane = app.all_feed_formats.load(Ordering::Relaxed);
     let mut file_sizes = HashMap::new();
     for a in &articles {
-        if let Some(m) = a.lead.as_ref().and_then(|f| media.get(&f.media_id))
-            && let Ok(md) =
-                std::fs::metadata(app.media_dir.join(m.sized(newsdesk_feeds::FEED_IMAGE_WIDTH).0))
-        {
-            file_sizes.insert(m.id, md.len());
+        let Some(m) = a.lead.as_ref().and_then(|f| media.get(&f.media_id)) else { continue };
+        let file = app.media_dir.join(m.sized(newsdesk_feeds::FEED_IMAGE_WIDTH).0);
+        let size = if on_lane {
+            std::fs::metadata(&file).map(|md| md.len())
+        } else {
+            tokio::fs::metadata(&file).await.map(|md| md.len())
+        };
+        if let Ok(size) = size {
+            file_sizes.insert(m.id, size);
         }
     }
     let ctx = ItemContext {
@@ -102,24 +109,25 @@ async fn serve_feed(
     if !FEED_FILES.iter().any(|(f, _)| *f == file) {
         return Err(AppError::NotFound);
     }
+    // Taken before anything the feed is made from is read, the taxonomy
+    // too, as the cache asks: a change meanwhile keeps the other formats
+    // out of it.
+    let generation = app.cache.generation();
     let t = app.taxonomy();
     let scope = list_spec(&app, &t, kind, slug).ok_or(AppError::NotFound)?;
     let key = format!("{}/{file}", scope.path);
     let a = app.clone();
     let file = file.to_owned();
     super::cached(&app, &key, &headers, head(&method), || async move {
-        // Taken before the reads, as the cache asks: a change meanwhile
-        // keeps the other formats out of it.
-        let generation = a.cache.generation();
         let mut feed = build_feed(&a, &t, &scope).await?;
-        // The list is read and its items made once for all three formats:
-        // the other two are stored beside the one asked for, so a reader
-        // (or the static export) asking for them next is served from the
-        // cache.
+        // For the static export, the list is read and its items made once
+        // for all three formats: the other two are stored beside the one
+        // asked for, and the export asks for them next.
+        let all = a.all_feed_formats.load(Ordering::Relaxed);
         let mut asked = None;
         for (name, content_type) in FEED_FILES {
             let sibling = format!("{}/{name}", scope.path);
-            if name != file && a.cache.get(&sibling).is_some() {
+            if name != file && (!all || a.cache.get(&sibling).is_some()) {
                 continue;
             }
             feed.feed_url = a.absolute(&sibling);
