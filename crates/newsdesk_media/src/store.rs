@@ -72,9 +72,22 @@ impl Storage for LocalStore {
         // Written beside its final place, flushed, then renamed over it. A
         // delete may remove an emptied folder at the same moment: then the
         // folder is made again, once.
+        // A store with a public URL holds what the web serves: its files
+        // are readable by every user (a web server or static host running
+        // as another user, a hard-linked static export), as a plain
+        // `create` would make them; a private store (camera originals)
+        // keeps the temporary file's owner-only mode.
+        let public = self.url_prefix.is_some();
         let make = || {
             std::fs::create_dir_all(dir)?;
-            tempfile::Builder::new().prefix(".upload-").tempfile_in(dir)
+            let mut b = tempfile::Builder::new();
+            b.prefix(".upload-");
+            #[cfg(unix)]
+            if public {
+                use std::os::unix::fs::PermissionsExt;
+                b.permissions(std::fs::Permissions::from_mode(0o644));
+            }
+            b.tempfile_in(dir)
         };
         let mut tmp = match make() {
             Err(e) if e.kind() == io::ErrorKind::NotFound => make()?,
@@ -139,6 +152,22 @@ mod tests {
         ] {
             assert!(!valid_key(bad), "{bad:?}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn public_files_are_readable_by_all_and_originals_by_their_owner() -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let public = LocalStore::new(dir.path().join("media"), Some("/media/"));
+        let private = LocalStore::new(dir.path().join("originals"), None);
+        public.put("lib/ab/pic.jpg", b"jpeg")?;
+        private.put("ab/pic.jpg", b"jpeg")?;
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+        // Readable by others, whatever the umask left of the rest.
+        assert_eq!(mode(&dir.path().join("media/lib/ab/pic.jpg"))? & 0o604, 0o604);
+        assert_eq!(mode(&dir.path().join("originals/ab/pic.jpg"))?, 0o600);
+        Ok(())
     }
 
     #[test]
