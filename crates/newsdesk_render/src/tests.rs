@@ -100,6 +100,17 @@ fn article_page() -> ArticlePage {
     }
 }
 
+/// A home page with one top story and one latest story.
+fn home_page() -> HomePage {
+    HomePage {
+        site: site(),
+        meta: meta(),
+        top: vec![card(1)],
+        latest: vec![card(2)],
+        blocks: vec![],
+    }
+}
+
 #[test]
 fn every_builtin_page_template_renders_its_fixture() -> Result<(), RenderError> {
     let r = Renderer::new(None)?;
@@ -110,13 +121,7 @@ fn every_builtin_page_template_renders_its_fixture() -> Result<(), RenderError> 
     assert!(html.contains("Story 1 &lt;b&gt;"), "card headline escaped");
     assert!(html.contains("You May Also Like"));
     assert_eq!(html.matches("class=\"share\"").count(), 2, "share row at top and bottom");
-    let home = HomePage {
-        site: site(),
-        meta: meta(),
-        top: vec![card(1)],
-        latest: vec![card(2)],
-        blocks: vec![],
-    };
+    let home = home_page();
     assert!(r.render("home.html", &home)?.contains("Top stories"));
     let list = ListPage {
         site: site(),
@@ -220,13 +225,7 @@ fn a_themes_card_partial_restyles_every_list_and_rail() -> Result<(), Box<dyn st
     let html = r.render("list.html", &list)?;
     assert!(html.contains("data-level=\"2\" data-lazy=\"False\">Story 1"), "{html}");
     assert!(html.contains("data-level=\"2\" data-lazy=\"True\">Story 2"), "{html}");
-    let home = HomePage {
-        site: site(),
-        meta: meta(),
-        top: vec![card(1)],
-        latest: vec![card(2)],
-        blocks: vec![],
-    };
+    let home = home_page();
     assert_eq!(r.render("home.html", &home)?.matches("class=\"my-card\"").count(), 2);
     let err = ErrorPage {
         site: site(),
