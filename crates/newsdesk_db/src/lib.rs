@@ -40,7 +40,9 @@ mod tx;
 mod users;
 
 pub use articles::{ArticleCard, ArticleFilter, ArticleState, ContentQuery, Page, SitemapRow};
-pub use backup::{BACKUP_TABLES, Kind as BackupKind, LEFT_OUT, TableSpec, backup_time};
+pub use backup::{
+    BACKUP_TABLES, DERIVED_COLUMNS, Kind as BackupKind, LEFT_OUT, TableSpec, backup_time,
+};
 pub use desk::{Activity, DeskFilter, DeskRow};
 pub use error::{DbError, Result};
 pub use events::{EVENTS_CHANNEL, Listener, NewEvent, StoredEvent};

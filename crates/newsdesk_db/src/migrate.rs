@@ -77,6 +77,12 @@ const STEPS: &[Step] = &[
         sqlite: include_str!("../migrations/sqlite/0010_imports.sql"),
         postgres: include_str!("../migrations/postgres/0010_imports.sql"),
     },
+    Step {
+        version: 11,
+        name: "tag and author lists",
+        sqlite: include_str!("../migrations/sqlite/0011_listings.sql"),
+        postgres: include_str!("../migrations/postgres/0011_listings.sql"),
+    },
 ];
 
 /// The step after which existing articles must be fed to the new search

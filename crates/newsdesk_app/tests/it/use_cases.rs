@@ -685,8 +685,8 @@ async fn an_upgraded_archive_gets_its_related_index_from_the_queued_rebuild() ->
         .await?;
         // Steps 3 (the application layer), 4 (accounts), 5 (the desk),
         // 6 (settings), 7 (embargoes), 8 (the media library), 9
-        // (integrations) and 10 (imports).
-        assert_eq!(t.db.migrate().await?, 8);
+        // (integrations), 10 (imports) and 11 (tag and author lists).
+        assert_eq!(t.db.migrate().await?, 9);
         // The library learns where its pictures already are (a figure of
         // a missing item is left out).
         let uses: Vec<i64> = t.db.media_uses(1).await?.iter().map(|u| u.article_id).collect();

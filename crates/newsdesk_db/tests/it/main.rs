@@ -3,8 +3,8 @@
 //! Publishing rules are the application layer's; see `newsdesk_app`'s tests.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use newsdesk_core::{Article, ArticleStatus, Block, Byline, Section};
-use newsdesk_db::{ArticleState, Database, DbError, JobState, NewEvent, NewJob};
+use newsdesk_core::{Article, ArticleStatus, Author, Block, Byline, Section, Tag};
+use newsdesk_db::{ArticleFilter, ArticleState, Database, DbError, JobState, NewEvent, NewJob};
 use newsdesk_test_support::{Kind, TestDb, db_test};
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
@@ -363,3 +363,134 @@ db_test!(events_are_pruned_by_age, |t: TestDb| async move {
     assert!(done.event_ids[0] > 2, "ids are never reused after pruning: {:?}", done.event_ids);
     Ok(())
 });
+
+/// A tag's and an author's public lists, with their totals: ids in order.
+async fn lists(db: &Database, tag: i64, author: i64) -> anyhow::Result<[(Vec<i64>, i64); 2]> {
+    let mut out = [(Vec::new(), 0), (Vec::new(), 0)];
+    for (i, f) in [ArticleFilter::Tag(tag), ArticleFilter::Author(author)].into_iter().enumerate() {
+        let page = db.list_cards_page(f, 10, 0).await?;
+        out[i] = (page.items.iter().map(|c| c.id).collect(), page.total);
+        let feed = db.list_articles(f, 10).await?;
+        assert_eq!(feed.iter().map(|a| a.id).collect::<Vec<_>>(), out[i].0, "feed = list");
+    }
+    Ok(out)
+}
+
+async fn set_state(
+    db: &Database,
+    id: i64,
+    status: ArticleStatus,
+    first: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let (_, v) = db.find_article_versioned(id).await?;
+    let mut tx = db.begin().await?;
+    let state = ArticleState {
+        status,
+        first_published_at: first,
+        path: Some(format!("/world/{id}")),
+        scheduled_at: None,
+        updated_at: at(9, 0),
+    };
+    tx.set_article_state(id, &state, v).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn tag_and_author(db: &Database) -> anyhow::Result<(i64, i64)> {
+    let mut tx = db.begin().await?;
+    let tag =
+        tx.create_tag(&Tag { id: 0, name: "Ceasefire".into(), slug: "ceasefire".into() }).await?;
+    let author = tx
+        .create_author(&Author {
+            id: 0,
+            name: "Ana Reyes".into(),
+            slug: "ana-reyes".into(),
+            title: None,
+            bio: String::new(),
+            photo_media_id: None,
+        })
+        .await?;
+    tx.commit().await?;
+    Ok((tag.id, author.id))
+}
+
+fn tagged(headline: &str, section: i64, tag: i64, author: i64) -> Article {
+    let mut a = article(headline, section);
+    a.tags = vec![tag];
+    a.bylines = vec![Byline::Author { author_id: author }];
+    a
+}
+
+db_test!(tag_and_author_lists_follow_publication_dates_and_links, |t: TestDb| async move {
+    use ArticleStatus::{Published, Unpublished};
+    let db = &t.db;
+    let s = section(db).await?;
+    let (tag, author) = tag_and_author(db).await?;
+    let a = insert(db, &tagged("First", s, tag, author)).await?;
+    let b = insert(db, &tagged("Second", s, tag, author)).await?;
+    let c = insert(db, &tagged("Still a draft", s, tag, author)).await?;
+    let untagged = insert(db, &article("Elsewhere", s)).await?;
+    set_state(db, untagged, Published, Some(at(8, 0))).await?;
+    assert_eq!(lists(db, tag, author).await?, [(vec![], 0), (vec![], 0)], "drafts stay out");
+
+    set_state(db, a, Published, Some(at(3, 0))).await?;
+    set_state(db, b, Published, Some(at(5, 0))).await?;
+    let both = (vec![b, a], 2);
+    assert_eq!(lists(db, tag, author).await?, [both.clone(), both]);
+
+    // Published later with an earlier date: ordered by the date.
+    set_state(db, c, Published, Some(at(2, 0))).await?;
+    let three = (vec![b, a, c], 3);
+    assert_eq!(lists(db, tag, author).await?, [three.clone(), three]);
+    let page = db.list_cards_page(ArticleFilter::Tag(tag), 1, 1).await?;
+    assert_eq!((page.items.iter().map(|c| c.id).collect::<Vec<_>>(), page.total), (vec![a], 3));
+
+    // Taken down: gone from both lists and counts; re-dated: moves.
+    set_state(db, b, Unpublished, Some(at(5, 0))).await?;
+    set_state(db, c, Published, Some(at(4, 0))).await?;
+    let two = (vec![c, a], 2);
+    assert_eq!(lists(db, tag, author).await?, [two.clone(), two]);
+
+    // Equal dates: the newer article first, as on every other list.
+    set_state(db, a, Published, Some(at(4, 0))).await?;
+    let (mut stored, v) = db.find_article_versioned(a).await?;
+    assert!(a < c);
+    assert_eq!(lists(db, tag, author).await?[0], (vec![c, a], 2));
+
+    // An edit rewrites the links of a published article: it stays listed;
+    // untagged and without the byline, it leaves the lists.
+    stored.dek = "Edited".into();
+    let mut tx = db.begin().await?;
+    let v = tx.update_article(&stored, v).await?;
+    tx.commit().await?;
+    assert_eq!(lists(db, tag, author).await?[0], (vec![c, a], 2));
+    stored.tags.clear();
+    stored.bylines = vec![Byline::Credit { text: "Wire".into() }];
+    let mut tx = db.begin().await?;
+    tx.update_article(&stored, v).await?;
+    tx.commit().await?;
+    assert_eq!(lists(db, tag, author).await?, [(vec![c], 1), (vec![c], 1)]);
+    Ok(())
+});
+
+/// A site upgraded from before the lists' own index finds its tag and
+/// author pages filled in from what was already published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_fills_in_the_lists_of_existing_articles() -> anyhow::Result<()> {
+    for kind in [Kind::Sqlite, Kind::Postgres] {
+        let Some(t) = TestDb::at_version(kind, 10).await? else { continue };
+        let db = &t.db;
+        let s = section(db).await?;
+        let (tag, author) = tag_and_author(db).await?;
+        let a = insert(db, &tagged("Old", s, tag, author)).await?;
+        let draft = insert(db, &tagged("Old draft", s, tag, author)).await?;
+        set_state(db, a, ArticleStatus::Published, Some(at(3, 0))).await?;
+        assert!(db.migrate().await? >= 1, "{kind:?}");
+        let one = (vec![a], 1);
+        assert_eq!(lists(db, tag, author).await?, [one.clone(), one], "{kind:?}");
+        set_state(db, draft, ArticleStatus::Published, Some(at(4, 0))).await?;
+        let two = (vec![draft, a], 2);
+        assert_eq!(lists(db, tag, author).await?, [two.clone(), two], "{kind:?}");
+    }
+    Ok(())
+}
