@@ -9,8 +9,9 @@
 //! what one busy thread of normal priority gets, and at full speed whenever
 //! the CPU is otherwise idle. At nice 10 (a tenth of the CPU) the picture
 //! sizes a server makes as it starts under a flood put a cached page's p99
-//! at 64–87 ms, against 49–68 ms at 19 (`bench/README.md`). Work that holds a lock others wait for (the
-//! related-stories rebuild) must not run here.
+//! at 64–87 ms, against 49–68 ms at 19 (`bench/README.md`). Work that
+//! holds a lock others wait for (the related-stories rebuild) must not run
+//! here.
 
 /// The nice value of background threads (0 is normal, 19 the lowest).
 pub const NICE: i32 = 19;

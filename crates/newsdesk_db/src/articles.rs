@@ -283,56 +283,59 @@ pub(crate) fn author_ids(a: &Article) -> Vec<Id> {
     ids
 }
 
-/// How a public list of published articles is read: `FROM … WHERE …`
-/// giving rows of `articles a` (`$1` is the filter's id), its newest-first
-/// `ORDER BY`, and a count of the same rows.
+/// The query of a public list of published articles matching `f`
+/// (`$1` is the filter's id), newest first (first publication, then id),
+/// selecting `cols` of `articles a`, cut to `window` (`LIMIT $2 …`).
 ///
 /// Tag and author lists read their links' copy of the publication time
-/// (kept by triggers, see migration 11) from one index, in list order, so a
-/// page costs the same for a tag with ten stories as for one with ten
-/// thousand, and the count never opens an article.
-struct ListSql {
-    from: &'static str,
-    order: &'static str,
-    count: &'static str,
+/// (kept by triggers, see migration 11) from one index, in list order: the
+/// rows a page skips cost one index step each, and only the articles it
+/// shows are opened (their status checked again). Before, every article of
+/// the tag was fetched and sorted for every page.
+fn list_query(f: ArticleFilter, cols: &str, window: &str) -> String {
+    let by_links = |table: &str, key: &str| {
+        format!(
+            "SELECT {cols} FROM (SELECT t.article_id, t.published_at FROM {table} t \
+             WHERE t.{key} = $1 AND t.published_at IS NOT NULL \
+             ORDER BY t.published_at DESC, t.article_id DESC {window}) t \
+             CROSS JOIN articles a WHERE a.id = t.article_id AND a.status = 'published' \
+             ORDER BY t.published_at DESC, t.article_id DESC"
+        )
+    };
+    let by_column = |cond: &str| {
+        format!(
+            "SELECT {cols} FROM articles a WHERE a.status = 'published' AND {cond} \
+             ORDER BY a.first_published_at DESC, a.id DESC {window}"
+        )
+    };
+    match f {
+        ArticleFilter::All => by_column("$1 = $1"),
+        ArticleFilter::Section(_) => by_column("a.section_id = $1"),
+        ArticleFilter::Story(_) => by_column("a.story_id = $1"),
+        ArticleFilter::Tag(_) => by_links("article_tags", "tag_id"),
+        ArticleFilter::Author(_) => by_links("article_authors", "author_id"),
+    }
 }
 
-fn list_sql(f: ArticleFilter) -> ListSql {
-    const NEWEST: &str = "a.first_published_at DESC, a.id DESC";
-    const LINKS: &str = "t.published_at DESC, t.article_id DESC";
+/// How many published articles match `f` (`$1` is its id); tag and author
+/// lists are counted on their links' index alone.
+fn count_sql(f: ArticleFilter) -> &'static str {
     match f {
-        ArticleFilter::All => ListSql {
-            from: "articles a WHERE a.status = 'published' AND $1 = $1",
-            order: NEWEST,
-            count: "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND $1 = $1",
-        },
-        ArticleFilter::Section(_) => ListSql {
-            from: "articles a WHERE a.status = 'published' AND a.section_id = $1",
-            order: NEWEST,
-            count: "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.section_id = $1",
-        },
-        ArticleFilter::Story(_) => ListSql {
-            from: "articles a WHERE a.status = 'published' AND a.story_id = $1",
-            order: NEWEST,
-            count: "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.story_id = $1",
-        },
-        // CROSS JOIN keeps SQLite's planner on the links' index (the
-        // article is looked up only for the rows a page shows); PostgreSQL
-        // reads it as the plain join it is.
-        ArticleFilter::Tag(_) => ListSql {
-            from: "article_tags t CROSS JOIN articles a \
-                   WHERE t.tag_id = $1 AND t.published_at IS NOT NULL AND a.id = t.article_id",
-            order: LINKS,
-            count: "SELECT COUNT(*) FROM article_tags t \
-                    WHERE t.tag_id = $1 AND t.published_at IS NOT NULL",
-        },
-        ArticleFilter::Author(_) => ListSql {
-            from: "article_authors t CROSS JOIN articles a \
-                   WHERE t.author_id = $1 AND t.published_at IS NOT NULL AND a.id = t.article_id",
-            order: LINKS,
-            count: "SELECT COUNT(*) FROM article_authors t \
-                    WHERE t.author_id = $1 AND t.published_at IS NOT NULL",
-        },
+        ArticleFilter::All => {
+            "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND $1 = $1"
+        }
+        ArticleFilter::Section(_) => {
+            "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.section_id = $1"
+        }
+        ArticleFilter::Story(_) => {
+            "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.story_id = $1"
+        }
+        ArticleFilter::Tag(_) => {
+            "SELECT COUNT(*) FROM article_tags t WHERE t.tag_id = $1 AND t.published_at IS NOT NULL"
+        }
+        ArticleFilter::Author(_) => {
+            "SELECT COUNT(*) FROM article_authors t WHERE t.author_id = $1 AND t.published_at IS NOT NULL"
+        }
     }
 }
 
@@ -682,8 +685,7 @@ impl Database {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ArticleCard>> {
-        let ListSql { from, order, .. } = list_sql(filter);
-        let sql = format!("SELECT {CARD_COLUMNS} FROM {from} ORDER BY {order} LIMIT $2 OFFSET $3");
+        let sql = list_query(filter, CARD_COLUMNS, "LIMIT $2 OFFSET $3");
         let rows: Vec<CardRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(filter_id(filter)).bind(limit).bind(offset).fetch_all(p).await)?;
         rows.into_iter().map(CardRow::into_card).collect()
@@ -698,8 +700,7 @@ impl Database {
         offset: i64,
     ) -> Result<Page<ArticleCard>> {
         let items = self.list_cards(filter, limit, offset).await?;
-        let count_sql = list_sql(filter).count;
-        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(count_sql)
+        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(count_sql(filter))
             .bind(filter_id(filter)).fetch_one(p).await)?;
         Ok(Page { items, total })
     }
@@ -745,13 +746,12 @@ impl Database {
     /// The newest `limit` published articles matching `filter`, whole (for
     /// feeds), newest first. Two queries whatever the count.
     pub async fn list_articles(&self, filter: ArticleFilter, limit: i64) -> Result<Vec<Article>> {
-        let ListSql { from, order, .. } = list_sql(filter);
         let cols: String = ARTICLE_COLUMNS
             .split(", ")
             .map(|c| format!("a.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!("SELECT {cols} FROM {from} ORDER BY {order} LIMIT $2");
+        let sql = list_query(filter, &cols, "LIMIT $2");
         let rows: Vec<ArticleRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(filter_id(filter)).bind(limit).fetch_all(p).await)?;
         self.with_tags(rows).await

@@ -449,6 +449,13 @@ db_test!(tag_and_author_lists_follow_publication_dates_and_links, |t: TestDb| as
     set_state(db, b, Unpublished, Some(at(5, 0))).await?;
     set_state(db, c, Published, Some(at(4, 0))).await?;
     let two = (vec![c, a], 2);
+    assert_eq!(lists(db, tag, author).await?, [two.clone(), two.clone()]);
+    // An edit of the taken-down article writes its links again: still out.
+    let (mut down, v) = db.find_article_versioned(b).await?;
+    down.dek = "Corrected".into();
+    let mut tx = db.begin().await?;
+    tx.update_article(&down, v).await?;
+    tx.commit().await?;
     assert_eq!(lists(db, tag, author).await?, [two.clone(), two]);
 
     // Equal dates: the newer article first, as on every other list.
@@ -484,7 +491,10 @@ async fn an_upgrade_fills_in_the_lists_of_existing_articles() -> anyhow::Result<
         let (tag, author) = tag_and_author(db).await?;
         let a = insert(db, &tagged("Old", s, tag, author)).await?;
         let draft = insert(db, &tagged("Old draft", s, tag, author)).await?;
+        let down = insert(db, &tagged("Taken down", s, tag, author)).await?;
         set_state(db, a, ArticleStatus::Published, Some(at(3, 0))).await?;
+        set_state(db, down, ArticleStatus::Published, Some(at(5, 0))).await?;
+        set_state(db, down, ArticleStatus::Unpublished, Some(at(5, 0))).await?;
         assert!(db.migrate().await? >= 1, "{kind:?}");
         let one = (vec![a], 1);
         assert_eq!(lists(db, tag, author).await?, [one.clone(), one], "{kind:?}");
