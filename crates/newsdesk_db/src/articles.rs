@@ -293,48 +293,49 @@ pub(crate) fn author_ids(a: &Article) -> Vec<Id> {
 /// shows are opened (their status checked again). Before, every article of
 /// the tag was fetched and sorted for every page.
 fn list_query(f: ArticleFilter, cols: &str, window: &str) -> String {
-    let by_links = |table: &str, key: &str| {
-        format!(
+    match list_source(f) {
+        ListSource::Links { table, key } => format!(
             "SELECT {cols} FROM (SELECT t.article_id, t.published_at FROM {table} t \
              WHERE t.{key} = $1 AND t.published_at IS NOT NULL \
              ORDER BY t.published_at DESC, t.article_id DESC {window}) t \
              CROSS JOIN articles a WHERE a.id = t.article_id AND a.status = 'published' \
              ORDER BY t.published_at DESC, t.article_id DESC"
-        )
-    };
-    let by_column = |cond: &str| {
-        format!(
+        ),
+        ListSource::Column(cond) => format!(
             "SELECT {cols} FROM articles a WHERE a.status = 'published' AND {cond} \
              ORDER BY a.first_published_at DESC, a.id DESC {window}"
-        )
-    };
-    match f {
-        ArticleFilter::All => by_column("$1 = $1"),
-        ArticleFilter::Section(_) => by_column("a.section_id = $1"),
-        ArticleFilter::Story(_) => by_column("a.story_id = $1"),
-        ArticleFilter::Tag(_) => by_links("article_tags", "tag_id"),
-        ArticleFilter::Author(_) => by_links("article_authors", "author_id"),
+        ),
     }
 }
 
 /// How many published articles match `f` (`$1` is its id); tag and author
 /// lists are counted on their links' index alone.
-fn count_sql(f: ArticleFilter) -> &'static str {
+fn count_query(f: ArticleFilter) -> String {
+    match list_source(f) {
+        ListSource::Links { table, key } => format!(
+            "SELECT COUNT(*) FROM {table} t WHERE t.{key} = $1 AND t.published_at IS NOT NULL"
+        ),
+        ListSource::Column(cond) => {
+            format!("SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND {cond}")
+        }
+    }
+}
+
+/// Where a list's rows are found: a condition on `articles a`, or a link
+/// table with its publication-time copy.
+enum ListSource {
+    Column(&'static str),
+    Links { table: &'static str, key: &'static str },
+}
+
+fn list_source(f: ArticleFilter) -> ListSource {
     match f {
-        ArticleFilter::All => {
-            "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND $1 = $1"
-        }
-        ArticleFilter::Section(_) => {
-            "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.section_id = $1"
-        }
-        ArticleFilter::Story(_) => {
-            "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.story_id = $1"
-        }
-        ArticleFilter::Tag(_) => {
-            "SELECT COUNT(*) FROM article_tags t WHERE t.tag_id = $1 AND t.published_at IS NOT NULL"
-        }
+        ArticleFilter::All => ListSource::Column("$1 = $1"),
+        ArticleFilter::Section(_) => ListSource::Column("a.section_id = $1"),
+        ArticleFilter::Story(_) => ListSource::Column("a.story_id = $1"),
+        ArticleFilter::Tag(_) => ListSource::Links { table: "article_tags", key: "tag_id" },
         ArticleFilter::Author(_) => {
-            "SELECT COUNT(*) FROM article_authors t WHERE t.author_id = $1 AND t.published_at IS NOT NULL"
+            ListSource::Links { table: "article_authors", key: "author_id" }
         }
     }
 }
@@ -700,7 +701,7 @@ impl Database {
         offset: i64,
     ) -> Result<Page<ArticleCard>> {
         let items = self.list_cards(filter, limit, offset).await?;
-        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(count_sql(filter))
+        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(count_query(filter)))
             .bind(filter_id(filter)).fetch_one(p).await)?;
         Ok(Page { items, total })
     }
