@@ -240,6 +240,14 @@ pub(crate) struct CardRow {
     updated_at: DateTime<Utc>,
 }
 
+/// A card of an article's stored rail, with the article whose rail it is.
+#[derive(sqlx::FromRow)]
+struct RailRow {
+    rail_of: i64,
+    #[sqlx(flatten)]
+    card: CardRow,
+}
+
 impl CardRow {
     pub(crate) fn into_card(self) -> Result<ArticleCard> {
         let id = self.id;
@@ -887,13 +895,63 @@ impl Database {
 
     /// The stored related stories of an article, best first; only published.
     pub async fn related_cards(&self, id: Id) -> Result<Vec<ArticleCard>> {
+        Ok(self.related_cards_of(&[id]).await?.remove(&id).unwrap_or_default())
+    }
+
+    /// The stored rails of each of `ids` ([`Database::related_cards`]), in
+    /// one query whatever their number.
+    pub async fn related_cards_of(&self, ids: &[Id]) -> Result<HashMap<Id, Vec<ArticleCard>>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
         let sql = format!(
-            "SELECT {CARD_COLUMNS} FROM article_related r JOIN articles a ON a.id = r.related_id \
-             WHERE r.article_id = $1 AND a.status = 'published' ORDER BY r.rank"
+            "SELECT r.article_id AS rail_of, {CARD_COLUMNS} FROM article_related r \
+             JOIN articles a ON a.id = r.related_id \
+             WHERE r.article_id IN ({}) AND a.status = 'published' ORDER BY r.article_id, r.rank",
+            placeholders(1, ids.len())
         );
-        let rows: Vec<CardRow> = on_pool!(self, p =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(p).await)?;
-        rows.into_iter().map(CardRow::into_card).collect()
+        let rows: Vec<RailRow> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        let mut out: HashMap<Id, Vec<ArticleCard>> = HashMap::new();
+        for r in rows {
+            out.entry(r.rail_of).or_default().push(r.card.into_card()?);
+        }
+        Ok(out)
+    }
+
+    /// The id and address of every published article that has one, in id
+    /// order (the static export builds their pages in batches).
+    pub async fn published_article_paths(&self) -> Result<Vec<(Id, String)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, path FROM articles WHERE status = 'published' AND path IS NOT NULL \
+             ORDER BY id",
+        ).fetch_all(p).await)?)
+    }
+
+    /// The published articles among `ids`, whole with their tags, in id
+    /// order: two queries whatever their number.
+    pub async fn published_articles(&self, ids: &[Id]) -> Result<Vec<Article>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE status = 'published' AND id IN ({}) \
+             ORDER BY id",
+            placeholders(1, ids.len())
+        );
+        let rows: Vec<ArticleRow> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        self.with_tags(rows).await
     }
 
     /// The articles whose stored rail lists `id`.

@@ -64,6 +64,12 @@ fn lanes() -> &'static [Handle] {
     LANES.get_or_init(|| (0..WANTED.load(Ordering::Relaxed)).filter_map(start).collect())
 }
 
+/// How many lane threads there are (starting them if they have not
+/// started).
+pub fn threads() -> usize {
+    lanes().len().max(1)
+}
+
 /// Runs `work` on a lane (in turn, when there are several). Dropping the
 /// handle does not stop the work.
 pub fn spawn<F>(work: F) -> JoinHandle<F::Output>

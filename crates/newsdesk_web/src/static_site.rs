@@ -12,18 +12,41 @@
 //! Pages) and small pages that send the browser on. Search needs a server
 //! and is left out.
 //!
+//! Article pages, most of the site, are built ahead of the crawl a batch
+//! at a time ([`ARTICLE_BATCH`]): the batch's articles and what their
+//! pages show (rails, pictures, timeline links) are read in four or five
+//! queries, not four or five per page, and each page is rendered by the article
+//! route's own code ([`pages::article_page`]) and left in the site's page
+//! cache, where the crawl's request for it finds it. The request still
+//! goes through the router, so the file is what a reader would be sent.
+//!
 //! A second run writes only files whose bytes changed and removes files
 //! the site no longer has, using the list kept in `.newsdesk-static.json`.
 
 use crate::App;
+use crate::controllers::site::pages;
+use crate::views;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
 
 const MANIFEST: &str = ".newsdesk-static.json";
+
+/// Article pages built together ahead of the crawl.
+pub const ARTICLE_BATCH: usize = 48;
+
+/// How many pages the site's cache must hold during an export that asks
+/// for `parallel` pages at once: each is asked for once, so only a feed's
+/// other formats (until they are asked for, a few pages later) and the
+/// article pages built ahead wait there (at most two batches a lane).
+/// Call it after [`crate::lane::use_threads`]: it starts the lanes.
+pub fn cache_entries(parallel: usize) -> usize {
+    (4 * parallel).max(64) + 2 * crate::lane::threads() * ARTICLE_BATCH
+}
 
 /// What an export did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -90,11 +113,18 @@ fn static_href(path: &str) -> String {
 /// Reads `s` as an address of this site: its path (with `?page=N` kept,
 /// other queries and fragments dropped), or `None`.
 fn site_path(raw: &str, base: &str) -> Option<String> {
-    let raw = raw.trim().replace("&amp;", "&");
-    let rest = if let Some(r) = raw.strip_prefix(base) {
-        if r.is_empty() { "/".to_owned() } else { r.to_owned() }
+    let raw = raw.trim();
+    let unescaped;
+    let raw = if raw.contains("&amp;") {
+        unescaped = raw.replace("&amp;", "&");
+        unescaped.as_str()
     } else {
         raw
+    };
+    let rest = match raw.strip_prefix(base) {
+        Some("") => "/",
+        Some(r) => r,
+        None => raw,
     };
     if !rest.starts_with('/') || rest.starts_with("//") {
         return None;
@@ -175,7 +205,10 @@ enum Kind {
 
 /// `html` without the `<link>` elements that point at addresses only a
 /// server answers (the oEmbed discovery link).
-fn strip_dynamic_links(html: &str, base: &str) -> String {
+fn strip_dynamic_links<'a>(html: &'a str, base: &str) -> Cow<'a, str> {
+    if !html.contains("<link ") {
+        return Cow::Borrowed(html);
+    }
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"<link ") {
@@ -195,11 +228,14 @@ fn strip_dynamic_links(html: &str, base: &str) -> String {
         rest = &rest[i + j + 1..];
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// `html` without the search form: a static host has no search.
-fn strip_search_form(html: &str) -> String {
+fn strip_search_form(html: &str) -> Cow<'_, str> {
+    if !html.contains("action=\"/search\"") {
+        return Cow::Borrowed(html);
+    }
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"<form ") {
@@ -219,11 +255,14 @@ fn strip_search_form(html: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// List-page links in `html` as static addresses.
-fn rewrite_pages(html: &str, base: &str) -> String {
+fn rewrite_pages<'a>(html: &'a str, base: &str) -> Cow<'a, str> {
+    if !html.contains("?page=") {
+        return Cow::Borrowed(html);
+    }
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"?page=") {
@@ -246,7 +285,24 @@ fn rewrite_pages(html: &str, base: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
+}
+
+/// The file of an HTML page the site answered with `html`: without the
+/// links and the form only a server answers, list pages at their static
+/// addresses.
+pub fn html_file<'a>(html: &'a str, base: &str) -> Cow<'a, str> {
+    // Each step copies the page only when it changes something.
+    let then = |page: Cow<'a, str>, step: &dyn Fn(&str) -> Cow<'_, str>| {
+        let changed = match step(&page) {
+            Cow::Owned(s) => Some(s),
+            Cow::Borrowed(_) => None,
+        };
+        changed.map_or(page, Cow::Owned)
+    };
+    let page = strip_dynamic_links(html, base);
+    let page = then(page, &strip_search_form);
+    then(page, &|p| rewrite_pages(p, base))
 }
 
 struct Fetched {
@@ -351,12 +407,11 @@ async fn fetch_and_write(
         let bytes = match std::str::from_utf8(&f.body) {
             Ok(text) => {
                 links_found = links(text, &base, f.kind);
-                if html {
-                    rewrite_pages(&strip_search_form(&strip_dynamic_links(text, &base)), &base)
-                        .into_bytes()
-                } else {
-                    f.body
-                }
+                let rewritten = match html.then(|| html_file(text, &base)) {
+                    Some(Cow::Owned(page)) => Some(page),
+                    _ => None,
+                };
+                rewritten.map_or(f.body, String::into_bytes)
             }
             Err(_) => f.body,
         };
@@ -419,8 +474,68 @@ fn place(from: &Path, to: &Path) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// Writes the public site of `app` into `dir`.
+/// A batch of article pages built ahead of the crawl.
+struct Batch {
+    /// The addresses of the batch's articles.
+    paths: Vec<String>,
+    /// Those whose page is now in the site's page cache.
+    built: HashSet<String>,
+}
+
+/// Builds the pages of the published articles of `batch` (id, address)
+/// and leaves them in the site's page cache, on a database lane with a
+/// turn at the database gate like any page build. A page not built here
+/// (the gate or the database was busy, the article was taken down
+/// meanwhile, a template failed) is left to the crawl, which asks the
+/// router for it if a page links to it, as before.
+async fn prebuild_articles(app: Arc<App>, batch: Vec<(newsdesk_core::Id, String)>) -> Batch {
+    let ids: Vec<_> = batch.iter().map(|(id, _)| *id).collect();
+    let cache_app = app.clone();
+    let built = crate::controllers::site::with_database(&app, async move {
+        let app = cache_app;
+        let generation = app.cache.generation();
+        let articles = app.db.published_articles(&ids).await?;
+        let extras = views::article_extras(&app, &articles).await?;
+        let t = app.taxonomy();
+        let mut built = HashSet::new();
+        for a in &articles {
+            let Some(path) = &a.path else { continue };
+            let r = views::article_with(&app, &t, a, &extras);
+            if let Ok(page) = pages::article_page(&app, &t, a, r) {
+                app.cache.insert(path.clone(), Arc::new(page), generation);
+                built.insert(path.clone());
+            }
+        }
+        Ok(built)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "a batch of article pages is left to the crawl");
+        HashSet::new()
+    });
+    Batch { paths: batch.into_iter().map(|(_, path)| path).collect(), built }
+}
+
+/// What the export's loop waits for next.
+enum Next {
+    Built(Batch),
+    Done(anyhow::Result<Done>),
+}
+
+/// Writes the public site of `app` into `dir`, asking for `parallel`
+/// pages at once.
 pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Result<StaticReport> {
+    export_in_batches(app, dir, parallel, ARTICLE_BATCH).await
+}
+
+/// [`export`] with article pages built `batch_size` at a time ahead of the
+/// crawl (1: none, the crawl asks the router for each).
+pub async fn export_in_batches(
+    app: Arc<App>,
+    dir: &Path,
+    parallel: usize,
+    batch_size: usize,
+) -> anyhow::Result<StaticReport> {
     // Every format of every feed is asked for: one build makes all three.
     app.all_feed_formats.store(true, std::sync::atomic::Ordering::Relaxed);
     std::fs::create_dir_all(dir)?;
@@ -449,9 +564,37 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
     // all three at once and keeps the other two in its cache.
     let mut waiting: HashMap<String, Vec<String>> = HashMap::new();
     let mut finished: HashSet<String> = HashSet::new();
+    // Article pages built ahead, in batches, on every lane. The crawl
+    // leaves an article's address for its batch (`later`); a finished
+    // batch's pages go to the front of the queue and leave the cache once
+    // answered.
+    let lanes = crate::lane::threads();
+    let batch_size = batch_size.max(1);
+    let ahead_of_crawl = app.db.published_article_paths().await?;
+    let mut later: HashSet<String> = if batch_size > 1 {
+        ahead_of_crawl.iter().map(|(_, p)| p.clone()).collect()
+    } else {
+        HashSet::new()
+    };
+    let mut batches: VecDeque<Vec<(newsdesk_core::Id, String)>> = if batch_size > 1 {
+        ahead_of_crawl.chunks(batch_size).map(<[_]>::to_vec).collect()
+    } else {
+        VecDeque::new()
+    };
+    let mut building = tokio::task::JoinSet::new();
+    // Built and not yet answered.
+    let mut ahead: HashSet<String> = HashSet::new();
+    let mut asked: HashSet<String> = HashSet::new();
     loop {
+        while building.len() < lanes && ahead.len() < lanes * batch_size {
+            let Some(batch) = batches.pop_front() else { break };
+            building.spawn(prebuild_articles(app.clone(), batch));
+        }
         while running.len() < parallel {
             let Some(path) = queue.pop_front() else { break };
+            if later.contains(&path) || asked.contains(&path) {
+                continue;
+            }
             if let Some(rel) = path.strip_prefix("/media/") {
                 media.push(rel.to_owned());
                 continue;
@@ -463,6 +606,7 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
                 waiting.entry(rss).or_default().push(path);
                 continue;
             }
+            asked.insert(path.clone());
             running.spawn(fetch_and_write(
                 router.clone(),
                 path,
@@ -471,8 +615,35 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
                 before.clone(),
             ));
         }
-        let Some(done) = running.join_next().await else { break };
-        let d = done??;
+        let next = tokio::select! {
+            Some(batch) = building.join_next(), if !building.is_empty() => Next::Built(batch?),
+            Some(done) = running.join_next(), if !running.is_empty() => Next::Done(done?),
+            else => break,
+        };
+        let d = match next {
+            Next::Built(batch) => {
+                for path in batch.paths {
+                    later.remove(&path);
+                    if asked.contains(&path) {
+                        continue;
+                    }
+                    if batch.built.contains(&path) {
+                        seen.insert(path.clone());
+                        ahead.insert(path.clone());
+                        queue.push_front(path);
+                    } else if seen.contains(&path) {
+                        // Linked from a page already: the router answers.
+                        queue.push_back(path);
+                    }
+                }
+                continue;
+            }
+            Next::Done(d) => d?,
+        };
+        if ahead.remove(&d.path) {
+            // Asked for once: it need not stay in the cache.
+            app.cache.forget(&d.path);
+        }
         for path in waiting.remove(&d.path).unwrap_or_default().into_iter().rev() {
             queue.push_front(path);
         }
@@ -487,7 +658,8 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
         }
         report.pages += 1;
         for l in d.links {
-            if seen.insert(l.clone()) {
+            if !seen.contains(&l) {
+                seen.insert(l.clone());
                 queue.push_back(l);
             }
         }

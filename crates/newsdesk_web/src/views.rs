@@ -188,31 +188,76 @@ pub struct ArticleRender {
     pub keys: Vec<String>,
 }
 
+/// What article pages show besides their articles, read for many at once:
+/// each one's related rail, every picture (leads, body figures, rail
+/// cards) and the addresses timeline entries link to.
+#[derive(Debug, Default)]
+pub struct ArticleExtras {
+    rails: HashMap<Id, Vec<ArticleCard>>,
+    media: HashMap<Id, Media>,
+    paths: HashMap<Id, String>,
+}
+
+/// The pictures an article page shows: lead, body figures, rail cards.
+fn page_media(a: &Article, rail: &[ArticleCard]) -> Vec<Id> {
+    let mut ids: Vec<Id> = a.lead.iter().map(|f| f.media_id).collect();
+    ids.extend(a.body.iter().filter_map(|b| match b {
+        Block::Figure(f) => Some(f.media_id),
+        _ => None,
+    }));
+    ids.extend(rail.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)));
+    ids
+}
+
+/// The articles an article's timelines link to.
+fn linked_articles(a: &Article) -> Vec<Id> {
+    let mut ids = Vec::new();
+    for b in &a.body {
+        if let Block::Timeline { entries, .. } = b {
+            ids.extend(entries.iter().filter_map(|e| e.article_id));
+        }
+    }
+    ids
+}
+
+/// The [`ArticleExtras`] of `articles`: three queries at most, whatever
+/// their number.
+pub async fn article_extras(app: &App, articles: &[Article]) -> anyhow::Result<ArticleExtras> {
+    let ids: Vec<Id> = articles.iter().map(|a| a.id).collect();
+    let mut rails = app.db.related_cards_of(&ids).await?;
+    for rail in rails.values_mut() {
+        rail.truncate(RAIL_SIZE);
+    }
+    let (mut media_ids, mut linked) = (Vec::new(), Vec::new());
+    for a in articles {
+        media_ids.extend(page_media(a, rails.get(&a.id).map_or(&[], Vec::as_slice)));
+        linked.extend(linked_articles(a));
+    }
+    media_ids.sort_unstable();
+    media_ids.dedup();
+    linked.sort_unstable();
+    linked.dedup();
+    let media = app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
+    let paths = app.db.article_paths(&linked).await?;
+    Ok(ArticleExtras { rails, media, paths })
+}
+
 /// Builds the article page's view from a published article.
 pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<ArticleRender> {
+    let extras = article_extras(app, std::slice::from_ref(a)).await?;
+    Ok(article_with(app, t, a, &extras))
+}
+
+/// [`article`] from extras read beforehand ([`article_extras`] of a batch
+/// of articles that holds `a`).
+pub fn article_with(app: &App, t: &Taxonomy, a: &Article, x: &ArticleExtras) -> ArticleRender {
     let path = a.path.clone().unwrap_or_default();
     let permalink = app.absolute(&path);
     let canonical =
         a.canonical_url.clone().filter(|u| is_web_url(u)).unwrap_or_else(|| permalink.clone());
-    let related_rows = app.db.related_cards(a.id).await?;
-    let related_rows: Vec<ArticleCard> = related_rows.into_iter().take(RAIL_SIZE).collect();
-
-    // Every image of the page in one query: lead, body figures, rail.
-    let mut media_ids: Vec<Id> = a.lead.iter().map(|f| f.media_id).collect();
-    let mut linked: Vec<Id> = Vec::new();
-    for b in &a.body {
-        match b {
-            Block::Figure(f) => media_ids.push(f.media_id),
-            Block::Timeline { entries, .. } => {
-                linked.extend(entries.iter().filter_map(|e| e.article_id))
-            }
-            _ => {}
-        }
-    }
-    media_ids.extend(related_rows.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)));
-    let media: HashMap<Id, Media> =
-        app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
-    let article_paths = app.db.article_paths(&linked).await?;
+    let related_rows: &[ArticleCard] = x.rails.get(&a.id).map_or(&[], Vec::as_slice);
+    let linked = linked_articles(a);
+    let (media, article_paths) = (&x.media, &x.paths);
 
     let section = t.section(a.section_id);
     let published = a.first_published_at.unwrap_or(a.updated_at);
@@ -241,7 +286,7 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
     let share = share_links(&permalink, a.headlines.social());
     let lead = a.lead.as_ref();
     let lead_media = lead.and_then(|f| media.get(&f.media_id));
-    let related: Vec<CardView> = related_rows.iter().map(|c| card(app, t, c, &media)).collect();
+    let related: Vec<CardView> = related_rows.iter().map(|c| card(app, t, c, media)).collect();
 
     let view = ArticleView {
         headline: headline.clone(),
@@ -254,10 +299,7 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
         updated_iso: updated.map(|u| rfc3339(u, app.tz())),
         updated_display: updated.map(|u| display_datetime(u, app.tz())),
         lead_html: lead.map(|f| render_lead(f, lead_media, "")).unwrap_or_default(),
-        body_html: render_body(
-            &a.body,
-            &BodyContext { media: &media, article_paths: &article_paths, base: "" },
-        ),
+        body_html: render_body(&a.body, &BodyContext { media, article_paths, base: "" }),
         sources: a
             .sources
             .iter()
@@ -343,9 +385,14 @@ pub async fn article(app: &App, t: &Taxonomy, a: &Article) -> anyhow::Result<Art
     let mut keys = vec![format!("article:{}", a.id)];
     keys.extend(related_rows.iter().map(|c| format!("article:{}", c.id)));
     keys.extend(linked.iter().map(|id| format!("article:{id}")));
-    keys.extend(media.keys().map(|id| format!("media:{id}")));
+    // The pictures found among the page's own (the batch's map holds
+    // other pages' too).
+    let mut shown = page_media(a, related_rows);
+    shown.sort_unstable();
+    shown.dedup();
+    keys.extend(shown.iter().filter(|id| media.contains_key(id)).map(|id| format!("media:{id}")));
     keys.push("taxonomy".into());
-    Ok(ArticleRender { view, meta, keys })
+    ArticleRender { view, meta, keys }
 }
 
 /// Share links that need no third-party script.

@@ -4,7 +4,9 @@
 
 use crate::TestApp;
 use newsdesk_test_support::{TestDb, db_test};
-use newsdesk_web::static_site::{export, served_file};
+use newsdesk_web::controllers::site::pages::article_page;
+use newsdesk_web::static_site::{export, export_in_batches, html_file, served_file};
+use newsdesk_web::views;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -114,3 +116,87 @@ db_test!(the_site_exports_as_files_with_no_broken_links, |t: TestDb| async move 
     assert!(!out.path().join(path.trim_start_matches('/')).exists(), "{path}");
     app.stop().await
 });
+
+db_test!(
+    article_pages_built_in_a_batch_are_the_pages_built_one_at_a_time,
+    |t: TestDb| async move {
+        let app = TestApp::start(t).await?;
+        app.settle().await?;
+        let a = &app.app;
+        let paths = a.db.published_article_paths().await?;
+        let ids: Vec<_> = paths.iter().map(|(id, _)| *id).collect();
+        let articles = a.db.published_articles(&ids).await?;
+        assert_eq!(articles.len(), ids.len());
+        assert!(articles.len() >= 3, "{}", articles.len());
+        let taxonomy = a.taxonomy();
+        let extras = views::article_extras(a, &articles).await?;
+        let (mut rails, mut pictures, mut timelines) = (0, 0, 0);
+        for article in &articles {
+            let batch = views::article_with(a, &taxonomy, article, &extras);
+            let single = views::article(a, &taxonomy, article).await?;
+            rails += usize::from(!single.view.related.is_empty());
+            pictures += usize::from(single.keys.iter().any(|k| k.starts_with("media:")));
+            timelines += usize::from(
+                single.view.body_html.contains("class=\"timeline")
+                    && single.view.body_html.contains("<a href"),
+            );
+            let (mut kb, mut ks) = (batch.keys.clone(), single.keys.clone());
+            kb.sort();
+            ks.sort();
+            assert_eq!(kb, ks, "keys of article {}", article.id);
+            let batch = article_page(a, &taxonomy, article, batch)?;
+            let single = article_page(a, &taxonomy, article, single)?;
+            assert_eq!(batch.body, single.body, "article {}", article.id);
+            // And the page the server sends, as its file has it.
+            let path = article.path.clone().unwrap_or_default();
+            let (status, live) = app.text(&path).await?;
+            assert_eq!(status, 200, "{path}");
+            assert_eq!(
+                html_file(&live, &app.app.base_url),
+                html_file(std::str::from_utf8(&batch.body)?, &app.app.base_url),
+                "{path}"
+            );
+        }
+        // The batch held pages with each kind of extra, so a mix-up between
+        // them would show.
+        assert!(rails >= 2 && pictures >= 2 && timelines >= 1, "{rails} {pictures} {timelines}");
+        app.stop().await
+    }
+);
+
+db_test!(
+    building_article_pages_in_batches_exports_the_same_files_with_fewer_queries,
+    |t: TestDb| async move {
+        let app = TestApp::start(t).await?;
+        app.settle().await?;
+        let a = app.app.clone();
+        let published = a.db.published_article_paths().await?;
+        assert!(published.len() > 8, "{} articles: several batches of 4", published.len());
+        let mut runs = Vec::new();
+        for batch in [1, 4] {
+            a.cache.clear();
+            let out = tempfile::tempdir()?;
+            let before = a.db.queries_run();
+            let r = export_in_batches(a.clone(), out.path(), 4, batch).await?;
+            let queries = a.db.queries_run() - before;
+            assert!(r.broken.is_empty(), "{:?}", r.broken);
+            let manifest: std::collections::BTreeMap<String, String> =
+                serde_json::from_slice(&std::fs::read(out.path().join(".newsdesk-static.json"))?)?;
+            for (_, path) in &published {
+                assert!(served_file(out.path(), path).is_file(), "batch {batch}: {path}");
+            }
+            runs.push((r.pages, manifest, queries, out));
+        }
+        let (one, batched) = (&runs[0], &runs[1]);
+        assert_eq!(one.0, batched.0, "pages");
+        // Byte for byte the same files.
+        assert_eq!(one.1, batched.1);
+        // Four or five queries a batch instead of four or five a page.
+        assert!(batched.2 + 2 * published.len() as u64 <= one.2, "{} vs {}", batched.2, one.2);
+        // The pages built ahead leave the cache once written.
+        for (_, path) in &published {
+            assert!(a.cache.get(path).is_none(), "{path} stayed in the cache");
+        }
+        app.stop().await
+    }
+);

@@ -148,17 +148,7 @@ pub async fn article(State(app): State<AppState>, req: Request) -> Result<Respon
         }
         let t = a.taxonomy();
         let r = views::article(&a, &t, &article).await?;
-        let view =
-            newsdesk_render::ArticlePage { site: a.site_view(&t), meta: r.meta, article: r.view };
-        let body = a.renderer.render("article.html", &view)?;
-        Ok(CachedPage::new(
-            StatusCode::OK,
-            HTML,
-            PAGE_CACHE_CONTROL,
-            body,
-            Some(article.updated_at),
-            r.keys,
-        ))
+        article_page(&a, &t, &article, r)
     })
     .await;
     match answer {
@@ -166,6 +156,26 @@ pub async fn article(State(app): State<AppState>, req: Request) -> Result<Respon
         Err(AppError::NotFound) => old_address(&app, parts.uri.path()).await,
         other => other,
     }
+}
+
+/// The page of a published article, rendered from its view.
+pub fn article_page(
+    app: &crate::App,
+    t: &Taxonomy,
+    article: &newsdesk_core::Article,
+    r: views::ArticleRender,
+) -> Result<CachedPage, AppError> {
+    let view =
+        newsdesk_render::ArticlePage { site: app.site_view(t), meta: r.meta, article: r.view };
+    let body = app.renderer.render("article.html", &view)?;
+    Ok(CachedPage::new(
+        StatusCode::OK,
+        HTML,
+        PAGE_CACHE_CONTROL,
+        body,
+        Some(article.updated_at),
+        r.keys,
+    ))
 }
 
 /// An address an article had before: before an editor changed its slug,
