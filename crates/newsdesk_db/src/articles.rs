@@ -226,6 +226,20 @@ impl ArticleRow {
     }
 }
 
+/// Runs `sql` on the pool with each of `ids` bound in turn (`$1`, `$2`,
+/// … of an `IN` list) and fetches every row.
+macro_rules! fetch_with_ids {
+    ($db:expr, $sql:expr, $ids:expr) => {
+        on_pool!($db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe($sql));
+            for id in $ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })
+    };
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct CardRow {
     pub(crate) id: i64,
@@ -672,13 +686,7 @@ impl Database {
              ORDER BY article_id, position",
             placeholders(1, ids.len())
         );
-        let rows: Vec<(i64, i64)> = on_pool!(self, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(p).await
-        })?;
+        let rows: Vec<(i64, i64)> = fetch_with_ids!(self, sql, ids)?;
         let mut out: HashMap<Id, Vec<Id>> = HashMap::new();
         for (a, t) in rows {
             out.entry(a).or_default().push(t);
@@ -910,13 +918,7 @@ impl Database {
              WHERE r.article_id IN ({}) AND a.status = 'published' ORDER BY r.article_id, r.rank",
             placeholders(1, ids.len())
         );
-        let rows: Vec<RailRow> = on_pool!(self, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(p).await
-        })?;
+        let rows: Vec<RailRow> = fetch_with_ids!(self, sql, ids)?;
         let mut out: HashMap<Id, Vec<ArticleCard>> = HashMap::new();
         for r in rows {
             out.entry(r.rail_of).or_default().push(r.card.into_card()?);
@@ -944,13 +946,7 @@ impl Database {
              ORDER BY id",
             placeholders(1, ids.len())
         );
-        let rows: Vec<ArticleRow> = on_pool!(self, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(p).await
-        })?;
+        let rows: Vec<ArticleRow> = fetch_with_ids!(self, sql, ids)?;
         self.with_tags(rows).await
     }
 
@@ -978,13 +974,7 @@ impl Database {
             "SELECT id, path FROM articles WHERE status = 'published' AND id IN ({})",
             placeholders(1, ids.len())
         );
-        let rows: Vec<(i64, String)> = on_pool!(self, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(p).await
-        })?;
+        let rows: Vec<(i64, String)> = fetch_with_ids!(self, sql, ids)?;
         Ok(rows.into_iter().collect())
     }
 
