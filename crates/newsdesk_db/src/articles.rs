@@ -12,7 +12,7 @@ use newsdesk_core::{Article, ArticleStatus, Byline, Figure, HeadlineSet, Id};
 use std::collections::HashMap;
 
 /// What a list of articles is drawn from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArticleFilter {
     /// Every published article.
     All,
@@ -922,6 +922,36 @@ impl Database {
         let mut out: HashMap<Id, Vec<ArticleCard>> = HashMap::new();
         for r in rows {
             out.entry(r.rail_of).or_default().push(r.card.into_card()?);
+        }
+        Ok(out)
+    }
+
+    /// How many published articles each section, tag and author lists,
+    /// counted as their list pages count them; lists with none are left
+    /// out. Three queries whatever the number of lists.
+    pub async fn published_list_sizes(&self) -> Result<Vec<(ArticleFilter, i64)>> {
+        let mut out = Vec::new();
+        type ListOf = fn(Id) -> ArticleFilter;
+        let queries: [(&str, ListOf); 3] = [
+            (
+                "SELECT section_id, COUNT(*) FROM articles \
+                 WHERE status = 'published' AND section_id IS NOT NULL GROUP BY section_id",
+                ArticleFilter::Section,
+            ),
+            (
+                "SELECT tag_id, COUNT(*) FROM article_tags \
+                 WHERE published_at IS NOT NULL GROUP BY tag_id",
+                ArticleFilter::Tag,
+            ),
+            (
+                "SELECT author_id, COUNT(*) FROM article_authors \
+                 WHERE published_at IS NOT NULL GROUP BY author_id",
+                ArticleFilter::Author,
+            ),
+        ];
+        for (sql, filter) in queries {
+            let rows: Vec<(Id, i64)> = on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?;
+            out.extend(rows.into_iter().map(|(id, n)| (filter(id), n)));
         }
         Ok(out)
     }

@@ -4,25 +4,46 @@
 /// XML 1.0 does not allow at all (C0 controls other than tab, newline and
 /// carriage return, and the non-characters U+FFFE and U+FFFF).
 pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(s.len() + s.len() / 16 + 8);
+    let bytes = s.as_bytes();
+    // Runs that need nothing are copied whole; `i` only ever stops at an
+    // ASCII byte or at the lead byte of U+FFFE or U+FFFF, both character
+    // boundaries.
+    let (mut start, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        let (len, put) = match b {
+            b'&' => (1, "&amp;"),
+            b'<' => (1, "&lt;"),
+            b'>' => (1, "&gt;"),
+            b'"' => (1, "&quot;"),
+            b'\'' => (1, "&apos;"),
+            b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            0..=0x1f => (1, ""),
+            0xef if matches!(bytes.get(i + 1..i + 3), Some([0xbf, 0xbe | 0xbf])) => (3, ""),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(put);
+        i += len;
+        start = i;
     }
+    out.push_str(&s[start..]);
     out
 }
 
 /// Removes characters JSON consumers choke on (C0 controls other than tab,
 /// newline and carriage return); JSON escaping itself is serde's job.
 pub(crate) fn clean_text(s: &str) -> String {
+    let dropped = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
+    if !s.bytes().any(dropped) {
+        return s.to_owned();
+    }
     s.chars().filter(|&c| (c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r')).collect()
 }
 
@@ -37,5 +58,11 @@ mod tests {
             "a &lt; b &amp; &quot;c&quot; ]]&gt; &apos;d&apos;"
         );
         assert_eq!(xml_escape("bell\u{7}tab\tend\u{FFFF}"), "belltab\tend");
+        assert_eq!(
+            xml_escape("\u{FFFE}é\u{FFFD}\u{EFFF}→\u{1F600}&"),
+            "é\u{FFFD}\u{EFFF}→\u{1F600}&amp;"
+        );
+        assert_eq!(clean_text("a\u{1}b\tc\u{FFFF}"), "ab\tc\u{FFFF}");
+        assert_eq!(clean_text("plain é"), "plain é");
     }
 }

@@ -64,6 +64,9 @@ pub struct StaticReport {
     pub media_files: usize,
     /// Old addresses written as redirects.
     pub redirects: usize,
+    /// Pages built ahead of the crawl, in batches (articles and list
+    /// pages).
+    pub built_in_batches: usize,
     /// Links to addresses of this site that did not answer 200.
     pub broken: Vec<String>,
 }
@@ -369,22 +372,43 @@ struct Done {
     outcome: Outcome,
 }
 
-/// Writes `bytes` as `file` in `dir` unless an earlier export (`before`:
-/// file → hash) left the same bytes there; returns the hash and whether
-/// it wrote.
-fn write_if_changed(
-    dir: &Path,
-    before: &BTreeMap<String, String>,
-    file: &str,
-    bytes: &[u8],
-) -> std::io::Result<(String, bool)> {
-    let hash = newsdesk_media::sha256_hex(bytes);
-    let target = dir.join(file);
-    if before.get(file) == Some(&hash) && target.exists() {
-        return Ok((hash, false));
+/// The export folder: what an earlier export left there and the folders
+/// made so far.
+struct Output {
+    dir: PathBuf,
+    /// File → hash of the bytes an earlier export wrote.
+    before: BTreeMap<String, String>,
+    /// Folders known to exist: each is made once, not looked up per file.
+    made: std::sync::Mutex<HashSet<PathBuf>>,
+}
+
+impl Output {
+    /// Writes `bytes` as `file` unless an earlier export left the same
+    /// bytes there; returns the hash and whether it wrote.
+    fn write_if_changed(&self, file: &str, bytes: &[u8]) -> std::io::Result<(String, bool)> {
+        let hash = newsdesk_media::sha256_hex(bytes);
+        let target = self.dir.join(file);
+        if self.before.get(file) == Some(&hash) && target.exists() {
+            return Ok((hash, false));
+        }
+        if let Some(parent) = target.parent() {
+            self.make_dir(parent)?;
+        }
+        write_file(&target, bytes)?;
+        Ok((hash, true))
     }
-    write_file(&target, bytes)?;
-    Ok((hash, true))
+
+    fn make_dir(&self, dir: &Path) -> std::io::Result<()> {
+        let known = |d: &Path| self.made.lock().map(|m| m.contains(d)).unwrap_or(false);
+        if known(dir) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(dir)?;
+        if let Ok(mut m) = self.made.lock() {
+            m.insert(dir.to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// Fetches `path` and writes its file ([`write_if_changed`]). The page's
@@ -394,8 +418,7 @@ async fn fetch_and_write(
     router: axum::Router,
     path: String,
     base: Arc<str>,
-    dir: Arc<Path>,
-    before: Arc<BTreeMap<String, String>>,
+    out: Arc<Output>,
 ) -> anyhow::Result<Done> {
     let f = fetch(router, path).await;
     if f.status != StatusCode::OK {
@@ -417,7 +440,7 @@ async fn fetch_and_write(
         };
         let name = file_for(&f.path, html);
         let outcome = if safe_file(&name) {
-            let (hash, written) = write_if_changed(&dir, &before, &name, &bytes)?;
+            let (hash, written) = out.write_if_changed(&name, &bytes)?;
             Outcome::File { name, hash, written }
         } else {
             Outcome::NotAPlainPath
@@ -433,17 +456,15 @@ fn safe_file(file: &str) -> bool {
         && Path::new(file).components().all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
-/// Writes `bytes` to `target`: straight into a new file, through a
-/// temporary file and a rename over an old one (a host serving the folder
-/// never sees half a page).
+/// Writes `bytes` to `target` in a folder that exists: straight into a
+/// new file, through a temporary file and a rename over an old one (a
+/// host serving the folder never sees half a page).
 fn write_file(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(p) = target.parent()
-        && !p.is_dir()
-    {
-        std::fs::create_dir_all(p)?;
-    }
-    if !target.exists() {
-        return std::fs::write(target, bytes);
+    use std::io::Write;
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(target) {
+        Ok(mut f) => return f.write_all(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
     }
     // Named after the whole file name: `feed.xml` and `feed.json` in one
     // folder are written at the same time, and must not share one.
@@ -516,6 +537,118 @@ async fn prebuild_articles(app: Arc<App>, batch: Vec<(newsdesk_core::Id, String)
     Batch { paths: batch.into_iter().map(|(_, path)| path).collect(), built }
 }
 
+/// Pages `first..first + count` of the list of `kind` (`section`, `tag`,
+/// `author`) named `slug`, and their addresses.
+#[derive(Debug, Clone)]
+struct ListPart {
+    kind: &'static str,
+    slug: String,
+    first: u32,
+    count: u32,
+    paths: Vec<String>,
+}
+
+/// The list pages the site has, in parts of at most `per_part` pages,
+/// gathered into jobs of about `per_job` pages (small lists share one).
+async fn list_jobs(app: &App, per_job: usize) -> anyhow::Result<Vec<Vec<ListPart>>> {
+    use newsdesk_db::ArticleFilter;
+    let t = app.taxonomy();
+    let sizes: HashMap<ArticleFilter, i64> =
+        app.db.published_list_sizes().await?.into_iter().collect();
+    // Every section is in the navigation, so its page is linked even when
+    // empty; a tag or author is linked from its stories.
+    let mut lists: Vec<(&'static str, String, i64)> = t
+        .sections
+        .iter()
+        .map(|s| {
+            (
+                "section",
+                s.slug.clone(),
+                sizes.get(&ArticleFilter::Section(s.id)).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut tags: Vec<_> = t.tags.values().collect();
+    tags.sort_by_key(|x| x.id);
+    lists.extend(
+        tags.into_iter().filter_map(|x| {
+            sizes.get(&ArticleFilter::Tag(x.id)).map(|n| ("tag", x.slug.clone(), *n))
+        }),
+    );
+    let mut authors: Vec<_> = t.authors.values().collect();
+    authors.sort_by_key(|x| x.id);
+    lists.extend(authors.into_iter().filter_map(|x| {
+        sizes.get(&ArticleFilter::Author(x.id)).map(|n| ("author", x.slug.clone(), *n))
+    }));
+    let per_page = i64::from(pages::PER_PAGE);
+    let mut jobs: Vec<Vec<ListPart>> = Vec::new();
+    let mut job: Vec<ListPart> = Vec::new();
+    let mut in_job = 0;
+    for (kind, slug, n) in lists {
+        let Some(spec) = pages::list_spec(app, &t, kind, &slug) else { continue };
+        let pages_in_list = u32::try_from((n + per_page - 1) / per_page)
+            .unwrap_or(u32::MAX)
+            .clamp(1, pages::MAX_PAGE);
+        let mut first = 1;
+        while first <= pages_in_list {
+            let count =
+                (pages_in_list - first + 1).min(u32::try_from(per_job).unwrap_or(u32::MAX).max(1));
+            let paths = (first..first + count)
+                .map(|p| if p == 1 { spec.path.clone() } else { format!("{}?page={p}", spec.path) })
+                .collect();
+            job.push(ListPart { kind, slug: slug.clone(), first, count, paths });
+            in_job += count as usize;
+            if in_job >= per_job {
+                jobs.push(std::mem::take(&mut job));
+                in_job = 0;
+            }
+            first += count;
+        }
+    }
+    if !job.is_empty() {
+        jobs.push(job);
+    }
+    Ok(jobs)
+}
+
+/// Builds the list pages of `job` and leaves them in the site's page
+/// cache, like [`prebuild_articles`]; a page not built here is left to
+/// the crawl.
+async fn prebuild_lists(app: Arc<App>, job: Vec<ListPart>) -> Batch {
+    let parts = job.clone();
+    let cache_app = app.clone();
+    let built = crate::controllers::site::with_database(&app, async move {
+        let app = cache_app;
+        let generation = app.cache.generation();
+        let t = app.taxonomy();
+        let mut built = HashSet::new();
+        for part in &parts {
+            let Some(spec) = pages::list_spec(&app, &t, part.kind, &part.slug) else { continue };
+            for (path, page) in pages::list_pages(&app, &t, &spec, part.first, part.count).await? {
+                // Only the pages this part was to build: the list may have
+                // grown or shrunk since it was counted.
+                if part.paths.contains(&path) {
+                    app.cache.insert(path.clone(), Arc::new(page), generation);
+                    built.insert(path);
+                }
+            }
+        }
+        Ok(built)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "a batch of list pages is left to the crawl");
+        HashSet::new()
+    });
+    Batch { paths: job.into_iter().flat_map(|p| p.paths).collect(), built }
+}
+
+/// Pages built together ahead of the crawl.
+enum Job {
+    Articles(Vec<(newsdesk_core::Id, String)>),
+    Lists(Vec<ListPart>),
+}
+
 /// What the export's loop waits for next.
 enum Next {
     Built(Batch),
@@ -558,8 +691,8 @@ pub async fn export_in_batches(
     let mut media: Vec<String> = Vec::new();
     let mut running = tokio::task::JoinSet::new();
     let parallel = parallel.max(1);
-    let (base_shared, dir_shared): (Arc<str>, Arc<Path>) = (base.as_str().into(), dir.into());
-    let before = Arc::new(before);
+    let base_shared: Arc<str> = base.as_str().into();
+    let out = Arc::new(Output { dir: dir.to_owned(), before, made: Default::default() });
     // A feed's Atom and JSON forms wait for its RSS form: the site builds
     // all three at once and keeps the other two in its cache.
     let mut waiting: HashMap<String, Vec<String>> = HashMap::new();
@@ -571,24 +704,28 @@ pub async fn export_in_batches(
     let lanes = crate::lane::threads();
     let batch_size = batch_size.max(1);
     let ahead_of_crawl = app.db.published_article_paths().await?;
-    let mut later: HashSet<String> = if batch_size > 1 {
-        ahead_of_crawl.iter().map(|(_, p)| p.clone()).collect()
-    } else {
-        HashSet::new()
-    };
-    let mut batches: VecDeque<Vec<(newsdesk_core::Id, String)>> = if batch_size > 1 {
-        ahead_of_crawl.chunks(batch_size).map(<[_]>::to_vec).collect()
-    } else {
-        VecDeque::new()
-    };
+    let mut later: HashSet<String> = HashSet::new();
+    let mut batches: VecDeque<Job> = VecDeque::new();
+    if batch_size > 1 {
+        // List pages first: the home page links every section.
+        for job in list_jobs(&app, batch_size / 2).await? {
+            later.extend(job.iter().flat_map(|p| p.paths.iter().cloned()));
+            batches.push_back(Job::Lists(job));
+        }
+        later.extend(ahead_of_crawl.iter().map(|(_, p)| p.clone()));
+        batches.extend(ahead_of_crawl.chunks(batch_size).map(|c| Job::Articles(c.to_vec())));
+    }
     let mut building = tokio::task::JoinSet::new();
     // Built and not yet answered.
     let mut ahead: HashSet<String> = HashSet::new();
     let mut asked: HashSet<String> = HashSet::new();
     loop {
         while building.len() < lanes && ahead.len() < lanes * batch_size {
-            let Some(batch) = batches.pop_front() else { break };
-            building.spawn(prebuild_articles(app.clone(), batch));
+            match batches.pop_front() {
+                Some(Job::Articles(batch)) => building.spawn(prebuild_articles(app.clone(), batch)),
+                Some(Job::Lists(job)) => building.spawn(prebuild_lists(app.clone(), job)),
+                None => break,
+            };
         }
         while running.len() < parallel {
             let Some(path) = queue.pop_front() else { break };
@@ -607,13 +744,7 @@ pub async fn export_in_batches(
                 continue;
             }
             asked.insert(path.clone());
-            running.spawn(fetch_and_write(
-                router.clone(),
-                path,
-                base_shared.clone(),
-                dir_shared.clone(),
-                before.clone(),
-            ));
+            running.spawn(fetch_and_write(router.clone(), path, base_shared.clone(), out.clone()));
         }
         let next = tokio::select! {
             Some(batch) = building.join_next(), if !building.is_empty() => Next::Built(batch?),
@@ -643,6 +774,7 @@ pub async fn export_in_batches(
         if ahead.remove(&d.path) {
             // Asked for once: it need not stay in the cache.
             app.cache.forget(&d.path);
+            report.built_in_batches += 1;
         }
         for path in waiting.remove(&d.path).unwrap_or_default().into_iter().rev() {
             queue.push_front(path);
@@ -720,7 +852,7 @@ pub async fn export_in_batches(
              <link rel=\"canonical\" href=\"{escaped}\"><meta http-equiv=\"refresh\" content=\"0; url={escaped}\">\
              </head><body><p>This story has moved: <a href=\"{escaped}\">{escaped}</a>.</p></body></html>\n"
         );
-        let (hash, written) = write_if_changed(dir, &before, &file, page.as_bytes())?;
+        let (hash, written) = out.write_if_changed(&file, page.as_bytes())?;
         if written {
             report.written += 1;
         } else {
@@ -729,14 +861,14 @@ pub async fn export_in_batches(
         now.insert(file, hash);
         report.redirects += 1;
     }
-    let (hash, written) = write_if_changed(dir, &before, "_redirects", lines.as_bytes())?;
+    let (hash, written) = out.write_if_changed("_redirects", lines.as_bytes())?;
     if written {
         report.written += 1;
     }
     now.insert("_redirects".into(), hash);
 
     // What an earlier export wrote and the site no longer has.
-    for old in before.keys() {
+    for old in out.before.keys() {
         if !now.contains_key(old) {
             let p = dir.join(old);
             if Path::new(old).components().all(|c| matches!(c, std::path::Component::Normal(_)))

@@ -172,8 +172,13 @@ db_test!(
         let a = app.app.clone();
         let published = a.db.published_article_paths().await?;
         assert!(published.len() > 8, "{} articles: several batches of 4", published.len());
+        // Sports fills two list pages: with batches of 2 they are built in
+        // two parts, with batches of 4 in one.
+        let (_, sports) = app.text("/sports?page=2").await?;
+        assert!(sports.contains("Page 2 of 2"), "{sports}");
+        let lists = ["/sports", "/sports?page=2", "/tag/diplomacy", "/author/bo-chan"];
         let mut runs = Vec::new();
-        for batch in [1, 4] {
+        for batch in [1, 2, 4] {
             a.cache.clear();
             let out = tempfile::tempdir()?;
             let before = a.db.queries_run();
@@ -185,16 +190,29 @@ db_test!(
             for (_, path) in &published {
                 assert!(served_file(out.path(), path).is_file(), "batch {batch}: {path}");
             }
+            // Every article and list page was built ahead in batches.
+            if batch == 1 {
+                assert_eq!(r.built_in_batches, 0);
+            } else {
+                let pages = published.len() + lists.len();
+                assert!(r.built_in_batches >= pages, "batch {batch}: {r:?}");
+            }
             runs.push((r.pages, manifest, queries, out));
         }
-        let (one, batched) = (&runs[0], &runs[1]);
+        let (one, halves, batched) = (&runs[0], &runs[1], &runs[2]);
         assert_eq!(one.0, batched.0, "pages");
+        assert_eq!(one.0, halves.0, "pages");
         // Byte for byte the same files.
         assert_eq!(one.1, batched.1);
+        assert_eq!(one.1, halves.1);
+        for list in lists {
+            let file = served_file(batched.3.path(), &list.replace("?page=", "/page/"));
+            assert!(file.is_file(), "{list}");
+        }
         // Four or five queries a batch instead of four or five a page.
         assert!(batched.2 + 2 * published.len() as u64 <= one.2, "{} vs {}", batched.2, one.2);
         // The pages built ahead leave the cache once written.
-        for (_, path) in &published {
+        for path in published.iter().map(|(_, p)| p.as_str()).chain(lists) {
             assert!(a.cache.get(path).is_none(), "{path} stayed in the cache");
         }
         app.stop().await

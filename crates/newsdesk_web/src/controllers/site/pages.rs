@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use newsdesk_core::Id;
 use newsdesk_db::{ArticleCard, ArticleFilter};
-use newsdesk_render::{AuthorView, HomePage, ListPage, Pagination, SectionBlock};
+use newsdesk_render::{AuthorView, CardView, HomePage, ListPage, Pagination, SectionBlock};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -282,6 +282,14 @@ pub(crate) fn list_spec(
     }
 }
 
+/// How many pages a list of `total` stories fills (one at least: an
+/// empty list still has its page).
+fn pages_of(total: i64) -> u32 {
+    u32::try_from((total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
 async fn list_page(
     app: AppState,
     headers: HeaderMap,
@@ -295,61 +303,102 @@ async fn list_page(
         let t: Arc<Taxonomy> = a.taxonomy();
         let offset = i64::from(page - 1) * i64::from(PER_PAGE);
         let rows = a.db.list_cards_page(spec.filter, i64::from(PER_PAGE), offset).await?;
-        let pages = u32::try_from((rows.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
-            .unwrap_or(u32::MAX)
-            .max(1);
+        let pages = pages_of(rows.total);
         if page > pages {
             return Err(AppError::NotFound);
         }
         let photo_id = spec.author.as_ref().and_then(|au| au.photo_media_id);
         let cards = views::cards_with(&a, &t, &rows.items, photo_id).await?;
-        let author = spec.author.as_ref().map(|au| AuthorView {
-            name: au.name.clone(),
-            title: au.title.clone(),
-            bio: au.bio.clone(),
-            photo: cards
-                .extra
-                .as_ref()
-                .map(|m| views::square_image(&newsdesk_core::Figure::of(m.id), m)),
-        });
-        let title = if page == 1 {
-            format!("{} | {}", spec.heading, a.title())
-        } else {
-            format!("{}, page {page} | {}", spec.heading, a.title())
-        };
-        let mut meta =
-            views::page_meta(&a, title, spec.description.clone(), &page_key(&spec.path, page));
-        meta.robots = ROBOTS_INDEX.into();
-        meta.alternates = super::distribution::feed_links(
-            &format!("{} — {}", a.title(), spec.heading),
-            &spec.path,
-        );
-        let view = ListPage {
-            site: a.site_view(&t),
-            meta,
-            kind: spec.kind,
-            heading: spec.heading.clone(),
-            description: spec.description.clone(),
-            author,
-            cards: cards.cards,
-            pagination: Pagination {
-                page,
-                pages,
-                prev_url: (page > 1).then(|| page_key(&spec.path, page - 1)),
-                next_url: (page < pages).then(|| page_key(&spec.path, page + 1)),
-            },
-        };
-        let body = a.renderer.render("list.html", &view)?;
-        Ok(CachedPage::new(
-            StatusCode::OK,
-            HTML,
-            PAGE_CACHE_CONTROL,
-            body,
-            views::newest(&rows.items),
-            vec![spec.key.clone(), "taxonomy".into()],
-        ))
+        render_list(&a, &t, &spec, page, pages, &rows.items, cards.cards, cards.extra.as_ref())
     })
     .await
+}
+
+/// Pages `first..first + count` of the list `spec` (those the list
+/// fills), built together for the static export: three queries in all,
+/// not three a page, and each page rendered as its route renders it.
+/// Returns each page's address with the page.
+pub(crate) async fn list_pages(
+    app: &crate::App,
+    t: &Taxonomy,
+    spec: &ListSpec,
+    first: u32,
+    count: u32,
+) -> Result<Vec<(String, CachedPage)>, AppError> {
+    let (first, count) = (first.max(1), count.max(1));
+    let offset = i64::from(first - 1) * i64::from(PER_PAGE);
+    let limit = i64::from(count) * i64::from(PER_PAGE);
+    let rows = app.db.list_cards_page(spec.filter, limit, offset).await?;
+    let pages = pages_of(rows.total);
+    let photo_id = spec.author.as_ref().and_then(|au| au.photo_media_id);
+    let views::Cards { cards, extra } = views::cards_with(app, t, &rows.items, photo_id).await?;
+    let mut cards = cards.into_iter();
+    let mut out = Vec::new();
+    let last = first.saturating_add(count - 1).min(pages);
+    for (i, page) in (first..=last).enumerate() {
+        let start = (i * PER_PAGE as usize).min(rows.items.len());
+        let end = (start + PER_PAGE as usize).min(rows.items.len());
+        let shown: Vec<CardView> = cards.by_ref().take(end - start).collect();
+        let body =
+            render_list(app, t, spec, page, pages, &rows.items[start..end], shown, extra.as_ref())?;
+        out.push((page_key(&spec.path, page), body));
+    }
+    Ok(out)
+}
+
+/// The page `page` of `pages` of the list `spec`, showing `rows` as
+/// `cards`; `photo` is the author's portrait on an author's list.
+#[allow(clippy::too_many_arguments)]
+fn render_list(
+    a: &crate::App,
+    t: &Taxonomy,
+    spec: &ListSpec,
+    page: u32,
+    pages: u32,
+    rows: &[ArticleCard],
+    cards: Vec<CardView>,
+    photo: Option<&newsdesk_core::Media>,
+) -> Result<CachedPage, AppError> {
+    let author = spec.author.as_ref().map(|au| AuthorView {
+        name: au.name.clone(),
+        title: au.title.clone(),
+        bio: au.bio.clone(),
+        photo: photo.map(|m| views::square_image(&newsdesk_core::Figure::of(m.id), m)),
+    });
+    let title = if page == 1 {
+        format!("{} | {}", spec.heading, a.title())
+    } else {
+        format!("{}, page {page} | {}", spec.heading, a.title())
+    };
+    let mut meta =
+        views::page_meta(a, title, spec.description.clone(), &page_key(&spec.path, page));
+    meta.robots = ROBOTS_INDEX.into();
+    meta.alternates =
+        super::distribution::feed_links(&format!("{} — {}", a.title(), spec.heading), &spec.path);
+    let view = ListPage {
+        site: a.site_view(t),
+        meta,
+        kind: spec.kind,
+        heading: spec.heading.clone(),
+        description: spec.description.clone(),
+        author,
+        cards,
+        pagination: Pagination {
+            page,
+            pages,
+            prev_url: (page > 1).then(|| page_key(&spec.path, page - 1)),
+            next_url: (page < pages).then(|| page_key(&spec.path, page + 1)),
+        },
+    };
+    let body = a.renderer.render("list.html", &view)?;
+    Ok(CachedPage::new(
+        StatusCode::OK,
+        HTML,
+        PAGE_CACHE_CONTROL,
+        body,
+        views::newest(rows),
+        vec![spec.key.clone(), "taxonomy".into()],
+    ))
 }
 
 async fn list_route(
