@@ -409,11 +409,12 @@ impl PageCache {
     }
 
     /// Stores a page unless an invalidation happened since `generation` was
-    /// read (the page might then show data that is already stale).
-    pub fn insert(&self, key: String, page: Arc<CachedPage>, generation: u64) {
+    /// read (the page might then show data that is already stale); returns
+    /// whether it stored it.
+    pub fn insert(&self, key: String, page: Arc<CachedPage>, generation: u64) -> bool {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         if self.generation.load(Ordering::Acquire) != generation {
-            return;
+            return false;
         }
         if inner.map.insert(key.clone(), Entry { page, fresh: true }).is_none() {
             inner.order.push_back(key);
@@ -426,6 +427,7 @@ impl PageCache {
                 None => break,
             }
         }
+        true
     }
 
     /// Makes every page that depends on any of `keys` stale; returns how

@@ -19,6 +19,9 @@
 //! route's own code ([`pages::article_page`]) and left in the site's page
 //! cache, where the crawl's request for it finds it. The request still
 //! goes through the router, so the file is what a reader would be sent.
+//! List pages (sections, tags, authors) are built ahead the same way, a
+//! run of one list's pages from one read of its cards
+//! (`pages::list_pages`), small lists sharing a batch.
 //!
 //! A second run writes only files whose bytes changed and removes files
 //! the site no longer has, using the list kept in `.newsdesk-static.json`.
@@ -36,13 +39,15 @@ use tower::ServiceExt;
 
 const MANIFEST: &str = ".newsdesk-static.json";
 
-/// Article pages built together ahead of the crawl.
+/// Article pages built together ahead of the crawl (list pages: half as
+/// many).
 pub const ARTICLE_BATCH: usize = 48;
 
 /// How many pages the site's cache must hold during an export that asks
 /// for `parallel` pages at once: each is asked for once, so only a feed's
 /// other formats (until they are asked for, a few pages later) and the
-/// article pages built ahead wait there (at most two batches a lane).
+/// article and list pages built ahead wait there (at most two batches a
+/// lane).
 /// Call it after [`crate::lane::use_threads`]: it starts the lanes.
 pub fn cache_entries(parallel: usize) -> usize {
     (4 * parallel).max(64) + 2 * crate::lane::threads() * ARTICLE_BATCH
@@ -391,10 +396,20 @@ impl Output {
         if self.before.get(file) == Some(&hash) && target.exists() {
             return Ok((hash, false));
         }
-        if let Some(parent) = target.parent() {
-            self.make_dir(parent)?;
+        let parent = target.parent().unwrap_or(&self.dir);
+        self.make_dir(parent)?;
+        match write_file(&target, bytes) {
+            // The folder went meanwhile (something else cleaned up): made
+            // again, once.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Ok(mut m) = self.made.lock() {
+                    m.remove(parent);
+                }
+                self.make_dir(parent)?;
+                write_file(&target, bytes)?;
+            }
+            other => other?,
         }
-        write_file(&target, bytes)?;
         Ok((hash, true))
     }
 
@@ -411,7 +426,7 @@ impl Output {
     }
 }
 
-/// Fetches `path` and writes its file ([`write_if_changed`]). The page's
+/// Fetches `path` and writes its file ([`Output::write_if_changed`]). The page's
 /// own work (finding links, rewriting, hashing, writing) runs off the
 /// runtime, so pages are finished in parallel as they are built.
 async fn fetch_and_write(
@@ -495,9 +510,9 @@ fn place(from: &Path, to: &Path) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// A batch of article pages built ahead of the crawl.
+/// A batch of article or list pages built ahead of the crawl.
 struct Batch {
-    /// The addresses of the batch's articles.
+    /// The addresses of the batch's pages.
     paths: Vec<String>,
     /// Those whose page is now in the site's page cache.
     built: HashSet<String>,
@@ -522,8 +537,9 @@ async fn prebuild_articles(app: Arc<App>, batch: Vec<(newsdesk_core::Id, String)
         for a in &articles {
             let Some(path) = &a.path else { continue };
             let r = views::article_with(&app, &t, a, &extras);
-            if let Ok(page) = pages::article_page(&app, &t, a, r) {
-                app.cache.insert(path.clone(), Arc::new(page), generation);
+            if let Ok(page) = pages::article_page(&app, &t, a, r)
+                && app.cache.insert(path.clone(), Arc::new(page), generation)
+            {
                 built.insert(path.clone());
             }
         }
@@ -548,8 +564,9 @@ struct ListPart {
     paths: Vec<String>,
 }
 
-/// The list pages the site has, in parts of at most `per_part` pages,
-/// gathered into jobs of about `per_job` pages (small lists share one).
+/// The list pages the site has, in parts of at most `per_job` pages,
+/// gathered into jobs of about `per_job` pages (small lists share one job,
+/// a turn at the database gate, each still read in its own queries).
 async fn list_jobs(app: &App, per_job: usize) -> anyhow::Result<Vec<Vec<ListPart>>> {
     use newsdesk_db::ArticleFilter;
     let t = app.taxonomy();
@@ -613,33 +630,49 @@ async fn list_jobs(app: &App, per_job: usize) -> anyhow::Result<Vec<Vec<ListPart
 
 /// Builds the list pages of `job` and leaves them in the site's page
 /// cache, like [`prebuild_articles`]; a page not built here is left to
-/// the crawl.
+/// the crawl. The pages go into the cache once the whole job is built, so
+/// a job cut short leaves nothing there.
 async fn prebuild_lists(app: Arc<App>, job: Vec<ListPart>) -> Batch {
     let parts = job.clone();
-    let cache_app = app.clone();
-    let built = crate::controllers::site::with_database(&app, async move {
-        let app = cache_app;
-        let generation = app.cache.generation();
+    let build_app = app.clone();
+    let generation = app.cache.generation();
+    let pages = crate::controllers::site::with_database(&app, async move {
+        let app = build_app;
         let t = app.taxonomy();
-        let mut built = HashSet::new();
+        let mut out = Vec::new();
         for part in &parts {
             let Some(spec) = pages::list_spec(&app, &t, part.kind, &part.slug) else { continue };
-            for (path, page) in pages::list_pages(&app, &t, &spec, part.first, part.count).await? {
-                // Only the pages this part was to build: the list may have
-                // grown or shrunk since it was counted.
-                if part.paths.contains(&path) {
-                    app.cache.insert(path.clone(), Arc::new(page), generation);
-                    built.insert(path);
+            let (total, built) = match pages::list_pages(&app, &t, &spec, part.first, part.count)
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::debug!(error = %e, list = %spec.path, "list pages left to the crawl");
+                    continue;
                 }
+            };
+            // A tag or author whose last story went meanwhile is linked
+            // from nothing: its empty page is not part of the site.
+            if total == 0 && part.kind != "section" {
+                continue;
             }
+            // Only the pages this part was to build: the list may have
+            // grown or shrunk since it was counted.
+            out.extend(built.into_iter().filter(|(path, _)| part.paths.contains(path)));
         }
-        Ok(built)
+        Ok(out)
     })
     .await
     .unwrap_or_else(|e| {
         tracing::debug!(error = %e, "a batch of list pages is left to the crawl");
-        HashSet::new()
+        Vec::new()
     });
+    let mut built = HashSet::new();
+    for (path, page) in pages {
+        if app.cache.insert(path.clone(), Arc::new(page), generation) {
+            built.insert(path);
+        }
+    }
     Batch { paths: job.into_iter().flat_map(|p| p.paths).collect(), built }
 }
 
@@ -662,7 +695,8 @@ pub async fn export(app: Arc<App>, dir: &Path, parallel: usize) -> anyhow::Resul
 }
 
 /// [`export`] with article pages built `batch_size` at a time ahead of the
-/// crawl (1: none, the crawl asks the router for each).
+/// crawl, list pages `batch_size / 2` (1: none, the crawl asks the router
+/// for each).
 pub async fn export_in_batches(
     app: Arc<App>,
     dir: &Path,
@@ -697,8 +731,8 @@ pub async fn export_in_batches(
     // all three at once and keeps the other two in its cache.
     let mut waiting: HashMap<String, Vec<String>> = HashMap::new();
     let mut finished: HashSet<String> = HashSet::new();
-    // Article pages built ahead, in batches, on every lane. The crawl
-    // leaves an article's address for its batch (`later`); a finished
+    // Article and list pages built ahead, in batches, on every lane. The
+    // crawl leaves such an address for its batch (`later`); a finished
     // batch's pages go to the front of the queue and leave the cache once
     // answered.
     let lanes = crate::lane::threads();

@@ -317,14 +317,15 @@ async fn list_page(
 /// Pages `first..first + count` of the list `spec` (those the list
 /// fills), built together for the static export: three queries in all,
 /// not three a page, and each page rendered as its route renders it.
-/// Returns each page's address with the page.
+/// Returns how many stories the whole list has, and each page's address
+/// with the page.
 pub(crate) async fn list_pages(
     app: &crate::App,
     t: &Taxonomy,
     spec: &ListSpec,
     first: u32,
     count: u32,
-) -> Result<Vec<(String, CachedPage)>, AppError> {
+) -> Result<(i64, Vec<(String, CachedPage)>), AppError> {
     let (first, count) = (first.max(1), count.max(1));
     let offset = i64::from(first - 1) * i64::from(PER_PAGE);
     let limit = i64::from(count) * i64::from(PER_PAGE);
@@ -343,7 +344,7 @@ pub(crate) async fn list_pages(
             render_list(app, t, spec, page, pages, &rows.items[start..end], shown, extra.as_ref())?;
         out.push((page_key(&spec.path, page), body));
     }
-    Ok(out)
+    Ok((rows.total, out))
 }
 
 /// The page `page` of `pages` of the list `spec`, showing `rows` as
