@@ -1,6 +1,6 @@
 //! RSS 2.0, Atom 1.0 and JSON Feed 1.1 from one description of a feed.
 
-use crate::xml::{clean_text, xml_escape};
+use crate::xml::{clean_text, escaped};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 use std::fmt::Write;
@@ -85,7 +85,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 /// The feed as RSS 2.0, with `content:encoded`, `dc:creator` and Media RSS.
 pub fn rss(feed: &Feed) -> String {
-    let x = xml_escape;
+    let x = escaped;
     let mut o = String::with_capacity(4096 + feed.items.len() * 4096);
     o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     o.push_str("<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:media=\"http://search.yahoo.com/mrss/\">\n<channel>\n");
@@ -153,7 +153,7 @@ pub fn rss(feed: &Feed) -> String {
 
 /// The feed as Atom 1.0.
 pub fn atom(feed: &Feed) -> String {
-    let x = xml_escape;
+    let x = escaped;
     let mut o = String::with_capacity(4096 + feed.items.len() * 4096);
     o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(

@@ -1,7 +1,7 @@
 //! Sitemaps (sitemaps.org 0.9 with Google's image and news extensions) and
 //! `robots.txt`.
 
-use crate::xml::xml_escape;
+use crate::xml::escaped;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fmt::Write;
 
@@ -50,7 +50,7 @@ pub fn sitemap_index(sitemaps: &[(String, Option<DateTime<Utc>>)]) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
     for (loc, lastmod) in sitemaps {
-        let _ = write!(o, "<sitemap><loc>{}</loc>", xml_escape(loc));
+        let _ = write!(o, "<sitemap><loc>{}</loc>", escaped(loc));
         if let Some(t) = lastmod {
             let _ = write!(o, "<lastmod>{}</lastmod>", w3c(*t));
         }
@@ -65,7 +65,7 @@ pub fn urlset(urls: &[SitemapUrl]) -> String {
     let mut o = String::with_capacity(256 + urls.len() * 200);
     o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:image=\"http://www.google.com/schemas/sitemap-image/1.1\">\n");
     for u in urls.iter().take(SITEMAP_MAX_URLS) {
-        let _ = write!(o, "<url><loc>{}</loc>", xml_escape(&u.loc));
+        let _ = write!(o, "<url><loc>{}</loc>", escaped(&u.loc));
         if let Some(t) = u.lastmod {
             let _ = write!(o, "<lastmod>{}</lastmod>", w3c(t));
         }
@@ -73,7 +73,7 @@ pub fn urlset(urls: &[SitemapUrl]) -> String {
             let _ = write!(
                 o,
                 "<image:image><image:loc>{}</image:loc></image:image>",
-                xml_escape(&img.loc)
+                escaped(&img.loc)
             );
         }
         o.push_str("</url>\n");
@@ -100,11 +100,11 @@ pub fn news_sitemap(
         let _ = writeln!(
             o,
             "<url><loc>{}</loc><news:news><news:publication><news:name>{}</news:name><news:language>{}</news:language></news:publication><news:publication_date>{}</news:publication_date><news:title>{}</news:title></news:news></url>",
-            xml_escape(&e.loc),
-            xml_escape(publication),
-            xml_escape(language),
+            escaped(&e.loc),
+            escaped(publication),
+            escaped(language),
             w3c(e.published),
-            xml_escape(&e.title)
+            escaped(&e.title)
         );
     }
     o.push_str("</urlset>\n");

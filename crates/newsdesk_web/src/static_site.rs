@@ -163,9 +163,9 @@ fn site_path(raw: &str, base: &str) -> Option<String> {
 /// HTML, `<loc>`, `<link>` and `href` in XML, `url` and `image` values in
 /// JSON feeds.
 fn links(body: &str, base: &str, kind: Kind) -> Vec<String> {
-    const HTML: &[(&str, &str)] = &[("href=\"", "\""), ("src=\"", "\""), ("srcset=\"", "\"")];
-    const XML: &[(&str, &str)] = &[("<loc>", "</loc>"), ("<link>", "</link>"), ("href=\"", "\"")];
-    const JSON: &[(&str, &str)] = &[("\"url\":\"", "\""), ("\"image\":\"", "\"")];
+    const HTML: &[(&str, u8)] = &[("href=\"", b'"'), ("src=\"", b'"'), ("srcset=\"", b'"')];
+    const XML: &[(&str, u8)] = &[("<loc>", b'<'), ("<link>", b'<'), ("href=\"", b'"')];
+    const JSON: &[(&str, u8)] = &[("\"url\":\"", b'"'), ("\"image\":\"", b'"')];
     let pairs = match kind {
         Kind::Html => HTML,
         Kind::Xml => XML,
@@ -173,22 +173,35 @@ fn links(body: &str, base: &str, kind: Kind) -> Vec<String> {
         Kind::Other => return Vec::new(),
     };
     let mut out = Vec::new();
+    // A page names most addresses more than once (the navigation twice, a
+    // picture's sizes in `<source>` and `<img>`): each is read once.
+    let mut named: HashSet<&str> = HashSet::new();
+    let add = |value: &'_ str, out: &mut Vec<String>| {
+        if let Some(u) = site_path(value, base) {
+            out.push(u);
+        }
+    };
     let bytes = body.as_bytes();
     for (open, close) in pairs {
-        let close_b = close.as_bytes();
         for i in memchr::memmem::find_iter(bytes, open.as_bytes()) {
             let start = i + open.len();
-            let Some(len) = memchr::memmem::find(&bytes[start..], close_b) else { continue };
+            // The value ends at the closing quote (or, in XML, at the
+            // closing tag's `<`): one byte, found without a searcher.
+            let Some(len) = memchr::memchr(*close, &bytes[start..]) else { continue };
             let Some(value) = body.get(start..start + len) else { continue };
+            if !named.insert(value) {
+                continue;
+            }
             if *open == "srcset=\"" {
                 for part in value.split(',') {
-                    if let Some(u) = part.split_whitespace().next().and_then(|u| site_path(u, base))
+                    if let Some(u) = part.split_whitespace().next()
+                        && named.insert(u)
                     {
-                        out.push(u);
+                        add(u, &mut out);
                     }
                 }
-            } else if let Some(u) = site_path(value, base) {
-                out.push(u);
+            } else {
+                add(value, &mut out);
             }
         }
     }
@@ -960,7 +973,8 @@ mod tests {
     fn links_of_this_site_are_found_and_list_pages_rewritten() {
         let html = r#"<a href="/world?page=2">next</a><img src="/media/a.jpg" srcset="/media/a-400.jpg 400w, /media/a-800.jpg 800w">
             <a href="https://news.test/tag/x">x</a><a href="https://elsewhere.test/">o</a><a href="/search?q=x">s</a>
-            <link rel="canonical" href="https://news.test/world?page=2"><a href="/a?utm=1#top">a</a>"#;
+            <link rel="canonical" href="https://news.test/world?page=2"><a href="/a?utm=1#top">a</a>
+            <a href="https://news.test/tag/x">x again</a><source srcset="/media/a-800.jpg 800w, /media/a-400.jpg 400w">"#;
         let mut got = links(html, "https://news.test", Kind::Html);
         got.sort();
         assert_eq!(
@@ -975,6 +989,13 @@ mod tests {
                 "/world?page=2"
             ]
         );
+        let xml = "<url><loc>https://news.test/b</loc></url><url><loc>https://news.test/c</loc></url>\
+                   <link>https://news.test/b</link><atom:link href=\"https://news.test/feed.xml\"/>";
+        let mut got = links(xml, "https://news.test", Kind::Xml);
+        got.sort();
+        assert_eq!(got, ["/b", "/c", "/feed.xml"]);
+        let json = r#"{"url":"https://news.test/d","image":"https://news.test/media/d.jpg","x":{"url":"https://news.test/d"}}"#;
+        assert_eq!(links(json, "https://news.test", Kind::Json), ["/d", "/media/d.jpg"]);
         let out = rewrite_pages(html, "https://news.test");
         assert!(out.contains(r#"href="/world/page/2/""#));
         assert!(out.contains(r#"href="https://news.test/world/page/2/""#));
