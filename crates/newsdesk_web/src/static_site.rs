@@ -189,10 +189,9 @@ fn links(body: &str, base: &str, kind: Kind) -> Vec<String> {
             // closing tag's `<`): one byte, found without a searcher.
             let Some(len) = memchr::memchr(*close, &bytes[start..]) else { continue };
             let Some(value) = body.get(start..start + len) else { continue };
-            if !named.insert(value) {
-                continue;
-            }
             if *open == "srcset=\"" {
+                // Each address of the set on its own: the whole value may
+                // be one address (`srcset="/media/a.jpg"`).
                 for part in value.split(',') {
                     if let Some(u) = part.split_whitespace().next()
                         && named.insert(u)
@@ -200,7 +199,7 @@ fn links(body: &str, base: &str, kind: Kind) -> Vec<String> {
                         add(u, &mut out);
                     }
                 }
-            } else {
+            } else if named.insert(value) {
                 add(value, &mut out);
             }
         }
@@ -974,7 +973,7 @@ mod tests {
         let html = r#"<a href="/world?page=2">next</a><img src="/media/a.jpg" srcset="/media/a-400.jpg 400w, /media/a-800.jpg 800w">
             <a href="https://news.test/tag/x">x</a><a href="https://elsewhere.test/">o</a><a href="/search?q=x">s</a>
             <link rel="canonical" href="https://news.test/world?page=2"><a href="/a?utm=1#top">a</a>
-            <a href="https://news.test/tag/x">x again</a><source srcset="/media/a-800.jpg 800w, /media/a-400.jpg 400w">"#;
+            <a href="https://news.test/tag/x">x again</a><source srcset="/media/a-800.jpg 800w, /media/a-400.jpg 400w"><img srcset="/media/b.jpg">"#;
         let mut got = links(html, "https://news.test", Kind::Html);
         got.sort();
         assert_eq!(
@@ -984,6 +983,7 @@ mod tests {
                 "/media/a-400.jpg",
                 "/media/a-800.jpg",
                 "/media/a.jpg",
+                "/media/b.jpg",
                 "/tag/x",
                 "/world?page=2",
                 "/world?page=2"
