@@ -609,22 +609,17 @@ async fn list_jobs(app: &App, per_job: usize) -> anyhow::Result<Vec<Vec<ListPart
     lists.extend(authors.into_iter().filter_map(|x| {
         sizes.get(&ArticleFilter::Author(x.id)).map(|n| ("author", x.slug.clone(), *n))
     }));
-    let per_page = i64::from(pages::PER_PAGE);
     let mut jobs: Vec<Vec<ListPart>> = Vec::new();
     let mut job: Vec<ListPart> = Vec::new();
     let mut in_job = 0;
     for (kind, slug, n) in lists {
         let Some(spec) = pages::list_spec(app, &t, kind, &slug) else { continue };
-        let pages_in_list = u32::try_from((n + per_page - 1) / per_page)
-            .unwrap_or(u32::MAX)
-            .clamp(1, pages::MAX_PAGE);
+        let pages_in_list = pages::pages_of(n).min(pages::MAX_PAGE);
         let mut first = 1;
         while first <= pages_in_list {
             let count =
                 (pages_in_list - first + 1).min(u32::try_from(per_job).unwrap_or(u32::MAX).max(1));
-            let paths = (first..first + count)
-                .map(|p| if p == 1 { spec.path.clone() } else { format!("{}?page={p}", spec.path) })
-                .collect();
+            let paths = (first..first + count).map(|p| pages::page_key(&spec.path, p)).collect();
             job.push(ListPart { kind, slug: slug.clone(), first, count, paths });
             in_job += count as usize;
             if in_job >= per_job {

@@ -51,7 +51,8 @@ pub fn page_number(query: Option<&str>) -> Result<u32, AppError> {
     }
 }
 
-fn page_key(path: &str, page: u32) -> String {
+/// The address of page `page` of the list at `path`.
+pub(crate) fn page_key(path: &str, page: u32) -> String {
     if page == 1 { path.to_owned() } else { format!("{path}?page={page}") }
 }
 
@@ -284,7 +285,7 @@ pub(crate) fn list_spec(
 
 /// How many pages a list of `total` stories fills (one at least: an
 /// empty list still has its page).
-fn pages_of(total: i64) -> u32 {
+pub(crate) fn pages_of(total: i64) -> u32 {
     u32::try_from((total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
         .unwrap_or(u32::MAX)
         .max(1)
