@@ -974,7 +974,11 @@ impl newsdesk_import::wordpress::Progress for Bar {
     fn advanced(&self, pass: u8, position: u64, total: u64) {
         self.0.set_length(total);
         self.0.set_position(position);
-        self.0.set_message(if pass == 1 { "people, terms and images" } else { "posts and pages" });
+        self.0.set_message(match pass {
+            0 => "reading the file through",
+            1 => "people, terms and images",
+            _ => "posts and pages",
+        });
     }
 }
 

@@ -59,7 +59,8 @@ impl Default for Options {
 }
 
 /// Told how far the import is: bytes read of the pass, the file's size,
-/// and which pass (1: people, terms and images; 2: posts).
+/// and which pass (0: reading the file through, nothing written; 1: people,
+/// terms and images; 2: posts).
 pub trait Progress {
     /// Called now and then.
     fn advanced(&self, pass: u8, position: u64, total: u64);
@@ -236,6 +237,18 @@ pub(crate) async fn import_entries(
     if opts.fetch {
         run.http = client();
     }
+
+    // Pass 0: the file read to its end with nothing written, so that a
+    // truncated or broken file changes nothing at all.
+    let mut r = open()?;
+    let mut n = 0u64;
+    while r.next_entry()?.is_some() {
+        n += 1;
+        if n.is_multiple_of(256) {
+            progress.advanced(0, r.position(), total);
+        }
+    }
+    progress.advanced(0, total, total);
 
     // Pass 1: people, terms, attachments.
     let mut r = open()?;

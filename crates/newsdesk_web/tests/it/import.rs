@@ -249,9 +249,10 @@ db_test!(an_edited_export_updates_and_a_stopped_import_finishes, |t: TestDb| asy
     let err = run(&app, &cut, &up).await.expect_err("a truncated file");
     let msg = format!("{err:#}");
     assert!(msg.contains("truncated") && msg.contains("Draft about tides"), "{msg}");
-    // Nothing of a truncated file's posts is taken: the file is read
-    // whole for people and pictures before the first post.
+    // Nothing of a truncated file is taken: it is read to its end before
+    // anything is written.
     assert!(imported(&app).await?.is_empty());
+    assert!(app.t.db.find_user_by_email("jdoe@harbour.test").await?.is_none());
 
     // Stopped after some posts (each commits alone): the export up to the
     // future post, then the whole. Every post ends up in exactly once.

@@ -16,6 +16,7 @@ mod hostile;
 mod http;
 mod import;
 mod library;
+mod malformed;
 mod openapi;
 mod pages;
 mod setup;
