@@ -774,6 +774,15 @@ impl Database {
         self.with_tags(rows).await
     }
 
+    /// The ids of what [`Database::list_articles`] would return, in its
+    /// order: for a caller that keeps the articles it has already read.
+    pub async fn list_article_ids(&self, filter: ArticleFilter, limit: i64) -> Result<Vec<Id>> {
+        let sql = list_query(filter, "a.id", "LIMIT $2");
+        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(filter_id(filter)).bind(limit).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Articles from their rows, with their tags (one more query).
     async fn with_tags(&self, rows: Vec<ArticleRow>) -> Result<Vec<Article>> {
         let mut out = Vec::with_capacity(rows.len());

@@ -10,6 +10,8 @@ pub struct ItemContext<'a> {
     /// The site's public base URL, no trailing slash; every URL in an item
     /// is absolute.
     pub base: &'a str,
+    /// The site's language (BCP 47).
+    pub language: &'a str,
     /// Sections, for the item's first category.
     pub sections: &'a [Section],
     /// Tags by id, for the other categories.
@@ -100,6 +102,7 @@ pub fn article_item(a: &Article, ctx: &ItemContext<'_>) -> FeedItem {
             .collect(),
         categories,
         image,
+        language: ctx.language.to_owned(),
     }
 }
 
@@ -159,6 +162,7 @@ mod tests {
             &a,
             &ItemContext {
                 base: "https://news.example",
+                language: "en",
                 sections: &sections,
                 tags: &tags,
                 authors: &authors,

@@ -10,7 +10,7 @@ mod items;
 mod sitemap;
 mod xml;
 
-pub use feed::{Feed, FeedAuthor, FeedImage, FeedItem, atom, json_feed, rss};
+pub use feed::{Feed, FeedAuthor, FeedImage, FeedItem, SharedItem, atom, json_feed, rss};
 pub use items::{FEED_IMAGE_WIDTH, ItemContext, article_item, image_mime};
 pub use sitemap::{
     NEWS_MAX_URLS, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl, news_sitemap, robots_txt,

@@ -108,6 +108,9 @@ pub struct App {
     /// too, and reads its image sizes on the lane. A server leaves it off
     /// (readers poll one format; the cache keeps what they ask for).
     pub all_feed_formats: std::sync::atomic::AtomicBool,
+    /// Feed items the export has made so far, for the other feeds that
+    /// show the same articles (empty outside an export).
+    pub feed_items: std::sync::Mutex<crate::controllers::site::distribution::SharedFeedItems>,
     /// The back office's stylesheet, fingerprinted.
     pub admin_stylesheet_url: String,
     /// The back office's script.
@@ -217,6 +220,7 @@ impl App {
         ));
         Ok(App {
             all_feed_formats: Default::default(),
+            feed_items: Default::default(),
             api_limits: Default::default(),
             api_cache,
             gate,

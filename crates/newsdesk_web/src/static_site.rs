@@ -329,7 +329,7 @@ struct Fetched {
     path: String,
     status: StatusCode,
     kind: Kind,
-    body: Vec<u8>,
+    body: bytes::Bytes,
 }
 
 async fn fetch(router: axum::Router, path: String) -> Fetched {
@@ -337,9 +337,12 @@ async fn fetch(router: axum::Router, path: String) -> Fetched {
         Ok(f) => f,
         // An address no request can carry (a space in a link) is a broken
         // link, not the end of the export.
-        Err(_) => {
-            Fetched { path, status: StatusCode::BAD_REQUEST, kind: Kind::Other, body: Vec::new() }
-        }
+        Err(_) => Fetched {
+            path,
+            status: StatusCode::BAD_REQUEST,
+            kind: Kind::Other,
+            body: bytes::Bytes::new(),
+        },
     }
 }
 
@@ -365,7 +368,7 @@ async fn fetch_inner(router: axum::Router, path: String) -> anyhow::Result<Fetch
         } else {
             Kind::Other
         };
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?.to_vec();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
         return Ok(Fetched { path, status, kind, body });
     }
     anyhow::bail!("{path} stayed unavailable")
@@ -403,7 +406,7 @@ impl Output {
     /// Writes `bytes` as `file` unless an earlier export left the same
     /// bytes there; returns the hash and whether it wrote.
     fn write_if_changed(&self, file: &str, bytes: &[u8]) -> std::io::Result<(String, bool)> {
-        let hash = newsdesk_media::sha256_hex(bytes);
+        let hash = file_hash(bytes);
         let target = self.dir.join(file);
         if self.before.get(file) == Some(&hash) && target.exists() {
             return Ok((hash, false));
@@ -461,7 +464,7 @@ async fn fetch_and_write(
                     Some(Cow::Owned(page)) => Some(page),
                     _ => None,
                 };
-                rewritten.map_or(f.body, String::into_bytes)
+                rewritten.map_or(f.body, bytes::Bytes::from)
             }
             Err(_) => f.body,
         };
@@ -475,6 +478,14 @@ async fn fetch_and_write(
         Ok(Done { path: f.path, links: links_found, outcome })
     })
     .await?
+}
+
+/// What the manifest keeps of a file's bytes to tell, next time, whether
+/// they changed: the length and the page cache's 64-bit hash (SHA-256
+/// showed in every page's cost). A change that kept both would leave the
+/// old file in place until its next change.
+fn file_hash(bytes: &[u8]) -> String {
+    format!("{:016x}-{:x}", crate::cache::body_hash(bytes), bytes.len())
 }
 
 /// Whether `file` stays inside the export folder.
@@ -710,8 +721,9 @@ pub async fn export_in_batches(
     parallel: usize,
     batch_size: usize,
 ) -> anyhow::Result<StaticReport> {
-    // Every format of every feed is asked for: one build makes all three.
-    app.all_feed_formats.store(true, std::sync::atomic::Ordering::Relaxed);
+    // Every format of every feed is asked for: one build makes all three,
+    // and feeds share the items they have in common.
+    let _mode = ExportMode::start(&app);
     std::fs::create_dir_all(dir)?;
     let base = app.base_url.clone();
     let media_dir = app.media_dir.clone();
@@ -930,6 +942,24 @@ pub async fn export_in_batches(
     std::fs::write(dir.join(MANIFEST), serde_json::to_vec(&now)?)?;
     report.broken.sort();
     Ok(report)
+}
+
+/// The site's ways while an export runs ([`App::all_feed_formats`],
+/// [`App::feed_items`]), undone when the export ends or fails.
+struct ExportMode(Arc<App>);
+
+impl ExportMode {
+    fn start(app: &Arc<App>) -> ExportMode {
+        app.all_feed_formats.store(true, std::sync::atomic::Ordering::Relaxed);
+        ExportMode(app.clone())
+    }
+}
+
+impl Drop for ExportMode {
+    fn drop(&mut self) {
+        self.0.all_feed_formats.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.0.feed_items.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
 }
 
 /// The folder an export was written to, as served by a plain file server

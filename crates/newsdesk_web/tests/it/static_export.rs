@@ -68,6 +68,19 @@ db_test!(the_site_exports_as_files_with_no_broken_links, |t: TestDb| async move 
         assert!(read("feed.atom")?.contains("<feed"), "{dir}feed.atom");
         assert!(read("feed.json")?.contains("\"version\""), "{dir}feed.json");
     }
+    // The feeds, whose items the export made once and shared between
+    // them, read as the server writes each feed on its own.
+    assert!(!app.app.all_feed_formats.load(std::sync::atomic::Ordering::Relaxed));
+    app.app.cache.clear();
+    for dir in ["", "world/", "tag/diplomacy/", "author/bo-chan/"] {
+        for f in ["feed.xml", "feed.atom", "feed.json"] {
+            let (status, live) = app.text(&format!("/{dir}{f}")).await?;
+            assert_eq!(status, 200, "/{dir}{f}");
+            assert!(live.contains("/world/"), "/{dir}{f} has items");
+            let file = std::fs::read_to_string(out.path().join(format!("{dir}{f}")))?;
+            assert_eq!(file, live, "/{dir}{f}");
+        }
+    }
     // Every address any page names is a file (queries other than list
     // pages and server-only addresses aside).
     let named = named_addresses(out.path(), &base)?;

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use newsdesk_content::media_url;
 use newsdesk_core::{Block, Byline, Id, Media};
-use newsdesk_feeds::{Feed, ItemContext, NewsEntry, SITEMAP_MAX_URLS, SitemapImage, SitemapUrl};
+use newsdesk_feeds::{
+    Feed, ItemContext, NewsEntry, SITEMAP_MAX_URLS, SharedItem, SitemapImage, SitemapUrl,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -32,10 +34,52 @@ fn head(method: &Method) -> bool {
     method == Method::HEAD
 }
 
+/// Feed items an export has made, shared by every feed an article
+/// appears in (the site's, its section's, tags' and authors'): each is
+/// read, rendered and written once per format. They hold for one
+/// generation of the page cache; any change to the site starts afresh.
+#[derive(Debug, Default)]
+pub struct SharedFeedItems {
+    generation: u64,
+    items: HashMap<Id, Arc<SharedItem>>,
+}
+
+impl SharedFeedItems {
+    /// Drops every item (the export is over).
+    pub fn clear(&mut self) {
+        self.items = HashMap::new();
+    }
+}
+
 /// The feed of a list: three or four queries whatever the number of items
 /// (the articles, their tags, every image, the paths timelines link to).
-async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec) -> Result<Feed, AppError> {
-    let articles = app.db.list_articles(scope.filter, FEED_ITEMS).await?;
+/// During an export, the list's ids come first and only the articles no
+/// other feed has shown yet are read.
+async fn build_feed(
+    app: &App,
+    t: &Taxonomy,
+    scope: &ListSpec,
+    generation: u64,
+) -> Result<Feed, AppError> {
+    let exporting = app.all_feed_formats.load(Ordering::Relaxed);
+    let shared = |f: &mut dyn FnMut(&mut SharedFeedItems)| {
+        let mut memo = app.feed_items.lock().unwrap_or_else(|e| e.into_inner());
+        if memo.generation != generation {
+            memo.items.clear();
+            memo.generation = generation;
+        }
+        f(&mut memo);
+    };
+    let (order, articles) = if exporting {
+        let ids = app.db.list_article_ids(scope.filter, FEED_ITEMS).await?;
+        let mut missing = Vec::new();
+        shared(&mut |m| {
+            missing = ids.iter().filter(|id| !m.items.contains_key(id)).copied().collect()
+        });
+        (Some(ids), app.db.published_articles(&missing).await?)
+    } else {
+        (None, app.db.list_articles(scope.filter, FEED_ITEMS).await?)
+    };
     let mut media_ids: Vec<Id> = Vec::new();
     let mut linked: Vec<Id> = Vec::new();
     for a in &articles {
@@ -56,12 +100,11 @@ async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec) -> Result<Feed, A
     // The export reads the sizes on the lane (a hop to the blocking pool
     // per item cost more than the `stat`); a server keeps its one lane free
     // of file-system waits.
-    let on_lane = app.all_feed_formats.load(Ordering::Relaxed);
     let mut file_sizes = HashMap::new();
     for a in &articles {
         let Some(m) = a.lead.as_ref().and_then(|f| media.get(&f.media_id)) else { continue };
         let file = app.media_dir.join(m.sized(newsdesk_feeds::FEED_IMAGE_WIDTH).0);
-        let size = if on_lane {
+        let size = if exporting {
             std::fs::metadata(&file).map(|md| md.len())
         } else {
             tokio::fs::metadata(&file).await.map(|md| md.len())
@@ -72,6 +115,7 @@ async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec) -> Result<Feed, A
     }
     let ctx = ItemContext {
         base: &app.base_url,
+        language: &app.config.site.language,
         sections: &t.sections,
         tags: &t.tags,
         authors: &t.authors,
@@ -79,8 +123,26 @@ async fn build_feed(app: &App, t: &Taxonomy, scope: &ListSpec) -> Result<Feed, A
         article_paths: &paths,
         file_sizes: &file_sizes,
     };
-    let items: Vec<_> = articles.iter().map(|a| newsdesk_feeds::article_item(a, &ctx)).collect();
-    let updated = items.iter().map(|i| i.updated.max(i.published)).max().unwrap_or_else(Utc::now);
+    let made =
+        articles.iter().map(|a| (a.id, Arc::new(newsdesk_feeds::article_item(a, &ctx).into())));
+    let items: Vec<Arc<SharedItem>> = match order {
+        None => made.map(|(_, item)| item).collect(),
+        Some(ids) => {
+            let mut fresh: HashMap<Id, Arc<SharedItem>> = made.collect();
+            let mut items = Vec::with_capacity(ids.len());
+            shared(&mut |m| {
+                for id in &ids {
+                    // Unpublished since the ids were read: left out.
+                    if let Some(item) = fresh.remove(id).or_else(|| m.items.get(id).cloned()) {
+                        m.items.entry(*id).or_insert_with(|| item.clone());
+                        items.push(item);
+                    }
+                }
+            });
+            items
+        }
+    };
+    let updated = items.iter().map(|i| i.changed()).max().unwrap_or_else(Utc::now);
     let site = &app.title();
     Ok(Feed {
         title: if scope.kind == "site" {
@@ -119,7 +181,7 @@ async fn serve_feed(
     let a = app.clone();
     let file = file.to_owned();
     super::cached(&app, &key, &headers, head(&method), || async move {
-        let mut feed = build_feed(&a, &t, &scope).await?;
+        let mut feed = build_feed(&a, &t, &scope, generation).await?;
         // For the static export, the list is read and its items made once
         // for all three formats: the other two are stored beside the one
         // asked for, and the export asks for them next.
