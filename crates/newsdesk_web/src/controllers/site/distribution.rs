@@ -70,12 +70,16 @@ async fn build_feed(
         }
         f(&mut memo);
     };
+    // The items other feeds made, taken now: what happens to the shared
+    // ones later (another generation's feed emptying them) cannot take
+    // an item out of this feed.
+    let mut have: HashMap<Id, Arc<SharedItem>> = HashMap::new();
     let (order, articles) = if exporting {
         let ids = app.db.list_article_ids(scope.filter, FEED_ITEMS).await?;
-        let mut missing = Vec::new();
         shared(&mut |m| {
-            missing = ids.iter().filter(|id| !m.items.contains_key(id)).copied().collect()
+            have.extend(ids.iter().filter_map(|id| Some((*id, m.items.get(id)?.clone()))))
         });
+        let missing: Vec<Id> = ids.iter().filter(|id| !have.contains_key(id)).copied().collect();
         (Some(ids), app.db.published_articles(&missing).await?)
     } else {
         (None, app.db.list_articles(scope.filter, FEED_ITEMS).await?)
@@ -128,18 +132,15 @@ async fn build_feed(
     let items: Vec<Arc<SharedItem>> = match order {
         None => made.map(|(_, item)| item).collect(),
         Some(ids) => {
-            let mut fresh: HashMap<Id, Arc<SharedItem>> = made.collect();
-            let mut items = Vec::with_capacity(ids.len());
+            let fresh: Vec<(Id, Arc<SharedItem>)> = made.collect();
             shared(&mut |m| {
-                for id in &ids {
-                    // Unpublished since the ids were read: left out.
-                    if let Some(item) = fresh.remove(id).or_else(|| m.items.get(id).cloned()) {
-                        m.items.entry(*id).or_insert_with(|| item.clone());
-                        items.push(item);
-                    }
+                for (id, item) in &fresh {
+                    m.items.entry(*id).or_insert_with(|| item.clone());
                 }
             });
-            items
+            have.extend(fresh);
+            // An id unpublished since it was read has no article: left out.
+            ids.iter().filter_map(|id| have.get(id).cloned()).collect()
         }
     };
     let updated = items.iter().map(|i| i.changed()).max().unwrap_or_else(Utc::now);
