@@ -1,9 +1,10 @@
 //! `newsdesk import wordpress`: a WordPress export into articles, media,
 //! authors, sections, tags and redirects.
 //!
-//! The file is read twice, as a stream each time: first for the site's
-//! people, terms and attachments (attachments become library items), then
-//! for posts and pages. Each post is one transaction through the
+//! The file is read three times, as a stream each time: once through with
+//! nothing written (a truncated or broken file changes nothing), then for
+//! the site's people, terms and attachments (attachments become library
+//! items), then for posts and pages. Each post is one transaction through the
 //! application layer: its draft, its publication at the original date (or
 //! its schedule), its old addresses as redirects and the note of where it
 //! came from commit together or not at all.
@@ -186,12 +187,27 @@ pub async fn import(
     let open = || -> anyhow::Result<Box<dyn EntrySource>> {
         Ok(Box::new(WxrReader::new(std::fs::File::open(path)?).with_max_field(opts.max_field)))
     };
+    // Pass 0: the file read to its end with nothing written, so that a
+    // truncated or broken file changes nothing at all (the other
+    // importers parse their whole input before the first write anyway).
+    {
+        let mut r = open()?;
+        let mut n = 0u64;
+        while r.next_entry()?.is_some() {
+            n += 1;
+            if n.is_multiple_of(256) {
+                progress.advanced(0, r.position(), total);
+            }
+        }
+        progress.advanced(0, total, total);
+    }
     let report = Report::new("wordpress", &path.display().to_string());
     import_entries(room, actor, opts, "wordpress", report, &open, total, progress).await
 }
 
 /// Imports the records `open` reads (twice: people, terms and pictures
-/// first, then posts), under the source name `system:site address`.
+/// first, then posts), under the source name `system:site address`. A
+/// streamed source is read through once before ([`import`] does so).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn import_entries(
     room: &Newsroom,
@@ -238,18 +254,6 @@ pub(crate) async fn import_entries(
         run.http = client();
     }
 
-    // Pass 0: the file read to its end with nothing written, so that a
-    // truncated or broken file changes nothing at all.
-    let mut r = open()?;
-    let mut n = 0u64;
-    while r.next_entry()?.is_some() {
-        n += 1;
-        if n.is_multiple_of(256) {
-            progress.advanced(0, r.position(), total);
-        }
-    }
-    progress.advanced(0, total, total);
-
     // Pass 1: people, terms, attachments.
     let mut r = open()?;
     let mut n = 0u64;
@@ -278,6 +282,8 @@ pub(crate) async fn import_entries(
         }
     }
     progress.advanced(1, total, total);
+
+    drop(r);
 
     // Pass 2: posts and pages.
     let mut r = open()?;

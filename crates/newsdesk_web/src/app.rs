@@ -103,11 +103,8 @@ pub struct App {
     /// a flood of searches (never cached, each a query) always leaves the
     /// other half to pages that are built once and then served from memory.
     pub search_gate: Arc<crate::gate::DbGate>,
-    /// Set by the static export, which asks for every format of every
-    /// feed: a feed's build then stores its other two formats in the cache
-    /// too, and reads its image sizes on the lane. A server leaves it off
-    /// (readers poll one format; the cache keeps what they ask for).
-    pub all_feed_formats: std::sync::atomic::AtomicBool,
+    /// How many static exports are running ([`App::exporting`]).
+    pub exports: std::sync::atomic::AtomicUsize,
     /// Feed items the export has made so far, for the other feeds that
     /// show the same articles (empty outside an export).
     pub feed_items: std::sync::Mutex<crate::controllers::site::distribution::SharedFeedItems>,
@@ -152,6 +149,16 @@ fn asset(
 }
 
 impl App {
+    /// Whether a static export is running. It asks for every format of
+    /// every feed: a feed's build then stores its other two formats in
+    /// the cache too, reads its image sizes on the lane, and shares its
+    /// items with the other feeds ([`App::feed_items`]). A server alone
+    /// does none of that (readers poll one format; the cache keeps what
+    /// they ask for).
+    pub fn exporting(&self) -> bool {
+        self.exports.load(std::sync::atomic::Ordering::Relaxed) > 0
+    }
+
     /// Builds the application over a migrated store. The event follower is
     /// created here and runs once [`crate::serve`] starts it.
     pub async fn new(config: Config, db: Database) -> anyhow::Result<App> {
@@ -219,7 +226,7 @@ impl App {
             crate::gate::QUEUE_DEADLINE,
         ));
         Ok(App {
-            all_feed_formats: Default::default(),
+            exports: Default::default(),
             feed_items: Default::default(),
             api_limits: Default::default(),
             api_cache,

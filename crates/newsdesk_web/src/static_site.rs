@@ -24,7 +24,11 @@
 //! (`pages::list_pages`), small lists sharing a batch.
 //!
 //! A second run writes only files whose bytes changed and removes files
-//! the site no longer has, using the list kept in `.newsdesk-static.json`.
+//! the site no longer has, using the list kept in `.newsdesk-static.json`
+//! (each file's length and 64-bit hash: a change that kept both, which
+//! only a deliberately made collision would, leaves the old file until
+//! its next change; the first run after the hash changed from SHA-256
+//! rewrote every file once).
 
 use crate::App;
 use crate::controllers::site::pages;
@@ -944,21 +948,23 @@ pub async fn export_in_batches(
     Ok(report)
 }
 
-/// The site's ways while an export runs ([`App::all_feed_formats`],
-/// [`App::feed_items`]), undone when the export ends or fails.
+/// The site's ways while an export runs ([`App::exporting`]), undone when
+/// the last export running ends or fails.
 struct ExportMode(Arc<App>);
 
 impl ExportMode {
     fn start(app: &Arc<App>) -> ExportMode {
-        app.all_feed_formats.store(true, std::sync::atomic::Ordering::Relaxed);
+        app.exports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         ExportMode(app.clone())
     }
 }
 
 impl Drop for ExportMode {
     fn drop(&mut self) {
-        self.0.all_feed_formats.store(false, std::sync::atomic::Ordering::Relaxed);
-        self.0.feed_items.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let app = &self.0;
+        if app.exports.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 1 {
+            app.feed_items.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
     }
 }
 

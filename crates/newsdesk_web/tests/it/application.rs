@@ -147,7 +147,7 @@ db_test!(one_feed_build_serves_all_three_formats_until_the_list_changes, |t: Tes
     assert!(app.app.cache.get("/world/feed.xml").is_none());
     // For the static export, asking for one format reads the list once
     // and makes all three.
-    app.app.all_feed_formats.store(true, std::sync::atomic::Ordering::Relaxed);
+    app.app.exports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     assert!(queries_for(&app, "/world/feed.json").await? > 0);
     let before = app.t.db.queries_run();
     let (status, rss) = app.text("/world/feed.xml").await?;

@@ -15,7 +15,6 @@ use newsdesk_feeds::{
 };
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Items per feed.
 pub const FEED_ITEMS: i64 = 50;
@@ -53,22 +52,27 @@ impl SharedFeedItems {
 
 /// The feed of a list: three or four queries whatever the number of items
 /// (the articles, their tags, every image, the paths timelines link to).
-/// During an export, the list's ids come first and only the articles no
-/// other feed has shown yet are read.
+/// During an export, the list's ids come first (one more query) and only
+/// the articles no other feed has shown yet are read.
 async fn build_feed(
     app: &App,
     t: &Taxonomy,
     scope: &ListSpec,
     generation: u64,
 ) -> Result<Feed, AppError> {
-    let exporting = app.all_feed_formats.load(Ordering::Relaxed);
+    let exporting = app.exporting();
+    // The shared items, for a build of their generation; a newer one
+    // starts them afresh, an older one (a change came while it read)
+    // neither takes nor leaves any.
     let shared = |f: &mut dyn FnMut(&mut SharedFeedItems)| {
         let mut memo = app.feed_items.lock().unwrap_or_else(|e| e.into_inner());
-        if memo.generation != generation {
+        if memo.generation < generation {
             memo.items.clear();
             memo.generation = generation;
         }
-        f(&mut memo);
+        if memo.generation == generation {
+            f(&mut memo);
+        }
     };
     // The items other feeds made, taken now: what happens to the shared
     // ones later (another generation's feed emptying them) cannot take
@@ -186,7 +190,7 @@ async fn serve_feed(
         // For the static export, the list is read and its items made once
         // for all three formats: the other two are stored beside the one
         // asked for, and the export asks for them next.
-        let all = a.all_feed_formats.load(Ordering::Relaxed);
+        let all = a.exporting();
         let mut asked = None;
         for (name, content_type) in FEED_FILES {
             let sibling = format!("{}/{name}", scope.path);
