@@ -231,3 +231,30 @@ db_test!(
         app.stop().await
     }
 );
+
+db_test!(two_exports_at_once_write_the_same_files, |t: TestDb| async move {
+    let app = TestApp::start(t).await?;
+    app.settle().await?;
+    let read = |dir: &Path| -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+        Ok(serde_json::from_slice(&std::fs::read(dir.join(".newsdesk-static.json"))?)?)
+    };
+    let alone = tempfile::tempdir()?;
+    export(app.app.clone(), alone.path(), 4).await?;
+    // Two at once share the feed items they make; the first to end leaves
+    // the other's alone, and the last takes them away.
+    app.app.cache.clear();
+    let (one, two) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let (a, b) = tokio::join!(
+        export(app.app.clone(), one.path(), 2),
+        export(app.app.clone(), two.path(), 3)
+    );
+    let (a, b) = (a?, b?);
+    assert!(a.broken.is_empty() && b.broken.is_empty(), "{a:?} {b:?}");
+    let expected = read(alone.path())?;
+    assert!(expected.keys().any(|f| f.ends_with("feed.json")));
+    assert_eq!(read(one.path())?, expected);
+    assert_eq!(read(two.path())?, expected);
+    assert!(!app.app.exporting());
+    assert!(app.app.feed_items.lock().is_ok_and(|m| m.is_empty()));
+    app.stop().await
+});

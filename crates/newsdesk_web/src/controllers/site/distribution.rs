@@ -48,6 +48,11 @@ impl SharedFeedItems {
     pub fn clear(&mut self) {
         self.items = HashMap::new();
     }
+
+    /// Whether no item is held.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
 
 /// The feed of a list: three or four queries whatever the number of items
