@@ -232,8 +232,8 @@ macro_rules! fetch_with_ids {
     ($db:expr, $sql:expr, $ids:expr) => {
         on_pool!($db, p => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe($sql));
-            for id in $ids {
-                q = q.bind(*id);
+            for id in crate::padded_ids($ids) {
+                q = q.bind(id);
             }
             q.fetch_all(p).await
         })
@@ -684,7 +684,7 @@ impl Database {
         let sql = format!(
             "SELECT article_id, tag_id FROM article_tags WHERE article_id IN ({}) \
              ORDER BY article_id, position",
-            placeholders(1, ids.len())
+            placeholders(1, crate::id_slots(ids.len()))
         );
         let rows: Vec<(i64, i64)> = fetch_with_ids!(self, sql, ids)?;
         let mut out: HashMap<Id, Vec<Id>> = HashMap::new();
@@ -925,7 +925,7 @@ impl Database {
             "SELECT r.article_id AS rail_of, {CARD_COLUMNS} FROM article_related r \
              JOIN articles a ON a.id = r.related_id \
              WHERE r.article_id IN ({}) AND a.status = 'published' ORDER BY r.article_id, r.rank",
-            placeholders(1, ids.len())
+            placeholders(1, crate::id_slots(ids.len()))
         );
         let rows: Vec<RailRow> = fetch_with_ids!(self, sql, ids)?;
         let mut out: HashMap<Id, Vec<ArticleCard>> = HashMap::new();
@@ -983,7 +983,7 @@ impl Database {
         let sql = format!(
             "SELECT {ARTICLE_COLUMNS} FROM articles WHERE status = 'published' AND id IN ({}) \
              ORDER BY id",
-            placeholders(1, ids.len())
+            placeholders(1, crate::id_slots(ids.len()))
         );
         let rows: Vec<ArticleRow> = fetch_with_ids!(self, sql, ids)?;
         self.with_tags(rows).await
@@ -1011,7 +1011,7 @@ impl Database {
         }
         let sql = format!(
             "SELECT id, path FROM articles WHERE status = 'published' AND id IN ({})",
-            placeholders(1, ids.len())
+            placeholders(1, crate::id_slots(ids.len()))
         );
         let rows: Vec<(i64, String)> = fetch_with_ids!(self, sql, ids)?;
         Ok(rows.into_iter().collect())

@@ -295,12 +295,14 @@ pub(crate) async fn media_by_ids(mut ex: Exec<'_>, ids: &[Id]) -> Result<Vec<Med
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql =
-        format!("SELECT {MEDIA_COLUMNS} FROM media WHERE id IN ({})", placeholders(1, ids.len()));
+    let sql = format!(
+        "SELECT {MEDIA_COLUMNS} FROM media WHERE id IN ({})",
+        placeholders(1, crate::id_slots(ids.len()))
+    );
     let rows: Vec<MediaRow> = on_exec!(&mut ex, c => {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(*id);
+        for id in crate::padded_ids(ids) {
+            q = q.bind(id);
         }
         q.fetch_all(c).await
     })?;
