@@ -318,7 +318,6 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("model types always serialize")
 }
 
-/// Builds `$start, $start+1, …` for `n` bound values (for `IN (…)` lists).
 /// How many placeholders an `IN (…)` list of `n` ids is written with: `n`
 /// rounded up to a power of two from 8 (lists longer than 512 as they
 /// are). The ids are padded with the last one ([`padded_ids`]), which
@@ -337,6 +336,7 @@ pub(crate) fn padded_ids(
     ids.iter().copied().chain(std::iter::repeat(last)).take(id_slots(ids.len()))
 }
 
+/// Builds `$start, $start+1, …` for `n` bound values (for `IN (…)` lists).
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
     let mut out = String::with_capacity(n * 5);
     for i in start..start + n {

@@ -25,10 +25,7 @@
 //!
 //! A second run writes only files whose bytes changed and removes files
 //! the site no longer has, using the list kept in `.newsdesk-static.json`
-//! (each file's length and 64-bit hash: a change that kept both, which
-//! only a deliberately made collision would, leaves the old file until
-//! its next change; the first run after the hash changed from SHA-256
-//! rewrote every file once).
+//! (each file's length and 64-bit hash, [`file_hash`]).
 
 use crate::App;
 use crate::controllers::site::pages;
@@ -487,7 +484,8 @@ async fn fetch_and_write(
 /// What the manifest keeps of a file's bytes to tell, next time, whether
 /// they changed: the length and the page cache's 64-bit hash (SHA-256
 /// showed in every page's cost). A change that kept both would leave the
-/// old file in place until its next change.
+/// old file in place until its next change; only a collision made on
+/// purpose would.
 fn file_hash(bytes: &[u8]) -> String {
     format!("{:016x}-{:x}", crate::cache::body_hash(bytes), bytes.len())
 }

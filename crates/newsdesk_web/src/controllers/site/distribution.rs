@@ -53,6 +53,34 @@ impl SharedFeedItems {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// Whether the items are of `generation`, once a newer one has
+    /// started them afresh: a build of an older one (a change came while
+    /// it read) neither takes nor leaves any.
+    fn at(&mut self, generation: u64) -> bool {
+        if self.generation < generation {
+            self.items.clear();
+            self.generation = generation;
+        }
+        self.generation == generation
+    }
+
+    /// The items of `ids` that other feeds of `generation` made.
+    fn find(&mut self, generation: u64, ids: &[Id]) -> HashMap<Id, Arc<SharedItem>> {
+        if !self.at(generation) {
+            return HashMap::new();
+        }
+        ids.iter().filter_map(|id| Some((*id, self.items.get(id)?.clone()))).collect()
+    }
+
+    /// Keeps `made` for the other feeds of `generation`.
+    fn keep(&mut self, generation: u64, made: &[(Id, Arc<SharedItem>)]) {
+        if self.at(generation) {
+            for (id, item) in made {
+                self.items.entry(*id).or_insert_with(|| item.clone());
+            }
+        }
+    }
 }
 
 /// The feed of a list: three or four queries whatever the number of items
@@ -66,28 +94,14 @@ async fn build_feed(
     generation: u64,
 ) -> Result<Feed, AppError> {
     let exporting = app.exporting();
-    // The shared items, for a build of their generation; a newer one
-    // starts them afresh, an older one (a change came while it read)
-    // neither takes nor leaves any.
-    let shared = |f: &mut dyn FnMut(&mut SharedFeedItems)| {
-        let mut memo = app.feed_items.lock().unwrap_or_else(|e| e.into_inner());
-        if memo.generation < generation {
-            memo.items.clear();
-            memo.generation = generation;
-        }
-        if memo.generation == generation {
-            f(&mut memo);
-        }
-    };
+    let shared = || app.feed_items.lock().unwrap_or_else(|e| e.into_inner());
     // The items other feeds made, taken now: what happens to the shared
     // ones later (another generation's feed emptying them) cannot take
     // an item out of this feed.
     let mut have: HashMap<Id, Arc<SharedItem>> = HashMap::new();
     let (order, articles) = if exporting {
         let ids = app.db.list_article_ids(scope.filter, FEED_ITEMS).await?;
-        shared(&mut |m| {
-            have.extend(ids.iter().filter_map(|id| Some((*id, m.items.get(id)?.clone()))))
-        });
+        have = shared().find(generation, &ids);
         let missing: Vec<Id> = ids.iter().filter(|id| !have.contains_key(id)).copied().collect();
         (Some(ids), app.db.published_articles(&missing).await?)
     } else {
@@ -142,11 +156,7 @@ async fn build_feed(
         None => made.map(|(_, item)| item).collect(),
         Some(ids) => {
             let fresh: Vec<(Id, Arc<SharedItem>)> = made.collect();
-            shared(&mut |m| {
-                for (id, item) in &fresh {
-                    m.items.entry(*id).or_insert_with(|| item.clone());
-                }
-            });
+            shared().keep(generation, &fresh);
             have.extend(fresh);
             // An id unpublished since it was read has no article: left out.
             ids.iter().filter_map(|id| have.get(id).cloned()).collect()
