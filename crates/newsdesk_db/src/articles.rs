@@ -935,6 +935,41 @@ impl Database {
         Ok(out)
     }
 
+    /// The stored rails of each of `ids` as article ids, best first, only
+    /// published ones: [`Database::related_cards_of`] without the cards,
+    /// for a caller that has most of them already.
+    pub async fn related_ids_of(&self, ids: &[Id]) -> Result<HashMap<Id, Vec<Id>>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT r.article_id, r.related_id FROM article_related r \
+             JOIN articles a ON a.id = r.related_id \
+             WHERE r.article_id IN ({}) AND a.status = 'published' ORDER BY r.article_id, r.rank",
+            placeholders(1, crate::id_slots(ids.len()))
+        );
+        let rows: Vec<(i64, i64)> = fetch_with_ids!(self, sql, ids)?;
+        let mut out: HashMap<Id, Vec<Id>> = HashMap::new();
+        for (rail_of, related) in rows {
+            out.entry(rail_of).or_default().push(related);
+        }
+        Ok(out)
+    }
+
+    /// The cards of the published articles among `ids`, in id order.
+    pub async fn published_cards(&self, ids: &[Id]) -> Result<Vec<ArticleCard>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} FROM articles a WHERE a.status = 'published' AND a.id IN ({}) \
+             ORDER BY a.id",
+            placeholders(1, crate::id_slots(ids.len()))
+        );
+        let rows: Vec<CardRow> = fetch_with_ids!(self, sql, ids)?;
+        rows.into_iter().map(CardRow::into_card).collect()
+    }
+
     /// How many published articles each section, tag and author lists,
     /// counted as their list pages count them; lists with none are left
     /// out. Three queries whatever the number of lists.

@@ -29,6 +29,10 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("search.html", include_str!("../templates/search.html")),
 ];
 
+/// The template [`Renderer::rail_card`] renders, and those it follows.
+const RAIL_CARD: &str = "_rail_card.html";
+const RAIL_TEMPLATES: &[&str] = &["article.html", "card.html", "image.html"];
+
 /// The built-in stylesheet.
 pub const STYLESHEET: &str = include_str!("../assets/site.css");
 
@@ -147,7 +151,25 @@ impl Renderer {
         for (name, src) in ADMIN_TEMPLATES {
             env.add_template(name, src)?;
         }
+        // Last, so that no theme file can take its name.
+        env.add_template(RAIL_CARD, "{% include \"card.html\" %}")?;
         Ok(Renderer { env, overridden })
+    }
+
+    /// Whether [`Renderer::rail_card`] makes what the article page's rail
+    /// shows: the theme replaces none of the templates involved (a theme's
+    /// card may use more of the page than the card).
+    pub fn shares_rail_cards(&self) -> bool {
+        !self.overridden.iter().any(|n| RAIL_TEMPLATES.contains(&n.as_str()))
+    }
+
+    /// One card of an article page's related-stories rail, as the page's
+    /// own template makes it (see [`ArticleView::related_markup`]).
+    pub fn rail_card(&self, card: &CardView) -> Result<String, RenderError> {
+        let ctx = minijinja::context! {
+            c => Value::from(Serde(card)), level => 3, lazy => true, thumb => true,
+        };
+        Ok(self.env.get_template(RAIL_CARD)?.render(ctx)?)
     }
 
     /// Names of the templates the theme folder replaced or added.

@@ -96,6 +96,7 @@ fn article_page() -> ArticlePage {
             share: vec![Link { name: "Email".into(), url: "mailto:?subject=Talks".into() }],
             permalink: "https://news.example/world/2026/01/01/talks".into(),
             related: vec![card(1), card(2)],
+            related_markup: None,
         },
     }
 }
@@ -195,6 +196,37 @@ fn a_theme_folder_overrides_templates_by_name() -> Result<(), Box<dyn std::error
     assert_eq!(r.render("error.html", &err)?, "Custom 410 for The Daily &lt;Test&gt;");
     // Templates that were not overridden still come from the built-in theme.
     assert!(r.render("article.html", &article_page())?.contains("You May Also Like"));
+    Ok(())
+}
+
+#[test]
+fn a_rail_made_of_cards_made_beforehand_is_the_same_page() -> Result<(), Box<dyn std::error::Error>>
+{
+    let r = Renderer::new(None)?;
+    assert!(r.shares_rail_cards());
+    let page = article_page();
+    let whole = r.render("article.html", &page)?;
+    let mut shared = article_page();
+    let cards = std::mem::take(&mut shared.article.related);
+    let mut markup = String::new();
+    for c in &cards {
+        markup.push('\n');
+        markup.push_str(&r.rail_card(c)?);
+    }
+    shared.article.related_markup = Some(markup);
+    assert_eq!(r.render("article.html", &shared)?, whole);
+    assert!(whole.contains("Story 2"), "{whole}");
+    // A theme's card, picture or article template may use more of the
+    // page than a card: no markup is shared then.
+    for name in ["card.html", "image.html", "article.html"] {
+        let dir = tempfile::tempdir()?;
+        let src = BUILTIN_TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+        std::fs::write(dir.path().join(name), src.unwrap_or_default())?;
+        assert!(!Renderer::new(Some(dir.path()))?.shares_rail_cards(), "{name}");
+    }
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("home.html"), "home")?;
+    assert!(Renderer::new(Some(dir.path()))?.shares_rail_cards());
     Ok(())
 }
 

@@ -186,6 +186,11 @@ pub struct ArticleView {
     pub permalink: String,
     /// Related stories, best first, at most 12.
     pub related: Vec<CardView>,
+    /// The related stories' list items made beforehand
+    /// ([`crate::Renderer::rail_card`], each after a line break), in place
+    /// of `related`: a static export makes each story's card once for every
+    /// rail that shows it.
+    pub related_markup: Option<String>,
 }
 
 /// Previous/next links of a paginated list.

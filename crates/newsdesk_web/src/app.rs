@@ -108,6 +108,10 @@ pub struct App {
     /// Feed items the export has made so far, for the other feeds that
     /// show the same articles (empty outside an export).
     pub feed_items: std::sync::Mutex<crate::controllers::site::distribution::SharedFeedItems>,
+    /// Rail cards the export has made so far (their markup), for the
+    /// other article pages whose rails show the same stories (empty
+    /// outside an export).
+    pub rail_cards: std::sync::Mutex<crate::memo::Shared<std::sync::Arc<str>>>,
     /// The back office's stylesheet, fingerprinted.
     pub admin_stylesheet_url: String,
     /// The back office's script.
@@ -152,7 +156,8 @@ impl App {
     /// Whether a static export is running. It asks for every format of
     /// every feed: a feed's build then stores its other two formats in
     /// the cache too, reads its image sizes on the lane, and shares its
-    /// items with the other feeds ([`App::feed_items`]). A server alone
+    /// items with the other feeds ([`App::feed_items`]); article pages
+    /// share their rail cards ([`App::rail_cards`]). A server alone
     /// does none of that (readers poll one format; the cache keeps what
     /// they ask for).
     pub fn exporting(&self) -> bool {
@@ -228,6 +233,7 @@ impl App {
         Ok(App {
             exports: Default::default(),
             feed_items: Default::default(),
+            rail_cards: Default::default(),
             api_limits: Default::default(),
             api_cache,
             gate,

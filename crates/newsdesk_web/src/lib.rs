@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod gate;
 pub mod lane;
+pub mod memo;
 pub mod middleware;
 pub mod router;
 pub mod server;

@@ -555,9 +555,9 @@ async fn prebuild_articles(app: Arc<App>, batch: Vec<(newsdesk_core::Id, String)
     let built = crate::controllers::site::with_database(&app, async move {
         let app = cache_app;
         let generation = app.cache.generation();
-        let articles = app.db.published_articles(&ids).await?;
-        let extras = views::article_extras(&app, &articles).await?;
         let t = app.taxonomy();
+        let articles = app.db.published_articles(&ids).await?;
+        let extras = views::export_article_extras(&app, &t, &articles, generation).await?;
         let mut built = HashSet::new();
         for a in &articles {
             let Some(path) = &a.path else { continue };
@@ -961,7 +961,8 @@ impl Drop for ExportMode {
     fn drop(&mut self) {
         let app = &self.0;
         if app.exports.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 1 {
-            app.feed_items.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            crate::memo::lock(&app.feed_items).clear();
+            crate::memo::lock(&app.rail_cards).clear();
         }
     }
 }

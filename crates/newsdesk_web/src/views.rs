@@ -17,6 +17,7 @@ use newsdesk_render::{
     SourceView,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Longest teaser under a card, in characters.
 pub const TEASER_CHARS: usize = 160;
@@ -194,6 +195,9 @@ pub struct ArticleRender {
 #[derive(Debug, Default)]
 pub struct ArticleExtras {
     rails: HashMap<Id, Vec<ArticleCard>>,
+    /// In an export ([`export_article_extras`]): each rail as its list
+    /// items' markup, in place of `rails`.
+    rail_markup: HashMap<Id, String>,
     media: HashMap<Id, Media>,
     paths: HashMap<Id, String>,
 }
@@ -239,7 +243,80 @@ pub async fn article_extras(app: &App, articles: &[Article]) -> anyhow::Result<A
     linked.dedup();
     let media = app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
     let paths = app.db.article_paths(&linked).await?;
-    Ok(ArticleExtras { rails, media, paths })
+    Ok(ArticleExtras { rails, rail_markup: HashMap::new(), media, paths })
+}
+
+/// Rail cards an export keeps at most (some 800 bytes each): every story
+/// of a site of this size, and the most-shown ones of a bigger one.
+const MAX_SHARED_CARDS: usize = 50_000;
+
+/// [`article_extras`] for a batch of an export's article pages, built for
+/// cache `generation`: each story's rail card is made once for every
+/// rail that shows it ([`App::rail_cards`]), so only the cards no page
+/// has made yet are read and rendered. Five queries at most, whatever
+/// the number of articles. With a theme whose templates the cards depend
+/// on, the same as [`article_extras`].
+pub async fn export_article_extras(
+    app: &App,
+    t: &Taxonomy,
+    articles: &[Article],
+    generation: u64,
+) -> anyhow::Result<ArticleExtras> {
+    if !app.renderer.shares_rail_cards() {
+        return article_extras(app, articles).await;
+    }
+    let ids: Vec<Id> = articles.iter().map(|a| a.id).collect();
+    let mut rails = app.db.related_ids_of(&ids).await?;
+    let mut shown: Vec<Id> = Vec::new();
+    for rail in rails.values_mut() {
+        rail.truncate(RAIL_SIZE);
+        shown.extend_from_slice(rail);
+    }
+    shown.sort_unstable();
+    shown.dedup();
+    let shared = || crate::memo::lock(&app.rail_cards);
+    // Taken now: a newer generation emptying the shared cards later
+    // cannot take one out of these pages.
+    let mut have = shared().find(generation, &shown);
+    let missing: Vec<Id> = shown.iter().filter(|id| !have.contains_key(id)).copied().collect();
+    let cards = app.db.published_cards(&missing).await?;
+    let (mut media_ids, mut linked) = (Vec::new(), Vec::new());
+    for a in articles {
+        media_ids.extend(page_media(a, &[]));
+        linked.extend(linked_articles(a));
+    }
+    media_ids.extend(cards.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)));
+    media_ids.sort_unstable();
+    media_ids.dedup();
+    linked.sort_unstable();
+    linked.dedup();
+    let media: HashMap<Id, Media> =
+        app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
+    let paths = app.db.article_paths(&linked).await?;
+    let mut made: Vec<(Id, Arc<str>)> = Vec::with_capacity(cards.len());
+    for c in &cards {
+        made.push((c.id, app.renderer.rail_card(&card(app, t, c, &media))?.into()));
+    }
+    {
+        let mut kept = shared();
+        if kept.len() < MAX_SHARED_CARDS {
+            kept.keep(generation, &made);
+        }
+    }
+    have.extend(made);
+    let mut rail_markup = HashMap::new();
+    for (id, rail) in rails {
+        // A story taken down since its rail was read has no card: left out.
+        let mut markup = String::new();
+        for part in rail.iter().filter_map(|r| have.get(r)) {
+            markup.push('\n');
+            markup.push_str(part);
+        }
+        if !markup.is_empty() {
+            rail_markup.insert(id, markup);
+        }
+    }
+    Ok(ArticleExtras { rails: HashMap::new(), rail_markup, media, paths })
 }
 
 /// Builds the article page's view from a published article.
@@ -323,6 +400,7 @@ pub fn article_with(app: &App, t: &Taxonomy, a: &Article, x: &ArticleExtras) -> 
         share,
         permalink: permalink.clone(),
         related,
+        related_markup: x.rail_markup.get(&a.id).cloned(),
     };
 
     // Head: title from the SEO headline, social tags from the social one;

@@ -216,7 +216,11 @@ db_test!(
             }
             runs.push((r.pages, manifest, queries, out));
         }
+        // The rail cards the batches shared went with the export.
+        assert!(a.rail_cards.lock().is_ok_and(|m| m.is_empty()));
         let (one, halves, batched) = (&runs[0], &runs[1], &runs[2]);
+        let main = std::fs::read_to_string(served_file(batched.3.path(), &app.ids.main_path))?;
+        assert!(main.contains("cards-rail\">\n<li class=\"card\">"), "{main}");
         assert_eq!(one.0, batched.0, "pages");
         assert_eq!(one.0, halves.0, "pages");
         // Byte for byte the same files.

@@ -35,53 +35,8 @@ fn head(method: &Method) -> bool {
 
 /// Feed items an export has made, shared by every feed an article
 /// appears in (the site's, its section's, tags' and authors'): each is
-/// read, rendered and written once per format. They hold for one
-/// generation of the page cache; any change to the site starts afresh.
-#[derive(Debug, Default)]
-pub struct SharedFeedItems {
-    generation: u64,
-    items: HashMap<Id, Arc<SharedItem>>,
-}
-
-impl SharedFeedItems {
-    /// Drops every item (the export is over).
-    pub fn clear(&mut self) {
-        self.items = HashMap::new();
-    }
-
-    /// Whether no item is held.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Whether the items are of `generation`, once a newer one has
-    /// started them afresh: a build of an older one (a change came while
-    /// it read) neither takes nor leaves any.
-    fn at(&mut self, generation: u64) -> bool {
-        if self.generation < generation {
-            self.items.clear();
-            self.generation = generation;
-        }
-        self.generation == generation
-    }
-
-    /// The items of `ids` that other feeds of `generation` made.
-    fn find(&mut self, generation: u64, ids: &[Id]) -> HashMap<Id, Arc<SharedItem>> {
-        if !self.at(generation) {
-            return HashMap::new();
-        }
-        ids.iter().filter_map(|id| Some((*id, self.items.get(id)?.clone()))).collect()
-    }
-
-    /// Keeps `made` for the other feeds of `generation`.
-    fn keep(&mut self, generation: u64, made: &[(Id, Arc<SharedItem>)]) {
-        if self.at(generation) {
-            for (id, item) in made {
-                self.items.entry(*id).or_insert_with(|| item.clone());
-            }
-        }
-    }
-}
+/// read, rendered and written once per format.
+pub type SharedFeedItems = crate::memo::Shared<Arc<SharedItem>>;
 
 /// The feed of a list: three or four queries whatever the number of items
 /// (the articles, their tags, every image, the paths timelines link to).
@@ -94,7 +49,7 @@ async fn build_feed(
     generation: u64,
 ) -> Result<Feed, AppError> {
     let exporting = app.exporting();
-    let shared = || app.feed_items.lock().unwrap_or_else(|e| e.into_inner());
+    let shared = || crate::memo::lock(&app.feed_items);
     // The items other feeds made, taken now: what happens to the shared
     // ones later (another generation's feed emptying them) cannot take
     // an item out of this feed.
