@@ -464,17 +464,28 @@ fn load_config(
 const STARTUP_PATIENCE: Duration = Duration::from_secs(30);
 
 async fn open(config: &Config) -> anyhow::Result<Database> {
-    open_with_patience(config, Duration::ZERO).await
+    open_with_patience(config, Duration::ZERO, false).await
 }
 
 /// Connects and migrates; while the database cannot be reached, retries
-/// with growing pauses for up to `patience`, saying why each time.
-async fn open_with_patience(config: &Config, patience: Duration) -> anyhow::Result<Database> {
+/// with growing pauses for up to `patience`, saying why each time. With
+/// `map_file`, SQLite connections map the file
+/// ([`Database::connect_mapping_file`]).
+async fn open_with_patience(
+    config: &Config,
+    patience: Duration,
+    map_file: bool,
+) -> anyhow::Result<Database> {
     let url = config.database_url();
     let started = std::time::Instant::now();
     let mut pause = Duration::from_millis(500);
     let db = loop {
-        match Database::connect(&url).await {
+        let connect = if map_file {
+            Database::connect_mapping_file(&url).await
+        } else {
+            Database::connect(&url).await
+        };
+        match connect {
             Ok(db) => break db,
             Err(e) if e.is_unavailable() && started.elapsed() + pause <= patience => {
                 tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "database not reachable yet");
@@ -755,7 +766,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = config.listen_addr()?;
             let listener = newsdesk_web::server::listen(addr)
                 .with_context(|| format!("listening on {addr}"))?;
-            let db = open_with_patience(&config, STARTUP_PATIENCE).await?;
+            let db = open_with_patience(&config, STARTUP_PATIENCE, false).await?;
             let newsroom = Newsroom::new(db.clone(), config.timezone()?)
                 .with_library(newsdesk_web::media_library(&config));
             if demo {
@@ -1023,7 +1034,11 @@ fn finish_import(
 }
 
 async fn export(config: &Config, action: ExportAction) -> anyhow::Result<()> {
-    let db = open(config).await?;
+    // The static export reads most of the database, on several
+    // connections at once.
+    let db =
+        open_with_patience(config, Duration::ZERO, matches!(action, ExportAction::Static { .. }))
+            .await?;
     match action {
         ExportAction::Static { dir, base_url, parallel } => {
             let started = std::time::Instant::now();

@@ -139,10 +139,10 @@ pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long opening the first PostgreSQL connection may take.
 pub const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How much of a SQLite file its connections map into memory (bytes): the
-/// whole file of a site of some 15,000 articles, the first part of a
-/// bigger one. Address space, not memory: the pages are the file system's
-/// cache, shared by every connection.
+/// How much of a SQLite file the connections of
+/// [`Database::connect_mapping_file`] map into memory (bytes): the whole
+/// file of a site of some 15,000 articles, the first part of a bigger
+/// one.
 const MMAP_SIZE: u64 = 256 << 20;
 
 /// A connection pool to the store. Cheap to clone.
@@ -156,6 +156,23 @@ impl Database {
     /// Connects to `url` (`sqlite://path` or `postgres://…`). A SQLite file
     /// and its folder are created when missing.
     pub async fn connect(url: &str) -> Result<Database> {
+        Self::connect_inner(url, false).await
+    }
+
+    /// [`Database::connect`] for a command that reads most of a SQLite
+    /// file many times over (the static export): each connection maps the
+    /// file instead of reading every page through a system call into a
+    /// small cache of its own (a 2,000-article export made some 45,000
+    /// such reads). The mapped pages are the file system's cache, but
+    /// each connection's mapping counts them in the process's resident
+    /// size again, which is why a server does not: its pages come from
+    /// its own page cache, and its resident size should say what it holds.
+    /// The same as [`Database::connect`] for PostgreSQL.
+    pub async fn connect_mapping_file(url: &str) -> Result<Database> {
+        Self::connect_inner(url, true).await
+    }
+
+    async fn connect_inner(url: &str, map_file: bool) -> Result<Database> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?.disable_statement_logging();
             Self::connect_postgres(opts).await
@@ -180,11 +197,7 @@ impl Database {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                // Reads map the file instead of copying each page through a
-                // system call into every connection's own cache: pages are
-                // read by many connections at once, and the export or a
-                // cold site reads most of the file.
-                .pragma("mmap_size", MMAP_SIZE.to_string())
+                .pragma("mmap_size", if map_file { MMAP_SIZE } else { 0 }.to_string())
                 // Slow statements are the bulk loads' business; logging
                 // their SQL (thousands of placeholders) helps nobody.
                 .disable_statement_logging();
@@ -380,5 +393,25 @@ mod tests {
         assert_eq!(padded, vec![4, 9, 2, 2, 2, 2, 2, 2]);
         let long: Vec<i64> = (0..600).collect();
         assert_eq!(padded_ids(&long).collect::<Vec<_>>(), long);
+    }
+
+    #[tokio::test]
+    async fn only_bulk_readers_map_the_sqlite_file() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("site.db").display());
+        for (db, mapped) in [
+            (Database::connect(&url).await?, 0),
+            (Database::connect_mapping_file(&url).await?, MMAP_SIZE as i64),
+        ] {
+            let Pool::Sqlite(pool) = &db.pool else { anyhow::bail!("not SQLite") };
+            // Every connection of the pool, not only the first.
+            let (mut a, mut b) = (pool.acquire().await?, pool.acquire().await?);
+            for c in [&mut a, &mut b] {
+                let (size,): (i64,) =
+                    sqlx::query_as("PRAGMA mmap_size").fetch_one(&mut **c).await?;
+                assert_eq!(size, mapped);
+            }
+        }
+        Ok(())
     }
 }
