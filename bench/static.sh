@@ -58,6 +58,9 @@ for N in $SIZES; do
   site=$WORK/site-$N-$RUNS
   files=$(find "$site" -name '*.html' | wc -l)
   hugo_files=$(find "$WORK/public-$N-$RUNS" -name '*.html' | wc -l)
+  # One more full export, its memory sampled: peak RSS counts the
+  # database file once per connection that maps it, peak PSS once.
+  mem=$(python3 "$ROOT/bench/peak_mem.py" "$BIN" export static "$WORK/site-$N-mem" --data-dir "$DATA" --base-url http://127.0.0.1:8099)
   for i in 1 2 3; do export_to "$site" >> "$WORK/same"; done
   id=$("$BIN" article list --limit 1 --data-dir "$DATA" | awk 'NR==1 {print $1}')
   "$BIN" article unpublish "$id" --data-dir "$DATA" > /dev/null
@@ -69,6 +72,7 @@ for N in $SIZES; do
   echo "   full export:      median wall ${full_wall} s, CPU $(col full 2) s, peak RSS $(col full 3) MiB (runs: $(awk '{printf "%s ", $1}' "$WORK/full"))"
   echo "   Hugo full build:  median wall ${hugo_wall} s, CPU $(col hugo 2) s, peak RSS $(col hugo 3) MiB (runs: $(awk '{printf "%s ", $1}' "$WORK/hugo"))"
   echo "   Newsdesk / Hugo = $(echo "scale=2; $full_wall / $hugo_wall" | bc)"
+  echo "   memory, one more full export: peak RSS $(echo "$mem" | awk '{print $1}') MiB, peak PSS $(echo "$mem" | awk '{print $2}') MiB"
   echo "   nothing changed:  median wall $(col same 1) s"
   echo "   one story down:   wall $(echo "$edit" | awk '{print $1}') s — $edit_summary"
   rm -rf "$WORK"/site-"$N"-* "$WORK"/public-"$N"-*
