@@ -39,6 +39,8 @@ def main():
         time.sleep(0.01)
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(sys.argv[1:])}")
+    if not rss:
+        sys.exit("no /proc/PID/smaps_rollup sample (Linux 4.14 or later, a run over 10 ms)")
     print(rss // 1024, pss // 1024)
 
 

@@ -16,8 +16,11 @@
 # folder of its own and nothing is deleted until the end: on ext4 a file
 # made right after thousands were deleted costs far more (the allocator
 # skips recently freed inodes), which would measure the deletion, not the
-# build. Last, three runs of the export into its full folder with nothing
-# changed, and one after a story is taken down.
+# build. Then one more export, its peak RSS and PSS sampled
+# (bench/peak_mem.py: RSS counts the database file the export's
+# connections map once per connection, PSS once). Last, three runs of the
+# export into its full folder with nothing changed, and one after a story
+# is taken down.
 #
 # Needs `hugo` (Debian: apt-get install hugo; 0.111.3 is the version of
 # ../shared/bench/ANCHORS.md, whose figures were 3.64 s and 16.55 s).

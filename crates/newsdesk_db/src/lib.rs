@@ -167,7 +167,9 @@ impl Database {
     /// each connection's mapping counts them in the process's resident
     /// size again, which is why a server does not: its pages come from
     /// its own page cache, and its resident size should say what it holds.
-    /// The same as [`Database::connect`] for PostgreSQL.
+    /// A read error of the disk under a mapped page stops the process
+    /// (SIGBUS) instead of failing one query; the export is a command that
+    /// can be run again. The same as [`Database::connect`] for PostgreSQL.
     pub async fn connect_mapping_file(url: &str) -> Result<Database> {
         Self::connect_inner(url, true).await
     }

@@ -204,9 +204,21 @@ fn a_rail_made_of_cards_made_beforehand_is_the_same_page() -> Result<(), Box<dyn
 {
     let r = Renderer::new(None)?;
     assert!(r.shares_rail_cards());
-    let page = article_page();
+    // Cards with and without a picture, teaser or section, one with a
+    // WebP set.
+    let mut page = article_page();
+    let mut bare = card(3);
+    bare.image = None;
+    bare.teaser = String::new();
+    bare.section = None;
+    let mut webp = card(4);
+    if let Some(img) = webp.image.as_mut() {
+        img.webp_srcset = "/media/a-480.webp 480w".into();
+    }
+    page.article.related.extend([bare, webp]);
     let whole = r.render("article.html", &page)?;
-    let mut shared = article_page();
+    assert!(whole.contains("a-480.webp"), "{whole}");
+    let mut shared = page;
     let cards = std::mem::take(&mut shared.article.related);
     let mut markup = String::new();
     for c in &cards {

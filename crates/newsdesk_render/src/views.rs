@@ -189,7 +189,8 @@ pub struct ArticleView {
     /// The related stories' list items made beforehand
     /// ([`crate::Renderer::rail_card`], each after a line break), in place
     /// of `related`: a static export makes each story's card once for every
-    /// rail that shows it.
+    /// rail that shows it. Written into the page as it is: only markup
+    /// `rail_card` made belongs here.
     pub related_markup: Option<String>,
 }
 

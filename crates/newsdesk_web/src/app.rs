@@ -111,7 +111,7 @@ pub struct App {
     /// Rail cards the export has made so far (their markup), for the
     /// other article pages whose rails show the same stories (empty
     /// outside an export).
-    pub rail_cards: std::sync::Mutex<crate::memo::Shared<std::sync::Arc<str>>>,
+    pub rail_cards: std::sync::Mutex<crate::memo::Shared<Arc<crate::views::RailCard>>>,
     /// The back office's stylesheet, fingerprinted.
     pub admin_stylesheet_url: String,
     /// The back office's script.

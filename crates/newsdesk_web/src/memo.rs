@@ -7,10 +7,13 @@
 use newsdesk_core::Id;
 use std::collections::HashMap;
 
-/// Parts made for one generation of the page cache, by article. Any change
-/// to the site starts a new generation and the parts afresh; a build of an
-/// older generation (a change came while it read) neither takes nor leaves
-/// any, so no page is made of parts older than what it read itself.
+/// Parts made for one generation of the page cache, by article. A change
+/// that reaches the page cache starts a new generation and the parts
+/// afresh; a build of an older generation (a change came while it read)
+/// neither takes nor leaves any, so no page is made of parts older than
+/// what it read itself. `newsdesk export static` follows no changes: its
+/// generation stays, and each part shows the site as it was when the part
+/// was first made.
 #[derive(Debug)]
 pub struct Shared<V> {
     generation: u64,

@@ -195,9 +195,9 @@ pub struct ArticleRender {
 #[derive(Debug, Default)]
 pub struct ArticleExtras {
     rails: HashMap<Id, Vec<ArticleCard>>,
-    /// In an export ([`export_article_extras`]): each rail as its list
-    /// items' markup, in place of `rails`.
-    rail_markup: HashMap<Id, String>,
+    /// In an export ([`export_article_extras`]): each rail as cards made
+    /// once for every page, in place of `rails`.
+    shared_rails: HashMap<Id, Vec<Arc<RailCard>>>,
     media: HashMap<Id, Media>,
     paths: HashMap<Id, String>,
 }
@@ -243,19 +243,39 @@ pub async fn article_extras(app: &App, articles: &[Article]) -> anyhow::Result<A
     linked.dedup();
     let media = app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
     let paths = app.db.article_paths(&linked).await?;
-    Ok(ArticleExtras { rails, rail_markup: HashMap::new(), media, paths })
+    Ok(ArticleExtras { rails, shared_rails: HashMap::new(), media, paths })
+}
+
+/// One story's card in the article pages' rails, made once by an export
+/// for every rail that shows it ([`export_article_extras`]).
+#[derive(Debug)]
+pub struct RailCard {
+    /// The story.
+    id: Id,
+    /// Its list item ([`newsdesk_render::Renderer::rail_card`]).
+    markup: String,
+    /// Its picture, when it shows one (the page's cache keys name it).
+    picture: Option<Id>,
+}
+
+impl RailCard {
+    /// The card of story `id`: its list item and the picture it shows.
+    pub fn new(id: Id, markup: String, picture: Option<Id>) -> RailCard {
+        RailCard { id, markup, picture }
+    }
 }
 
 /// Rail cards an export keeps at most (some 800 bytes each): every story
-/// of a site of this size, and the most-shown ones of a bigger one.
+/// of a site of this size. Past it, the cards of stories not yet kept
+/// are made again for each page that shows them.
 const MAX_SHARED_CARDS: usize = 50_000;
 
 /// [`article_extras`] for a batch of an export's article pages, built for
 /// cache `generation`: each story's rail card is made once for every
 /// rail that shows it ([`App::rail_cards`]), so only the cards no page
-/// has made yet are read and rendered. Five queries at most, whatever
-/// the number of articles. With a theme whose templates the cards depend
-/// on, the same as [`article_extras`].
+/// has made yet are read and rendered. Four queries besides the
+/// articles' own, whatever their number. With a theme whose templates
+/// the cards depend on, the same as [`article_extras`].
 pub async fn export_article_extras(
     app: &App,
     t: &Taxonomy,
@@ -293,30 +313,32 @@ pub async fn export_article_extras(
     let media: HashMap<Id, Media> =
         app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
     let paths = app.db.article_paths(&linked).await?;
-    let mut made: Vec<(Id, Arc<str>)> = Vec::with_capacity(cards.len());
+    let mut made: Vec<(Id, Arc<RailCard>)> = Vec::with_capacity(cards.len());
     for c in &cards {
-        made.push((c.id, app.renderer.rail_card(&card(app, t, c, &media))?.into()));
+        let view = card(app, t, c, &media);
+        let picture = c.lead.as_ref().map(|f| f.media_id).filter(|_| view.image.is_some());
+        let markup = app.renderer.rail_card(&view)?;
+        made.push((c.id, Arc::new(RailCard { id: c.id, markup, picture })));
     }
     {
+        // Only while an export runs: a batch that finishes after the last
+        // export ended (it failed and left its batches running) leaves
+        // nothing behind.
         let mut kept = shared();
-        if kept.len() < MAX_SHARED_CARDS {
+        if app.exporting() && kept.len() < MAX_SHARED_CARDS {
             kept.keep(generation, &made);
         }
     }
     have.extend(made);
-    let mut rail_markup = HashMap::new();
+    let mut shared_rails = HashMap::new();
     for (id, rail) in rails {
         // A story taken down since its rail was read has no card: left out.
-        let mut markup = String::new();
-        for part in rail.iter().filter_map(|r| have.get(r)) {
-            markup.push('\n');
-            markup.push_str(part);
-        }
-        if !markup.is_empty() {
-            rail_markup.insert(id, markup);
+        let cards: Vec<Arc<RailCard>> = rail.iter().filter_map(|r| have.get(r).cloned()).collect();
+        if !cards.is_empty() {
+            shared_rails.insert(id, cards);
         }
     }
-    Ok(ArticleExtras { rails: HashMap::new(), rail_markup, media, paths })
+    Ok(ArticleExtras { rails: HashMap::new(), shared_rails, media, paths })
 }
 
 /// Builds the article page's view from a published article.
@@ -333,6 +355,7 @@ pub fn article_with(app: &App, t: &Taxonomy, a: &Article, x: &ArticleExtras) -> 
     let canonical =
         a.canonical_url.clone().filter(|u| is_web_url(u)).unwrap_or_else(|| permalink.clone());
     let related_rows: &[ArticleCard] = x.rails.get(&a.id).map_or(&[], Vec::as_slice);
+    let shared_rail: Option<&[Arc<RailCard>]> = x.shared_rails.get(&a.id).map(Vec::as_slice);
     let linked = linked_articles(a);
     let (media, article_paths) = (&x.media, &x.paths);
 
@@ -400,7 +423,14 @@ pub fn article_with(app: &App, t: &Taxonomy, a: &Article, x: &ArticleExtras) -> 
         share,
         permalink: permalink.clone(),
         related,
-        related_markup: x.rail_markup.get(&a.id).cloned(),
+        related_markup: shared_rail.map(|cards| {
+            let mut markup = String::with_capacity(cards.iter().map(|c| c.markup.len() + 1).sum());
+            for c in cards {
+                markup.push('\n');
+                markup.push_str(&c.markup);
+            }
+            markup
+        }),
     };
 
     // Head: title from the SEO headline, social tags from the social one;
@@ -462,13 +492,17 @@ pub fn article_with(app: &App, t: &Taxonomy, a: &Article, x: &ArticleExtras) -> 
 
     let mut keys = vec![format!("article:{}", a.id)];
     keys.extend(related_rows.iter().map(|c| format!("article:{}", c.id)));
+    let shared_rail = shared_rail.unwrap_or_default();
+    keys.extend(shared_rail.iter().map(|c| format!("article:{}", c.id)));
     keys.extend(linked.iter().map(|id| format!("article:{id}")));
     // The pictures found among the page's own (the batch's map holds
-    // other pages' too).
+    // other pages' too; a shared card says whether it shows its own).
     let mut shown = page_media(a, related_rows);
+    shown.retain(|id| media.contains_key(id));
+    shown.extend(shared_rail.iter().filter_map(|c| c.picture));
     shown.sort_unstable();
     shown.dedup();
-    keys.extend(shown.iter().filter(|id| media.contains_key(id)).map(|id| format!("media:{id}")));
+    keys.extend(shown.iter().map(|id| format!("media:{id}")));
     keys.push("taxonomy".into());
     ArticleRender { view, meta, keys }
 }

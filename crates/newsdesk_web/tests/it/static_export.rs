@@ -9,6 +9,8 @@ use newsdesk_web::static_site::{export, export_in_batches, html_file, served_fil
 use newsdesk_web::views;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Every address of the site named by an exported HTML page, feed or
 /// sitemap (as a static host would be asked for it).
@@ -143,10 +145,31 @@ db_test!(
         assert!(articles.len() >= 3, "{}", articles.len());
         let taxonomy = a.taxonomy();
         let extras = views::article_extras(a, &articles).await?;
+        // And as an export builds them, in two batches: the second shows
+        // the rail cards the first made where their rails meet.
+        let generation = a.cache.generation();
+        a.exports.fetch_add(1, Ordering::SeqCst);
+        let half = articles.len() / 2;
+        let first = views::export_article_extras(a, &taxonomy, &articles[..half], generation);
+        let first = first.await?;
+        let kept = a.rail_cards.lock().map(|m| m.len()).unwrap_or_default();
+        assert!(kept > 0, "the first batch keeps its cards");
+        let second = views::export_article_extras(a, &taxonomy, &articles[half..], generation);
+        let second = second.await?;
         let (mut rails, mut pictures, mut timelines) = (0, 0, 0);
-        for article in &articles {
+        for (i, article) in articles.iter().enumerate() {
             let batch = views::article_with(a, &taxonomy, article, &extras);
             let single = views::article(a, &taxonomy, article).await?;
+            let exported =
+                views::article_with(a, &taxonomy, article, if i < half { &first } else { &second });
+            let (mut ke, mut ks) = (exported.keys.clone(), single.keys.clone());
+            ke.sort();
+            ks.sort();
+            assert_eq!(ke, ks, "keys of article {} as exported", article.id);
+            let exported = article_page(a, &taxonomy, article, exported)?;
+            let page =
+                article_page(a, &taxonomy, article, views::article(a, &taxonomy, article).await?)?;
+            assert_eq!(exported.body, page.body, "article {} as exported", article.id);
             rails += usize::from(!single.view.related.is_empty());
             pictures += usize::from(single.keys.iter().any(|k| k.starts_with("media:")));
             timelines += usize::from(
@@ -173,6 +196,30 @@ db_test!(
         // The batch held pages with each kind of extra, so a mix-up between
         // them would show.
         assert!(rails >= 2 && pictures >= 2 && timelines >= 1, "{rails} {pictures} {timelines}");
+        // A card kept for this generation is the one pages show; a build
+        // of a newer generation makes its own.
+        let article = &articles[0];
+        let rail = a.db.related_ids_of(&[article.id]).await?;
+        let story = rail.get(&article.id).and_then(|r| r.first()).copied();
+        let Some(story) = story else { anyhow::bail!("article {} has no rail", article.id) };
+        let kept = views::RailCard::new(story, "<li>kept</li>".into(), None);
+        if let Ok(mut m) = a.rail_cards.lock() {
+            m.clear();
+            m.keep(generation, &[(story, Arc::new(kept))]);
+        }
+        let slice = std::slice::from_ref(article);
+        let x = views::export_article_extras(a, &taxonomy, slice, generation).await?;
+        let page = views::article_with(a, &taxonomy, article, &x);
+        assert!(page.view.related_markup.is_some_and(|m| m.contains("\n<li>kept</li>")));
+        assert!(page.keys.contains(&format!("article:{story}")));
+        let x = views::export_article_extras(a, &taxonomy, slice, generation + 1).await?;
+        let page = views::article_with(a, &taxonomy, article, &x);
+        assert!(page.view.related_markup.is_some_and(|m| !m.contains("kept")));
+        // Outside an export nothing is kept.
+        a.exports.fetch_sub(1, Ordering::SeqCst);
+        a.rail_cards.lock().map(|mut m| m.clear()).ok();
+        views::export_article_extras(a, &taxonomy, &articles, generation + 1).await?;
+        assert!(a.rail_cards.lock().is_ok_and(|m| m.is_empty()));
         app.stop().await
     }
 );

@@ -111,7 +111,10 @@ async fn build_feed(
         None => made.map(|(_, item)| item).collect(),
         Some(ids) => {
             let fresh: Vec<(Id, Arc<SharedItem>)> = made.collect();
-            shared().keep(generation, &fresh);
+            // Only while an export runs (see `views::export_article_extras`).
+            if app.exporting() {
+                shared().keep(generation, &fresh);
+            }
             have.extend(fresh);
             // An id unpublished since it was read has no article: left out.
             ids.iter().filter_map(|id| have.get(id).cloned()).collect()
