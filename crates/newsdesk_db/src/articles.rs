@@ -678,18 +678,30 @@ impl Database {
 
     /// The tag ids of each article among `ids`, in the editor's order.
     async fn tags_of(&self, ids: &[Id]) -> Result<HashMap<Id, Vec<Id>>> {
+        self.ids_by_article(
+            "SELECT article_id, tag_id FROM article_tags WHERE article_id",
+            "ORDER BY article_id, position",
+            ids,
+        )
+        .await
+    }
+
+    /// The `(article, id)` rows of `select … IN (ids) order` by article,
+    /// each article's ids in the order the query gives them.
+    async fn ids_by_article(
+        &self,
+        select: &str,
+        order: &str,
+        ids: &[Id],
+    ) -> Result<HashMap<Id, Vec<Id>>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let sql = format!(
-            "SELECT article_id, tag_id FROM article_tags WHERE article_id IN ({}) \
-             ORDER BY article_id, position",
-            placeholders(1, crate::id_slots(ids.len()))
-        );
+        let sql = format!("{select} IN ({}) {order}", placeholders(1, crate::id_slots(ids.len())));
         let rows: Vec<(i64, i64)> = fetch_with_ids!(self, sql, ids)?;
         let mut out: HashMap<Id, Vec<Id>> = HashMap::new();
-        for (a, t) in rows {
-            out.entry(a).or_default().push(t);
+        for (article, id) in rows {
+            out.entry(article).or_default().push(id);
         }
         Ok(out)
     }
@@ -939,21 +951,14 @@ impl Database {
     /// published ones: [`Database::related_cards_of`] without the cards,
     /// for a caller that has most of them already.
     pub async fn related_ids_of(&self, ids: &[Id]) -> Result<HashMap<Id, Vec<Id>>> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let sql = format!(
+        self.ids_by_article(
             "SELECT r.article_id, r.related_id FROM article_related r \
              JOIN articles a ON a.id = r.related_id \
-             WHERE r.article_id IN ({}) AND a.status = 'published' ORDER BY r.article_id, r.rank",
-            placeholders(1, crate::id_slots(ids.len()))
-        );
-        let rows: Vec<(i64, i64)> = fetch_with_ids!(self, sql, ids)?;
-        let mut out: HashMap<Id, Vec<Id>> = HashMap::new();
-        for (rail_of, related) in rows {
-            out.entry(rail_of).or_default().push(related);
-        }
-        Ok(out)
+             WHERE a.status = 'published' AND r.article_id",
+            "ORDER BY r.article_id, r.rank",
+            ids,
+        )
+        .await
     }
 
     /// The cards of the published articles among `ids`, in id order.

@@ -232,18 +232,30 @@ pub async fn article_extras(app: &App, articles: &[Article]) -> anyhow::Result<A
     for rail in rails.values_mut() {
         rail.truncate(RAIL_SIZE);
     }
+    let cards = rails.values().flatten();
+    let (media, paths) = pictures_and_links(app, articles, cards).await?;
+    Ok(ArticleExtras { rails, shared_rails: HashMap::new(), media, paths })
+}
+
+/// The pictures `articles` and rail `cards` show and the addresses the
+/// articles' timelines link to: two queries.
+async fn pictures_and_links(
+    app: &App,
+    articles: &[Article],
+    cards: impl Iterator<Item = &ArticleCard>,
+) -> anyhow::Result<(HashMap<Id, Media>, HashMap<Id, String>)> {
     let (mut media_ids, mut linked) = (Vec::new(), Vec::new());
     for a in articles {
-        media_ids.extend(page_media(a, rails.get(&a.id).map_or(&[], Vec::as_slice)));
+        media_ids.extend(page_media(a, &[]));
         linked.extend(linked_articles(a));
     }
+    media_ids.extend(cards.filter_map(|c| c.lead.as_ref().map(|f| f.media_id)));
     media_ids.sort_unstable();
     media_ids.dedup();
     linked.sort_unstable();
     linked.dedup();
     let media = app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
-    let paths = app.db.article_paths(&linked).await?;
-    Ok(ArticleExtras { rails, shared_rails: HashMap::new(), media, paths })
+    Ok((media, app.db.article_paths(&linked).await?))
 }
 
 /// One story's card in the article pages' rails, made once by an export
@@ -300,19 +312,7 @@ pub async fn export_article_extras(
     let mut have = shared().find(generation, &shown);
     let missing: Vec<Id> = shown.iter().filter(|id| !have.contains_key(id)).copied().collect();
     let cards = app.db.published_cards(&missing).await?;
-    let (mut media_ids, mut linked) = (Vec::new(), Vec::new());
-    for a in articles {
-        media_ids.extend(page_media(a, &[]));
-        linked.extend(linked_articles(a));
-    }
-    media_ids.extend(cards.iter().filter_map(|c| c.lead.as_ref().map(|f| f.media_id)));
-    media_ids.sort_unstable();
-    media_ids.dedup();
-    linked.sort_unstable();
-    linked.dedup();
-    let media: HashMap<Id, Media> =
-        app.db.media_by_ids(&media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
-    let paths = app.db.article_paths(&linked).await?;
+    let (media, paths) = pictures_and_links(app, articles, cards.iter()).await?;
     let mut made: Vec<(Id, Arc<RailCard>)> = Vec::with_capacity(cards.len());
     for c in &cards {
         let view = card(app, t, c, &media);
